@@ -1,0 +1,15 @@
+// Test tiers: unit (*.test.ts), gpu (*.gpu.test.ts, Dawn on the best adapter: SwiftShader in CI), browser (*.browser.test.ts).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Dawn is a native addon: separate processes keep each file's GPU instance isolated.
+    pool: 'forks',
+    // SwiftShader on 2 CI cores is slow; GPU and browser tests get room.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
