@@ -3,11 +3,30 @@
 import type { StructLayout, BindingInfo } from './layout-types.ts';
 
 export const shaderSources: Record<string, string> = {
-  "common/pack-echo.wgsl": "// Test kernel: echoes every field of a parameter struct as raw bits, proving the TS packer matches WGSL's layout.\n\nstruct EchoParams {\n  count: u32,\n  scale: f32,\n  offset: i32,\n  origin: vec3<f32>,\n  weights: vec4<f32>,\n  taps: array<vec4<u32>, 2>,\n  last: f32,\n}\n\n@group(0) @binding(0) var<uniform> params: EchoParams;\n@group(0) @binding(1) var<storage, read_write> echoed: array<u32>;\n\n@compute @workgroup_size(1)\nfn echoParams() {\n  echoed[0] = params.count;\n  echoed[1] = bitcast<u32>(params.scale);\n  echoed[2] = bitcast<u32>(params.offset);\n  for (var i = 0u; i < 3u; i++) { echoed[3u + i] = bitcast<u32>(params.origin[i]); }\n  for (var i = 0u; i < 4u; i++) { echoed[6u + i] = bitcast<u32>(params.weights[i]); }\n  for (var t = 0u; t < 2u; t++) {\n    for (var i = 0u; i < 4u; i++) { echoed[10u + 4u * t + i] = params.taps[t][i]; }\n  }\n  echoed[18] = bitcast<u32>(params.last);\n}\n"
+  "common/detmath.wgsl": "// Deterministic f32 math (exp, log, sqrt, reciprocal, Phi, logistic) from +, -, *, floor, select and bitcasts only, mirrored op-for-op by src/rng/detmath.ts.\n//\n// Why: WGSL's builtin exp/log/sqrt and even `/` have implementation-defined accuracy (2.5 ulp\n// for division, 3 + 2*ulp for exp...), so the CPU reference could not reproduce them. +, - and *\n// are correctly rounded in WGSL, so every function here is a fixed sequence of those operations\n// and its result is a function of its input bits alone. Two rules keep it that way:\n//   * constants are f32 literals (Tint rounds them to nearest, as Math.fround does) — never\n//     expressions of literals, which WGSL would fold in higher precision;\n//   * products feeding an add are exact where it costs nothing (n * LN2_HI, e * LN2_HI,\n//     power-of-two scalings), so an FMA contraction cannot change them. The remaining Horner\n//     steps could change in the last bit on a driver that contracts a*b+c; SwiftShader does not\n//     (checked by test/rng.gpu.test.ts);\n//   * no exact-rounding tricks such as (1 + x) - 1 or Fast2Sum: SwiftShader folds (1 + x) - 1\n//     into x (found by the bit-equality test), so such code silently changes meaning.\n// Subnormals are never produced or consumed (GPUs may flush them), inputs outside the useful\n// ranges are clamped, and NaN/inf inputs are not supported.\n\nconst DET_FLT_MAX: f32 = 0x1.fffffep+127f; // largest finite f32 (Tint rejects a decimal that rounds up to it)\nconst DET_FLT_MIN: f32 = 1.1754944e-38;\nconst DET_LOG2E: f32 = 1.442695;\n// ln 2 split so that n * DET_LN2_HI is exact for |n| <= 256 (DET_LN2_HI has 15 significant bits).\nconst DET_LN2_HI: f32 = 0.693145751953125;\nconst DET_LN2_LO: f32 = 0.0000014286068;\nconst DET_SQRT2: f32 = 1.4142135;\nconst DET_PIO2: f32 = 1.5707964;\n\n/** u32 -> f32 rounded to nearest even, spelled out because WGSL leaves the rounding of f32(u32) above 2^24 open. */\nfn detU32ToF32(x: u32) -> f32 {\n  // Both conversions are exact (< 2^16) and so is the product; the one add rounds to nearest.\n  return f32(x >> 16u) * 65536.0 + f32(x & 0xffffu);\n}\n\n/** 1/x to about 1.5 ulp: bit-trick seed and four Newton steps; |x| must lie in [2^-125, 2^125] (clamped). */\nfn detRecip(x: f32) -> f32 {\n  let bits = bitcast<u32>(x);\n  let sign = bits & 0x80000000u;\n  let ax = clamp(bitcast<f32>(bits & 0x7fffffffu), 2.3509887e-38, 4.2535296e37);\n  // The seed's relative error is below 12.5%; each step squares it: 1.6e-2, 2.4e-4, 6e-8, f32 limit.\n  var y = bitcast<f32>(0x7ef311c3u - bitcast<u32>(ax));\n  y = y * (2.0 - ax * y);\n  y = y * (2.0 - ax * y);\n  y = y * (2.0 - ax * y);\n  y = y * (2.0 - ax * y);\n  return bitcast<f32>(bitcast<u32>(y) | sign);\n}\n\n/** sqrt(x) to about 2 ulp from an inverse-sqrt seed and Newton steps; x < 2^-125 gives 0. */\nfn detSqrt(x: f32) -> f32 {\n  // Below 2^-125, 0.5 x would be subnormal (flushed on many GPUs).\n  if (!(x >= 2.3509887e-38)) {\n    return 0.0;\n  }\n  let hx = 0.5 * x;\n  var y = bitcast<f32>(0x5f3759dfu - (bitcast<u32>(x) >> 1u));\n  // Seed error < 3.5%; each step roughly squares it.\n  for (var i = 0u; i < 4u; i++) {\n    let t = (hx * y) * y;\n    y = y * (1.5 - t);\n  }\n  return x * y;\n}\n\n/** exp(x), relative error < 4e-7; 0 for x < -87 (below the normal range), FLT_MAX for x > 88.7. */\nfn detExp(x: f32) -> f32 {\n  if (!(x > -87.0)) {\n    return 0.0;\n  }\n  if (x > 88.7) {\n    return DET_FLT_MAX;\n  }\n  // x = n ln2 + r with |r| <= ln2/2 (Cody-Waite: n * LN2_HI is exact, so r loses nothing).\n  var n = floor(x * DET_LOG2E + 0.5);\n  var r = x - n * DET_LN2_HI;\n  r = r - n * DET_LN2_LO;\n  // e^r = 1 + r + r^2 q(r), Taylor to r^8 (truncation < 3e-10 on |r| <= 0.35).\n  var q: f32 = 0.000024801588;\n  q = 0.0001984127 + r * q;\n  q = 0.0013888889 + r * q;\n  q = 0.008333334 + r * q;\n  q = 0.041666668 + r * q;\n  q = 0.16666667 + r * q;\n  q = 0.5 + r * q;\n  var y = 1.0 + (r + (r * r) * q);\n  // 2^n with n in [-125, 128]; 2^128 is not an f32, so take one factor 2 into y first (exact).\n  if (n > 127.0) {\n    y = y * 2.0;\n    n = 127.0;\n  }\n  let scale = bitcast<f32>(u32(i32(n) + 127) << 23u);\n  return y * scale;\n}\n\n/** e ln2 + log(1 + f) for f in [sqrt(1/2) - 1, sqrt(2) - 1]: the shared core of detLog and detLog1p. */\nfn detLogCore(f: f32, e: f32) -> f32 {\n  // log(1 + f) = 2 atanh(s), s = f / (2 + f), |s| < 0.172; written as f - (hfsq - s (hfsq + R))\n  // so the rounding error of s only touches the small correction term.\n  let s = f * detRecip(2.0 + f);\n  let z = s * s;\n  var R: f32 = 0.18181819;\n  R = 0.22222222 + z * R;\n  R = 0.2857143 + z * R;\n  R = 0.4 + z * R;\n  R = 0.6666667 + z * R;\n  R = z * R;\n  let hfsq = (0.5 * f) * f;\n  return e * DET_LN2_HI + (f - (hfsq - (s * (hfsq + R) + e * DET_LN2_LO)));\n}\n\n/** log(x), relative error < 4e-7 (also near x = 1); x < FLT_MIN (incl. 0) gives -FLT_MAX. */\nfn detLog(x: f32) -> f32 {\n  if (!(x >= DET_FLT_MIN)) {\n    return -DET_FLT_MAX;\n  }\n  let bits = bitcast<u32>(x);\n  var e = f32(i32(bits >> 23u) - 127);\n  var m = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u);\n  if (m > DET_SQRT2) {\n    m = m * 0.5;\n    e = e + 1.0;\n  }\n  return detLogCore(m - 1.0, e);\n}\n\n/** log(1 + x) for x > -1, relative error < 4e-7 also for tiny x (used for binomial q^n). */\nfn detLog1p(x: f32) -> f32 {\n  // Below 2^-24, log1p(x) rounds to x; this also keeps the sign of zero however the compiler folds.\n  if (abs(x) < 5.9604645e-8) {\n    return x;\n  }\n  // Near 0 the core takes x itself, so 1 + x is never rounded. (The textbook trick\n  // log(u) * x / (u - 1) is unusable: SwiftShader folds (1 + x) - 1 into x.)\n  if (x > -0.29289323 && x < 0.41421357) {\n    return detLogCore(x, 0.0);\n  }\n  return detLog(1.0 + x);\n}\n\n/** cos(2 pi u) for u in [0, 1], absolute error ~1e-7 (Box-Muller's angle). */\nfn detCos2Pi(u: f32) -> f32 {\n  // Quarter turns: t = 4u exactly, k = nearest quarter, theta = (t - k) pi/2 in [-pi/4, pi/4].\n  let t = u * 4.0;\n  let k = floor(t + 0.5);\n  let th = (t - k) * DET_PIO2;\n  let z = th * th;\n  // cos = 1 - z(1/2! - z(1/4! - z(1/6! - z(1/8! - z/10!)))), sin = th - th z(1/3! - z(1/5! - z(1/7! - z/9!))).\n  var c: f32 = 2.755732e-7;\n  c = 0.000024801588 - z * c;\n  c = 0.0013888889 - z * c;\n  c = 0.041666668 - z * c;\n  c = 0.5 - z * c;\n  c = 1.0 - z * c;\n  var s: f32 = 0.0000027557319;\n  s = 0.0001984127 - z * s;\n  s = 0.008333334 - z * s;\n  s = 0.16666667 - z * s;\n  s = th - th * (z * s);\n  let quadrant = u32(k) & 3u;\n  var out = c;\n  if (quadrant == 1u) { out = -s; }\n  if (quadrant == 2u) { out = -c; }\n  if (quadrant == 3u) { out = s; }\n  return out;\n}\n\n/** Standard normal cdf Phi(x), absolute error < 3e-7 (Zelen-Severo rational form, both tails without cancellation). */\nfn detNormalCdf(x: f32) -> f32 {\n  let ax = min(abs(x), 20.0);\n  let t = detRecip(1.0 + 0.2316419 * ax);\n  // Abramowitz & Stegun 26.2.17 coefficients (error < 7.5e-8 in exact arithmetic).\n  var p: f32 = 1.330274429;\n  p = -1.821255978 + t * p;\n  p = 1.781477937 + t * p;\n  p = -0.356563782 + t * p;\n  p = 0.319381530 + t * p;\n  p = t * p;\n  let tail0 = (0.3989423 * detExp((-0.5 * ax) * ax)) * p;\n  // Beyond |x| ~ 13 the tail is subnormal, which GPUs may flush: make it 0 everywhere.\n  let tail = select(tail0, 0.0, tail0 < DET_FLT_MIN);\n  return select(1.0 - tail, tail, x < 0.0);\n}\n\n/** The logistic function 1 / (1 + exp(-x)), relative error ~3e-7, never NaN. */\nfn detLogistic(x: f32) -> f32 {\n  if (x >= 0.0) {\n    return detRecip(1.0 + detExp(-x));\n  }\n  let e = detExp(x);\n  return e * detRecip(1.0 + e);\n}\n",
+  "common/pack-echo.wgsl": "// Test kernel: echoes every field of a parameter struct as raw bits, proving the TS packer matches WGSL's layout.\n\nstruct EchoParams {\n  count: u32,\n  scale: f32,\n  offset: i32,\n  origin: vec3<f32>,\n  weights: vec4<f32>,\n  taps: array<vec4<u32>, 2>,\n  last: f32,\n}\n\n@group(0) @binding(0) var<uniform> params: EchoParams;\n@group(0) @binding(1) var<storage, read_write> echoed: array<u32>;\n\n@compute @workgroup_size(1)\nfn echoParams() {\n  echoed[0] = params.count;\n  echoed[1] = bitcast<u32>(params.scale);\n  echoed[2] = bitcast<u32>(params.offset);\n  for (var i = 0u; i < 3u; i++) { echoed[3u + i] = bitcast<u32>(params.origin[i]); }\n  for (var i = 0u; i < 4u; i++) { echoed[6u + i] = bitcast<u32>(params.weights[i]); }\n  for (var t = 0u; t < 2u; t++) {\n    for (var i = 0u; i < 4u; i++) { echoed[10u + 4u * t + i] = params.taps[t][i]; }\n  }\n  echoed[18] = bitcast<u32>(params.last);\n}\n",
+  "common/reduce.wgsl": "// Batched reductions over instance-major data (value i of instance b at b*n + i): moments, exact u32 sums, histograms, entropy.\n//\n// Every entry point maps workgroups to (instance, chunk) pairs, so a workgroup never straddles two\n// instances; dispatches above 65535 workgroups are folded into 2-D and flattened back here.\n// Multi-pass reductions (moments, sums) write one partial per workgroup and are merged in a tree by\n// the host issuing further passes, because WGSL has no float atomics and order must not matter.\n\n// Must be a power of two (the in-workgroup trees halve it); set by the host.\noverride workgroupSize: u32 = 256;\n// Histograms with at most this many bins are privatised in workgroup memory (4 bytes a bin).\noverride sharedBins: u32 = 1024;\n\n// One parameter block for every pass; fields a pass does not use are zero.\nstruct ReduceParams {\n  // Instances in the batch.\n  batch: u32,\n  // Raw values per instance in `values`, and the index of instance 0's first value.\n  valueCount: u32,\n  valueOffset: u32,\n  // Partials per instance in `partials` (merge passes; instance-major, starting at 0).\n  partialCount: u32,\n  // Workgroups (= outputs) per instance of this pass, and inputs each of them covers.\n  chunksPerInstance: u32,\n  itemsPerWorkgroup: u32,\n  // Index of instance 0's first output in the destination binding (in its own element units).\n  outputOffset: u32,\n  // Histogram bins; f32 binning is bin = floor((x - binMin) * binScale), clamped to [0, bins-1].\n  bins: u32,\n  binMin: f32,\n  binScale: f32,\n}\n\n// A per-chunk summary: count, mean of (x - shift), and the sum of squared deviations from that mean.\n// `shift` is the instance's first value; subtracting it first keeps a large common offset\n// (e.g. 1e4 + N(0,1)) from eating the f32 mantissa in the means and Chan's delta term.\nstruct MomentChunk {\n  count: u32,\n  mean: f32,\n  m2: f32,\n}\n\n// What `encodeMoments` leaves on the GPU, one per instance (population variance: m2 / count).\nstruct MomentStats {\n  count: u32,\n  mean: f32,\n  variance: f32,\n  sum: f32,\n}\n\n@group(0) @binding(0) var<uniform> params: ReduceParams;\n// Raw inputs (u32 values, or f32 values as bits) and histogram counts for entropy.\n@group(1) @binding(0) var<storage, read> values: array<u32>;\n// Partials of the previous pass: MomentChunk as 3 words, u64 sums as (lo, hi).\n@group(1) @binding(1) var<storage, read> partials: array<u32>;\n// Partials of this pass, final u64 sums (lo, hi) and entropies (f32 bits).\n@group(2) @binding(0) var<storage, read_write> results: array<u32>;\n@group(2) @binding(1) var<storage, read_write> stats: array<MomentStats>;\n@group(2) @binding(2) var<storage, read_write> counts: array<atomic<u32>>;\n\nvar<workgroup> wgCount: array<u32, workgroupSize>;\nvar<workgroup> wgMean: array<f32, workgroupSize>;\nvar<workgroup> wgM2: array<f32, workgroupSize>;\nvar<workgroup> wgHi: array<u32, workgroupSize>;\nvar<workgroup> wgHist: array<atomic<u32>, sharedBins>;\n\nconst momentWords = 3u;\n// A quiet NaN as bits: written for an empty histogram, so the host can refuse it loudly.\nconst nanBits = 0x7fc00000u;\n\nfn flatWorkgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {\n  return wid.x + wid.y * nwg.x;\n}\n\n// Chan et al.'s pairwise update; exact in count, and stable because delta is a difference of\n// shifted means of similar size.\nfn mergeMoments(a: MomentChunk, b: MomentChunk) -> MomentChunk {\n  if (b.count == 0u) { return a; }\n  if (a.count == 0u) { return b; }\n  let count = a.count + b.count;\n  let wb = f32(b.count) / f32(count);\n  let delta = b.mean - a.mean;\n  return MomentChunk(count, a.mean + delta * wb, a.m2 + b.m2 + delta * delta * f32(a.count) * wb);\n}\n\nfn loadPartial(index: u32) -> MomentChunk {\n  let w = index * momentWords;\n  return MomentChunk(partials[w], bitcast<f32>(partials[w + 1u]), bitcast<f32>(partials[w + 2u]));\n}\n\nfn storePartial(index: u32, m: MomentChunk) {\n  let w = index * momentWords;\n  results[w] = m.count;\n  results[w + 1u] = bitcast<u32>(m.mean);\n  results[w + 2u] = bitcast<u32>(m.m2);\n}\n\n// Halving tree over the workgroup; every invocation gets the workgroup's total.\nfn reduceMomentsInWorkgroup(lid: u32, mine: MomentChunk) -> MomentChunk {\n  wgCount[lid] = mine.count;\n  wgMean[lid] = mine.mean;\n  wgM2[lid] = mine.m2;\n  workgroupBarrier();\n  for (var stride = workgroupSize / 2u; stride > 0u; stride = stride / 2u) {\n    if (lid < stride) {\n      let a = MomentChunk(wgCount[lid], wgMean[lid], wgM2[lid]);\n      let b = MomentChunk(wgCount[lid + stride], wgMean[lid + stride], wgM2[lid + stride]);\n      let m = mergeMoments(a, b);\n      wgCount[lid] = m.count;\n      wgMean[lid] = m.mean;\n      wgM2[lid] = m.m2;\n    }\n    workgroupBarrier();\n  }\n  let total = MomentChunk(wgCount[0], wgMean[0], wgM2[0]);\n  workgroupBarrier();\n  return total;\n}\n\n// 64-bit unsigned add on (lo, hi) words: exact sums past 2^32.\nfn add64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {\n  let lo = a.x + b.x;\n  return vec2<u32>(lo, a.y + b.y + select(0u, 1u, lo < a.x));\n}\n\nfn reduceSumInWorkgroup(lid: u32, mine: vec2<u32>) -> vec2<u32> {\n  wgCount[lid] = mine.x;\n  wgHi[lid] = mine.y;\n  workgroupBarrier();\n  for (var stride = workgroupSize / 2u; stride > 0u; stride = stride / 2u) {\n    if (lid < stride) {\n      let s = add64(vec2<u32>(wgCount[lid], wgHi[lid]), vec2<u32>(wgCount[lid + stride], wgHi[lid + stride]));\n      wgCount[lid] = s.x;\n      wgHi[lid] = s.y;\n    }\n    workgroupBarrier();\n  }\n  let total = vec2<u32>(wgCount[0], wgHi[0]);\n  workgroupBarrier();\n  return total;\n}\n\nfn reduceF32InWorkgroup(lid: u32, mine: f32) -> f32 {\n  wgMean[lid] = mine;\n  workgroupBarrier();\n  for (var stride = workgroupSize / 2u; stride > 0u; stride = stride / 2u) {\n    if (lid < stride) {\n      wgMean[lid] = wgMean[lid] + wgMean[lid + stride];\n    }\n    workgroupBarrier();\n  }\n  let total = wgMean[0];\n  workgroupBarrier();\n  return total;\n}\n\n// Pass 0 of moments: one MomentChunk per (instance, chunk) from raw f32 values.\n@compute @workgroup_size(workgroupSize)\nfn reduceMomentsPartials(\n  @builtin(workgroup_id) wid: vec3<u32>,\n  @builtin(num_workgroups) nwg: vec3<u32>,\n  @builtin(local_invocation_index) lid: u32,\n) {\n  let w = flatWorkgroup(wid, nwg);\n  if (w >= params.batch * params.chunksPerInstance) { return; }\n  let instance = w / params.chunksPerInstance;\n  let chunk = w % params.chunksPerInstance;\n  let base = params.valueOffset + instance * params.valueCount;\n  let shift = bitcast<f32>(values[base]);\n  let begin = chunk * params.itemsPerWorkgroup;\n  let end = min(begin + params.itemsPerWorkgroup, params.valueCount);\n  // Welford per invocation (strided, so neighbouring invocations read neighbouring words).\n  var acc = MomentChunk(0u, 0.0, 0.0);\n  for (var i = begin + lid; i < end; i += workgroupSize) {\n    let y = bitcast<f32>(values[base + i]) - shift;\n    acc.count += 1u;\n    let d = y - acc.mean;\n    acc.mean += d / f32(acc.count);\n    acc.m2 += d * (y - acc.mean);\n  }\n  let total = reduceMomentsInWorkgroup(lid, acc);\n  if (lid == 0u) { storePartial(params.outputOffset + w, total); }\n}\n\n// Later passes of moments: merges chunks of partialCount partials per instance into one each.\n@compute @workgroup_size(workgroupSize)\nfn mergeMomentPartials(\n  @builtin(workgroup_id) wid: vec3<u32>,\n  @builtin(num_workgroups) nwg: vec3<u32>,\n  @builtin(local_invocation_index) lid: u32,\n) {\n  let w = flatWorkgroup(wid, nwg);\n  if (w >= params.batch * params.chunksPerInstance) { return; }\n  let instance = w / params.chunksPerInstance;\n  let chunk = w % params.chunksPerInstance;\n  let base = instance * params.partialCount;\n  let begin = chunk * params.itemsPerWorkgroup;\n  let end = min(begin + params.itemsPerWorkgroup, params.partialCount);\n  var acc = MomentChunk(0u, 0.0, 0.0);\n  for (var i = begin + lid; i < end; i += workgroupSize) {\n    acc = mergeMoments(acc, loadPartial(base + i));\n  }\n  let total = reduceMomentsInWorkgroup(lid, acc);\n  if (lid == 0u) { storePartial(params.outputOffset + w, total); }\n}\n\n// Last pass of moments: one invocation per instance turns its single partial into MomentStats.\n@compute @workgroup_size(workgroupSize)\nfn finalizeMoments(\n  @builtin(workgroup_id) wid: vec3<u32>,\n  @builtin(num_workgroups) nwg: vec3<u32>,\n  @builtin(local_invocation_index) lid: u32,\n) {\n  let instance = flatWorkgroup(wid, nwg) * workgroupSize + lid;\n  if (instance >= params.batch) { return; }\n  let m = loadPartial(instance);\n  let shift = bitcast<f32>(values[params.valueOffset + instance * params.valueCount]);\n  let mean = shift + m.mean;\n  let n = f32(m.count);\n  stats[params.outputOffset + instance] = MomentStats(m.count, mean, m.m2 / n, n * mean);\n}\n\n// Pass 0 of the exact u32 sum: one (lo, hi) partial per (instance, chunk).\n@compute @workgroup_size(workgroupSize)\nfn reduceSumPartials(\n  @builtin(workgroup_id) wid: vec3<u32>,\n  @builtin(num_workgroups) nwg: vec3<u32>,\n  @builtin(local_invocation_index) lid: u32,\n) {\n  let w = flatWorkgroup(wid, nwg);\n  if (w >= params.batch * params.chunksPerInstance) { return; }\n  let instance = w / params.chunksPerInstance;\n  let chunk = w % params.chunksPerInstance;\n  let base = params.valueOffset + instance * params.valueCount;\n  let begin = chunk * params.itemsPerWorkgroup;\n  let end = min(begin + params.itemsPerWorkgroup, params.valueCount);\n  var acc = vec2<u32>(0u, 0u);\n  for (var i = begin + lid; i < end; i += workgroupSize) {\n    acc = add64(acc, vec2<u32>(values[base + i], 0u));\n  }\n  let total = reduceSumInWorkgroup(lid, acc);\n  if (lid == 0u) {\n    let o = 2u * (params.outputOffset + w);\n    results[o] = total.x;\n    results[o + 1u] = total.y;\n  }\n}\n\n// Later passes of the u32 sum: merges chunks of (lo, hi) partials.\n@compute @workgroup_size(workgroupSize)\nfn mergeSumPartials(\n  @builtin(workgroup_id) wid: vec3<u32>,\n  @builtin(num_workgroups) nwg: vec3<u32>,\n  @builtin(local_invocation_index) lid: u32,\n) {\n  let w = flatWorkgroup(wid, nwg);\n  if (w >= params.batch * params.chunksPerInstance) { return; }\n  let instance = w / params.chunksPerInstance;\n  let chunk = w % params.chunksPerInstance;\n  let base = instance * params.partialCount;\n  let begin = chunk * params.itemsPerWorkgroup;\n  let end = min(begin + params.itemsPerWorkgroup, params.partialCount);\n  var acc = vec2<u32>(0u, 0u);\n  for (var i = begin + lid; i < end; i += workgroupSize) {\n    let p = 2u * (base + i);\n    acc = add64(acc, vec2<u32>(partials[p], partials[p + 1u]));\n  }\n  let total = reduceSumInWorkgroup(lid, acc);\n  if (lid == 0u) {\n    let o = 2u * (params.outputOffset + w);\n    results[o] = total.x;\n    results[o + 1u] = total.y;\n  }\n}\n\n// Integer values: values >= bins are clamped into the last bin (\"bins-1 or more\").\nfn binOfU32(v: u32) -> u32 {\n  return min(v, params.bins - 1u);\n}\n\n// f32 values: the host's CPU reference performs exactly these two f32 operations.\n// Below binMin goes to bin 0, at or above binMin + bins/binScale to the last bin.\nfn binOfF32(bits: u32) -> u32 {\n  let t = (bitcast<f32>(bits) - params.binMin) * params.binScale;\n  if (t >= f32(params.bins)) { return params.bins - 1u; }\n  if (t > 0.0) { return min(u32(t), params.bins - 1u); }\n  return 0u;\n}\n\n// Shared body of both histogram entry points; counts must be cleared by the host beforehand.\nfn accumulateChunk(w: u32, lid: u32, asF32: bool) {\n  let instance = w / params.chunksPerInstance;\n  let chunk = w % params.chunksPerInstance;\n  let base = params.valueOffset + instance * params.valueCount;\n  let begin = chunk * params.itemsPerWorkgroup;\n  let end = min(begin + params.itemsPerWorkgroup, params.valueCount);\n  let outBase = params.outputOffset + instance * params.bins;\n  // Privatising in workgroup memory turns most global atomics into one add per bin per workgroup.\n  let privatised = params.bins <= sharedBins;\n  if (privatised) {\n    for (var i = lid; i < params.bins; i += workgroupSize) { atomicStore(&wgHist[i], 0u); }\n  }\n  workgroupBarrier();\n  for (var i = begin + lid; i < end; i += workgroupSize) {\n    let raw = values[base + i];\n    let bin = select(binOfU32(raw), binOfF32(raw), asF32);\n    if (privatised) {\n      atomicAdd(&wgHist[bin], 1u);\n    } else {\n      atomicAdd(&counts[outBase + bin], 1u);\n    }\n  }\n  workgroupBarrier();\n  if (privatised) {\n    for (var i = lid; i < params.bins; i += workgroupSize) {\n      let c = atomicLoad(&wgHist[i]);\n      if (c != 0u) { atomicAdd(&counts[outBase + i], c); }\n    }\n  }\n}\n\n@compute @workgroup_size(workgroupSize)\nfn accumulateHistogram(\n  @builtin(workgroup_id) wid: vec3<u32>,\n  @builtin(num_workgroups) nwg: vec3<u32>,\n  @builtin(local_invocation_index) lid: u32,\n) {\n  let w = flatWorkgroup(wid, nwg);\n  if (w >= params.batch * params.chunksPerInstance) { return; }\n  accumulateChunk(w, lid, false);\n}\n\n@compute @workgroup_size(workgroupSize)\nfn accumulateHistogramF32(\n  @builtin(workgroup_id) wid: vec3<u32>,\n  @builtin(num_workgroups) nwg: vec3<u32>,\n  @builtin(local_invocation_index) lid: u32,\n) {\n  let w = flatWorkgroup(wid, nwg);\n  if (w >= params.batch * params.chunksPerInstance) { return; }\n  accumulateChunk(w, lid, true);\n}\n\n// Shannon entropy in bits of each instance's histogram (`values` = counts, bins per instance).\n// One workgroup per instance; total is exact (u64), each term -p log2 p is non-negative, so the\n// f32 sum has no cancellation. An empty histogram yields NaN bits.\n@compute @workgroup_size(workgroupSize)\nfn histogramEntropy(\n  @builtin(workgroup_id) wid: vec3<u32>,\n  @builtin(num_workgroups) nwg: vec3<u32>,\n  @builtin(local_invocation_index) lid: u32,\n) {\n  let instance = flatWorkgroup(wid, nwg);\n  if (instance >= params.batch) { return; }\n  let base = params.valueOffset + instance * params.bins;\n  var t = vec2<u32>(0u, 0u);\n  for (var i = lid; i < params.bins; i += workgroupSize) {\n    t = add64(t, vec2<u32>(values[base + i], 0u));\n  }\n  let total = reduceSumInWorkgroup(lid, t);\n  let totalF = f32(total.y) * 4294967296.0 + f32(total.x);\n  var h = 0.0;\n  for (var i = lid; i < params.bins; i += workgroupSize) {\n    let c = values[base + i];\n    // A bin holding everything contributes exactly 0 (f32 division need not give exactly 1).\n    let whole = total.y == 0u && c == total.x;\n    if (c != 0u && !whole) {\n      let p = f32(c) / totalF;\n      h -= p * log2(p);\n    }\n  }\n  let entropy = reduceF32InWorkgroup(lid, h);\n  if (lid == 0u) {\n    let empty = total.x == 0u && total.y == 0u;\n    results[params.outputOffset + instance] = select(bitcast<u32>(entropy), nanBits, empty);\n  }\n}\n",
+  "common/rng-check.wgsl": "// Test kernels for rng.wgsl/detmath.wgsl: raw Philox blocks, every sampler and every detmath function written out as bits, for exact comparison with src/rng (test/rng.gpu.test.ts).\n// @include common/rng.wgsl\n\nstruct RngCheckParams {\n  seed: vec2<u32>,\n  count: u32,\n  stream: u32,\n  step: u32,\n  which: u32,\n  n: u32,\n  p: f32,\n  mean: f32,\n}\n\n@group(0) @binding(0) var<uniform> check: RngCheckParams;\n// Per-element inputs as raw words (f32 inputs are bitcast), layout defined by each entry point.\n@group(0) @binding(1) var<storage, read> checkIn: array<u32>;\n@group(0) @binding(2) var<storage, read_write> checkOut: array<u32>;\n\nfn checkIndex(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {\n  return gid.x + gid.y * nwg.x * 64u;\n}\n\n/** checkIn[8i..8i+5] = (ctr, key) -> checkOut[4i..4i+3] = Philox block. */\n@compute @workgroup_size(64)\nfn checkPhilox(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {\n  let i = checkIndex(gid, nwg);\n  if (i >= check.count) { return; }\n  let b = 8u * i;\n  let c = vec4<u32>(checkIn[b], checkIn[b + 1u], checkIn[b + 2u], checkIn[b + 3u]);\n  let k = vec2<u32>(checkIn[b + 4u], checkIn[b + 5u]);\n  let o = philox4x32_10(c, k);\n  for (var j = 0u; j < 4u; j++) { checkOut[4u * i + j] = o[j]; }\n}\n\n/**\n * Element i has inputs (mean, p, n, instance) in checkIn[4i..4i+3] and uses the counter\n * (neuron = i, instance, check.step); writes 12 words: 2 raw u32, uniform, normal, Bernoulli(p),\n * Poisson(mean), binomial(n, p), then a second Poisson and binomial from a fresh stream, the\n * words used, and two more raw words after all draws (catches any divergence in words consumed).\n */\n@compute @workgroup_size(64)\nfn checkDraws(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {\n  let i = checkIndex(gid, nwg);\n  if (i >= check.count) { return; }\n  let mean = bitcast<f32>(checkIn[4u * i]);\n  let p = bitcast<f32>(checkIn[4u * i + 1u]);\n  let n = checkIn[4u * i + 2u];\n  let inst = checkIn[4u * i + 3u];\n  var r = rngCreate(check.seed, check.stream, check.step, inst, i);\n  let o = 12u * i;\n  checkOut[o] = rngNextU32(&r);\n  checkOut[o + 1u] = rngNextU32(&r);\n  checkOut[o + 2u] = bitcast<u32>(rngUniform(&r));\n  checkOut[o + 3u] = bitcast<u32>(rngNormal(&r));\n  checkOut[o + 4u] = rngBernoulli(&r, p);\n  checkOut[o + 5u] = rngPoisson(&r, mean);\n  checkOut[o + 6u] = rngBinomial(&r, n, p);\n  var r2 = rngCreate(check.seed, check.stream + 1u, check.step, inst, i);\n  checkOut[o + 7u] = rngPoisson(&r2, mean);\n  checkOut[o + 8u] = rngBinomial(&r2, n, p);\n  checkOut[o + 9u] = (r.ctr.w & 0xffffu) * 4u + r.used;\n  checkOut[o + 10u] = rngNextU32(&r);\n  checkOut[o + 11u] = rngNextU32(&r2);\n}\n\n/** checkIn[i] = bits of x -> 8 words: detExp, detLog, detNormalCdf, detLogistic, detRecip, detSqrt, detLog1p, detCos2Pi. */\n@compute @workgroup_size(64)\nfn checkDetmath(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {\n  let i = checkIndex(gid, nwg);\n  if (i >= check.count) { return; }\n  let x = bitcast<f32>(checkIn[i]);\n  let o = 8u * i;\n  checkOut[o] = bitcast<u32>(detExp(x));\n  checkOut[o + 1u] = bitcast<u32>(detLog(x));\n  checkOut[o + 2u] = bitcast<u32>(detNormalCdf(x));\n  checkOut[o + 3u] = bitcast<u32>(detLogistic(x));\n  checkOut[o + 4u] = bitcast<u32>(detRecip(x));\n  checkOut[o + 5u] = bitcast<u32>(detSqrt(x));\n  checkOut[o + 6u] = bitcast<u32>(detLog1p(x));\n  checkOut[o + 7u] = bitcast<u32>(detCos2Pi(x));\n}\n\n/** checkIn[3i..3i+2] = bits of (a, b, c) -> a*b+c as written (an FMA-contraction probe) and fma(a, b, c). */\n@compute @workgroup_size(64)\nfn checkContraction(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {\n  let i = checkIndex(gid, nwg);\n  if (i >= check.count) { return; }\n  let a = bitcast<f32>(checkIn[3u * i]);\n  let b = bitcast<f32>(checkIn[3u * i + 1u]);\n  let c = bitcast<f32>(checkIn[3u * i + 2u]);\n  checkOut[2u * i] = bitcast<u32>(a * b + c);\n  checkOut[2u * i + 1u] = bitcast<u32>(fma(a, b, c));\n}\n\n/**\n * Distribution samples: element i draws one variate with counter (neuron = i, instance 0,\n * check.step): which = 0 raw u32, 1 uniform bits, 2 normal bits, 3 Bernoulli(p), 4 Poisson(mean),\n * 5 binomial(n, p).\n */\n@compute @workgroup_size(64)\nfn sampleMany(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {\n  let i = checkIndex(gid, nwg);\n  if (i >= check.count) { return; }\n  var r = rngCreate(check.seed, check.stream, check.step, 0u, i);\n  var v = 0u;\n  switch (check.which) {\n    case 0u: { v = rngNextU32(&r); }\n    case 1u: { v = bitcast<u32>(rngUniform(&r)); }\n    case 2u: { v = bitcast<u32>(rngNormal(&r)); }\n    case 3u: { v = rngBernoulli(&r, check.p); }\n    case 4u: { v = rngPoisson(&r, check.mean); }\n    default: { v = rngBinomial(&r, check.n, check.p); }\n  }\n  checkOut[i] = v;\n}\n",
+  "common/rng.wgsl": "// Counter-based randomness: Philox4x32-10 keyed by (seed, stream, step, instance, neuron) and exact samplers, mirrored bit for bit by src/rng/*.ts.\n//\n// No per-neuron generator state lives in memory: a kernel builds an Rng for its (step, instance,\n// neuron) with rngCreate, draws what it needs and drops it, so results do not depend on dispatch\n// order or workgroup size. Counter layout: ctr = (neuron, instance, step, (stream << 16) | block),\n// key = seed. `block` counts Philox calls (4 u32 each); at most 65536 blocks (262144 u32) may be\n// drawn per (seed, stream, step, instance, neuron) — beyond that the block carries into the\n// stream bits. Streams are 16-bit (stream < 65536).\n// Every float operation goes through the rules of detmath.wgsl (f32 literals, no `/`, no\n// builtin transcendental), so src/rng/samplers.ts reproduces every integer draw exactly.\n// @include common/detmath.wgsl\n\nstruct Rng {\n  key: vec2<u32>,\n  ctr: vec4<u32>,\n  buf: vec4<u32>,\n  used: u32,\n}\n\nconst PHILOX_M0: u32 = 0xD2511F53u;\nconst PHILOX_M1: u32 = 0xCD9E8D57u;\nconst PHILOX_W0: u32 = 0x9E3779B9u;\nconst PHILOX_W1: u32 = 0xBB67AE85u;\n\n/** High 32 bits of the 64-bit product a*b, from 16-bit limbs (WGSL has no 64-bit integers). */\nfn rngMulHi(a: u32, b: u32) -> u32 {\n  let aL = a & 0xffffu;\n  let aH = a >> 16u;\n  let bL = b & 0xffffu;\n  let bH = b >> 16u;\n  let ll = aL * bL;\n  let lh = aL * bH;\n  let hl = aH * bL;\n  let hh = aH * bH;\n  let mid = (ll >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);\n  return hh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);\n}\n\n/** Philox4x32 with 10 rounds (Salmon et al. 2011): a bijection of the counter for each key. */\nfn philox4x32_10(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {\n  var c = ctr;\n  var k = key;\n  for (var i = 0u; i < 10u; i++) {\n    let hi0 = rngMulHi(PHILOX_M0, c.x);\n    let lo0 = PHILOX_M0 * c.x;\n    let hi1 = rngMulHi(PHILOX_M1, c.z);\n    let lo1 = PHILOX_M1 * c.z;\n    c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);\n    k = k + vec2<u32>(PHILOX_W0, PHILOX_W1);\n  }\n  return c;\n}\n\n/** A generator for one (seed, stream, step, instance, neuron); nothing is drawn until first use. */\nfn rngCreate(seed: vec2<u32>, stream: u32, step: u32, instance: u32, neuron: u32) -> Rng {\n  return Rng(seed, vec4<u32>(neuron, instance, step, stream << 16u), vec4<u32>(0u), 4u);\n}\n\n/** The next raw 32-bit word (one Philox call per four words). */\nfn rngNextU32(r: ptr<function, Rng>) -> u32 {\n  if ((*r).used >= 4u) {\n    (*r).buf = philox4x32_10((*r).ctr, (*r).key);\n    (*r).ctr.w = (*r).ctr.w + 1u;\n    (*r).used = 0u;\n  }\n  let v = (*r).buf[(*r).used];\n  (*r).used = (*r).used + 1u;\n  return v;\n}\n\n/** Uniform on the open interval (0,1): the top 24 bits with the lowest forced to 1, i.e. (2j+1) 2^-24, j < 2^23 — exact. */\nfn rngUniform(r: ptr<function, Rng>) -> f32 {\n  // [0.5, 1) holds only 2^23 f32 values, so 2^23 equally likely midpoints is the finest exact\n  // open-interval grid; the symmetric grid also makes 1 - u exact and never 0.\n  return f32((rngNextU32(r) >> 8u) | 1u) * 5.9604644775390625e-8;\n}\n\n/** Standard normal (Box-Muller, cosine branch; 2 words per draw; |z| < 5.8 since u >= 2^-24). */\nfn rngNormal(r: ptr<function, Rng>) -> f32 {\n  let u1 = rngUniform(r);\n  let u2 = rngUniform(r);\n  let rad = detSqrt(-2.0 * detLog(u1));\n  return rad * detCos2Pi(u2);\n}\n\n/** 1 with probability p, else 0; compares a full 32-bit word with floor(p 2^32), so the bias is < 2^-32. Always uses one word. */\nfn rngBernoulli(r: ptr<function, Rng>, p: f32) -> u32 {\n  let x = rngNextU32(r);\n  if (!(p > 0.0)) {\n    return 0u;\n  }\n  if (p >= 1.0) {\n    return 1u;\n  }\n  // p * 2^32 is exact (power-of-two scaling) and < 2^32, so u32() truncation is exact.\n  return select(0u, 1u, x < u32(p * 4294967296.0));\n}\n\n// ---- log-pmf pieces (Loader 2000, \"Fast and accurate computation of binomial probabilities\") ----\n\n/** stirlerr(n) = log(n!) - log(sqrt(2 pi n) (n/e)^n) for integer n >= 1 (table to 15, series above). */\nfn rngStirlerr(n: f32) -> f32 {\n  if (n <= 15.0) {\n    var t = array<f32, 16>(0.0, 0.08106147, 0.041340698, 0.027677925, 0.020790672, 0.016644692,\n      0.013876129, 0.01189671, 0.010411265, 0.009255462, 0.008330563, 0.0075736754,\n      0.0069428403, 0.006408994, 0.00595137, 0.0055547333);\n    return t[u32(n)];\n  }\n  let nn = detRecip(n);\n  let nn2 = nn * nn;\n  // 1/12n - 1/360n^3 + 1/1260n^5 - 1/1680n^7 (next term < 1e-13 for n > 15).\n  var s: f32 = 0.0005952381;\n  s = 0.0007936508 - nn2 * s;\n  s = 0.0027777778 - nn2 * s;\n  s = 0.083333336 - nn2 * s;\n  return s * nn;\n}\n\n/** bd0(x, M) = x log(x/M) + M - x >= 0, with d = x - M given exactly, without cancellation. */\nfn rngBd0(x: f32, M: f32, d: f32) -> f32 {\n  let sum = x + M;\n  if (abs(d) < 0.1 * sum) {\n    // Series in v = d/(x+M): d v + 2x (v^3/3 + v^5/5 + ...), every term positive-definite.\n    let v = d * detRecip(sum);\n    var s = d * v;\n    var ej = (2.0 * x) * v;\n    let v2 = v * v;\n    var inv = array<f32, 10>(0.33333334, 0.2, 0.14285715, 0.11111111, 0.09090909, 0.07692308,\n      0.06666667, 0.05882353, 0.05263158, 0.04761905);\n    for (var j = 0u; j < 10u; j++) {\n      ej = ej * v2;\n      let s1 = s + ej * inv[j];\n      if (s1 == s) {\n        break;\n      }\n      s = s1;\n    }\n    return s;\n  }\n  return x * detLog(x * detRecip(M)) - d;\n}\n\n/** log P(K = k) for K ~ Poisson(lam), k a non-negative integer-valued f32. */\nfn rngPoissonLogPmf(k: f32, lam: f32) -> f32 {\n  if (k < 1.0) {\n    return -lam;\n  }\n  return -(rngStirlerr(k) + rngBd0(k, lam, k - lam)) - 0.5 * (1.837877 + detLog(k));\n}\n\n// ---- Poisson ----\n\n/** Poisson(mean), exact in distribution up to f32 rounding for mean in [0, 1e7] (clamped above); mean <= 0 -> 0 with no word used. */\nfn rngPoisson(r: ptr<function, Rng>, mean: f32) -> u32 {\n  if (!(mean > 0.0)) {\n    return 0u;\n  }\n  let lam = min(mean, 1e7);\n  if (lam < 10.0) {\n    // Inversion by sequential search: one word. Stops early once the terms can no longer move\n    // the f32 cdf (only reachable when u is within ~1e-7 of 1).\n    let u = rngUniform(r);\n    var k = 0.0;\n    var p = detExp(-lam);\n    var F = p;\n    loop {\n      if (u <= F) {\n        break;\n      }\n      k = k + 1.0;\n      p = (p * lam) * detRecip(k);\n      F = F + p;\n      if (p < F * 5.9604645e-8) {\n        break;\n      }\n    }\n    return u32(k);\n  }\n  // PTRS, Hormann (1993) \"The transformed rejection method for generating Poisson random\n  // variables\", valid for lam >= 10; about 1.1-1.2 iterations (2 words each) on average.\n  let slam = detSqrt(lam);\n  let b = 0.931 + 2.53 * slam;\n  let a = -0.059 + 0.02483 * b;\n  let logInvAlpha = detLog(1.1239 + 1.1328 * detRecip(b - 3.4));\n  let vr = 0.9277 - 3.6224 * detRecip(b - 2.0);\n  // lam = lamI + lamF: adding the small offset to lamF keeps the floor exact when lam >= 2^22,\n  // where an f32 near lam has no room for the fraction.\n  let lamI = floor(lam);\n  let lamF = (lam - lamI) + 0.43;\n  let twoA = 2.0 * a;\n  var k = lamI;\n  for (var it = 0u; it < 64u; it++) {\n    let U = rngUniform(r) - 0.5;\n    let V = rngUniform(r);\n    let us = 0.5 - abs(U);\n    k = floor((twoA * detRecip(us) + b) * U + lamF) + lamI;\n    if (k < 0.0) {\n      continue;\n    }\n    if (us >= 0.07 && V <= vr) {\n      break;\n    }\n    if (us < 0.013 && V > us) {\n      continue;\n    }\n    let lhs = (detLog(V) + logInvAlpha) - detLog(a * detRecip(us * us) + b);\n    if (lhs <= rngPoissonLogPmf(k, lam)) {\n      break;\n    }\n    // 64 rejections in a row (probability < 1e-60) would return the last candidate.\n  }\n  return u32(max(k, 0.0));\n}\n\n// ---- binomial ----\n\n/** log P(K = k) for K ~ Binomial(n, p), given nf = n, q = 1 - p, np = n p, nq = n q (k integer-valued, 0 <= k <= n). */\nfn rngBinomialLogPmf(k: f32, n: u32, nf: f32, p: f32, q: f32, np: f32, nq: f32) -> f32 {\n  if (k < 1.0) {\n    return nf * detLog1p(-p);\n  }\n  let ku = u32(k);\n  if (ku >= n) {\n    return nf * detLog(p);\n  }\n  let nk = detU32ToF32(n - ku);\n  let d = k - np;\n  let lc = rngStirlerr(nf) - rngStirlerr(k) - rngStirlerr(nk) - rngBd0(k, np, d) - rngBd0(nk, nq, -d);\n  // log(2 pi k (n-k)/n) = log 2pi + log k + log1p(-k/n)\n  let lf = 1.837877 + detLog(k) + detLog1p(-(k * detRecip(nf)));\n  return lc - 0.5 * lf;\n}\n\n/** Binomial(n, p), exact in distribution up to f32 rounding for n < 2^24 (above that, n and the counts are f32-quantized). */\nfn rngBinomial(r: ptr<function, Rng>, n: u32, p: f32) -> u32 {\n  if (n == 0u || !(p > 0.0)) {\n    return 0u;\n  }\n  if (p >= 1.0) {\n    return n;\n  }\n  // Work with p <= 1/2 (1 - p is exact for p >= 1/2) and reflect the result.\n  let flip = p > 0.5;\n  let pp = select(p, 1.0 - p, flip);\n  let q = 1.0 - pp;\n  let nf = detU32ToF32(n);\n  let np = nf * pp;\n  var k = 0.0;\n  if (np < 10.0) {\n    // Inversion by sequential search from k = 0: one word.\n    let u = rngUniform(r);\n    let ratio = pp * detRecip(q);\n    var pk = detExp(nf * detLog1p(-pp));\n    var F = pk;\n    loop {\n      if (u <= F || k >= nf) {\n        break;\n      }\n      k = k + 1.0;\n      pk = pk * (ratio * (detU32ToF32(n - u32(k) + 1u) * detRecip(k)));\n      F = F + pk;\n      if (pk < F * 5.9604645e-8) {\n        break;\n      }\n    }\n  } else {\n    // BTRS, Hormann (1993) \"The generation of binomial random variates\", for n p (1-p) >= 5;\n    // accepts on log f(k) - log f(m) computed with Loader's stirlerr/bd0 (no cancellation).\n    let nq = nf * q;\n    let spq = detSqrt(np * q);\n    let b = 1.15 + 2.53 * spq;\n    let rb = detRecip(b);\n    let a = (-0.0873 + 0.0248 * b) + 0.01 * pp;\n    let logAlpha = detLog((2.83 + 5.1 * rb) * spq);\n    let vr = 0.92 - 4.2 * rb;\n    let npI = floor(np);\n    let c = (np - npI) + 0.5;\n    let m = floor((nf + 1.0) * pp);\n    let lfm = rngBinomialLogPmf(m, n, nf, pp, q, np, nq);\n    let twoA = 2.0 * a;\n    for (var it = 0u; it < 64u; it++) {\n      let U = rngUniform(r) - 0.5;\n      let V = rngUniform(r);\n      let us = 0.5 - abs(U);\n      k = floor((twoA * detRecip(us) + b) * U + c) + npI;\n      if (k < 0.0 || k > nf) {\n        continue;\n      }\n      if (us >= 0.07 && V <= vr) {\n        break;\n      }\n      let lhs = (detLog(V) + logAlpha) - detLog(a * detRecip(us * us) + b);\n      if (lhs <= rngBinomialLogPmf(k, n, nf, pp, q, np, nq) - lfm) {\n        break;\n      }\n    }\n    k = clamp(k, 0.0, nf);\n  }\n  let ku = min(u32(k), n);\n  return select(ku, n - ku, flip);\n}\n",
+  "engine/gather-traces.wgsl": "// Copies the potential of the traced neurons of every instance into the chunk's trace buffer (sampled steps only).\n// @include engine/record.wgsl\n\nstruct TraceParams {\n  n: u32,\n  batch: u32,\n  count: u32,\n  pad: u32,\n}\n\n@group(0) @binding(0) var<uniform> traceParams: TraceParams;\n@group(0) @binding(1) var<storage, read> traceNeurons: array<u32>;\n@group(0) @binding(2) var<storage, read> potential: array<f32>;\n@group(0) @binding(3) var<storage, read_write> traces: array<f32>;\n@group(1) @binding(0) var<uniform> stepInfo: StepUniforms;\n\n@compute @workgroup_size(64)\nfn gatherTraces(@builtin(global_invocation_id) gid: vec3<u32>) {\n  let j = gid.x;\n  let instance = gid.y;\n  if (j >= traceParams.count || instance >= traceParams.batch) { return; }\n  traces[(stepInfo.traceRow * traceParams.batch + instance) * traceParams.count + j] = potential[instance * traceParams.n + traceNeurons[j]];\n}\n",
+  "engine/record.wgsl": "// Population recording shared by neuron-model step kernels: workgroup moment partials and their per-step merge.\n// Contract: a step kernel writes one MomentPartial per (record row, instance, workgroup); reducePopulation\n// merges them in a fixed order, so results do not depend on scheduling.\n\n// Run-wide constants every population step kernel binds at group 0, binding 0.\nstruct SimUniforms {\n  n: u32,\n  batch: u32,\n  seed: vec2<u32>,\n  workgroupsPerInstance: u32,\n  spikeWords: u32,\n  recordSpikes: u32,\n  pad: u32,\n}\n\n// One 256-byte slot per step of a chunk, bound with a dynamic offset: the step counter stays an integer.\nstruct StepUniforms {\n  step: u32,\n  row: u32,\n  traceRow: u32,\n  pad: u32,\n}\n\nstruct MomentPartial {\n  count: f32,\n  mean: f32,\n  m2: f32,\n  extraSum: f32,\n}\n\nstruct RecordParams {\n  batch: u32,\n  rows: u32,\n  partialsPerInstance: u32,\n  pad: u32,\n}\n\n// Chan et al.'s pairwise update: stable for large counts and large common offsets.\nfn mergeMoments(a: MomentPartial, b: MomentPartial) -> MomentPartial {\n  let n = a.count + b.count;\n  if (b.count == 0.0) { return a; }\n  if (a.count == 0.0) { return b; }\n  let d = b.mean - a.mean;\n  let wb = b.count / n;\n  var out: MomentPartial;\n  out.count = n;\n  out.mean = a.mean + d * wb;\n  out.m2 = a.m2 + b.m2 + d * d * a.count * wb;\n  out.extraSum = a.extraSum + b.extraSum;\n  return out;\n}\n",
+  "engine/reduce-population.wgsl": "// Merges the per-workgroup MomentPartials of each (record row, instance) into population mean, variance and extra sum.\n// @include engine/record.wgsl\n\n@group(0) @binding(0) var<uniform> record: RecordParams;\n@group(0) @binding(1) var<storage, read> partials: array<MomentPartial>;\n@group(0) @binding(2) var<storage, read_write> population: array<vec4<f32>>;\n\noverride workgroupSize: u32 = 64u;\n\n@compute @workgroup_size(workgroupSize)\nfn reducePopulation(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {\n  let idx = gid.x + gid.y * nwg.x * workgroupSize;\n  if (idx >= record.rows * record.batch) { return; }\n  let base = idx * record.partialsPerInstance;\n  var acc = partials[base];\n  for (var w = 1u; w < record.partialsPerInstance; w++) {\n    acc = mergeMoments(acc, partials[base + w]);\n  }\n  // (mean, population variance, mean of the extra quantity, count)\n  population[idx] = vec4<f32>(acc.mean, acc.m2 / max(acc.count, 1.0), acc.extraSum / max(acc.count, 1.0), acc.count);\n}\n",
+  "poisson/step.wgsl": "// One time step of independent Poisson neurons with sigmoidal intensity driven by a leaky potential\n// (the hybrid model's building block): spikes ~ Poisson(f(u) dt), then u <- u (1 - dt/tau) + dt mu + w Poisson(rIn dt).\n// @include common/rng.wgsl\n// @include engine/record.wgsl\n\n// Per-instance constants, derived on the host from the model parameters and dt.\nstruct PoissonInstance {\n  decay: f32,\n  drive: f32,\n  jump: f32,\n  inputMean: f32,\n  sigmoid: u32,\n  peakPerStep: f32,\n  theta: f32,\n  gain: f32,\n}\n\n@group(0) @binding(0) var<uniform> sim: SimUniforms;\n@group(0) @binding(1) var<storage, read> instances: array<PoissonInstance>;\n// The RNG's instance coordinate: a sweep's global row, so results do not depend on how rows are batched or sharded.\n@group(0) @binding(2) var<storage, read> instanceIds: array<u32>;\n@group(1) @binding(0) var<storage, read_write> potential: array<f32>;\n@group(2) @binding(0) var<uniform> stepInfo: StepUniforms;\n@group(2) @binding(1) var<storage, read_write> popCounts: array<atomic<u32>>;\n@group(2) @binding(2) var<storage, read_write> partials: array<MomentPartial>;\n@group(2) @binding(3) var<storage, read_write> spikeBits: array<atomic<u32>>;\n@group(2) @binding(4) var<storage, read> recordSlot: array<u32>;\n\nconst streamOutput = 1u;\nconst streamInput = 2u;\nconst noSlot = 0xffffffffu;\n\n// Each thread updates neuronsPerThread neurons (strided by the workgroup size, so loads stay coalesced):\n// fewer threads per neuron means fewer barrier rounds in the population reduction, which dominate on\n// software adapters. The host derives workgroupsPerInstance from the same two constants.\noverride workgroupSize: u32 = 64u;\noverride neuronsPerThread: u32 = 8u;\n\nvar<workgroup> scratch: array<MomentPartial, workgroupSize>;\n\n// Expected spikes per step, f(u) dt: probit uses Phi, logistic 1/(1+e^-x); both from detmath so the CPU mirror is bit-exact.\nfn spikesPerStep(p: PoissonInstance, u: f32) -> f32 {\n  let x = (u - p.theta) * p.gain;\n  if (p.sigmoid == 0u) { return p.peakPerStep * detNormalCdf(x); }\n  return p.peakPerStep * detLogistic(x);\n}\n\n@compute @workgroup_size(workgroupSize)\nfn stepPoissonNeurons(\n  @builtin(workgroup_id) wid: vec3<u32>,\n  @builtin(num_workgroups) nwg: vec3<u32>,\n  @builtin(local_invocation_index) lid: u32,\n) {\n  let wg = wid.x + wid.y * nwg.x;\n  let instance = wg / sim.workgroupsPerInstance;\n  let wgInInstance = wg % sim.workgroupsPerInstance;\n\n  // Welford running moments of the updated potentials this thread owns, and the sum of intensities used.\n  var acc = MomentPartial(0.0, 0.0, 0.0, 0.0);\n  if (instance < sim.batch) {\n    let p = instances[instance];\n    let rngInstance = instanceIds[instance];\n    let first = wgInInstance * workgroupSize * neuronsPerThread + lid;\n    for (var j = 0u; j < neuronsPerThread; j++) {\n      let neuron = first + j * workgroupSize;\n      if (neuron >= sim.n) { break; }\n      let idx = instance * sim.n + neuron;\n      let u = potential[idx];\n      let lambda = spikesPerStep(p, u);\n      var out = rngCreate(sim.seed, streamOutput, stepInfo.step, rngInstance, neuron);\n      let spikes = rngPoisson(&out, lambda);\n      var inp = rngCreate(sim.seed, streamInput, stepInfo.step, rngInstance, neuron);\n      let inputs = rngPoisson(&inp, p.inputMean);\n      // One operation per statement: the CPU mirror rounds each one to f32 in the same order.\n      let leaked = u * p.decay;\n      let kicked = p.jump * f32(inputs);\n      let next = (leaked + p.drive) + kicked;\n      potential[idx] = next;\n      if (spikes > 0u) {\n        atomicAdd(&popCounts[stepInfo.row * sim.batch + instance], spikes);\n        if (sim.recordSpikes != 0u) {\n          let slot = recordSlot[neuron];\n          if (slot != noSlot) {\n            let word = (stepInfo.row * sim.batch + instance) * sim.spikeWords + slot / 32u;\n            atomicOr(&spikeBits[word], 1u << (slot % 32u));\n          }\n        }\n      }\n      acc.count = acc.count + 1.0;\n      let d = next - acc.mean;\n      acc.mean = acc.mean + d / acc.count;\n      acc.m2 = acc.m2 + d * (next - acc.mean);\n      acc.extraSum = acc.extraSum + lambda;\n    }\n  }\n\n  scratch[lid] = acc;\n  workgroupBarrier();\n  for (var stride = workgroupSize / 2u; stride > 0u; stride = stride / 2u) {\n    if (lid < stride) {\n      scratch[lid] = mergeMoments(scratch[lid], scratch[lid + stride]);\n    }\n    workgroupBarrier();\n  }\n  if (lid == 0u && instance < sim.batch) {\n    partials[(stepInfo.row * sim.batch + instance) * sim.workgroupsPerInstance + wgInInstance] = scratch[0];\n  }\n}\n"
 };
 
 export const structLayouts = {
   EchoParams: {"name":"EchoParams","size":96,"align":16,"fields":[{"name":"count","offset":0,"type":"u32","components":1,"count":1,"stride":4},{"name":"scale","offset":4,"type":"f32","components":1,"count":1,"stride":4},{"name":"offset","offset":8,"type":"i32","components":1,"count":1,"stride":4},{"name":"origin","offset":16,"type":"f32","components":3,"count":1,"stride":12},{"name":"weights","offset":32,"type":"f32","components":4,"count":1,"stride":16},{"name":"taps","offset":48,"type":"u32","components":4,"count":2,"stride":16},{"name":"last","offset":80,"type":"f32","components":1,"count":1,"stride":4}]},
+  MomentChunk: {"name":"MomentChunk","size":12,"align":4,"fields":[{"name":"count","offset":0,"type":"u32","components":1,"count":1,"stride":4},{"name":"mean","offset":4,"type":"f32","components":1,"count":1,"stride":4},{"name":"m2","offset":8,"type":"f32","components":1,"count":1,"stride":4}]},
+  MomentPartial: {"name":"MomentPartial","size":16,"align":4,"fields":[{"name":"count","offset":0,"type":"f32","components":1,"count":1,"stride":4},{"name":"mean","offset":4,"type":"f32","components":1,"count":1,"stride":4},{"name":"m2","offset":8,"type":"f32","components":1,"count":1,"stride":4},{"name":"extraSum","offset":12,"type":"f32","components":1,"count":1,"stride":4}]},
+  MomentStats: {"name":"MomentStats","size":16,"align":4,"fields":[{"name":"count","offset":0,"type":"u32","components":1,"count":1,"stride":4},{"name":"mean","offset":4,"type":"f32","components":1,"count":1,"stride":4},{"name":"variance","offset":8,"type":"f32","components":1,"count":1,"stride":4},{"name":"sum","offset":12,"type":"f32","components":1,"count":1,"stride":4}]},
+  PoissonInstance: {"name":"PoissonInstance","size":32,"align":4,"fields":[{"name":"decay","offset":0,"type":"f32","components":1,"count":1,"stride":4},{"name":"drive","offset":4,"type":"f32","components":1,"count":1,"stride":4},{"name":"jump","offset":8,"type":"f32","components":1,"count":1,"stride":4},{"name":"inputMean","offset":12,"type":"f32","components":1,"count":1,"stride":4},{"name":"sigmoid","offset":16,"type":"u32","components":1,"count":1,"stride":4},{"name":"peakPerStep","offset":20,"type":"f32","components":1,"count":1,"stride":4},{"name":"theta","offset":24,"type":"f32","components":1,"count":1,"stride":4},{"name":"gain","offset":28,"type":"f32","components":1,"count":1,"stride":4}]},
+  RecordParams: {"name":"RecordParams","size":16,"align":4,"fields":[{"name":"batch","offset":0,"type":"u32","components":1,"count":1,"stride":4},{"name":"rows","offset":4,"type":"u32","components":1,"count":1,"stride":4},{"name":"partialsPerInstance","offset":8,"type":"u32","components":1,"count":1,"stride":4},{"name":"pad","offset":12,"type":"u32","components":1,"count":1,"stride":4}]},
+  ReduceParams: {"name":"ReduceParams","size":40,"align":4,"fields":[{"name":"batch","offset":0,"type":"u32","components":1,"count":1,"stride":4},{"name":"valueCount","offset":4,"type":"u32","components":1,"count":1,"stride":4},{"name":"valueOffset","offset":8,"type":"u32","components":1,"count":1,"stride":4},{"name":"partialCount","offset":12,"type":"u32","components":1,"count":1,"stride":4},{"name":"chunksPerInstance","offset":16,"type":"u32","components":1,"count":1,"stride":4},{"name":"itemsPerWorkgroup","offset":20,"type":"u32","components":1,"count":1,"stride":4},{"name":"outputOffset","offset":24,"type":"u32","components":1,"count":1,"stride":4},{"name":"bins","offset":28,"type":"u32","components":1,"count":1,"stride":4},{"name":"binMin","offset":32,"type":"f32","components":1,"count":1,"stride":4},{"name":"binScale","offset":36,"type":"f32","components":1,"count":1,"stride":4}]},
+  Rng: {"name":"Rng","size":64,"align":16,"fields":[{"name":"key","offset":0,"type":"u32","components":2,"count":1,"stride":8},{"name":"ctr","offset":16,"type":"u32","components":4,"count":1,"stride":16},{"name":"buf","offset":32,"type":"u32","components":4,"count":1,"stride":16},{"name":"used","offset":48,"type":"u32","components":1,"count":1,"stride":4}]},
+  RngCheckParams: {"name":"RngCheckParams","size":40,"align":8,"fields":[{"name":"seed","offset":0,"type":"u32","components":2,"count":1,"stride":8},{"name":"count","offset":8,"type":"u32","components":1,"count":1,"stride":4},{"name":"stream","offset":12,"type":"u32","components":1,"count":1,"stride":4},{"name":"step","offset":16,"type":"u32","components":1,"count":1,"stride":4},{"name":"which","offset":20,"type":"u32","components":1,"count":1,"stride":4},{"name":"n","offset":24,"type":"u32","components":1,"count":1,"stride":4},{"name":"p","offset":28,"type":"f32","components":1,"count":1,"stride":4},{"name":"mean","offset":32,"type":"f32","components":1,"count":1,"stride":4}]},
+  SimUniforms: {"name":"SimUniforms","size":32,"align":8,"fields":[{"name":"n","offset":0,"type":"u32","components":1,"count":1,"stride":4},{"name":"batch","offset":4,"type":"u32","components":1,"count":1,"stride":4},{"name":"seed","offset":8,"type":"u32","components":2,"count":1,"stride":8},{"name":"workgroupsPerInstance","offset":16,"type":"u32","components":1,"count":1,"stride":4},{"name":"spikeWords","offset":20,"type":"u32","components":1,"count":1,"stride":4},{"name":"recordSpikes","offset":24,"type":"u32","components":1,"count":1,"stride":4},{"name":"pad","offset":28,"type":"u32","components":1,"count":1,"stride":4}]},
+  StepUniforms: {"name":"StepUniforms","size":16,"align":4,"fields":[{"name":"step","offset":0,"type":"u32","components":1,"count":1,"stride":4},{"name":"row","offset":4,"type":"u32","components":1,"count":1,"stride":4},{"name":"traceRow","offset":8,"type":"u32","components":1,"count":1,"stride":4},{"name":"pad","offset":12,"type":"u32","components":1,"count":1,"stride":4}]},
+  TraceParams: {"name":"TraceParams","size":16,"align":4,"fields":[{"name":"n","offset":0,"type":"u32","components":1,"count":1,"stride":4},{"name":"batch","offset":4,"type":"u32","components":1,"count":1,"stride":4},{"name":"count","offset":8,"type":"u32","components":1,"count":1,"stride":4},{"name":"pad","offset":12,"type":"u32","components":1,"count":1,"stride":4}]},
 } satisfies Record<string, StructLayout>;
 
 export interface EchoParams {
@@ -19,9 +38,102 @@ export interface EchoParams {
   taps: ArrayLike<number>;
   last: number;
 }
+export interface MomentChunk {
+  count: number;
+  mean: number;
+  m2: number;
+}
+export interface MomentPartial {
+  count: number;
+  mean: number;
+  m2: number;
+  extraSum: number;
+}
+export interface MomentStats {
+  count: number;
+  mean: number;
+  variance: number;
+  sum: number;
+}
+export interface PoissonInstance {
+  decay: number;
+  drive: number;
+  jump: number;
+  inputMean: number;
+  sigmoid: number;
+  peakPerStep: number;
+  theta: number;
+  gain: number;
+}
+export interface RecordParams {
+  batch: number;
+  rows: number;
+  partialsPerInstance: number;
+  pad: number;
+}
+export interface ReduceParams {
+  batch: number;
+  valueCount: number;
+  valueOffset: number;
+  partialCount: number;
+  chunksPerInstance: number;
+  itemsPerWorkgroup: number;
+  outputOffset: number;
+  bins: number;
+  binMin: number;
+  binScale: number;
+}
+export interface Rng {
+  key: ArrayLike<number>;
+  ctr: ArrayLike<number>;
+  buf: ArrayLike<number>;
+  used: number;
+}
+export interface RngCheckParams {
+  seed: ArrayLike<number>;
+  count: number;
+  stream: number;
+  step: number;
+  which: number;
+  n: number;
+  p: number;
+  mean: number;
+}
+export interface SimUniforms {
+  n: number;
+  batch: number;
+  seed: ArrayLike<number>;
+  workgroupsPerInstance: number;
+  spikeWords: number;
+  recordSpikes: number;
+  pad: number;
+}
+export interface StepUniforms {
+  step: number;
+  row: number;
+  traceRow: number;
+  pad: number;
+}
+export interface TraceParams {
+  n: number;
+  batch: number;
+  count: number;
+  pad: number;
+}
 
 export interface StructTypes {
   EchoParams: EchoParams;
+  MomentChunk: MomentChunk;
+  MomentPartial: MomentPartial;
+  MomentStats: MomentStats;
+  PoissonInstance: PoissonInstance;
+  RecordParams: RecordParams;
+  ReduceParams: ReduceParams;
+  Rng: Rng;
+  RngCheckParams: RngCheckParams;
+  SimUniforms: SimUniforms;
+  StepUniforms: StepUniforms;
+  TraceParams: TraceParams;
 }
 
 export const shaderBindings: Record<string, BindingInfo[]> = {
@@ -40,6 +152,198 @@ export const shaderBindings: Record<string, BindingInfo[]> = {
       "kind": "storage",
       "type": "array<u32, 0>"
     }
+  ],
+  "common/reduce.wgsl": [
+    {
+      "group": 0,
+      "binding": 0,
+      "name": "params",
+      "kind": "uniform",
+      "type": "ReduceParams"
+    },
+    {
+      "group": 1,
+      "binding": 0,
+      "name": "values",
+      "kind": "read-only-storage",
+      "type": "array<u32, 0>"
+    },
+    {
+      "group": 1,
+      "binding": 1,
+      "name": "partials",
+      "kind": "read-only-storage",
+      "type": "array<u32, 0>"
+    },
+    {
+      "group": 2,
+      "binding": 0,
+      "name": "results",
+      "kind": "storage",
+      "type": "array<u32, 0>"
+    },
+    {
+      "group": 2,
+      "binding": 1,
+      "name": "stats",
+      "kind": "storage",
+      "type": "array<MomentStats, 0>"
+    },
+    {
+      "group": 2,
+      "binding": 2,
+      "name": "counts",
+      "kind": "storage",
+      "type": "array<atomic<u32>, 0>"
+    }
+  ],
+  "common/rng-check.wgsl": [
+    {
+      "group": 0,
+      "binding": 0,
+      "name": "check",
+      "kind": "uniform",
+      "type": "RngCheckParams"
+    },
+    {
+      "group": 0,
+      "binding": 1,
+      "name": "checkIn",
+      "kind": "read-only-storage",
+      "type": "array<u32, 0>"
+    },
+    {
+      "group": 0,
+      "binding": 2,
+      "name": "checkOut",
+      "kind": "storage",
+      "type": "array<u32, 0>"
+    }
+  ],
+  "engine/gather-traces.wgsl": [
+    {
+      "group": 0,
+      "binding": 0,
+      "name": "traceParams",
+      "kind": "uniform",
+      "type": "TraceParams"
+    },
+    {
+      "group": 0,
+      "binding": 1,
+      "name": "traceNeurons",
+      "kind": "read-only-storage",
+      "type": "array<u32, 0>"
+    },
+    {
+      "group": 0,
+      "binding": 2,
+      "name": "potential",
+      "kind": "read-only-storage",
+      "type": "array<f32, 0>"
+    },
+    {
+      "group": 0,
+      "binding": 3,
+      "name": "traces",
+      "kind": "storage",
+      "type": "array<f32, 0>"
+    },
+    {
+      "group": 1,
+      "binding": 0,
+      "name": "stepInfo",
+      "kind": "uniform",
+      "type": "StepUniforms"
+    }
+  ],
+  "engine/reduce-population.wgsl": [
+    {
+      "group": 0,
+      "binding": 0,
+      "name": "record",
+      "kind": "uniform",
+      "type": "RecordParams"
+    },
+    {
+      "group": 0,
+      "binding": 1,
+      "name": "partials",
+      "kind": "read-only-storage",
+      "type": "array<MomentPartial, 0>"
+    },
+    {
+      "group": 0,
+      "binding": 2,
+      "name": "population",
+      "kind": "storage",
+      "type": "array<vec4f, 0>"
+    }
+  ],
+  "poisson/step.wgsl": [
+    {
+      "group": 0,
+      "binding": 0,
+      "name": "sim",
+      "kind": "uniform",
+      "type": "SimUniforms"
+    },
+    {
+      "group": 0,
+      "binding": 1,
+      "name": "instances",
+      "kind": "read-only-storage",
+      "type": "array<PoissonInstance, 0>"
+    },
+    {
+      "group": 0,
+      "binding": 2,
+      "name": "instanceIds",
+      "kind": "read-only-storage",
+      "type": "array<u32, 0>"
+    },
+    {
+      "group": 1,
+      "binding": 0,
+      "name": "potential",
+      "kind": "storage",
+      "type": "array<f32, 0>"
+    },
+    {
+      "group": 2,
+      "binding": 0,
+      "name": "stepInfo",
+      "kind": "uniform",
+      "type": "StepUniforms"
+    },
+    {
+      "group": 2,
+      "binding": 1,
+      "name": "popCounts",
+      "kind": "storage",
+      "type": "array<atomic<u32>, 0>"
+    },
+    {
+      "group": 2,
+      "binding": 2,
+      "name": "partials",
+      "kind": "storage",
+      "type": "array<MomentPartial, 0>"
+    },
+    {
+      "group": 2,
+      "binding": 3,
+      "name": "spikeBits",
+      "kind": "storage",
+      "type": "array<atomic<u32>, 0>"
+    },
+    {
+      "group": 2,
+      "binding": 4,
+      "name": "recordSlot",
+      "kind": "read-only-storage",
+      "type": "array<u32, 0>"
+    }
   ]
 };
 
@@ -49,6 +353,144 @@ export const shaderEntryPoints: Record<string, { name: string; workgroupSize: nu
       "name": "echoParams",
       "workgroupSize": [
         1,
+        1,
+        1
+      ]
+    }
+  ],
+  "common/reduce.wgsl": [
+    {
+      "name": "reduceMomentsPartials",
+      "workgroupSize": [
+        256,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "mergeMomentPartials",
+      "workgroupSize": [
+        256,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "finalizeMoments",
+      "workgroupSize": [
+        256,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "reduceSumPartials",
+      "workgroupSize": [
+        256,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "mergeSumPartials",
+      "workgroupSize": [
+        256,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "accumulateHistogram",
+      "workgroupSize": [
+        256,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "accumulateHistogramF32",
+      "workgroupSize": [
+        256,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "histogramEntropy",
+      "workgroupSize": [
+        256,
+        1,
+        1
+      ]
+    }
+  ],
+  "common/rng-check.wgsl": [
+    {
+      "name": "checkPhilox",
+      "workgroupSize": [
+        64,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "checkDraws",
+      "workgroupSize": [
+        64,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "checkDetmath",
+      "workgroupSize": [
+        64,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "checkContraction",
+      "workgroupSize": [
+        64,
+        1,
+        1
+      ]
+    },
+    {
+      "name": "sampleMany",
+      "workgroupSize": [
+        64,
+        1,
+        1
+      ]
+    }
+  ],
+  "engine/gather-traces.wgsl": [
+    {
+      "name": "gatherTraces",
+      "workgroupSize": [
+        64,
+        1,
+        1
+      ]
+    }
+  ],
+  "engine/reduce-population.wgsl": [
+    {
+      "name": "reducePopulation",
+      "workgroupSize": [
+        64,
+        1,
+        1
+      ]
+    }
+  ],
+  "poisson/step.wgsl": [
+    {
+      "name": "stepPoissonNeurons",
+      "workgroupSize": [
+        64,
         1,
         1
       ]

@@ -44,7 +44,7 @@ export async function createShaderModule(ctx: GpuContext, path: string, prelude 
 }
 
 /** Explicit bind-group layouts for one file's bindings (reflected), one per group 0..max. */
-export function createBindGroupLayouts(ctx: GpuContext, path: string): GPUBindGroupLayout[] {
+export function createBindGroupLayouts(ctx: GpuContext, path: string, dynamicOffsets: readonly string[] = []): GPUBindGroupLayout[] {
   const table = shaderBindingTable(path);
   const maxGroup = table.reduce((m, b) => Math.max(m, b.group), -1);
   const layouts: GPUBindGroupLayout[] = [];
@@ -54,7 +54,7 @@ export function createBindGroupLayouts(ctx: GpuContext, path: string): GPUBindGr
       .map((b) => ({
         binding: b.binding,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: b.kind as GPUBufferBindingType },
+        buffer: { type: b.kind as GPUBufferBindingType, hasDynamicOffset: dynamicOffsets.includes(b.name) },
       }));
     layouts.push(ctx.device.createBindGroupLayout({ label: `shaders/${path}.group${g}`, entries }));
   }
@@ -70,15 +70,16 @@ export interface ComputeKernel {
   bind(group: number, buffers: Record<string, GPUBuffer | GPUBufferBinding>, label: string): GPUBindGroup;
 }
 
-/** Compiles a file and builds one pipeline per compute entry point sharing explicit layouts. */
+/** Compiles a file and builds one pipeline per compute entry point sharing explicit layouts; `dynamicOffsets` names bindings bound with a dynamic offset. */
 export async function createComputeKernel(
   ctx: GpuContext,
   path: string,
   constants: Record<string, number> = {},
-  prelude = '',
+  options: { prelude?: string; dynamicOffsets?: readonly string[] } = {},
 ): Promise<ComputeKernel> {
+  const { prelude = '', dynamicOffsets = [] } = options;
   const module = await createShaderModule(ctx, path, prelude);
-  const layouts = createBindGroupLayouts(ctx, path);
+  const layouts = createBindGroupLayouts(ctx, path, dynamicOffsets);
   const pipelineLayout = ctx.device.createPipelineLayout({ label: `shaders/${path}.layout`, bindGroupLayouts: layouts });
   const pipelines = new Map<string, GPUComputePipeline>();
   const entries = shaderEntryPoints[path] ?? [];
@@ -109,7 +110,12 @@ export async function createComputeKernel(
       const entries = wanted.map((b) => {
         const r = buffers[b.name];
         if (!r) throw new Error(`shaders/${path} group ${group}: binding ${b.name} not given`);
-        return { binding: b.binding, resource: 'buffer' in r ? r : { buffer: r } };
+        const resource: GPUBufferBinding = 'buffer' in r ? r : { buffer: r };
+        // A dynamic-offset binding sees one slot at a time, not the whole buffer.
+        if (dynamicOffsets.includes(b.name) && resource.size === undefined) {
+          throw new Error(`shaders/${path}: binding ${b.name} has a dynamic offset; give {buffer, size}`);
+        }
+        return { binding: b.binding, resource };
       });
       return ctx.device.createBindGroup({ label, layout: layouts[group], entries });
     },

@@ -1,0 +1,28 @@
+// Backend selection for CLI commands: WebGPU on the best adapter, with a loud notice when it falls back to the CPU.
+import { createGpuContext, type GpuContext } from '../gpu/context.ts';
+import { isNoGpuError } from '../engine/create-simulation.ts';
+import type { AdapterChoice } from '../gpu/node-webgpu.ts';
+
+export interface BackendSelection {
+  backend: 'cpu' | 'webgpu';
+  requested: 'auto' | 'cpu' | 'webgpu';
+  ctx: GpuContext | null;
+  /** Why WebGPU was not used when it was not asked for explicitly. */
+  fallbackReason: string | null;
+}
+
+/** auto: WebGPU if any adapter (hardware or SwiftShader) answers, else the CPU reference with a notice on stderr. */
+export async function selectBackend(requested: 'auto' | 'cpu' | 'webgpu', adapter: AdapterChoice, notify: (m: string) => void): Promise<BackendSelection> {
+  if (requested === 'cpu') return { backend: 'cpu', requested, ctx: null, fallbackReason: null };
+  try {
+    const ctx = await createGpuContext({ adapter, notify });
+    return { backend: 'webgpu', requested, ctx, fallbackReason: null };
+  } catch (e) {
+    if (requested === 'auto' && isNoGpuError(e)) {
+      const reason = (e as Error).message.split('\n')[0];
+      notify(`ei: WebGPU unavailable (${reason}); FALLING BACK to the CPU reference backend (slow). Use --backend webgpu to make this an error.`);
+      return { backend: 'cpu', requested, ctx: null, fallbackReason: reason };
+    }
+    throw e;
+  }
+}

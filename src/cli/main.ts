@@ -1,0 +1,118 @@
+// The `ei` command line: info, run, sweep, merge and reproduce.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EiError, ParameterError } from '../errors.ts';
+import { createGpuContext } from '../gpu/context.ts';
+import { makeParamTable } from '../engine/params.ts';
+import { models } from '../models/registry.ts';
+import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
+import { runCommand } from './run-command.ts';
+import { sweepCommand, mergeCommand } from './sweep-command.ts';
+import { reproduceCommand } from './reproduce-command.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export const engineVersion: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+
+const topHelp = `ei ${engineVersion} — WebGPU simulation engine for balanced E-I networks
+
+usage:
+  ei info [--json]                          adapter, backend, limits and features
+  ei run <model> [options]                  one experiment -> DIR/config.json, summary.json, *.csv, report.html
+  ei sweep <model> --grid name=a:b:k ...    batched parameter sweep, one CSV row per point and replica
+  ei merge <shard dirs...> --out DIR        merge the shards of a sweep deterministically
+  ei reproduce --list | <figure-id>         registered paper reproductions
+  ei models                                 the models and their parameters
+
+models: ${Object.keys(models).join(', ')}
+'ei <command> --help' describes each command's options.`;
+
+const infoSpec = {
+  command: 'ei info',
+  description: 'Prints the WebGPU adapter ei would use, its limits and features.',
+  flags: {
+    json: { type: 'boolean', help: 'print JSON instead of text' },
+    adapter: { type: 'string', choices: ['auto', 'hardware', 'software'], default: 'auto', help: 'adapter choice (auto: hardware if present, else SwiftShader)' },
+  },
+} as const satisfies ArgSpec;
+
+async function infoCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, infoSpec);
+  if (a.help) return printHelp(infoSpec);
+  const notices: string[] = [];
+  const ctx = await createGpuContext({ adapter: a.flags.adapter as 'auto', notify: (m) => notices.push(m) });
+  try {
+    const info = { engineVersion, backend: 'webgpu', notice: ctx.notice, ...ctx.info };
+    if (a.flags.json) {
+      console.log(JSON.stringify(info, null, 2));
+    } else {
+      const lines = [
+        `ei-engine ${engineVersion}`,
+        `backend:   webgpu (${info.runtime}${info.runtime === 'node' ? ', Dawn' : ''})`,
+        `adapter:   ${info.vendor || '?'} / ${info.architecture || '?'}${info.device ? ` / ${info.device}` : ''}${info.description ? ` (${info.description})` : ''}`,
+        `software:  ${info.isSoftware ? 'yes (SwiftShader: correct but slow)' : 'no (hardware GPU)'}`,
+        ...(info.subgroupMinSize ? [`subgroups: ${info.subgroupMinSize}..${info.subgroupMaxSize}`] : []),
+        'limits:',
+        ...Object.entries(info.limits).map(([k, v]) => `  ${k.padEnd(36)} ${v}`),
+        `features:  ${info.features.join(', ')}`,
+      ];
+      console.log(lines.join('\n'));
+      for (const n of notices) console.error(n);
+    }
+    return 0;
+  } finally {
+    ctx.dispose();
+  }
+}
+
+function printHelp(spec: ArgSpec, extra = ''): number {
+  console.log(makeHelpText(spec) + (extra ? `\n\n${extra}` : ''));
+  return 0;
+}
+
+function modelsCommand(): number {
+  for (const m of Object.values(models)) {
+    console.log(`${m.info.id}: ${m.info.title}\n  ${m.info.summary}\n  defaults: n = ${m.info.defaults.n}, dt = ${m.info.defaults.dt} s, T = ${m.info.defaults.T} s\n  parameters (--set name=value):\n${makeParamTable(m.info.parameters)}\n`);
+  }
+  return 0;
+}
+
+/** Runs the CLI; returns the exit code (errors are printed, not thrown). */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(topHelp);
+        return 0;
+      case '--version':
+        console.log(engineVersion);
+        return 0;
+      case 'info':
+        return await infoCommand(rest);
+      case 'run':
+        return await runCommand(rest, engineVersion);
+      case 'sweep':
+        return await sweepCommand(rest, engineVersion);
+      case 'merge':
+        return await mergeCommand(rest);
+      case 'reproduce':
+        return await reproduceCommand(rest, engineVersion);
+      case 'models':
+        return modelsCommand();
+      default:
+        throw new ParameterError('command', `unknown command '${cmd}'`, 'use one of: info, run, sweep, merge, reproduce, models (ei --help)');
+    }
+  } catch (e) {
+    if (e instanceof EiError) {
+      console.error(`ei: error: ${e.message}`);
+      return 2;
+    }
+    console.error(`ei: internal error: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}
+

@@ -1,0 +1,59 @@
+// `ei reproduce --list | <id> [--quick] [--out DIR]`: runs a registered reproduction into a result folder.
+import { ParameterError } from '../errors.ts';
+import { getReproduction, reproductions } from '../reproduce/registry.ts';
+import { createResultDir } from '../io/result-dir.ts';
+import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
+import { createProgressBar } from './progress.ts';
+import { selectBackend } from './context.ts';
+import { defaultOutDir, makeAdapterRecord } from './run-command.ts';
+
+const reproduceSpec = {
+  command: 'ei reproduce',
+  description: 'Runs a registered paper reproduction; writes data (CSV), figures (SVG), report.html and summary.json with measured values next to expected ones.',
+  positionals: [{ name: 'figure-id', help: 'reproduction id (see --list)' }],
+  flags: {
+    list: { type: 'boolean', help: 'list the registered reproductions' },
+    quick: { type: 'boolean', help: 'shortened version (minutes on a CPU-only machine)' },
+    out: { type: 'string', help: 'result folder (default results/<id>-<time>)' },
+    seed: { type: 'integer', min: 0, default: 1, help: 'random seed' },
+    backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu'], default: 'auto', help: 'webgpu, cpu or auto' },
+    adapter: { type: 'string', choices: ['auto', 'hardware', 'software'], default: 'auto', help: 'WebGPU adapter' },
+    quiet: { type: 'boolean', help: 'no progress bar' },
+  },
+} as const satisfies ArgSpec;
+
+export async function reproduceCommand(argv: string[], engineVersion: string): Promise<number> {
+  const a = parseArgs(argv, reproduceSpec);
+  if (a.help) {
+    console.log(makeHelpText(reproduceSpec));
+    return 0;
+  }
+  if (a.flags.list) {
+    for (const r of Object.values(reproductions)) console.log(`${r.id.padEnd(24)} ${r.title}\n${' '.repeat(25)}${r.source}`);
+    return 0;
+  }
+  const id = a.positionals[0];
+  if (!id) throw new ParameterError('figure-id', 'missing', 'give a reproduction id, or --list to see them');
+  const rep = getReproduction(id);
+  const out = createResultDir(a.flags.out ?? defaultOutDir(id));
+  const sel = await selectBackend(a.flags.backend as 'auto', a.flags.adapter as 'auto', (m) => console.error(m));
+  const bar = createProgressBar({ label: `${id}${a.flags.quick ? ' (quick)' : ''} on ${sel.backend}`, total: 1, unit: 'of the work', silent: a.flags.quiet });
+  const t0 = performance.now();
+  try {
+    const outcome = await rep.run({ quick: a.flags.quick, backend: sel.backend, ctx: sel.ctx, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
+    bar.finish();
+    const wallSeconds = (performance.now() - t0) / 1000;
+    out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, seed: a.flags.seed, backend: sel.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
+    out.write('summary.json', JSON.stringify({ id, title: rep.title, quick: a.flags.quick, backend: sel.backend, wallSeconds, checks: outcome.checks, allPassed: outcome.checks.every((c) => c.pass), ...outcome.summary }, null, 2) + '\n');
+    out.commit();
+    for (const c of outcome.checks) console.error(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: expected ${c.expected}; measured ${c.measured}`);
+    console.log(out.path);
+    return outcome.checks.every((c) => c.pass) ? 0 : 3;
+  } catch (e) {
+    bar.fail();
+    out.abort();
+    throw e;
+  } finally {
+    sel.ctx?.dispose();
+  }
+}

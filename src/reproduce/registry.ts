@@ -1,0 +1,43 @@
+// Registered reproductions: each writes data, figures and a summary.json that puts measured values next to expected ones.
+import { ConfigError } from '../errors.ts';
+import { suggestFragment } from '../engine/params.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import type { ResultDir } from '../io/result-dir.ts';
+import { poissonRateCurve } from './poisson-rate-curve.ts';
+
+export interface ReproductionContext {
+  quick: boolean;
+  backend: 'cpu' | 'webgpu';
+  ctx: GpuContext | null;
+  out: ResultDir;
+  seed: number;
+  onProgress: (done: number, total: number) => void;
+}
+
+export interface ReproductionOutcome {
+  /** Goes into summary.json beside id, quick, backend and adapter. */
+  summary: Record<string, unknown>;
+  /** One line per claim: what was expected, what was measured, and whether it held. */
+  checks: { name: string; expected: string; measured: string; pass: boolean }[];
+}
+
+export interface Reproduction {
+  id: string;
+  title: string;
+  source: string;
+  description: string;
+  run(c: ReproductionContext): Promise<ReproductionOutcome>;
+}
+
+export const reproductions: Record<string, Reproduction> = {
+  [poissonRateCurve.id]: poissonRateCurve,
+};
+
+export function getReproduction(id: string): Reproduction {
+  const r = reproductions[id];
+  if (!r) {
+    const ids = Object.keys(reproductions);
+    throw new ConfigError(`unknown reproduction '${id}'${suggestFragment(id, ids)}`, `run \`ei reproduce --list\`; registered: ${ids.join(', ')}`);
+  }
+  return r;
+}
