@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Dawn is a native addon: separate processes keep each file's GPU instance isolated.
     pool: 'forks',
+    // The GC-stress test calls global.gc() to prove Dawn instances are never collected under a live device.
+    execArgv: ['--expose-gc'],
     // SwiftShader on 2 CI cores is slow; GPU and browser tests get room.
     testTimeout: 120_000,
     hookTimeout: 120_000,

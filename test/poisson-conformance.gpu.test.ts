@@ -90,6 +90,23 @@ describe('poisson model: WebGPU = CPU reference', () => {
     expect(firstDifference(alone.state, batched.state.subarray(1000, 2000))).toBe(-1);
   });
 
+  it('results do not depend on the dispatch shape (neurons per thread)', async () => {
+    const shapes: { counts: number[]; state: Float32Array }[] = [];
+    for (const npt of ['1', '3', '64']) {
+      process.env.EI_NEURONS_PER_THREAD = npt;
+      try {
+        const r = await runOn('webgpu', spec, 30);
+        shapes.push({ counts: r.c.counts, state: r.state });
+      } finally {
+        delete process.env.EI_NEURONS_PER_THREAD;
+      }
+    }
+    expect(shapes[1].counts).toEqual(shapes[0].counts);
+    expect(shapes[2].counts).toEqual(shapes[0].counts);
+    expect(firstDifference(shapes[1].state, shapes[0].state)).toBe(-1);
+    expect(firstDifference(shapes[2].state, shapes[0].state)).toBe(-1);
+  });
+
   it('different seeds give different spike trains', async () => {
     const a = await runOn('webgpu', { ...spec, key: seedToKey(1) }, 20);
     const b = await runOn('webgpu', { ...spec, key: seedToKey(2) }, 20);

@@ -21,7 +21,7 @@ describe('poisson model statistics (fixed seed 7)', () => {
   });
 
   it('the transient mean follows the exact solution from u0', async () => {
-    const r = await runExperiment({ model: 'poisson', n: 2000, steps: 400, seed: 3, backend: 'cpu', set: { u0: 0 }, recordEvery: 1 });
+    const r = await runExperiment({ model: 'poisson', n: 2000, steps: 400, seed: 3, backend: 'cpu', set: { u0: 0, burnin: 0 }, recordEvery: 1 });
     const p = resolveParams('poisson', poissonParameters, { u0: 0 });
     const inst = makePoissonInstance(p, 1e-4);
     for (const step of [10, 50, 100, 200, 399]) {

@@ -34,7 +34,10 @@ export interface InstanceSummary {
   params: ParamValues;
   /** Time averages over steps after burnin. */
   sim: { meanU: number; varU: number; rateHz: number; intensityHz: number; spikes: number; steps: number };
+  /** Theory averaged over the same steps as `sim` (the exact transient for mean and variance). */
   theory: { meanU: number; varU: number; rateHz: number };
+  /** Theory as t -> infinity. */
+  stationary: { meanU: number; varU: number; rateHz: number };
   /** (spikes - expected) / sqrt(expected), expected = sum of the intensities actually used: exact Poisson check, ~N(0,1). */
   spikeCountZ: number;
 }
@@ -78,6 +81,12 @@ export function resolveExperiment(o: ExperimentOptions) {
     model.checkParams(p, dt);
     return p;
   });
+  params.forEach((p, i) => {
+    const burnin = (p.burnin as number | undefined) ?? 0;
+    if (burnin > 0 && Math.round(burnin / dt) >= steps) {
+      throw new ParameterError(`${model.info.id}.burnin`, `burnin ${burnin} s${params.length > 1 ? ` (instance ${i})` : ''} is not shorter than the run (${steps} steps x ${dt} s = ${steps * dt} s), so no step would enter the time averages`, `lengthen the run (--T) or lower --set burnin=`);
+    }
+  });
   const recordEvery = o.recordEvery ?? Math.max(1, Math.ceil(steps / 20_000));
   return { model, n, dt, steps, seed, key: seedToKey(seed) as [number, number], params, batch: params.length, recordEvery };
 }
@@ -91,8 +100,10 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     o.backend,
     o.ctx,
   );
-  const acc = params.map(() => ({ sumU: 0, sumV: 0, sumExtra: 0, spikes: 0, steps: 0 }));
+  const acc = params.map(() => ({ sumU: 0, sumV: 0, sumExtra: 0, spikes: 0, steps: 0, thU: 0, thV: 0, thRate: 0, thSamples: 0 }));
   const burnSteps = params.map((p) => Math.round(((p.burnin as number | undefined) ?? 0) / dt));
+  // Theory is averaged over the same window as the simulation, sampled at <= ~4000 steps (it is smooth in time).
+  const theoryStride = Math.max(1, Math.ceil(steps / 4000));
   const ts: number[][] = [];
   const spikeRows: number[][] = [];
   const traceRows: number[][] = [];
@@ -112,6 +123,13 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
           a.sumExtra += extra;
           a.spikes += count;
           a.steps++;
+          if ((step - burnSteps[b]) % theoryStride === 0) {
+            const th = model.theoryAtStep(params[b], dt, step);
+            a.thU += th.meanU;
+            a.thV += th.varU;
+            a.thRate += th.rateHz;
+            a.thSamples++;
+          }
         }
         if (step % recordEvery === 0 || step === steps - 1) {
           const th = model.theoryAtStep(params[b], dt, step);
@@ -145,13 +163,15 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     const instances: InstanceSummary[] = params.map((p, b) => {
       const a = acc[b];
       const k = Math.max(1, a.steps);
-      const th = model.theoryAtStep(p, dt, Number.MAX_SAFE_INTEGER);
+      const st = model.theoryAtStep(p, dt, Number.MAX_SAFE_INTEGER);
+      const ts = Math.max(1, a.thSamples);
       const expected = a.sumExtra * n;
       return {
         index: b,
         params: p,
         sim: { meanU: a.sumU / k, varU: a.sumV / k, rateHz: a.spikes / (k * n * dt), intensityHz: a.sumExtra / (k * dt), spikes: a.spikes, steps: a.steps },
-        theory: { meanU: th.meanU, varU: th.varU, rateHz: th.rateHz },
+        theory: { meanU: a.thU / ts, varU: a.thV / ts, rateHz: a.thRate / ts },
+        stationary: { meanU: st.meanU, varU: st.varU, rateHz: st.rateHz },
         spikeCountZ: expected > 0 ? (a.spikes - expected) / Math.sqrt(expected) : 0,
       };
     });

@@ -82,7 +82,7 @@ export class GpuContext {
   readonly info: AdapterSummary;
   /** The notice shown when we fell back to a software adapter (null on hardware). */
   readonly notice: string | null;
-  /** Held so Dawn's instance outlives the device (V8 collecting it aborts the process). */
+  /** Held so Dawn's instance outlives the device (V8 collecting it aborts the process); Node also caches it process-wide. */
   private instance: GPU | null;
   private disposed = false;
   private lostInfo: GPUDeviceLostInfo | null = null;
@@ -173,9 +173,10 @@ export class GpuContext {
 
 /** Gets a WebGPU device: navigator.gpu in a browser, Dawn in Node. */
 export async function createGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
-  const notify = options.notify ?? ((m: string) => console.error(m));
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node) && !nav?.gpu;
+  // stderr in Node; a warning (not an error) in a browser console.
+  const notify = options.notify ?? ((m: string) => (isNode ? console.error(m) : console.warn(m)));
   let instance: GPU;
   let adapter: GPUAdapter;
   let notice: string | null = null;

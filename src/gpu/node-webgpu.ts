@@ -67,8 +67,20 @@ function isSoftwareInfo(info: GPUAdapterInfo): boolean {
   return /swiftshader|llvmpipe|lavapipe|cpu/i.test(`${info.architecture} ${info.description} ${info.device} ${info.vendor}`);
 }
 
+/**
+ * Dawn instances, one per Vulkan driver choice, kept for the life of the process. Collecting an
+ * instance (even after its devices were destroyed) can abort the process inside Dawn ("The futex
+ * facility returned an unexpected error code"), so instances are created once and reused.
+ */
+const instances = new Map<string, GPU>();
+
 async function tryAdapter(mod: DawnModule, powerPreference: GPUPowerPreference): Promise<{ instance: GPU; adapter: GPUAdapter } | null> {
-  const instance = mod.create([]);
+  const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES ?? '';
+  let instance = instances.get(icd);
+  if (!instance) {
+    instance = mod.create([]);
+    instances.set(icd, instance);
+  }
   const adapter = await instance.requestAdapter({ powerPreference });
   return adapter ? { instance, adapter } : null;
 }

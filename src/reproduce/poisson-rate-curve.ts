@@ -19,9 +19,9 @@ export const poissonRateCurve: Reproduction = {
     'and compares the time-averaged population mean and variance of u with their exact stationary values and the firing ' +
     'rate with E[f(u)], u ~ N(m, v). Both sigmoids are run.',
   async run(c) {
-    const rates = inputRates(c.quick ? 6 : 12);
-    const n = c.quick ? 2000 : 20_000;
-    const T = c.quick ? 0.3 : 2;
+    const rates = inputRates(c.quick ? 5 : 12);
+    const n = c.quick ? 1000 : 20_000;
+    const T = c.quick ? 0.25 : 2;
     const rows: (number | string)[][] = [];
     const perSigmoid: Record<string, { rIn: number; sim: Record<string, number>; theory: Record<string, number> }[]> = {};
     const sigmoids = ['probit', 'logistic'];
@@ -69,19 +69,24 @@ export const poissonRateCurve: Reproduction = {
     c.out.write('mean-u.svg', mFig);
 
     // Tolerances: the time average over T - burnin of a population mean of n neurons has a standard error
-    // of about sqrt(v / n * tau_corr / T); we allow 1% relative (mean, rate) and 3% (variance), far above
-    // that noise, and the rate also carries the Gaussian approximation's error (skewness ~ 1/sqrt(rIn tau)).
+    // of about sqrt(v / n * 2 tau / T) (< 0.3% of the mean here); we allow 1% (mean) and 3% (variance). The rate
+    // also carries the Gaussian approximation's error (skewness ~ 1/sqrt(rIn tau)), hence 2% plus counting noise.
     const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
     const all = sigmoids.flatMap((sg) => perSigmoid[sg]);
     const maxMean = Math.max(...all.map((e) => rel(e.sim.meanU, e.theory.meanU)));
     const maxVar = Math.max(...all.map((e) => rel(e.sim.varU, e.theory.varU)));
-    const rated = all.filter((e) => e.theory.rateHz > 1);
-    const maxRate = Math.max(...rated.map((e) => rel(e.sim.rateHz, e.theory.rateHz)));
+    // Rate: 2% for the Gaussian approximation plus 4 Poisson standard errors of the spike count.
+    const rateExcess = all.map((e) => {
+      const expectedSpikes = e.theory.rateHz * n * (T - 0.1);
+      const tol = 0.02 + 4 / Math.sqrt(Math.max(expectedSpikes, 1));
+      return rel(e.sim.rateHz, e.theory.rateHz) / tol;
+    });
+    const worstRate = Math.max(...rateExcess);
     const maxZ = Math.max(...all.map((e) => Math.abs(e.theory.spikeCountZ)));
     const checks = [
       { name: 'stationary mean of u', expected: 'tau (mu + w rIn), within 1%', measured: `max relative error ${maxMean.toExponential(2)}`, pass: maxMean < 0.01 },
       { name: 'stationary variance of u', expected: 'w^2 rIn tau / (2 - dt/tau), within 3%', measured: `max relative error ${maxVar.toExponential(2)}`, pass: maxVar < 0.03 },
-      { name: 'firing rate (rates > 1 Hz)', expected: 'E[f(u)], u ~ N(m, v), within 3%', measured: `max relative error ${maxRate.toExponential(2)}`, pass: maxRate < 0.03 },
+      { name: 'firing rate', expected: 'E[f(u)], u ~ N(m, v), within 2% + 4 Poisson s.e.', measured: `worst error ${worstRate.toFixed(2)} x its tolerance`, pass: worstRate < 1 },
       { name: 'spike counts given intensities', expected: '|z| < 4.5 for every instance (exact Poisson law)', measured: `max |z| ${maxZ.toFixed(2)}`, pass: maxZ < 4.5 },
     ];
     c.out.write('report.html', makeReportHtml({

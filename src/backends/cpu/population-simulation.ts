@@ -39,8 +39,10 @@ export class CpuPopulationSimulation implements Simulation {
     const { n, batch } = this;
     const key = this.spec.key;
     const traces = this.spec.recorders?.traces;
-    // Bound a chunk's record arrays to ~64 MiB, like the GPU backend.
-    const chunkSteps = makeChunkSteps(this.spec.recorders?.chunkSteps, batch * (48 + 4 * this.spikeWords), 64 << 20);
+    // Bound a chunk's record arrays to ~64 MiB like the GPU backend, and (by default) to ~2e6 neuron-steps
+    // so progress is reported about once a second.
+    const requested = this.spec.recorders?.chunkSteps ?? Math.max(1, Math.min(1000, Math.floor(2e6 / (n * batch))));
+    const chunkSteps = makeChunkSteps(requested, batch * (48 + 4 * this.spikeWords), 64 << 20);
     const out: NeuronStepOut = { spikes: 0, extra: 0 };
     let done = 0;
     while (done < steps) {

@@ -15,7 +15,7 @@ export const poissonInfo: ModelInfo = {
     'it emits Poisson spikes with intensity f(u) (probit or logistic sigmoid). The building block of the hybrid model; ' +
     'the discretised mean and variance of u are known exactly, the rate to Gaussian-approximation accuracy.',
   parameters: poissonParameters,
-  defaults: { n: 10_000, dt: 1e-4, T: 0.5 },
+  defaults: { n: 10_000, dt: 1e-4, T: 0.3 },
 };
 
 export const poissonModel: PopulationModel = {

@@ -1,0 +1,160 @@
+// The `ei` command end to end, in-process: result folders, reproducibility, sweeps, shards, merges and errors.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.ts';
+import { parseCsv } from '../src/io/csv.ts';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ei-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function ei(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+
+describe('ei run', () => {
+  it('writes a complete, reproducible result folder', async () => {
+    const a = join(dir, 'run-a');
+    const r = await ei('run', 'poisson', '--backend', 'cpu', '--n', '300', '--steps', '1200', '--seed', '11', '--set', 'rIn=3000', '--quiet', '--out', a);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.trim()).toBe(a);
+    for (const f of ['config.json', 'summary.json', 'timeseries.csv', 'spikes.csv', 'traces.csv', 'report.html', 'rate.svg']) expect(existsSync(join(a, f)), f).toBe(true);
+    const config = json(join(a, 'config.json'));
+    expect(config).toMatchObject({ model: 'poisson', n: 300, steps: 1200, seed: 11, backend: 'cpu', backendRequested: 'cpu' });
+    expect(config.params[0].rIn).toBe(3000);
+    expect(config.rngKey).toEqual([11, 0]);
+    const s = json(join(a, 'summary.json'));
+    expect(s.instances[0].sim.spikes).toBeGreaterThan(0);
+    expect(Object.keys(s.instances[0].sim).sort()).toEqual(['intensityHz', 'meanU', 'rateHz', 'spikes', 'steps', 'varU']);
+    const ts = parseCsv(readFileSync(join(a, 'timeseries.csv'), 'utf8'));
+    expect(ts.columns).toEqual(['step', 't', 'instance', 'spikes', 'rateHz', 'meanU', 'varU', 'intensityHz', 'meanUTheory', 'varUTheory', 'rateHzTheory']);
+    expect(ts.rows.length).toBe(1200);
+    expect(readFileSync(join(a, 'report.html'), 'utf8')).toContain('<svg');
+
+    // Same command, same numbers.
+    const b = join(dir, 'run-b');
+    expect((await ei('run', 'poisson', '--backend', 'cpu', '--n', '300', '--steps', '1200', '--seed', '11', '--set', 'rIn=3000', '--quiet', '--out', b)).code).toBe(0);
+    expect(readFileSync(join(b, 'timeseries.csv'), 'utf8')).toBe(readFileSync(join(a, 'timeseries.csv'), 'utf8'));
+    expect(json(join(b, 'summary.json')).instances).toEqual(s.instances);
+  });
+
+  it('gives the same spike counts on webgpu as on the cpu backend', async () => {
+    const g = join(dir, 'run-gpu');
+    const c = join(dir, 'run-cpu');
+    const args = ['--n', '500', '--steps', '200', '--batch', '2', '--seed', '5', '--set', 'burnin=0', '--quiet'];
+    expect((await ei('run', 'poisson', '--backend', 'webgpu', ...args, '--out', g)).code).toBe(0);
+    expect((await ei('run', 'poisson', '--backend', 'cpu', ...args, '--out', c)).code).toBe(0);
+    const spikes = (d: string) => parseCsv(readFileSync(join(d, 'timeseries.csv'), 'utf8')).rows.map((r) => r[3]);
+    expect(spikes(g)).toEqual(spikes(c));
+    expect(readFileSync(join(g, 'spikes.csv'), 'utf8')).toBe(readFileSync(join(c, 'spikes.csv'), 'utf8'));
+    expect(json(join(g, 'config.json')).adapter.architecture).toBeTruthy();
+  });
+
+  it('rejects bad input with exit code 2 and leaves no result folder', async () => {
+    const cases: [string[], RegExp][] = [
+      [['run', 'poissn'], /unknown model 'poissn' \(did you mean poisson\?\)/],
+      [['run', 'poisson', '--set', 'tau=-0.1'], /poisson\.tau.*must be > 0/],
+      [['run', 'poisson', '--set', 'thta=1'], /did you mean theta/],
+      [['run', 'poisson', '--n', '-5'], /--n/],
+      [['run', 'poisson', '--steps', '10', '--set', 'burnin=1'], /burnin/],
+      [['run', 'poisson', '--dt', '0.5'], /dt/],
+      [['run', 'poisson', '--bogus', '1'], /--bogus/],
+      [['sweep', 'poisson', '--grid', 'tau=1:2'], /--grid/],
+      [['sweep', 'poisson', '--grid', 'tau=0:0.02:3'], /poisson\.tau/],
+      [['reproduce', 'nope'], /unknown reproduction/],
+    ];
+    for (const [argv, re] of cases) {
+      const out = join(dir, `bad-${argv.join('_').replace(/[^a-z0-9]/gi, '')}`);
+      const r = await ei(...argv, '--backend', 'cpu', '--out', out);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err, argv.join(' ')).toMatch(re);
+      expect(r.err).toMatch(/fix: /);
+      expect(existsSync(out), argv.join(' ')).toBe(false);
+    }
+    // No half-written folders anywhere.
+    expect(readdirSync(dir).filter((f) => f.includes('.partial-'))).toEqual([]);
+  });
+});
+
+describe('ei sweep and merge', () => {
+  const base = ['sweep', 'poisson', '--grid', 'rIn=1000:3000:3', '--grid', 'theta=1.5,2', '--replicas', '2', '--n', '200', '--steps', '150', '--set', 'burnin=0', '--quiet'];
+
+  it('shards merge back to exactly the unsharded sweep, whatever the batching', async () => {
+    const whole = join(dir, 'sweep-whole');
+    const r = await ei(...base, '--backend', 'webgpu', '--out', whole);
+    expect(r.code, r.err).toBe(0);
+    const table = parseCsv(readFileSync(join(whole, 'sweep.csv'), 'utf8'));
+    expect(table.rows.length).toBe(12);
+    expect(table.columns.slice(0, 5)).toEqual(['index', 'pointIndex', 'replica', 'rIn', 'theta']);
+    // Replicas of a point differ (own random streams), rows are in index order.
+    expect(table.rows.map((x) => x[0])).toEqual([...Array(12).keys()]);
+    expect(table.rows[0][9]).not.toEqual(table.rows[1][9]);
+
+    const s0 = join(dir, 'sweep-s0');
+    const s1 = join(dir, 'sweep-s1');
+    expect((await ei(...base, '--backend', 'webgpu', '--shard', '1/2', '--max-batch', '2', '--out', s1)).code).toBe(0);
+    expect((await ei(...base, '--backend', 'webgpu', '--shard', '0/2', '--max-batch', '5', '--out', s0)).code).toBe(0);
+    const merged = join(dir, 'sweep-merged');
+    const m = await ei('merge', s1, s0, '--out', merged);
+    expect(m.code, m.err).toBe(0);
+    expect(readFileSync(join(merged, 'sweep.csv'), 'utf8')).toBe(readFileSync(join(whole, 'sweep.csv'), 'utf8'));
+
+    // A missing shard is an error, not a silently short merge.
+    const bad = await ei('merge', s0, '--out', join(dir, 'sweep-bad'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/missing|expected|gap/i);
+  });
+
+  it('reads the shard from SLURM_ARRAY_TASK_ID', async () => {
+    vi.stubEnv('SLURM_ARRAY_TASK_ID', '1');
+    vi.stubEnv('SLURM_ARRAY_TASK_COUNT', '3');
+    try {
+      const out = join(dir, 'sweep-slurm');
+      expect((await ei(...base, '--backend', 'cpu', '--out', out)).code).toBe(0);
+      const rows = parseCsv(readFileSync(join(out, 'sweep.csv'), 'utf8')).rows;
+      expect(rows.map((x) => x[0])).toEqual([1, 4, 7, 10]);
+      expect(json(join(out, 'config.json')).shard).toEqual({ index: 1, count: 3 });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe('ei info and reproduce', () => {
+  it('info --json names the adapter and limits', async () => {
+    const r = await ei('info', '--json');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.out);
+    expect(info.backend).toBe('webgpu');
+    expect(info.architecture.length + info.vendor.length).toBeGreaterThan(0);
+    expect(info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+  });
+
+  it('reproduce --list and a quick reproduction whose checks pass', async () => {
+    const list = await ei('reproduce', '--list');
+    expect(list.out).toContain('poisson-rate-curve');
+    const out = join(dir, 'repro');
+    const r = await ei('reproduce', 'poisson-rate-curve', '--quick', '--backend', 'cpu', '--quiet', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    const s = json(join(out, 'summary.json'));
+    expect(s.allPassed).toBe(true);
+    expect(s.checks.length).toBe(4);
+    for (const f of ['rate-curve.csv', 'rate-probit.svg', 'report.html', 'config.json']) expect(existsSync(join(out, f))).toBe(true);
+  });
+});
