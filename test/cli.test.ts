@@ -87,6 +87,18 @@ describe('ei run', () => {
       expect(r.err).toMatch(/fix: /);
       expect(existsSync(out), argv.join(' ')).toBe(false);
     }
+    // A GPU that cannot be had fails the same way (this machine class has no hardware GPU; on one that
+    // does, the software adapter is refused instead).
+    const hw = join(dir, 'bad-hardware');
+    const r = await ei('run', 'poisson', '--backend', 'webgpu', '--adapter', 'hardware', '--out', hw);
+    const r2 = r.code === 0 ? await ei('info', '--adapter', 'software', '--json') : r;
+    if (r.code !== 0) {
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/hardware/);
+      expect(existsSync(hw)).toBe(false);
+    } else {
+      expect(JSON.parse(r2.out).isSoftware).toBe(true);
+    }
     // No half-written folders anywhere.
     expect(readdirSync(dir).filter((f) => f.includes('.partial-'))).toEqual([]);
   });

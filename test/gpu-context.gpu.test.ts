@@ -3,7 +3,7 @@ import { useGpu } from './helpers/gpu.ts';
 import { createComputeKernel, createShaderModule, readBuffer, makeDispatchSize } from '../src/gpu/shaders.ts';
 import { packStruct, structLayout, unpackStruct } from '../src/gpu/pack.ts';
 import { createGpuContext } from '../src/gpu/context.ts';
-import { DisposedError, ParameterError, ShaderCompileError } from '../src/errors.ts';
+import { AdapterLimitError, DeviceLostError, DisposedError, ParameterError, ShaderCompileError } from '../src/errors.ts';
 import { shaderSources } from '../src/gpu/shaders.generated.ts';
 
 const gpu = useGpu();
@@ -91,6 +91,21 @@ describe('GPU context', () => {
     ctx2.dispose();
     ctx2.dispose();
     await expect(ctx2.createBuffer({ label: 'x', size: 4, usage: GPUBufferUsage.STORAGE })).rejects.toBeInstanceOf(DisposedError);
+  });
+
+  it('a buffer above the device limit is an AdapterLimitError naming the limit', async () => {
+    const ctx = gpu.ctx;
+    const err = await ctx.createBuffer({ label: 'test.huge', size: ctx.device.limits.maxBufferSize + 4, usage: GPUBufferUsage.STORAGE }).catch((e) => e);
+    expect(err).toBeInstanceOf(AdapterLimitError);
+    expect(err.message).toMatch(/maxBufferSize/);
+  });
+
+  it('a lost device is reported as DeviceLostError, not a hang or a silent result', async () => {
+    const ctx = await createGpuContext({ notify: () => {} });
+    ctx.device.destroy(); // as a driver reset would
+    await ctx.device.lost;
+    await expect(ctx.createBuffer({ label: 'x', size: 4, usage: GPUBufferUsage.STORAGE })).rejects.toBeInstanceOf(DeviceLostError);
+    ctx.dispose();
   });
 
   it('can run without the subgroups feature', async () => {

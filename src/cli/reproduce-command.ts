@@ -1,10 +1,8 @@
 // `ei reproduce --list | <id> [--quick] [--out DIR]`: runs a registered reproduction into a result folder.
 import { ParameterError } from '../errors.ts';
 import { getReproduction, reproductions } from '../reproduce/registry.ts';
-import { createResultDir } from '../io/result-dir.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
-import { createProgressBar } from './progress.ts';
-import { selectBackend } from './context.ts';
+import { withResultSession } from './result-session.ts';
 import { defaultOutDir, makeAdapterRecord } from './run-command.ts';
 
 const reproduceSpec = {
@@ -35,25 +33,17 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
   const id = a.positionals[0];
   if (!id) throw new ParameterError('figure-id', 'missing', 'give a reproduction id, or --list to see them');
   const rep = getReproduction(id);
-  const out = createResultDir(a.flags.out ?? defaultOutDir(id));
-  const sel = await selectBackend(a.flags.backend as 'auto', a.flags.adapter as 'auto', (m) => console.error(m));
-  const bar = createProgressBar({ label: `${id}${a.flags.quick ? ' (quick)' : ''} on ${sel.backend}`, total: 1, unit: 'of the work', silent: a.flags.quiet });
   const t0 = performance.now();
-  try {
-    const outcome = await rep.run({ quick: a.flags.quick, backend: sel.backend, ctx: sel.ctx, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
-    bar.finish();
-    const wallSeconds = (performance.now() - t0) / 1000;
-    out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, seed: a.flags.seed, backend: sel.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
-    out.write('summary.json', JSON.stringify({ id, title: rep.title, quick: a.flags.quick, backend: sel.backend, wallSeconds, checks: outcome.checks, allPassed: outcome.checks.every((c) => c.pass), ...outcome.summary }, null, 2) + '\n');
-    out.commit();
-    for (const c of outcome.checks) console.error(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: expected ${c.expected}; measured ${c.measured}`);
-    console.log(out.path);
-    return outcome.checks.every((c) => c.pass) ? 0 : 3;
-  } catch (e) {
-    bar.fail();
-    out.abort();
-    throw e;
-  } finally {
-    sel.ctx?.dispose();
-  }
+  return withResultSession(
+    { outPath: a.flags.out ?? defaultOutDir(id), backend: a.flags.backend as 'auto', adapter: a.flags.adapter as 'auto', label: (b) => `${id}${a.flags.quick ? ' (quick)' : ''} on ${b}`, total: 1, unit: 'of the work', quiet: a.flags.quiet },
+    async ({ sel, bar, out }) => {
+      const outcome = await rep.run({ quick: a.flags.quick, backend: sel.backend, ctx: sel.ctx, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
+      const wallSeconds = (performance.now() - t0) / 1000;
+      out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, seed: a.flags.seed, backend: sel.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
+      out.write('summary.json', JSON.stringify({ id, title: rep.title, quick: a.flags.quick, backend: sel.backend, wallSeconds, checks: outcome.checks, allPassed: outcome.checks.every((c) => c.pass), ...outcome.summary }, null, 2) + '\n');
+      for (const c of outcome.checks) console.error(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: expected ${c.expected}; measured ${c.measured}`);
+      console.log(out.path);
+      return outcome.checks.every((c) => c.pass) ? 0 : 3;
+    },
+  );
 }

@@ -3,12 +3,11 @@ import { resolveExperiment, runExperiment, type ExperimentResult } from '../engi
 import { makeParamTable } from '../engine/params.ts';
 import { getModel, models } from '../models/registry.ts';
 import { makeCsv } from '../io/csv.ts';
-import { createResultDir } from '../io/result-dir.ts';
 import { makePopulationFigures } from '../report/population-figures.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './args.ts';
-import { createProgressBar } from './progress.ts';
-import { selectBackend, type BackendSelection } from './context.ts';
+import { type BackendSelection } from './context.ts';
+import { withResultSession } from './result-session.ts';
 
 /** Flags shared by run and sweep. */
 export const simulationFlags = {
@@ -115,65 +114,56 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
     spikes: spikesM > 0 ? { neurons: Array.from({ length: Math.min(spikesM, resolved.n) }, (_, i) => i) } : undefined,
     traces: tracesM > 0 ? { neurons: Array.from({ length: Math.min(tracesM, resolved.n) }, (_, i) => i), every: f['trace-every'] } : undefined,
   };
-  const out = createResultDir(f.out ?? defaultOutDir(modelId));
-  const sel = await selectBackend(f.backend as 'auto', f.adapter as 'auto', (m) => console.error(m));
-  const bar = createProgressBar({ label: `${modelId} on ${sel.backend}`, total: resolved.steps, unit: 'steps', silent: f.quiet });
-  try {
-    const result = await runExperiment({ ...options, backend: sel.backend, ctx: sel.ctx ?? undefined, recorders, onProgress: (d) => bar.update(d) });
-    bar.finish();
-    const config: RunConfig = {
-      engineVersion,
-      command: ['ei', 'run', ...argv],
-      createdAt: new Date().toISOString(),
-      model: modelId,
-      n: resolved.n,
-      batch: resolved.batch,
-      steps: resolved.steps,
-      dt: resolved.dt,
-      T: resolved.steps * resolved.dt,
-      seed: resolved.seed,
-      rngKey: resolved.key,
-      params: resolved.params,
-      backend: sel.backend,
-      backendRequested: f.backend,
-      fallbackReason: sel.fallbackReason,
-      adapter: makeAdapterRecord(sel),
-      recorders,
-      node: process.version,
-    };
-    const summary = makeRunSummary(result, sel);
-    out.write('config.json', JSON.stringify(config, null, 2) + '\n');
-    out.write('timeseries.csv', makeCsv(result.timeseries.columns, result.timeseries.rows));
-    if (recorders.spikes) out.write('spikes.csv', makeCsv(result.spikes.columns, result.spikes.rows));
-    if (recorders.traces) out.write('traces.csv', makeCsv(result.traces.columns, result.traces.rows));
-    const figures = makePopulationFigures(result);
-    for (const fig of figures) out.write(`${fig.name}.svg`, fig.svg);
-    out.write('report.html', makeReportHtml({
-      title: `ei run ${modelId}`,
-      subtitle: model.info.title,
-      sections: [
-        { heading: 'Summary', table: makeInstanceTable(result) },
-        ...figures.map((fig) => ({ heading: fig.name, text: fig.caption, svg: fig.svg })),
-      ],
-      meta: { engineVersion, backend: sel.backend, adapter: sel.ctx ? `${sel.ctx.info.vendor}/${sel.ctx.info.architecture}` : 'cpu', n: resolved.n, batch: resolved.batch, steps: resolved.steps, dt: resolved.dt, seed: resolved.seed },
-    }));
-    // summary.json last: its presence marks a complete result.
-    out.write('summary.json', JSON.stringify(summary, null, 2) + '\n');
-    out.commit();
-    const s0 = result.instances[0];
-    console.error(
-      `ei: ${modelId}: ${resolved.n} neurons x ${resolved.batch} x ${resolved.steps} steps on ${sel.backend} in ${result.wallSeconds.toFixed(2)} s; ` +
-        `rate ${s0.sim.rateHz.toFixed(3)} Hz (theory ${s0.theory.rateHz.toFixed(3)}), mean u ${s0.sim.meanU.toFixed(4)} (theory ${s0.theory.meanU.toFixed(4)})`,
-    );
-    console.log(out.path);
-    return 0;
-  } catch (e) {
-    bar.fail();
-    out.abort();
-    throw e;
-  } finally {
-    sel.ctx?.dispose();
-  }
+  return withResultSession(
+    { outPath: f.out ?? defaultOutDir(modelId), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `${modelId} on ${b}`, total: resolved.steps, unit: 'steps', quiet: f.quiet },
+    async ({ sel, bar, out }) => {
+      const result = await runExperiment({ ...options, backend: sel.backend, ctx: sel.ctx ?? undefined, recorders, onProgress: (d) => bar.update(d) });
+      const config: RunConfig = {
+        engineVersion,
+        command: ['ei', 'run', ...argv],
+        createdAt: new Date().toISOString(),
+        model: modelId,
+        n: resolved.n,
+        batch: resolved.batch,
+        steps: resolved.steps,
+        dt: resolved.dt,
+        T: resolved.steps * resolved.dt,
+        seed: resolved.seed,
+        rngKey: resolved.key,
+        params: resolved.params,
+        backend: sel.backend,
+        backendRequested: f.backend,
+        fallbackReason: sel.fallbackReason,
+        adapter: makeAdapterRecord(sel),
+        recorders,
+        node: process.version,
+      };
+      out.write('config.json', JSON.stringify(config, null, 2) + '\n');
+      out.write('timeseries.csv', makeCsv(result.timeseries.columns, result.timeseries.rows));
+      if (recorders.spikes) out.write('spikes.csv', makeCsv(result.spikes.columns, result.spikes.rows));
+      if (recorders.traces) out.write('traces.csv', makeCsv(result.traces.columns, result.traces.rows));
+      const figures = makePopulationFigures(result);
+      for (const fig of figures) out.write(`${fig.name}.svg`, fig.svg);
+      out.write('report.html', makeReportHtml({
+        title: `ei run ${modelId}`,
+        subtitle: model.info.title,
+        sections: [
+          { heading: 'Summary', table: makeInstanceTable(result) },
+          ...figures.map((fig) => ({ heading: fig.name, text: fig.caption, svg: fig.svg })),
+        ],
+        meta: { engineVersion, backend: sel.backend, adapter: sel.ctx ? `${sel.ctx.info.vendor}/${sel.ctx.info.architecture}` : 'cpu', n: resolved.n, batch: resolved.batch, steps: resolved.steps, dt: resolved.dt, seed: resolved.seed },
+      }));
+      // summary.json last: its presence marks a complete result.
+      out.write('summary.json', JSON.stringify(makeRunSummary(result, sel), null, 2) + '\n');
+      const s0 = result.instances[0];
+      console.error(
+        `ei: ${modelId}: ${resolved.n} neurons x ${resolved.batch} x ${resolved.steps} steps on ${sel.backend} in ${result.wallSeconds.toFixed(2)} s; ` +
+          `rate ${s0.sim.rateHz.toFixed(3)} Hz (theory ${s0.theory.rateHz.toFixed(3)}), mean u ${s0.sim.meanU.toFixed(4)} (theory ${s0.theory.meanU.toFixed(4)})`,
+      );
+      console.log(out.path);
+      return 0;
+    },
+  );
 }
 
 /** Pure: the measured-vs-theory table of a run's report. */

@@ -9,8 +9,8 @@ import { models } from '../models/registry.ts';
 import { makeCsv } from '../io/csv.ts';
 import { createResultDir } from '../io/result-dir.ts';
 import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './args.ts';
-import { createProgressBar } from './progress.ts';
-import { selectBackend, type BackendSelection } from './context.ts';
+import { type BackendSelection } from './context.ts';
+import { withResultSession } from './result-session.ts';
 import { defaultOutDir, makeAdapterRecord, simulationFlags } from './run-command.ts';
 
 const sweepSpec = {
@@ -66,47 +66,39 @@ export async function sweepCommand(argv: string[], engineVersion: string): Promi
   }
   // Resolve every point first: a bad grid value fails before any simulation runs.
   const check = resolveExperiment({ ...base, instances: points.map((p) => p.point), backend: 'cpu' });
-  const out = createResultDir(f.out ?? defaultOutDir(`${modelId}-sweep`));
-  const sel = await selectBackend(f.backend as 'auto', f.adapter as 'auto', (m) => console.error(m));
-  const perDispatch = Math.min(f['max-batch'] ?? Infinity, maxBatchFor(check.n, sel.ctx));
-  const bar = createProgressBar({ label: `sweep ${modelId} on ${sel.backend}`, total: mine.length, unit: 'instances', silent: f.quiet });
-  const rows: (number | string)[][] = [];
-  const t0 = performance.now();
-  try {
-    for (let i = 0; i < mine.length; i += perDispatch) {
-      const group: SweepPoint[] = mine.slice(i, i + perDispatch);
-      const opts: ExperimentOptions = {
-        ...base,
-        instances: group.map((p) => p.point),
-        instanceIds: group.map((p) => p.index),
-        backend: sel.backend,
-        ctx: sel.ctx ?? undefined,
-        recordEvery: Number.MAX_SAFE_INTEGER,
-        onProgress: (d, total) => bar.update(i + (group.length * d) / total),
-      };
-      const r = await runExperiment(opts);
-      r.instances.forEach((s, b) => {
-        const p = group[b];
-        rows.push([p.index, p.pointIndex, p.replica, ...gridNames.map((g) => p.point[g]), s.sim.meanU, s.sim.varU, s.sim.rateHz, s.sim.intensityHz, s.sim.spikes, s.theory.meanU, s.theory.varU, s.theory.rateHz, s.spikeCountZ]);
-      });
-    }
-    bar.finish();
-    const wallSeconds = (performance.now() - t0) / 1000;
-    const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...sweepResultColumns];
-    out.write('sweep.csv', makeCsv(columns, rows));
-    out.write('config.json', JSON.stringify(makeSweepConfig(engineVersion, argv, modelId, check, grids, f.replicas, shard, points.length, sel), null, 2) + '\n');
-    out.write('summary.json', JSON.stringify({ model: modelId, backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perDispatch, wallSeconds, neuronStepsPerSecond: (rows.length * check.n * check.steps) / wallSeconds }, null, 2) + '\n');
-    out.commit();
-    console.error(`ei: sweep ${modelId}: ${rows.length} of ${points.length} instances on ${sel.backend} (${perDispatch} per dispatch) in ${wallSeconds.toFixed(2)} s`);
-    console.log(out.path);
-    return 0;
-  } catch (e) {
-    bar.fail();
-    out.abort();
-    throw e;
-  } finally {
-    sel.ctx?.dispose();
-  }
+  return withResultSession(
+    { outPath: f.out ?? defaultOutDir(`${modelId}-sweep`), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `sweep ${modelId} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet },
+    async ({ sel, bar, out }) => {
+      const perDispatch = Math.min(f['max-batch'] ?? Infinity, maxBatchFor(check.n, sel.ctx));
+      const rows: (number | string)[][] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < mine.length; i += perDispatch) {
+        const group: SweepPoint[] = mine.slice(i, i + perDispatch);
+        const opts: ExperimentOptions = {
+          ...base,
+          instances: group.map((p) => p.point),
+          instanceIds: group.map((p) => p.index),
+          backend: sel.backend,
+          ctx: sel.ctx ?? undefined,
+          recordEvery: Number.MAX_SAFE_INTEGER,
+          onProgress: (d, total) => bar.update(i + (group.length * d) / total),
+        };
+        const r = await runExperiment(opts);
+        r.instances.forEach((s, b) => {
+          const p = group[b];
+          rows.push([p.index, p.pointIndex, p.replica, ...gridNames.map((g) => p.point[g]), s.sim.meanU, s.sim.varU, s.sim.rateHz, s.sim.intensityHz, s.sim.spikes, s.theory.meanU, s.theory.varU, s.theory.rateHz, s.spikeCountZ]);
+        });
+      }
+      const wallSeconds = (performance.now() - t0) / 1000;
+      const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...sweepResultColumns];
+      out.write('sweep.csv', makeCsv(columns, rows));
+      out.write('config.json', JSON.stringify(makeSweepConfig(engineVersion, argv, modelId, check, grids, f.replicas, shard, points.length, sel), null, 2) + '\n');
+      out.write('summary.json', JSON.stringify({ model: modelId, backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perDispatch, wallSeconds, neuronStepsPerSecond: (rows.length * check.n * check.steps) / wallSeconds }, null, 2) + '\n');
+      console.error(`ei: sweep ${modelId}: ${rows.length} of ${points.length} instances on ${sel.backend} (${perDispatch} per dispatch) in ${wallSeconds.toFixed(2)} s`);
+      console.log(out.path);
+      return 0;
+    },
+  );
 }
 
 function makeSweepConfig(

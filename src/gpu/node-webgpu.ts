@@ -63,6 +63,13 @@ async function loadDawn(): Promise<DawnModule> {
 
 export type AdapterChoice = 'auto' | 'hardware' | 'software';
 
+/** VK_ICD_FILENAMES / VK_DRIVER_FILES as the user set them (captured once, before any fallback changes them). */
+let originalIcd: string | null | undefined;
+function userIcdChoice(): string | null {
+  if (originalIcd === undefined) originalIcd = process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES || null;
+  return originalIcd;
+}
+
 function isSoftwareInfo(info: GPUAdapterInfo): boolean {
   return /swiftshader|llvmpipe|lavapipe|cpu/i.test(`${info.architecture} ${info.description} ${info.device} ${info.vendor}`);
 }
@@ -92,12 +99,17 @@ async function tryAdapter(mod: DawnModule, powerPreference: GPUPowerPreference):
 export async function requestNodeAdapter(choice: AdapterChoice, powerPreference: GPUPowerPreference = 'high-performance'): Promise<NodeAdapterResult> {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   const mod = await loadDawn();
-  const userIcd = process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES;
+  // The user's own driver choice, read before we ever point VK_ICD_FILENAMES at SwiftShader ourselves.
+  const userIcd = userIcdChoice();
   const swiftshader = findSwiftShaderIcd();
 
   if (choice !== 'software' && (userIcd || findHardwareIcds().length > 0)) {
+    if (userIcd) process.env.VK_ICD_FILENAMES = userIcd;
+    else delete process.env.VK_ICD_FILENAMES;
     const got = await tryAdapter(mod, powerPreference);
-    if (got && (!isSoftwareInfo(got.adapter.info) || userIcd)) return { ...got, notice: null };
+    const software = got ? isSoftwareInfo(got.adapter.info) : false;
+    // A user-chosen driver is honoured as is in auto mode; `hardware` never accepts a software adapter.
+    if (got && (!software || (userIcd && choice === 'auto'))) return { ...got, notice: software ? softwareNotice(got.adapter) : null };
     if (choice === 'hardware') {
       throw new AdapterUnavailableError('no hardware GPU adapter answered', 'check the GPU driver (`vulkaninfo --summary`), or use --adapter software');
     }
@@ -119,7 +131,10 @@ export async function requestNodeAdapter(choice: AdapterChoice, powerPreference:
       'check that the Vulkan loader is installed: `sudo apt-get install libvulkan1`',
     );
   }
-  const d = got.adapter.info;
-  const notice = `ei: no hardware GPU adapter; using software adapter ${d.vendor}/${d.architecture} (SwiftShader) — correct but slow`;
-  return { ...got, notice };
+  return { ...got, notice: softwareNotice(got.adapter) };
+}
+
+function softwareNotice(adapter: GPUAdapter): string {
+  const d = adapter.info;
+  return `ei: no hardware GPU adapter; using software adapter ${d.vendor}/${d.architecture} (SwiftShader) — correct but slow`;
 }

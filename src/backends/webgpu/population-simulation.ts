@@ -6,7 +6,8 @@ import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel }
 import { checkSimulationSpec, makeChunkSteps, type RecordChunk, type RunOptions, type Simulation, type SimulationSpec } from '../../engine/simulation.ts';
 
 /** Threads per workgroup of step kernels (a power of two: the in-workgroup reduction halves it). */
-const workgroupSize = 64;
+export const stepWorkgroupSize = 64;
+const workgroupSize = stepWorkgroupSize;
 
 /**
  * Neurons each thread updates. Software adapters pay per barrier round per thread, so they get more
@@ -217,10 +218,10 @@ export class WebGpuPopulationSimulation implements Simulation {
         pass.dispatchWorkgroups(Math.ceil(r.traceCount / 64), batch);
       }
     }
-    // Rows beyond m hold stale partials from a longer chunk; reduce them anyway (cheap) and ignore them.
+    // Only the m rows this chunk ran (a few threads past them may merge stale rows; those are never read).
     pass.setPipeline(r.reduce.pipelines.get('reducePopulation')!);
     pass.setBindGroup(0, r.groups.reduce);
-    const [rx, ry] = makeDispatchSize(Math.ceil((r.chunkSteps * batch) / 64), dev.limits.maxComputeWorkgroupsPerDimension);
+    const [rx, ry] = makeDispatchSize(Math.ceil((m * batch) / 64), dev.limits.maxComputeWorkgroupsPerDimension);
     pass.dispatchWorkgroups(rx, ry);
     pass.end();
 

@@ -1,0 +1,164 @@
+// Turns the result JSONs in bench/results/ into bench/results/SUMMARY.md: one markdown table per adapter (`npx tsx bench/summarize.ts [dir]`).
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateBenchResult, type BenchResult, type CaseResult } from './lib/harness.ts';
+
+export interface LoadedResult {
+  file: string;
+  result: BenchResult;
+}
+
+/** Reads every *.json in `dir`; malformed files are reported, not summarised. */
+export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[] } {
+  const loaded: LoadedResult[] = [];
+  const rejected: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    } catch (e) {
+      rejected.push(`${file}: not JSON (${(e as Error).message})`);
+      continue;
+    }
+    const problems = validateBenchResult(parsed);
+    if (problems.length) rejected.push(`${file}: ${problems.slice(0, 3).join('; ')}`);
+    else loaded.push({ file, result: parsed as BenchResult });
+  }
+  return { loaded, rejected };
+}
+
+/** Per-chunk overhead from the WebGPU chunking cases: least squares of wall/steps = perStep + perChunk x chunks/steps. */
+export function makeChunkOverheadFit(cases: readonly CaseResult[]): { perChunkSeconds: number; perStepSeconds: number; points: number } | null {
+  const pts = cases
+    .filter((c) => c.group === 'chunking' && c.backend === 'webgpu' && c.status === 'ok')
+    .map((c) => ({ x: c.chunking!.chunksPerRun / c.steps!, y: c.wall!.median / c.steps! }));
+  if (pts.length < 2) return null;
+  const mx = pts.reduce((s, p) => s + p.x, 0) / pts.length;
+  const my = pts.reduce((s, p) => s + p.y, 0) / pts.length;
+  const sxx = pts.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  if (sxx === 0) return null;
+  const slope = pts.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / sxx;
+  return { perChunkSeconds: slope, perStepSeconds: my - slope * mx, points: pts.length };
+}
+
+function adapterKey(r: BenchResult): string {
+  const a = r.environment.adapter;
+  if (!a) return `CPU only (${r.environment.os.cpuModel})`;
+  return `${a.vendor || '?'} / ${a.architecture || '?'}${a.description ? ` (${a.description})` : ''}${a.isSoftware ? ' — software adapter' : ''}`;
+}
+
+function si(x: number | undefined, unit = ''): string {
+  if (x === undefined || !Number.isFinite(x)) return '-';
+  const prefixes = ['', 'k', 'M', 'G', 'T', 'P'];
+  let i = 0;
+  let v = Math.abs(x);
+  while (v >= 999.5 && i < prefixes.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${x < 0 ? '-' : ''}${v.toPrecision(3)} ${prefixes[i]}${unit}`.trim();
+}
+
+function seconds(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '-';
+  return x >= 1 ? `${x.toFixed(2)} s` : x >= 1e-3 ? `${(x * 1e3).toFixed(1)} ms` : `${(x * 1e6).toFixed(0)} µs`;
+}
+
+function n(x: number): string {
+  return x >= 1000 && Math.log10(x) % 1 === 0 ? `1e${Math.log10(x)}` : String(x);
+}
+
+/** The markdown table of one run's cases. */
+export function makeRunTable(r: BenchResult): string {
+  const speedup = new Map(r.speedups.map((s) => [`${s.group}|${s.n}|${s.batch}`, s.gpuOverCpu]));
+  const rows = [
+    '| case | N | batch | backend | steps x repeats | steps/chunk (chunks) | median wall | neuron-steps/s | eff. bandwidth (model) | kernel time | GPU/CPU | note |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const c of r.cases) {
+    const caseName = c.group === 'chunking' ? `chunking (chunkSteps ${c.chunkSteps})` : c.group;
+    const head = `| ${caseName} | ${n(c.n)} | ${c.batch} | ${c.backend} |`;
+    if (c.status !== 'ok') {
+      rows.push(`${head} - | - | - | - | - | - | - | **${c.status}**: ${c.reason!.replace(/\|/g, '\\|')} |`);
+      continue;
+    }
+    const sp = c.backend === 'webgpu' && c.group !== 'chunking' ? speedup.get(`${c.group}|${c.n}|${c.batch}`) : undefined;
+    const kt = c.kernelTime?.seconds ? seconds(c.kernelTime.seconds) : '-';
+    const note = c.stepsReason ?? '';
+    rows.push(
+      `${head} ${c.steps} x ${c.repeats} | ${c.chunking!.maxChunkSteps} (${c.chunking!.chunksPerRun}) | ${seconds(c.wall!.median)} | ${si(c.neuronStepsPerSecond)} | ${si(c.effectiveBytesPerSecond, 'B/s')} | ${kt} | ${sp === undefined ? '-' : `${sp.toFixed(2)}x`} | ${note} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+function makeRunSection(l: LoadedResult): string {
+  const r = l.result;
+  const e = r.environment;
+  const a = e.adapter;
+  const lines = [
+    `### ${l.file}`,
+    '',
+    `- date ${e.date}, ei-engine ${e.engineVersion}, Node ${e.node}, ${e.os.platform} ${e.os.release} ${e.os.arch}, CPU ${e.os.cpuModel} x ${e.os.cpuCount}`,
+  ];
+  if (a) lines.push(`- adapter: vendor ${a.vendor}, architecture ${a.architecture}, device ${a.device || '-'}, description ${a.description || '-'}, isSoftware ${a.isSoftware}, neurons per thread ${a.neuronsPerThread}, maxStorageBufferBindingSize ${a.limits.maxStorageBufferBindingSize}`);
+  const fl = r.flags as { steps?: number; repeats?: number; maxSeconds?: number; quick?: boolean };
+  lines.push(`- flags: ${fl.quick ? '--quick, ' : ''}steps ${fl.steps}, repeats ${fl.repeats}, --max-seconds ${fl.maxSeconds}; poisson defaults (dt ${r.model.dt} s, seed ${r.model.seed}), recorders: ${r.model.recorders}`);
+  const kts = r.cases.filter((c) => c.kernelTime).map((c) => c.kernelTime!);
+  if (kts.length) {
+    const timed = kts.filter((k) => k.seconds !== null).length;
+    lines.push(`- kernel time: ${timed} of ${kts.length} WebGPU cases timed with timestamp queries (sum over one extra run of each chunk's compute pass)` +
+      (timed < kts.length ? `; otherwise: ${kts.find((k) => k.seconds === null)!.note}` : ''));
+  }
+  lines.push('', makeRunTable(r));
+  const fit = makeChunkOverheadFit(r.cases);
+  if (fit) {
+    lines.push('', `Per-chunk overhead (WebGPU, least squares over ${fit.points} chunk sizes at N = ${n(r.cases.find((c) => c.group === 'chunking')!.n)}): ` +
+      `${seconds(fit.perChunkSeconds)} per chunk (submit + map + readback + host bookkeeping) on top of ${seconds(fit.perStepSeconds)} per step.`);
+  }
+  return lines.join('\n');
+}
+
+/** The whole SUMMARY.md: newest run of each adapter in full, older runs listed by file. */
+export function makeSummaryMarkdown(results: readonly LoadedResult[], rejected: readonly string[] = []): string {
+  const byAdapter = new Map<string, LoadedResult[]>();
+  for (const l of results) {
+    const k = adapterKey(l.result);
+    byAdapter.set(k, [...(byAdapter.get(k) ?? []), l]);
+  }
+  const out = [
+    '# ei-engine benchmark summary: poisson model',
+    '',
+    'Generated by `npx tsx bench/summarize.ts` from the JSON files in this folder; do not edit by hand. See `bench/README.md` for what is measured.',
+    '',
+    'neuron-steps/s = N x batch x steps / median wall time of `run()` (warm-up excluded). Effective bandwidth comes from a byte model ' +
+      '(8 B state read + write per neuron-step plus recording traffic), not from a hardware counter. Wall time includes submit, ' +
+      'readback and host overhead per chunk; kernel time (where shown) is the sum of GPU timestamp intervals of the compute passes.',
+  ];
+  if (results.some((l) => l.result.environment.adapter?.isSoftware)) {
+    out.push('', '> **SwiftShader / software adapters:** those numbers measure correctness plumbing (the WebGPU path running end to end on the CPU), ' +
+      'not GPU speed. A GPU/CPU ratio below 1 there says nothing about a real GPU. Measure speed on hardware (see `bench/README.md`).');
+  }
+  for (const [adapter, runs] of [...byAdapter.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    runs.sort((x, y) => x.result.environment.date.localeCompare(y.result.environment.date));
+    const latest = runs[runs.length - 1];
+    out.push('', `## ${adapter}`, '', makeRunSection(latest));
+    if (runs.length > 1) out.push('', `Earlier runs on this adapter: ${runs.slice(0, -1).map((l) => `\`${l.file}\``).join(', ')}.`);
+  }
+  if (rejected.length) out.push('', '## Files not summarised', '', ...rejected.map((r) => `- ${r}`));
+  return out.join('\n') + '\n';
+}
+
+/** Regenerates `dir`/SUMMARY.md; returns its path. */
+export function writeSummary(dir: string): string {
+  const { loaded, rejected } = loadResults(dir);
+  const path = join(dir, 'SUMMARY.md');
+  writeFileSync(path, makeSummaryMarkdown(loaded, rejected));
+  return path;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const dir = resolve(process.argv[2] ?? join(fileURLToPath(new URL('.', import.meta.url)), 'results'));
+  console.log(`wrote ${writeSummary(dir)}`);
+}

@@ -1,0 +1,46 @@
+// The frame every long CLI command shares: result folder, backend, progress bar; commit on success, clean up on failure.
+import { createResultDir, type ResultDir } from '../io/result-dir.ts';
+import type { AdapterChoice } from '../gpu/node-webgpu.ts';
+import { createProgressBar, type ProgressBar } from './progress.ts';
+import { selectBackend, type BackendSelection } from './context.ts';
+
+export interface SessionOptions {
+  outPath: string;
+  backend: 'auto' | 'cpu' | 'webgpu';
+  adapter: AdapterChoice;
+  /** Progress label, given the backend actually used. */
+  label: (backend: 'cpu' | 'webgpu') => string;
+  total: number;
+  unit: string;
+  quiet: boolean;
+}
+
+export interface Session {
+  sel: BackendSelection;
+  bar: ProgressBar;
+  out: ResultDir;
+}
+
+/**
+ * Runs `body` with a backend and a result folder. The folder appears only if `body` succeeds
+ * (summary.json is written last by convention); on any error the partial output is removed.
+ */
+export async function withResultSession<T>(o: SessionOptions, body: (s: Session) => Promise<T>): Promise<T> {
+  const out = createResultDir(o.outPath);
+  let sel: BackendSelection | null = null;
+  let bar: ProgressBar | null = null;
+  try {
+    sel = await selectBackend(o.backend, o.adapter, (m) => console.error(m));
+    bar = createProgressBar({ label: o.label(sel.backend), total: o.total, unit: o.unit, silent: o.quiet });
+    const result = await body({ sel, bar, out });
+    bar.finish();
+    out.commit();
+    return result;
+  } catch (e) {
+    bar?.fail();
+    out.abort();
+    throw e;
+  } finally {
+    sel?.ctx?.dispose();
+  }
+}
