@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { EiError, ParameterError } from '../errors.ts';
 import { createGpuContext } from '../gpu/context.ts';
 import { makeParamTable } from '../engine/params.ts';
-import { models } from '../models/registry.ts';
+import { modelInfos } from '../models/registry.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { runCommand } from './run-command.ts';
 import { sweepCommand, mergeCommand } from './sweep-command.ts';
@@ -24,7 +24,7 @@ usage:
   ei reproduce --list | <figure-id>         registered paper reproductions
   ei models                                 the models and their parameters
 
-models: ${Object.keys(models).join(', ')}
+models: ${Object.keys(modelInfos).join(', ')}
 'ei <command> --help' describes each command's options.`;
 
 const infoSpec = {
@@ -71,8 +71,9 @@ function printHelp(spec: ArgSpec, extra = ''): number {
 }
 
 function modelsCommand(): number {
-  for (const m of Object.values(models)) {
-    console.log(`${m.info.id}: ${m.info.title}\n  ${m.info.summary}\n  defaults: n = ${m.info.defaults.n}, dt = ${m.info.defaults.dt} s, T = ${m.info.defaults.T} s\n  parameters (--set name=value):\n${makeParamTable(m.info.parameters)}\n`);
+  for (const m of Object.values(modelInfos)) {
+    const dt = Number.isNaN(m.defaults.dt) ? 'model-dependent' : `${m.defaults.dt}`;
+    console.log(`${m.id}: ${m.title}\n  ${m.summary}\n  defaults: n = ${m.defaults.n}, dt = ${dt}, T = ${m.defaults.T}\n  parameters (--set name=value):\n${makeParamTable(m.parameters)}\n`);
   }
   return 0;
 }

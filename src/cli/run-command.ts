@@ -1,7 +1,8 @@
 // `ei run <model>`: one experiment, written as config.json, summary.json, CSV tables and an HTML report.
 import { resolveExperiment, runExperiment, type ExperimentResult } from '../engine/experiment.ts';
 import { makeParamTable } from '../engine/params.ts';
-import { getModel, models } from '../models/registry.ts';
+import { getModel, modelInfos } from '../models/registry.ts';
+import { runHybridCommand } from './run-hybrid.ts';
 import { makeCsv } from '../io/csv.ts';
 import { makePopulationFigures } from '../report/population-figures.ts';
 import { makeReportHtml } from '../report/html.ts';
@@ -25,7 +26,7 @@ export const simulationFlags = {
 const runSpec = {
   command: 'ei run',
   description: 'Runs one experiment of a model and writes DIR/config.json, summary.json, timeseries.csv (and spikes.csv, traces.csv) and report.html.',
-  positionals: [{ name: 'model', help: `model id (${Object.keys(models).join(', ')})`, required: true }],
+  positionals: [{ name: 'model', help: `model id (${Object.keys(modelInfos).join(', ')})`, required: true }],
   flags: {
     ...simulationFlags,
     batch: { type: 'integer', min: 1, default: 1, help: 'independent instances (replicas) run in one dispatch' },
@@ -89,11 +90,12 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
   const a = parseArgs(argv, runSpec);
   const modelId = a.positionals[0];
   if (a.help || !modelId) {
-    const params = modelId && models[modelId] ? `parameters of ${modelId} (--set name=value):\n${makeParamTable(models[modelId].info.parameters)}` : `models: ${Object.keys(models).join(', ')} (ei models lists their parameters)`;
+    const params = modelId && modelInfos[modelId] ? `parameters of ${modelId} (--set name=value):\n${makeParamTable(modelInfos[modelId].parameters)}` : `models: ${Object.keys(modelInfos).join(', ')} (ei models lists their parameters)`;
     console.log(makeHelpText(runSpec) + `\n\n${params}`);
     return a.help ? 0 : 2;
   }
   const f = a.flags;
+  if (modelId === 'hybrid') return runHybridCommand(a, argv, engineVersion);
   const model = getModel(modelId);
   // Validate everything before touching the GPU or the output folder.
   const spikesM = f['record-spikes'];

@@ -4,6 +4,7 @@ import type { ModelInfo, PopulationModel } from '../engine/model.ts';
 import type { ParamValues } from '../engine/params.ts';
 import { suggestFragment } from '../engine/params.ts';
 import { checkPoissonParams, makePoissonInstance, momentsAtStep, expectedRate, poissonInfo, poissonModel } from './poisson/index.ts';
+import { hybridParameters } from './hybrid/params.ts';
 
 /** Theory for the recorded population columns at a step: u after the step, rate during it. */
 export interface PopulationTheory {
@@ -32,13 +33,31 @@ const poisson: RegisteredModel = {
   },
 };
 
+/** Population models the generic experiment runner, sweeps and the demo use. */
 export const models: Record<string, RegisteredModel> = { poisson };
+
+/** Every model `ei run` knows, with its parameters (coupled models have their own runners). */
+export const modelInfos: Record<string, ModelInfo> = {
+  poisson: poissonInfo,
+  hybrid: {
+    id: 'hybrid',
+    title: 'Balanced all-to-all stochastic hybrid network (MacLaurin & Vilanova 2024, reconstructed)',
+    summary:
+      'n excitatory and n inhibitory neurons; u_k follows du/dt = -u/tau + mu_a between events; every ordered pair (j, k) ' +
+      'is a Poisson process of intensity f(u_j) kicking u_k by +-J/sqrt(n). Simulated exactly in law per step by one ' +
+      'population reduction and two Poisson input counts per neuron; compared with the Gaussian mean/variance ODE limit. ' +
+      '--n is neurons per population; dt defaults to min(2e-3, 0.1/sqrt(n)) tau; T defaults to 5 tau.',
+    parameters: hybridParameters,
+    defaults: { n: 1000, dt: NaN, T: 5 },
+  },
+};
 
 /** Looks a model up by id; unknown ids list the valid ones. */
 export function getModel(id: string): RegisteredModel {
   const m = models[id];
   if (!m) {
-    const ids = Object.keys(models);
+    if (modelInfos[id]) throw new ConfigError(`model '${id}' has its own runner and is not available here`, `use \`ei run ${id}\`; sweeps and the demo support: ${Object.keys(models).join(', ')}`);
+    const ids = Object.keys(modelInfos);
     throw new ConfigError(`unknown model '${id}'${suggestFragment(id, ids)}`, `valid models: ${ids.join(', ')} (run \`ei run --help\`)`);
   }
   return m;

@@ -21,8 +21,9 @@ export const hybridParameters: readonly ParamSpec[] = [
   { name: 'theta', kind: 'number', default: 0, unit: '', doc: 'sigmoid midpoint' },
   { name: 's', kind: 'number', default: 1, unit: '', min: 0, minExclusive: true, doc: 'probit width' },
   { name: 'beta', kind: 'number', default: 4, unit: '', min: 0, minExclusive: true, doc: 'logistic slope' },
-  { name: 'mE0', kind: 'number', default: 0, unit: '', doc: 'initial mean of u in E' },
-  { name: 'mI0', kind: 'number', default: 0, unit: '', doc: 'initial mean of u in I' },
+  // E must start above I for a balancing common shift to exist when JI > JE (JE nuE = JI nuI needs nuE > nuI).
+  { name: 'mE0', kind: 'number', default: 0.5, unit: '', doc: 'initial mean of u in E' },
+  { name: 'mI0', kind: 'number', default: -0.5, unit: '', doc: 'initial mean of u in I' },
   { name: 'vE0', kind: 'number', default: 0.5, unit: '', min: 0, doc: 'initial variance of u in E' },
   { name: 'vI0', kind: 'number', default: 0.5, unit: '', min: 0, doc: 'initial variance of u in I' },
   { name: 'burnin', kind: 'number', default: 2, unit: 'time', min: 0, doc: 'time excluded from the time averages in summary.json' },

@@ -18,7 +18,7 @@ export interface RateDerivs {
   h: number;
 }
 
-/** Gauss-Hermite nodes used for the logistic sigmoid. 96 nodes: error ~1e-12 for beta sqrt(v) <= 2, ~1e-8 at beta sqrt(v) = 4 (the integrand has poles at distance pi/beta from the real axis, so accuracy falls as beta sqrt(v) grows). */
+/** Gauss-Hermite nodes for the logistic sigmoid when beta sqrt(v) <= LOGISTIC_SWITCH (error ~1e-13 there). */
 export const HERMITE_NODES = 96;
 
 /** Standard-normal quadrature rule: E F(Z) ~= sum_i weights[i] F(nodes[i]). */
@@ -125,7 +125,7 @@ function logistic(x: number): { sig: number; sig1m: number } {
   return { sig, sig1m: e / ((1 + e) * (1 + e)) };
 }
 
-/** nu, d nu/dm and d nu/dv for u ~ N(m, v): closed form (probit) or Gauss-Hermite under the integral, g = E f'(u), h = E f''(u)/2 (logistic). */
+/** nu, d nu/dm and d nu/dv for u ~ N(m, v): closed form (probit); for logistic Gauss-Hermite under the integral, g = E f'(u), h = E f''(u)/2 (heat equation), with a trapezoid rule or the dual form when beta sqrt(v) > LOGISTIC_SWITCH. */
 export function rateDerivs(p: SigmoidParams, m: number, v: number): RateDerivs {
   checkArgs(p, m, v);
   if (p.sigmoid === 'probit') {
@@ -135,20 +135,106 @@ export function rateDerivs(p: SigmoidParams, m: number, v: number): RateDerivs {
     const phi = normalPdf(a);
     return { nu: p.numax * normalCdf(a), g: (p.numax * phi) / S, h: (-p.numax * phi * a) / (2 * S2) };
   }
-  const { nodes, weights } = rule();
+  const b = p.beta * Math.sqrt(v);
+  if (b <= LOGISTIC_SWITCH) return logisticSum(p, m, v, rule());
+  const level = Math.max(0, Math.ceil(Math.log2((TRAPEZOID_BASE_STEP * b) / TRAPEZOID_BH)));
+  return level <= TRAPEZOID_MAX_LEVEL ? logisticSum(p, m, v, trapezoid(level)) : logisticDual(p, m, v);
+}
+
+/**
+ * Where the logistic path changes rule. The Z-integrand of E sigma(beta (m - theta) + b Z), b = beta sqrt(v),
+ * has poles at distance pi/b from the real axis, so Gauss-Hermite (96 nodes) is ~1e-13 for b <= 2 but only
+ * ~1e-7 at b = 4. Beyond b = 2 the trapezoid rule in Z with step h <= 0.45/b is used (aliasing error
+ * ~exp(-2 pi^2 / (b h)) < 1e-17; Z truncated at +-9.5), and beyond b ~ 29 (over 1200 nodes) the dual form.
+ */
+export const LOGISTIC_SWITCH = 2;
+const TRAPEZOID_BASE_STEP = 0.5;
+const TRAPEZOID_BH = 0.45;
+const TRAPEZOID_MAX_LEVEL = 5;
+const TRAPEZOID_HALF = 9.5;
+
+const trapezoidRules: NormalQuadrature[] = [];
+/** Trapezoid rule for the standard normal with step 0.5 / 2^level on [-9.5, 9.5]. */
+function trapezoid(level: number): NormalQuadrature {
+  let r = trapezoidRules[level];
+  if (!r) {
+    const h = TRAPEZOID_BASE_STEP / 2 ** level;
+    const half = Math.floor(TRAPEZOID_HALF / h);
+    const nodes = new Float64Array(2 * half + 1);
+    const weights = new Float64Array(2 * half + 1);
+    for (let k = -half; k <= half; k++) {
+      nodes[k + half] = k * h;
+      weights[k + half] = h * normalPdf(k * h);
+    }
+    r = trapezoidRules[level] = { nodes, weights };
+  }
+  return r;
+}
+
+/** E sigma, E sigma(1 - sigma), E sigma(1 - sigma)(1 - 2 sigma) at beta (m + sqrt(v) Z - theta) by a normal quadrature rule. */
+function logisticSum(p: SigmoidParams, m: number, v: number, q: NormalQuadrature): RateDerivs {
+  const { nodes, weights } = q;
   const sd = Math.sqrt(v);
   const beta = p.beta;
+  const x0 = beta * (m - p.theta);
+  const bs = beta * sd;
   let nu = 0;
   let g = 0;
   let h = 0;
   for (let i = 0; i < nodes.length; i++) {
-    const { sig, sig1m } = logistic(beta * (m + sd * nodes[i] - p.theta));
+    const x = x0 + bs * nodes[i];
+    // sigma and sigma (1 - sigma) without overflow for any x.
+    const e = Math.exp(-Math.abs(x));
+    const r = 1 / (1 + e);
+    const sig = x >= 0 ? r : e * r;
+    const sig1m = e * r * r;
     const w = weights[i];
     nu += w * sig;
     g += w * sig1m;
     h += w * sig1m * (1 - 2 * sig);
   }
   return { nu: p.numax * nu, g: p.numax * beta * g, h: 0.5 * p.numax * beta * beta * h };
+}
+
+// Trapezoid rule over the logistic variable L on [-40, 40]: the density sigma'(L) has poles at distance pi,
+// so step 0.5 gives error ~exp(-2 pi^2 / 0.5) ~ 1e-17, and the tails beyond |L| = 40 weigh < 1e-17.
+const DUAL_STEP = 0.5;
+const DUAL_HALF = 40;
+let dualRule: { nodes: Float64Array; weights: Float64Array } | null = null;
+function dual(): { nodes: Float64Array; weights: Float64Array } {
+  if (!dualRule) {
+    const n = Math.round((2 * DUAL_HALF) / DUAL_STEP) + 1;
+    const nodes = new Float64Array(n);
+    const weights = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      nodes[k] = -DUAL_HALF + k * DUAL_STEP;
+      weights[k] = DUAL_STEP * logistic(nodes[k]).sig1m;
+    }
+    dualRule = { nodes, weights };
+  }
+  return dualRule;
+}
+
+/**
+ * sigma(x) = P(L < x) for L standard logistic, so E sigma(a + b Z) = E_L Phi((a - L)/b) with a = beta (m - theta),
+ * b = beta sqrt(v): the smooth Phi now carries the Gaussian and the sharp sigmoid became a density. Same
+ * shape as probit: g = E phi(w) / sqrt(v), h = -E phi(w) w / (2 v), w = (a - L)/b.
+ */
+function logisticDual(p: SigmoidParams, m: number, v: number): RateDerivs {
+  const { nodes, weights } = dual();
+  const a = p.beta * (m - p.theta);
+  const b = p.beta * Math.sqrt(v);
+  let nu = 0;
+  let g = 0;
+  let h = 0;
+  for (let k = 0; k < nodes.length; k++) {
+    const w = (a - nodes[k]) / b;
+    const phi = normalPdf(w);
+    nu += weights[k] * normalCdf(w);
+    g += weights[k] * phi;
+    h += weights[k] * phi * w;
+  }
+  return { nu: p.numax * nu, g: (p.numax * g) / Math.sqrt(v), h: (-p.numax * h) / (2 * v) };
 }
 
 /** Population rate nu = E f(m + sqrt(v) Z), Z ~ N(0, 1). */
