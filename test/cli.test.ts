@@ -104,6 +104,25 @@ describe('ei run', () => {
   });
 });
 
+describe('ei run hybrid', () => {
+  it('writes limit, sim and blowup in summary.json and both trajectories in timeseries.csv', async () => {
+    const out = join(dir, 'hybrid');
+    const r = await ei('run', 'hybrid', '--backend', 'cpu', '--n', '200', '--T', '2', '--set', 'burnin=1', '--quiet', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    const s = json(join(out, 'summary.json'));
+    for (const part of ['limit', 'sim']) expect(Object.keys(s[part]).sort()).toEqual(['X', 'mE', 'mI', 'nuE', 'nuI', 'vE', 'vI']);
+    expect(s.blowup).toBeNull();
+    expect(s.limit.mE).toBeCloseTo(0.2136, 2);
+    const ts = parseCsv(readFileSync(join(out, 'timeseries.csv'), 'utf8'));
+    expect(ts.columns).toEqual(['t', 'instance', 'mE', 'mI', 'vE', 'vI', 'nuE', 'nuI', 'X', 'limitME', 'limitMI', 'limitVE', 'limitVI', 'limitNuE', 'limitNuI', 'limitX']);
+    expect(json(join(out, 'config.json')).params[0].variant).toBe('B1');
+    // A failing condition is reported, not a NaN.
+    const bad = join(dir, 'hybrid-blowup');
+    expect((await ei('run', 'hybrid', '--backend', 'cpu', '--n', '100', '--T', '0.5', '--set', 'variant=B2', '--set', 'JEE=2', '--set', 'JII=2', '--set', 'JEI=1', '--set', 'JIE=1', '--set', 'burnin=0', '--quiet', '--out', bad)).code).toBe(0);
+    expect(json(join(bad, 'summary.json')).blowup.condition).toMatch(/D <= 0/);
+  });
+});
+
 describe('ei sweep and merge', () => {
   const base = ['sweep', 'poisson', '--grid', 'rIn=1000:3000:3', '--grid', 'theta=1.5,2', '--replicas', '2', '--n', '200', '--steps', '150', '--set', 'burnin=0', '--quiet'];
 

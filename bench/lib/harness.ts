@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createSimulation } from '../../src/engine/create-simulation.ts';
 import { resolveParams, type ParamValues } from '../../src/engine/params.ts';
-import type { Simulation, SimulationSpec } from '../../src/engine/simulation.ts';
+import type { SimulationSpec } from '../../src/engine/simulation.ts';
+import { CpuHybridSimulation } from '../../src/backends/cpu/hybrid-simulation.ts';
+import { WebGpuHybridSimulation } from '../../src/backends/webgpu/hybrid-simulation.ts';
+import { defaultHybridDt, hybridParameters } from '../../src/models/hybrid/params.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { structLayout } from '../../src/gpu/pack.ts';
 import { makeNeuronsPerThread, stepWorkgroupSize } from '../../src/backends/webgpu/population-simulation.ts';
@@ -14,6 +17,18 @@ import { seedToKey } from '../../src/rng/index.ts';
 export const resultSchemaVersion = 1;
 
 export type BackendName = 'cpu' | 'webgpu';
+export type BenchModel = 'poisson' | 'hybrid';
+
+/** What the harness times: both simulation kinds fit this shape. */
+interface Runnable {
+  run(steps: number, options?: { onChunk?: (c: { steps: number }) => void }): Promise<void>;
+  dispose(): void;
+}
+
+/** Neurons updated per instance-step: the hybrid network has two populations of n. */
+export function neuronsPerInstance(model: BenchModel, n: number): number {
+  return model === 'hybrid' ? 2 * n : n;
+}
 export type CaseGroup = 'scaling' | 'batched' | 'chunking';
 
 export interface BenchCase {
@@ -26,6 +41,8 @@ export interface BenchCase {
 }
 
 export interface HarnessOptions {
+  /** Which model to time (default poisson). */
+  model?: BenchModel;
   /** Steps per timed run, before the budget lowers it. */
   steps: number;
   /** Timed runs per case (after the warm-up). */
@@ -122,7 +139,7 @@ export interface EnvironmentRecord {
 }
 
 export interface BenchResult {
-  schema: 'ei-engine/bench-poisson';
+  schema: 'ei-engine/bench-poisson' | 'ei-engine/bench-hybrid';
   schemaVersion: number;
   environment: EnvironmentRecord;
   flags: Record<string, unknown>;
@@ -191,7 +208,14 @@ const gpuWorkgroupSize = stepWorkgroupSize;
  * reference reads the state a second time for its two-pass variance (4 B per neuron-step) and writes
  * 4 B count + 32 B f64 moments per instance-step.
  */
-export function makeByteModel(c: BenchCase, ctx: GpuContext | null): ByteModel {
+export function makeByteModel(c: BenchCase, ctx: GpuContext | null, model: BenchModel = 'poisson'): ByteModel {
+  if (model === 'hybrid') {
+    const npt = makeNeuronsPerThread(ctx?.info.isSoftware ?? false);
+    const wpp = Math.ceil(c.n / (gpuWorkgroupSize * npt));
+    return c.backend === 'cpu'
+      ? { perNeuronStep: 16, perInstanceStep: 48, description: 'cpu: 8 B state r+w + 4 B intensity units r+w + moment pass per neuron-step; 48 B records per instance-step' }
+      : { perNeuronStep: 8, perInstanceStep: 2 * wpp * 2 * 24 + 32 + 2 * 32, description: `webgpu: 8 B state r+w per neuron-step; per instance-step 2 populations x ${wpp} partials x 24 B written and read + 32 B record + 64 B readback copy` };
+  }
   if (c.backend === 'cpu') {
     return { perNeuronStep: 12, perInstanceStep: 36, description: 'cpu: 8 B state r+w + 4 B variance pass per neuron-step; 36 B records per instance-step' };
   }
@@ -207,7 +231,8 @@ export function makeByteModel(c: BenchCase, ctx: GpuContext | null): ByteModel {
 }
 
 /** The poisson parameters every case uses (defaults: rIn 2 kHz, so ~0.2 input events per neuron-step). */
-export function makeBenchParams(): ParamValues {
+export function makeBenchParams(model: BenchModel = 'poisson'): ParamValues {
+  if (model === 'hybrid') return resolveParams('hybrid', hybridParameters, {});
   return resolveParams('poisson', poissonParameters, {});
 }
 
@@ -235,7 +260,7 @@ interface TimedRun {
   chunkSeconds: number[];
 }
 
-async function timeRun(sim: Simulation, steps: number, now: () => number): Promise<TimedRun> {
+async function timeRun(sim: Runnable, steps: number, now: () => number): Promise<TimedRun> {
   let chunks = 0;
   let maxChunkSteps = 0;
   const chunkSeconds: number[] = [];
@@ -258,7 +283,7 @@ async function timeRun(sim: Simulation, steps: number, now: () => number): Promi
  * writes, so for this one extra run we wrap the device's createCommandEncoder to add them to the
  * engine's single compute pass per chunk, and restore it afterwards. Timed runs are never instrumented.
  */
-async function measureKernelTime(ctx: GpuContext, sim: Simulation, steps: number, expectedChunks: number): Promise<KernelTime> {
+async function measureKernelTime(ctx: GpuContext, sim: Runnable, steps: number, expectedChunks: number): Promise<KernelTime> {
   const dev = ctx.device;
   if (!dev.features.has('timestamp-query')) return { seconds: null, passes: 0, note: 'adapter has no timestamp-query: wall time includes submit and readback overhead' };
   const passes = Math.min(expectedChunks + 1, 2048);
@@ -328,16 +353,22 @@ async function measureKernelTime(ctx: GpuContext, sim: Simulation, steps: number
  */
 export async function runCase(c: BenchCase, ctx: GpuContext | null, opts: HarnessOptions): Promise<CaseResult> {
   const now = opts.now ?? (() => performance.now() / 1000);
-  const dt = opts.dt ?? 1e-4;
+  const model = opts.model ?? 'poisson';
+  const dt = opts.dt ?? (model === 'hybrid' ? defaultHybridDt(c.n, makeBenchParams(model)) : 1e-4);
   const seed = opts.seed ?? 1;
   const minSteps = opts.minSteps ?? 2;
   const base: CaseResult = { ...c, status: 'ok', stepsRequested: opts.steps };
   if (c.backend === 'webgpu' && !ctx) return { ...base, status: 'skipped', reason: 'no WebGPU context' };
-  let sim: Simulation | null = null;
+  let sim: Runnable | null = null;
   try {
     const t0 = now();
     try {
-      sim = await createSimulation(makeSpec(c, makeBenchParams(), dt, seed), c.backend, ctx ?? undefined);
+      if (model === 'hybrid') {
+        const spec = { params: Array.from({ length: c.batch }, () => makeBenchParams('hybrid')), n: c.n, dt, key: seedToKey(seed), chunkSteps: c.chunkSteps };
+        sim = c.backend === 'cpu' ? new CpuHybridSimulation(spec) : await WebGpuHybridSimulation.create(ctx!, spec);
+      } else {
+        sim = await createSimulation(makeSpec(c, makeBenchParams(), dt, seed), c.backend, ctx ?? undefined);
+      }
     } catch (e) {
       // AdapterLimitError / GpuOutOfMemoryError / a JS RangeError: the size does not fit; say so.
       return { ...base, status: 'skipped', reason: describeError(e) };
@@ -373,8 +404,8 @@ export async function runCase(c: BenchCase, ctx: GpuContext | null, opts: Harnes
     const runs: TimedRun[] = [];
     for (let r = 0; r < repeats; r++) runs.push(await timeRun(sim, steps, now));
     const wall = makeTimingStats(runs.map((r) => r.seconds));
-    const work = c.n * c.batch * steps;
-    const byteModel = makeByteModel(c, ctx);
+    const work = neuronsPerInstance(model, c.n) * c.batch * steps;
+    const byteModel = makeByteModel(c, ctx, model);
     const bytesPerRun = work * byteModel.perNeuronStep + c.batch * steps * byteModel.perInstanceStep;
     const result: CaseResult = {
       ...base,
@@ -449,6 +480,7 @@ export function makeCases(plan: BenchPlan): BenchCase[] {
 
 /** Runs every case of the plan and assembles the result JSON. */
 export async function runBenchmark(plan: BenchPlan, ctx: GpuContext | null, opts: HarnessOptions, flags: Record<string, unknown>): Promise<BenchResult> {
+  const model = opts.model ?? 'poisson';
   const dt = opts.dt ?? 1e-4;
   const seed = opts.seed ?? 1;
   const cases: CaseResult[] = [];
@@ -458,11 +490,13 @@ export async function runBenchmark(plan: BenchPlan, ctx: GpuContext | null, opts
     cases.push(r);
   }
   return {
-    schema: 'ei-engine/bench-poisson',
+    schema: model === 'hybrid' ? 'ei-engine/bench-hybrid' : 'ei-engine/bench-poisson',
     schemaVersion: resultSchemaVersion,
     environment: makeEnvironmentRecord(ctx),
     flags,
-    model: { id: poissonModel.id, params: makeBenchParams(), dt, seed, recorders: 'none (population counts and moments only, always recorded)' },
+    model: model === 'hybrid'
+      ? { id: 'hybrid', params: makeBenchParams('hybrid'), dt: NaN, seed, recorders: 'per-step records (exact totals and moments per population); dt = min(2e-3, 0.1/sqrt(n)) tau per case; N = neurons per population, neuron-steps count both populations' }
+      : { id: poissonModel.id, params: makeBenchParams(), dt, seed, recorders: 'none (population counts and moments only, always recorded)' },
     cases,
     speedups: makeSpeedups(cases),
   };
@@ -473,7 +507,7 @@ export function validateBenchResult(x: unknown): string[] {
   const problems: string[] = [];
   const r = x as BenchResult;
   const posFinite = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
-  if (!r || r.schema !== 'ei-engine/bench-poisson') return ['schema is not ei-engine/bench-poisson'];
+  if (!r || (r.schema !== 'ei-engine/bench-poisson' && r.schema !== 'ei-engine/bench-hybrid')) return ['schema is not ei-engine/bench-poisson or ei-engine/bench-hybrid'];
   if (r.schemaVersion !== resultSchemaVersion) problems.push(`schemaVersion ${r.schemaVersion} != ${resultSchemaVersion}`);
   const e = r.environment;
   if (!e || typeof e.engineVersion !== 'string' || Number.isNaN(Date.parse(e.date)) || !/^v\d+/.test(e.node ?? '')) problems.push('environment: engineVersion, date or node missing');

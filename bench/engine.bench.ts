@@ -1,4 +1,4 @@
-// `npm run bench`: times the poisson model end to end on WebGPU and the CPU reference and writes a result JSON to bench/results/.
+// `npm run bench`: times a model (poisson or hybrid) end to end on WebGPU and the CPU reference and writes a result JSON to bench/results/.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +14,10 @@ const resultsDir = join(benchDir, 'results');
 const spec = {
   command: 'npm run bench --',
   description:
-    'Benchmarks the poisson model: batch-1 scaling over --sizes and a batched small network (N = --batch-n x --batches), ' +
+    'Benchmarks a model (--model poisson|hybrid; for hybrid N is neurons per population and rates count both populations): batch-1 scaling over --sizes and a batched small network (N = --batch-n x --batches), ' +
     'WebGPU vs the CPU reference, plus a WebGPU per-chunk overhead case. Writes bench/results/<adapter>-<date>.json and regenerates SUMMARY.md.',
   flags: {
+    model: { type: 'string', choices: ['poisson', 'hybrid'], default: 'poisson', help: 'which model to time' },
     quick: { type: 'boolean', help: 'sizes up to 1e5, batches up to 100, few steps and repeats (< 2 min on SwiftShader)' },
     'max-seconds': { type: 'number', min: 0, help: 'budget per case for the timed runs; a probe estimates it and lowers steps or skips the case (default 60, quick 10)' },
     backend: { type: 'string', choices: ['gpu', 'cpu', 'both'], default: 'both', help: 'which backends to time' },
@@ -52,7 +53,8 @@ function slug(s: string): string {
 /** bench/results/<vendor>-<architecture>-<YYYY-MM-DD>.json, with -2, -3 ... for later runs on the same day. */
 function makeDefaultOutPath(result: BenchResult): string {
   const a = result.environment.adapter;
-  const name = a ? `${slug(a.vendor)}-${slug(a.architecture || a.device || 'gpu')}` : `cpu-only-${slug(result.environment.os.cpuModel).slice(0, 40)}`;
+  const base = a ? `${slug(a.vendor)}-${slug(a.architecture || a.device || 'gpu')}` : `cpu-only-${slug(result.environment.os.cpuModel).slice(0, 40)}`;
+  const name = result.model.id === 'poisson' ? base : `${base}-${result.model.id}`;
   const day = result.environment.date.slice(0, 10);
   let path = join(resultsDir, `${name}-${day}.json`);
   for (let i = 2; existsSync(path); i++) path = join(resultsDir, `${name}-${day}-${i}.json`);
@@ -104,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const flags = { ...f, maxSeconds, steps, repeats, plan };
     console.error(`bench: ${plan.sizes.length} sizes, ${plan.batches.length} batches, ${plan.chunkSizes.length} chunk sizes on ${backends.join(' + ')}; ${repeats} x ${steps} steps per case, budget ${maxSeconds} s per case`);
-    const result = await runBenchmark(plan, ctx, { steps, repeats, maxSeconds, seed: f.seed, kernelTime: f['kernel-time'], log: (l) => console.error(l) }, flags);
+    const result = await runBenchmark(plan, ctx, { model: f.model as 'poisson', steps, repeats, maxSeconds, seed: f.seed, kernelTime: f['kernel-time'], log: (l) => console.error(l) }, flags);
     const problems = validateBenchResult(result);
     if (problems.length) throw new Error(`bench produced a malformed result:\n  ${problems.join('\n  ')}`);
     const out = f.out ? resolve(f.out) : makeDefaultOutPath(result);
