@@ -55,3 +55,21 @@ describe('hybrid model: WebGPU = CPU reference', () => {
     }
   });
 });
+
+describe('hybrid u histograms', () => {
+  it('the GPU histogram of each population equals the CPU reference count for count', async () => {
+    const n = 500;
+    const spec: HybridSimulationSpec = { params: [resolveParams('hybrid', hybridParameters, {}), resolveParams('hybrid', hybridParameters, { vE0: 2 })], n, dt: 0.004, key: seedToKey(4) };
+    const g = await WebGpuHybridSimulation.create(gpu.ctx, spec);
+    const c = new CpuHybridSimulation(spec);
+    await g.run(20);
+    await c.run(20);
+    const hg = await g.histogramU(40, -4, 4);
+    const hc = await c.histogramU(40, -4, 4);
+    expect(hg.length).toBe(2 * 2 * 40);
+    expect([...hg]).toEqual([...hc]);
+    for (let row = 0; row < 4; row++) expect(hg.slice(row * 40, row * 40 + 40).reduce((s, x) => s + x, 0)).toBe(n);
+    g.dispose();
+    c.dispose();
+  });
+});

@@ -36,6 +36,12 @@ export interface HybridSimulation {
   run(steps: number, options?: { onChunk?: (c: HybridChunk) => void; onProgress?: (done: number, total: number) => void }): Promise<void>;
   /** Potentials, instance-major, E then I within an instance. */
   readState(): Promise<Float32Array>;
+  /**
+   * Histogram of u of each population of each instance, [instance][population][bins], computed where the
+   * state lives (a GPU reduction on WebGPU); f32 binning rules of src/analysis/histogram.ts, so both
+   * backends give identical counts for identical states.
+   */
+  histogramU(bins: number, min: number, max: number): Promise<Uint32Array>;
   dispose(): void;
 }
 

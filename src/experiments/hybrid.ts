@@ -26,8 +26,12 @@ export interface HybridExperimentOptions {
   backend: 'cpu' | 'webgpu';
   ctx?: GpuContext;
   recordEvery?: number;
-  /** Times at which to keep every neuron's u (for histograms); the run pauses there to read the state. */
+  /** Times at which to histogram u per population (on the GPU for webgpu); the run pauses there. */
   snapshotTimes?: readonly number[];
+  /** Bins of those histograms (default 60) over the limit's m +- 5 sd at that time. */
+  histogramBins?: number;
+  /** Also keep the full state at snapshot times (host memory: 8n bytes per instance). */
+  keepSnapshotStates?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -56,7 +60,8 @@ export interface HybridExperimentResult {
   instances: HybridInstanceResult[];
   /** t, instance, sim columns, limit columns (prefixed `limit`). */
   timeseries: { columns: string[]; rows: number[][] };
-  snapshots: { t: number; step: number; state: Float32Array }[];
+  /** u histograms: counts [instance][population][bins] over [min, max]; `state` only with keepSnapshotStates. */
+  snapshots: { t: number; step: number; bins: number; min: number; max: number; counts: Uint32Array; state?: Float32Array }[];
   finalState: Float32Array;
   wallSeconds: number;
 }
@@ -129,9 +134,10 @@ export async function runHybridExperiment(o: HybridExperimentOptions): Promise<H
   const init = params.map((p) => ({ mE: p.mE0 as number, mI: p.mI0 as number, vE: p.vE0 as number, vI: p.vI0 as number }));
 
   // Limit trajectories sampled at the recorded times (t = 0 and every recordEvery steps).
-  const sampleSteps: number[] = [0];
-  for (let s = recordEvery; s < steps; s += recordEvery) sampleSteps.push(s);
-  if (sampleSteps[sampleSteps.length - 1] !== steps) sampleSteps.push(steps);
+  const snapSteps = [...new Set((o.snapshotTimes ?? []).map((t) => Math.min(steps, Math.max(0, Math.round(t / dt)))))].sort((x, y) => x - y);
+  const sampleSet = new Set<number>([0, steps, ...snapSteps]);
+  for (let s = recordEvery; s < steps; s += recordEvery) sampleSet.add(s);
+  const sampleSteps = [...sampleSet].sort((x, y) => x - y);
   const sampleTimes = sampleSteps.map((s) => s * dt);
   const blowups: (HybridBlowup | null)[] = params.map(() => null);
   const limits = lp.map((p, b) => {
@@ -179,8 +185,24 @@ export async function runHybridExperiment(o: HybridExperimentOptions): Promise<H
     }
   };
   sim.initial.forEach((rec, b) => record(0, b, rec));
-  const snapshots: { t: number; step: number; state: Float32Array }[] = [];
-  const snapSteps = [...new Set((o.snapshotTimes ?? []).map((t) => Math.min(steps, Math.max(0, Math.round(t / dt)))))].sort((a, b) => a - b);
+  const snapshots: HybridExperimentResult['snapshots'] = [];
+  const bins = o.histogramBins ?? 60;
+  // One range for all histograms at a time: the limit's m +- 5 sd over populations and instances (+-1 if absent).
+  const rangeAt = (step: number): [number, number] => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    const i = sampleIndex.get(step);
+    for (let b = 0; b < batch; b++) {
+      const L = i !== undefined ? limitAt(b, i) : null;
+      for (const [m, v] of L ? [[L.mE, L.vE], [L.mI, L.vI]] : []) {
+        if (Number.isFinite(m) && Number.isFinite(v)) {
+          lo = Math.min(lo, m - 5 * Math.sqrt(v));
+          hi = Math.max(hi, m + 5 * Math.sqrt(v));
+        }
+      }
+    }
+    return Number.isFinite(lo) && hi > lo ? [lo, hi] : [-5, 5];
+  };
   const t0 = performance.now();
   try {
     let done = 0;
@@ -195,7 +217,10 @@ export async function runHybridExperiment(o: HybridExperimentOptions): Promise<H
         });
         done = target;
       }
-      if (snapSteps.includes(target)) snapshots.push({ t: target * dt, step: target, state: await sim.readState() });
+      if (snapSteps.includes(target)) {
+        const [min, max] = rangeAt(target);
+        snapshots.push({ t: target * dt, step: target, bins, min, max, counts: await sim.histogramU(bins, min, max), ...(o.keepSnapshotStates ? { state: await sim.readState() } : {}) });
+      }
     }
   } catch (e) {
     if (!(e instanceof BlowupStop)) {

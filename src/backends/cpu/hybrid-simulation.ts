@@ -1,5 +1,6 @@
 // CPU reference backend of the hybrid network: HybridCpuInstance per instance, recording like the GPU.
 import { DisposedError } from '../../errors.ts';
+import { histogramF32 } from '../../analysis/histogram.ts';
 import { HybridCpuInstance } from '../../models/hybrid/cpu-reference.ts';
 import { makeHybridInstance } from '../../models/hybrid/params.ts';
 import { checkHybridSpec, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from '../../engine/hybrid-simulation.ts';
@@ -51,6 +52,10 @@ export class CpuHybridSimulation implements HybridSimulation {
     const out = new Float32Array(2 * this.n * this.batch);
     this.instances.forEach((inst, b) => out.set(inst.u, b * 2 * this.n));
     return out;
+  }
+
+  async histogramU(bins: number, min: number, max: number): Promise<Uint32Array> {
+    return histogramF32(await this.readState(), 2 * this.batch, this.n, bins, min, max);
   }
 
   dispose(): void {

@@ -7,6 +7,7 @@ import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel }
 import { makeHybridInstance } from '../../models/hybrid/params.ts';
 import { checkHybridSpec, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from '../../engine/hybrid-simulation.ts';
 import { makeNeuronsPerThread, stepWorkgroupSize } from './population-simulation.ts';
+import { createReducer, type Reducer } from './reducer.ts';
 
 const recordBudgetBytes = 64 << 20;
 
@@ -33,6 +34,7 @@ export class WebGpuHybridSimulation implements HybridSimulation {
   initial: HybridStepRecord[] = [];
   private stepCount = 0;
   private disposed = false;
+  private reducer: Reducer | null = null;
 
   private constructor(private readonly ctx: GpuContext, private readonly spec: HybridSimulationSpec, private readonly r: Resources) {
     this.n = spec.n;
@@ -192,9 +194,17 @@ export class WebGpuHybridSimulation implements HybridSimulation {
     return new Float32Array(await readBuffer(this.ctx, this.r.potential));
   }
 
+  /** On the GPU: the potential buffer seen as 2 x batch rows of n values (one per population). */
+  async histogramU(bins: number, min: number, max: number): Promise<Uint32Array> {
+    if (this.disposed) throw new DisposedError('WebGpuHybridSimulation');
+    this.reducer ??= await createReducer(this.ctx);
+    return this.reducer.histogramF32(this.r.potential, { batch: 2 * this.batch, n: this.n, bins, min, max });
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.reducer?.dispose();
     if (this.ctx.isDisposed) return;
     for (const b of this.r.buffers) this.ctx.release(b);
   }
