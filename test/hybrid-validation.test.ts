@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { CpuHybridSimulation } from '../src/backends/cpu/hybrid-simulation.ts';
 import { resolveParams } from '../src/engine/params.ts';
-import { hybridParameters } from '../src/models/hybrid/params.ts';
-import { simulateEventDriven, type HybridEventParams } from '../src/models/hybrid/event-driven.ts';
+import { hybridParameters, makeHybridModelParams } from '../src/models/hybrid/params.ts';
+import { simulateEventDriven } from '../src/models/hybrid/event-driven.ts';
 import { makeHybridState, runHybridExperiment } from '../src/experiments/hybrid.ts';
 import { seedToKey } from '../src/rng/index.ts';
 
@@ -22,7 +22,7 @@ describe('hybrid: tau-leaping (the kernel\'s scheme) vs exact event-driven simul
     const dt = 0.002;
     const p = resolveParams('hybrid', hybridParameters, {});
     const init = { mE: p.mE0 as number, mI: p.mI0 as number, vE: p.vE0 as number, vI: p.vI0 as number };
-    const exact = Array.from({ length: R }, (_, r) => simulateEventDriven(p as unknown as HybridEventParams, { n, T, sampleTimes: [T], seed: 5, replica: r, init }));
+    const exact = Array.from({ length: R }, (_, r) => simulateEventDriven(makeHybridModelParams(p), { n, T, sampleTimes: [T], seed: 5, replica: r, init }));
     const sim = new CpuHybridSimulation({ params: Array.from({ length: R }, () => p), n, dt, key: seedToKey(6) });
     let last: ReturnType<typeof makeHybridState>[] = [];
     await sim.run(Math.round(T / dt), { onChunk: (c) => { if (c.stepStart + c.steps === Math.round(T / dt)) last = c.records.slice(-R).map((r) => makeHybridState(p, n, r)); } });

@@ -93,8 +93,13 @@ fn slotOf(wid: vec3<u32>, nwg: vec3<u32>) -> Slot {
   return Slot(instance, inInstance / sim.workgroupsPerPopulation, inInstance % sim.workgroupsPerPopulation, instance < sim.batch);
 }
 
-// Workgroup reduction of both partials; thread 0 writes them for (instance, population, workgroup).
-fn writePartials(slot: Slot, lid: u32, total: vec2<u32>, moments: MomentPartial) {
+struct Partials {
+  total: vec2<u32>,
+  moments: MomentPartial,
+}
+
+// Tree reduction over the workgroup in a fixed order; every thread gets the result.
+fn reduceInWorkgroup(lid: u32, total: vec2<u32>, moments: MomentPartial) -> Partials {
   scratchTotals[lid] = total;
   scratchMoments[lid] = moments;
   workgroupBarrier();
@@ -105,10 +110,19 @@ fn writePartials(slot: Slot, lid: u32, total: vec2<u32>, moments: MomentPartial)
     }
     workgroupBarrier();
   }
+  let out = Partials(scratchTotals[0], scratchMoments[0]);
+  // The scratch arrays are reused by the caller's next reduction.
+  workgroupBarrier();
+  return out;
+}
+
+// Thread 0 writes the workgroup's partials for (instance, population, workgroup).
+fn writePartials(slot: Slot, lid: u32, total: vec2<u32>, moments: MomentPartial) {
+  let r = reduceInWorkgroup(lid, total, moments);
   if (lid == 0u && slot.valid) {
     let at = (slot.instance * 2u + slot.population) * sim.workgroupsPerPopulation + slot.workgroupInPopulation;
-    totalPartials[at] = scratchTotals[0];
-    momentPartials[at] = scratchMoments[0];
+    totalPartials[at] = r.total;
+    momentPartials[at] = r.moments;
   }
 }
 
@@ -204,26 +218,16 @@ fn reduceHybridPopulations(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_w
         acc = mergeMoments(acc, momentPartials[base + w]);
       }
     }
-    scratchTotals[lid] = total;
-    scratchMoments[lid] = acc;
-    workgroupBarrier();
-    for (var stride = workgroupSize / 2u; stride > 0u; stride = stride / 2u) {
-      if (lid < stride) {
-        scratchTotals[lid] = addU64(scratchTotals[lid], scratchTotals[lid + stride]);
-        scratchMoments[lid] = mergeMoments(scratchMoments[lid], scratchMoments[lid + stride]);
-      }
-      workgroupBarrier();
-    }
+    let r = reduceInWorkgroup(lid, total, acc);
     if (pop == 0u) {
-      record.totalE = scratchTotals[0];
-      record.meanE = scratchMoments[0].mean;
-      record.m2E = scratchMoments[0].m2;
+      record.totalE = r.total;
+      record.meanE = r.moments.mean;
+      record.m2E = r.moments.m2;
     } else {
-      record.totalI = scratchTotals[0];
-      record.meanI = scratchMoments[0].mean;
-      record.m2I = scratchMoments[0].m2;
+      record.totalI = r.total;
+      record.meanI = r.moments.mean;
+      record.m2I = r.moments.m2;
     }
-    workgroupBarrier();
   }
   if (lid == 0u && valid) {
     totals[instance * 2u] = record.totalE;

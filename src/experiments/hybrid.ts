@@ -5,8 +5,8 @@ import { resolveParams, type ParamValues } from '../engine/params.ts';
 import type { HybridSimulation, HybridStepRecord } from '../engine/hybrid-simulation.ts';
 import { CpuHybridSimulation } from '../backends/cpu/hybrid-simulation.ts';
 import { WebGpuHybridSimulation } from '../backends/webgpu/hybrid-simulation.ts';
-import { checkHybridParams, defaultHybridDt, hybridParameters } from '../models/hybrid/params.ts';
-import { checkConditionsB1, checkConditionsB2, solveLimitB1, solveLimitB2, type HybridLimitParams } from '../models/hybrid/limit.ts';
+import { checkHybridParams, defaultHybridDt, hybridParameters, makeHybridModelParams } from '../models/hybrid/params.ts';
+import { checkConditionsB1, checkConditionsB2, solveLimitB1, solveLimitB2 } from '../models/hybrid/limit.ts';
 import { seedToKey } from '../rng/index.ts';
 
 export const hybridColumns = ['mE', 'mI', 'vE', 'vI', 'nuE', 'nuI', 'X'] as const;
@@ -66,27 +66,6 @@ export interface HybridExperimentResult {
   wallSeconds: number;
 }
 
-function toLimitParams(p: ParamValues): HybridLimitParams {
-  return {
-    variant: p.variant as 'B1' | 'B2',
-    tau: p.tau as number,
-    JE: p.JE as number,
-    JI: p.JI as number,
-    muE: p.muE as number,
-    muI: p.muI as number,
-    JEE: p.JEE as number,
-    JEI: p.JEI as number,
-    JIE: p.JIE as number,
-    JII: p.JII as number,
-    muhatE: p.muhatE as number,
-    muhatI: p.muhatI as number,
-    sigmoid: p.sigmoid as 'probit' | 'logistic',
-    numax: p.numax as number,
-    theta: p.theta as number,
-    s: p.s as number,
-    beta: p.beta as number,
-  };
-}
 
 /** Pure: the observable state of an instance from a step record. */
 export function makeHybridState(p: ParamValues, n: number, r: HybridStepRecord): HybridState {
@@ -130,7 +109,7 @@ class BlowupStop extends Error {}
 export async function runHybridExperiment(o: HybridExperimentOptions): Promise<HybridExperimentResult> {
   const r = resolveHybrid(o);
   const { n, dt, steps, params, batch, recordEvery } = r;
-  const lp = params.map(toLimitParams);
+  const lp = params.map(makeHybridModelParams);
   const init = params.map((p) => ({ mE: p.mE0 as number, mI: p.mI0 as number, vE: p.vE0 as number, vI: p.vI0 as number }));
 
   // Limit trajectories sampled at the recorded times (t = 0 and every recordEvery steps).

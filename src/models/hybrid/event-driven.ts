@@ -18,36 +18,11 @@
 // 3.2e5 candidates, 0.2 s); measured 1.6-2.4e6 candidates/s on one core (Node 20), most of it Philox.
 import { ParameterError } from '../../errors.ts';
 import { normalCdf } from '../../analysis/stats.ts';
+import type { HybridModelParams } from './params.ts';
 import { philoxInto, rngCreate, rngNextU32, rngReset, seedToKey } from '../../rng/index.ts';
 
 /** Parameters of the hybrid network as this simulator reads them (fields a variant or sigmoid does not use are ignored). */
-export interface HybridEventParams {
-  variant: 'B1' | 'B2';
-  /** Leak time constant (> 0). */
-  tau: number;
-  /** B1 weights: every E source excites by JE/sqrt(n), every I source inhibits by JI/sqrt(n). */
-  JE: number;
-  JI: number;
-  /** B1 constant drives of E and I neurons. */
-  muE: number;
-  muI: number;
-  /** B2 weights J_{target source}: JEE, JIE for E sources onto E, I targets; JEI, JII for I sources. */
-  JEE: number;
-  JEI: number;
-  JIE: number;
-  JII: number;
-  /** B2 drives: the drift is sqrt(n) muhat_a. */
-  muhatE: number;
-  muhatI: number;
-  sigmoid: 'probit' | 'logistic';
-  /** Maximum rate (> 0): f(u) = numax Phi((u - theta)/s) or numax/(1 + exp(-beta (u - theta))). */
-  numax: number;
-  theta: number;
-  /** Probit width (> 0). */
-  s: number;
-  /** Logistic slope (> 0). */
-  beta: number;
-}
+export type HybridEventParams = HybridModelParams;
 
 /** Initial law u_k ~ N(m_a, v_a), drawn from the counter-based RNG. */
 export interface HybridEventInit {

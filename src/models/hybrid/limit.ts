@@ -1,30 +1,13 @@
 // The n -> infinity limit of the balanced hybrid E-I network (variants B1 and B2): Gaussian means and variances from autonomous ODEs, steady states, and no-blow-up checks that report instead of returning NaN. The model is a reconstruction from the abstract of MacLaurin & Vilanova (arXiv 2412.17273), see shared/models/hybrid-balanced.md.
 import { ParameterError } from '../../errors.ts';
+import type { HybridModelParams } from './params.ts';
 import { invRate, rateDerivs, rateWidth, type RateDerivs } from './sigmoid.ts';
 
 export { rateOf, rateDerivs, invRate, invRateProbit, gaussHermiteNormal, rateWidth, HERMITE_NODES, LOGISTIC_SWITCH } from './sigmoid.ts';
 export type { SigmoidParams, RateDerivs, NormalQuadrature } from './sigmoid.ts';
 
 /** Limit parameters. B1 uses JE, JI, muE, muI; B2 uses JEE, JEI, JIE, JII, muhatE, muhatI; both use tau and the sigmoid. */
-export interface HybridLimitParams {
-  variant: 'B1' | 'B2';
-  tau: number;
-  JE: number;
-  JI: number;
-  muE: number;
-  muI: number;
-  JEE: number;
-  JEI: number;
-  JIE: number;
-  JII: number;
-  muhatE: number;
-  muhatI: number;
-  sigmoid: 'probit' | 'logistic';
-  numax: number;
-  theta: number;
-  s: number;
-  beta: number;
-}
+export type HybridLimitParams = HybridModelParams;
 
 /** Initial data: u ~ N(mE, vE) on E neurons and N(mI, vI) on I neurons at t = 0. */
 export interface LimitInit {

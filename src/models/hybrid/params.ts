@@ -29,6 +29,37 @@ export const hybridParameters: readonly ParamSpec[] = [
   { name: 'burnin', kind: 'number', default: 2, unit: 'time', min: 0, doc: 'time excluded from the time averages in summary.json' },
 ];
 
+/** The model's parameters as typed values (what the limit and the event-driven simulator read). */
+export interface HybridModelParams {
+  variant: 'B1' | 'B2';
+  tau: number;
+  JE: number;
+  JI: number;
+  muE: number;
+  muI: number;
+  JEE: number;
+  JEI: number;
+  JIE: number;
+  JII: number;
+  muhatE: number;
+  muhatI: number;
+  sigmoid: 'probit' | 'logistic';
+  numax: number;
+  theta: number;
+  s: number;
+  beta: number;
+}
+
+/** Pure: typed model parameters from resolved ParamValues. */
+export function makeHybridModelParams(p: ParamValues): HybridModelParams {
+  const num = (k: string) => p[k] as number;
+  return {
+    variant: p.variant as 'B1' | 'B2', tau: num('tau'), JE: num('JE'), JI: num('JI'), muE: num('muE'), muI: num('muI'),
+    JEE: num('JEE'), JEI: num('JEI'), JIE: num('JIE'), JII: num('JII'), muhatE: num('muhatE'), muhatI: num('muhatI'),
+    sigmoid: p.sigmoid as 'probit' | 'logistic', numax: num('numax'), theta: num('theta'), s: num('s'), beta: num('beta'),
+  };
+}
+
 /** The spec's time step: about min(2e-3, 0.1/sqrt(n)) tau, since the common mode relaxes at a rate ~ sqrt(n). */
 export function defaultHybridDt(n: number, p: ParamValues): number {
   return Math.min(2e-3, 0.1 / Math.sqrt(n)) * (p.tau as number);
