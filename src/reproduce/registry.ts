@@ -4,6 +4,11 @@ import { suggestFragment } from '../engine/params.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { ResultDir } from '../io/result-dir.ts';
 import { poissonRateCurve } from './poisson-rate-curve.ts';
+import { hybridMoments } from './hybrid-moments.ts';
+import { hybridHistogram } from './hybrid-histogram.ts';
+import { hybridBalance } from './hybrid-balance.ts';
+import { hybridErrorVsN } from './hybrid-error-vs-n.ts';
+import { hybridBlowup } from './hybrid-blowup.ts';
 
 export interface ReproductionContext {
   quick: boolean;
@@ -31,6 +36,11 @@ export interface Reproduction {
 
 export const reproductions: Record<string, Reproduction> = {
   [poissonRateCurve.id]: poissonRateCurve,
+  [hybridMoments.id]: hybridMoments,
+  [hybridHistogram.id]: hybridHistogram,
+  [hybridBalance.id]: hybridBalance,
+  [hybridErrorVsN.id]: hybridErrorVsN,
+  [hybridBlowup.id]: hybridBlowup,
 };
 
 export function getReproduction(id: string): Reproduction {
