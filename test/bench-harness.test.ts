@@ -58,7 +58,7 @@ describe('bench harness (cpu backend)', () => {
       expect(loaded).toHaveLength(1);
       expect(rejected).toHaveLength(1);
       const md = makeSummaryMarkdown(loaded, rejected);
-      expect(md).toMatch(/## CPU only/);
+      expect(md).toMatch(/## poisson model, CPU only/);
       expect(md).toMatch(/\| scaling \| 2000 \| 1 \| cpu \| 5 x 1 \|/);
       expect(md).toMatch(/broken\.json/);
     } finally {
