@@ -4,6 +4,7 @@
 // instances; dispatches above 65535 workgroups are folded into 2-D and flattened back here.
 // Multi-pass reductions (moments, sums) write one partial per workgroup and are merged in a tree by
 // the host issuing further passes, because WGSL has no float atomics and order must not matter.
+// @include common/u64.wgsl
 
 // Must be a power of two (the in-workgroup trees halve it); set by the host.
 override workgroupSize: u32 = 256;
@@ -116,11 +117,6 @@ fn reduceMomentsInWorkgroup(lid: u32, mine: MomentChunk) -> MomentChunk {
   return total;
 }
 
-// 64-bit unsigned add on (lo, hi) words: exact sums past 2^32.
-fn add64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
-  let lo = a.x + b.x;
-  return vec2<u32>(lo, a.y + b.y + select(0u, 1u, lo < a.x));
-}
 
 fn reduceSumInWorkgroup(lid: u32, mine: vec2<u32>) -> vec2<u32> {
   wgCount[lid] = mine.x;
@@ -128,7 +124,7 @@ fn reduceSumInWorkgroup(lid: u32, mine: vec2<u32>) -> vec2<u32> {
   workgroupBarrier();
   for (var stride = workgroupSize / 2u; stride > 0u; stride = stride / 2u) {
     if (lid < stride) {
-      let s = add64(vec2<u32>(wgCount[lid], wgHi[lid]), vec2<u32>(wgCount[lid + stride], wgHi[lid + stride]));
+      let s = addU64(vec2<u32>(wgCount[lid], wgHi[lid]), vec2<u32>(wgCount[lid + stride], wgHi[lid + stride]));
       wgCount[lid] = s.x;
       wgHi[lid] = s.y;
     }
@@ -235,7 +231,7 @@ fn reduceSumPartials(
   let end = min(begin + params.itemsPerWorkgroup, params.valueCount);
   var acc = vec2<u32>(0u, 0u);
   for (var i = begin + lid; i < end; i += workgroupSize) {
-    acc = add64(acc, vec2<u32>(values[base + i], 0u));
+    acc = addU64(acc, vec2<u32>(values[base + i], 0u));
   }
   let total = reduceSumInWorkgroup(lid, acc);
   if (lid == 0u) {
@@ -262,7 +258,7 @@ fn mergeSumPartials(
   var acc = vec2<u32>(0u, 0u);
   for (var i = begin + lid; i < end; i += workgroupSize) {
     let p = 2u * (base + i);
-    acc = add64(acc, vec2<u32>(partials[p], partials[p + 1u]));
+    acc = addU64(acc, vec2<u32>(partials[p], partials[p + 1u]));
   }
   let total = reduceSumInWorkgroup(lid, acc);
   if (lid == 0u) {
@@ -354,7 +350,7 @@ fn histogramEntropy(
   let base = params.valueOffset + instance * params.bins;
   var t = vec2<u32>(0u, 0u);
   for (var i = lid; i < params.bins; i += workgroupSize) {
-    t = add64(t, vec2<u32>(values[base + i], 0u));
+    t = addU64(t, vec2<u32>(values[base + i], 0u));
   }
   let total = reduceSumInWorkgroup(lid, t);
   let totalF = f32(total.y) * 4294967296.0 + f32(total.x);

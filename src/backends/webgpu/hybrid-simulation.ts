@@ -8,12 +8,13 @@ import { makeHybridInstance } from '../../models/hybrid/params.ts';
 import { checkHybridSpec, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from '../../engine/hybrid-simulation.ts';
 import { makeNeuronsPerThread, stepWorkgroupSize } from './population-simulation.ts';
 import { createReducer, type Reducer } from './reducer.ts';
+import { createBufferSet, type BufferSet } from './buffer-set.ts';
 
 const recordBudgetBytes = 64 << 20;
 
 interface Resources {
   kernel: ComputeKernel;
-  buffers: GPUBuffer[];
+  owned: BufferSet;
   potential: GPUBuffer;
   stepSlots: GPUBuffer;
   records: GPUBuffer;
@@ -58,12 +59,8 @@ export class WebGpuHybridSimulation implements HybridSimulation {
     const slotStride = Math.max(256, dev.limits.minUniformBufferOffsetAlignment);
     const recordStride = structStride(structLayout('HybridRecord'));
     const chunkSteps = Math.max(1, Math.min(spec.chunkSteps ?? 1000, Math.floor(recordBudgetBytes / (batch * recordStride + slotStride))));
-    const owned: GPUBuffer[] = [];
-    const buf = async (label: string, size: number, usage: number) => {
-      const b = await ctx.createBuffer({ label: `HybridSimulation.${label}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage });
-      owned.push(b);
-      return b;
-    };
+    const owned = createBufferSet(ctx, 'HybridSimulation');
+    const buf = owned.create;
     const S = GPUBufferUsage.STORAGE;
     const U = GPUBufferUsage.UNIFORM;
     const CD = GPUBufferUsage.COPY_DST;
@@ -95,14 +92,14 @@ export class WebGpuHybridSimulation implements HybridSimulation {
       ];
       const maxDim = dev.limits.maxComputeWorkgroupsPerDimension;
       const s = new WebGpuHybridSimulation(ctx, spec, {
-        kernel, buffers: owned, potential, stepSlots, records, staging, groups, slotStride, chunkSteps, recordStride,
+        kernel, owned, potential, stepSlots, records, staging, groups, slotStride, chunkSteps, recordStride,
         stepDispatch: makeDispatchSize(batch * 2 * wpp, maxDim),
         reduceDispatch: makeDispatchSize(batch, maxDim),
       });
       s.initial = await s.runInit();
       return s;
     } catch (e) {
-      for (const b of owned) ctx.release(b);
+      owned.release();
       throw e;
     }
   }
@@ -205,7 +202,6 @@ export class WebGpuHybridSimulation implements HybridSimulation {
     if (this.disposed) return;
     this.disposed = true;
     this.reducer?.dispose();
-    if (this.ctx.isDisposed) return;
-    for (const b of this.r.buffers) this.ctx.release(b);
+    this.r.owned.release();
   }
 }

@@ -3,6 +3,7 @@ import { AdapterLimitError, DisposedError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { packStruct, packStructArray, structLayout, type StructName } from '../../gpu/pack.ts';
 import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel } from '../../gpu/shaders.ts';
+import { createBufferSet, type BufferSet } from './buffer-set.ts';
 import { checkSimulationSpec, makeChunkSteps, type RecordChunk, type RunOptions, type Simulation, type SimulationSpec } from '../../engine/simulation.ts';
 
 /** Threads per workgroup of step kernels (a power of two: the in-workgroup reduction halves it). */
@@ -28,7 +29,7 @@ export class WebGpuPopulationSimulation implements Simulation {
   readonly dt: number;
   private stepCount = 0;
   private disposed = false;
-  private readonly buffers: GPUBuffer[] = [];
+  private owned: BufferSet | null = null;
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -86,12 +87,8 @@ export class WebGpuPopulationSimulation implements Simulation {
     }
     const traceRowsMax = traceNeurons.length ? Math.ceil(chunkSteps / traceEvery) + 1 : 0;
 
-    const owned: GPUBuffer[] = [];
-    const buf = async (label: string, size: number, usage: number) => {
-      const b = await ctx.createBuffer({ label: `PopulationSimulation.${label}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage });
-      owned.push(b);
-      return b;
-    };
+    const owned = createBufferSet(ctx, 'PopulationSimulation');
+    const buf = owned.create;
     const S = GPUBufferUsage.STORAGE;
     const U = GPUBufferUsage.UNIFORM;
     const CD = GPUBufferUsage.COPY_DST;
@@ -153,10 +150,10 @@ export class WebGpuPopulationSimulation implements Simulation {
         step, reduce, gather, potential, stepSlots, slotStride, popCounts, partials, spikeBits, population, traces, staging, groups,
         chunkSteps, workgroupsPerInstance: wpi, spikeWords, traceCount: traceNeurons.length, traceRowsMax,
       });
-      sim.buffers.push(...owned);
+      sim.owned = owned;
       return sim;
     } catch (e) {
-      for (const b of owned) ctx.release(b);
+      owned.release();
       throw e;
     }
   }
@@ -265,7 +262,6 @@ export class WebGpuPopulationSimulation implements Simulation {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.ctx.isDisposed) return;
-    for (const b of this.buffers) this.ctx.release(b);
+    this.owned?.release();
   }
 }
