@@ -5,6 +5,7 @@ import type { ParamValues } from '../engine/params.ts';
 import { suggestFragment } from '../engine/params.ts';
 import { checkPoissonParams, makePoissonInstance, momentsAtStep, expectedRate, poissonInfo, poissonModel } from './poisson/index.ts';
 import { hybridParameters } from './hybrid/params.ts';
+import { rateParameters } from './rate/params.ts';
 
 /** Theory for the recorded population columns at a step: u after the step, rate during it. */
 export interface PopulationTheory {
@@ -49,6 +50,16 @@ export const modelInfos: Record<string, ModelInfo> = {
       '--n is neurons per population; dt defaults to min(2e-3, 0.1/sqrt(n)) tau; T defaults to 5 tau.',
     parameters: hybridParameters,
     defaults: { n: 1000, dt: NaN, T: 5 },
+  },
+  rate: {
+    id: 'rate',
+    title: 'E-I firing-rate circuits as games (Betteti et al. 2025, reconstructed)',
+    summary:
+      'T dx/dt = -x + Phi(W x + u) for a Wilson-Cowan pair, an n-channel lateral-inhibition microcircuit or an L-layer column; ' +
+      'equilibria solved directly as Nash equilibria / LCP, Jacobian eigenvalues, Lyapunov diagonal stability margin, regime, ' +
+      'contrast gain; integrated from many initial states in one dispatch. dt defaults to 0.01 min tau, T to 60 max tau.',
+    parameters: rateParameters,
+    defaults: { n: NaN, dt: NaN, T: NaN },
   },
 };
 

@@ -4,6 +4,7 @@ import { suggestFragment } from '../engine/params.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { ResultDir } from '../io/result-dir.ts';
 import { poissonRateCurve } from './poisson-rate-curve.ts';
+import { rateColumn, rateLateral, rateWilsonCowan } from './rate-circuits.ts';
 import { hybridMoments } from './hybrid-moments.ts';
 import { hybridHistogram } from './hybrid-histogram.ts';
 import { hybridBalance } from './hybrid-balance.ts';
@@ -36,6 +37,9 @@ export interface Reproduction {
 
 export const reproductions: Record<string, Reproduction> = {
   [poissonRateCurve.id]: poissonRateCurve,
+  [rateWilsonCowan.id]: rateWilsonCowan,
+  [rateLateral.id]: rateLateral,
+  [rateColumn.id]: rateColumn,
   [hybridMoments.id]: hybridMoments,
   [hybridHistogram.id]: hybridHistogram,
   [hybridBalance.id]: hybridBalance,

@@ -7,7 +7,7 @@ import { makeColumn, makeLateralCircuit, makeWilsonCowan, type Activation, type 
 export const rateParameters: readonly ParamSpec[] = [
   { name: 'circuit', kind: 'choice', default: 'wilson-cowan', choices: ['wilson-cowan', 'lateral', 'column'], doc: 'which circuit to build' },
   { name: 'wEE', kind: 'number', default: 0.5, unit: '', min: 0, doc: 'E -> E weight (self-excitation)' },
-  { name: 'wEI', kind: 'number', default: 1, unit: '', min: 0, doc: 'I -> E weight (magnitude; lateral: onto the other channels)' },
+  { name: 'wEI', kind: 'number', default: 0.5, unit: '', min: 0, doc: 'I -> E weight (magnitude; lateral: onto the other channels)' },
   { name: 'wIE', kind: 'number', default: 1, unit: '', min: 0, doc: 'E -> I weight' },
   { name: 'wII', kind: 'number', default: 0.5, unit: '', min: 0, doc: 'I -> I weight (magnitude)' },
   { name: 'uE', kind: 'number', default: 1, unit: '', doc: 'input to E (lateral and column: total input to the E cells, split by contrast)' },
@@ -17,7 +17,7 @@ export const rateParameters: readonly ParamSpec[] = [
   { name: 'activation', kind: 'choice', default: 'relu', choices: ['relu', 'clip', 'softclip'], doc: 'Phi: [.]+, clip to [0, xmax], or xmax tanh([.]+/xmax) (slope in [0, 1])' },
   { name: 'xmax', kind: 'number', default: 100, unit: '', min: 0, minExclusive: true, doc: 'upper bound of clip / softclip' },
   { name: 'channels', kind: 'integer', default: 2, unit: '', min: 2, max: 12, doc: 'lateral / column: channels (each an E and an I cell)' },
-  { name: 'contrast', kind: 'number', default: 0.1, unit: '', min: -1, max: 1, doc: 'lateral / column: input contrast (u1 - u2)/(u1 + u2) between channels 1 and 2 (others get the mean)' },
+  { name: 'contrast', kind: 'number', default: 0.05, unit: '', min: -1, max: 1, doc: 'lateral / column: input contrast (u1 - u2)/(u1 + u2) between channels 1 and 2 (others get the mean)' },
   { name: 'layers', kind: 'integer', default: 3, unit: '', min: 1, max: 8, doc: 'column: stacked microcircuits' },
   { name: 'wFF', kind: 'number', default: 1, unit: '', min: 0, doc: 'column: E of layer l -> E of layer l+1' },
   { name: 'method', kind: 'choice', default: 'rk4', choices: ['euler', 'rk4'], doc: 'integrator' },
