@@ -10,9 +10,16 @@ export interface LoadedResult {
 }
 
 /** Reads every *.json in `dir`; malformed files are reported, not summarised. */
-export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[] } {
+/** A rate-circuit batch result (bench/rate.bench.ts): a different, flat schema. */
+export interface RateBenchFile {
+  file: string;
+  result: { environment: BenchResult['environment']; cases: { backend: string; instances: number; steps: number; wallSeconds: number; circuitStepsPerSecond: number }[] };
+}
+
+export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[]; rate: RateBenchFile[] } {
   const loaded: LoadedResult[] = [];
   const rejected: string[] = [];
+  const rate: RateBenchFile[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     let parsed: unknown;
     try {
@@ -21,11 +28,15 @@ export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: st
       rejected.push(`${file}: not JSON (${(e as Error).message})`);
       continue;
     }
+    if ((parsed as { schema?: string }).schema === 'ei-engine/bench-rate') {
+      rate.push({ file, result: parsed as RateBenchFile['result'] });
+      continue;
+    }
     const problems = validateBenchResult(parsed);
     if (problems.length) rejected.push(`${file}: ${problems.slice(0, 3).join('; ')}`);
     else loaded.push({ file, result: parsed as BenchResult });
   }
-  return { loaded, rejected };
+  return { loaded, rejected, rate };
 }
 
 /** Per-chunk overhead from the WebGPU chunking cases: least squares of wall/steps = perStep + perChunk x chunks/steps. */
@@ -122,7 +133,7 @@ function makeRunSection(l: LoadedResult): string {
 }
 
 /** The whole SUMMARY.md: newest run of each adapter in full, older runs listed by file. */
-export function makeSummaryMarkdown(results: readonly LoadedResult[], rejected: readonly string[] = []): string {
+export function makeSummaryMarkdown(results: readonly LoadedResult[], rejected: readonly string[] = [], rate: readonly RateBenchFile[] = []): string {
   const byAdapter = new Map<string, LoadedResult[]>();
   for (const l of results) {
     const k = adapterKey(l.result);
@@ -147,15 +158,24 @@ export function makeSummaryMarkdown(results: readonly LoadedResult[], rejected: 
     out.push('', `## ${adapter}`, '', makeRunSection(latest));
     if (runs.length > 1) out.push('', `Earlier runs on this adapter: ${runs.slice(0, -1).map((l) => `\`${l.file}\``).join(', ')}.`);
   }
+  if (rate.length) {
+    out.push('', '## rate model: Wilson-Cowan phase diagram (bench/rate.bench.ts)', '', '| file | adapter | backend | circuits | RK4 steps | wall | circuit-steps/s |', '| --- | --- | --- | ---: | ---: | ---: | ---: |');
+    for (const r of rate) {
+      const a = r.result.environment.adapter;
+      for (const c of r.result.cases) {
+        out.push(`| ${r.file} | ${c.backend === 'webgpu' && a ? `${a.vendor}/${a.architecture}${a.isSoftware ? ' (software)' : ''}` : r.result.environment.os.cpuModel} | ${c.backend} | ${c.instances} | ${c.steps} | ${c.wallSeconds.toFixed(2)} s | ${(c.circuitStepsPerSecond / 1e6).toFixed(2)} M |`);
+      }
+    }
+  }
   if (rejected.length) out.push('', '## Files not summarised', '', ...rejected.map((r) => `- ${r}`));
   return out.join('\n') + '\n';
 }
 
 /** Regenerates `dir`/SUMMARY.md; returns its path. */
 export function writeSummary(dir: string): string {
-  const { loaded, rejected } = loadResults(dir);
+  const { loaded, rejected, rate } = loadResults(dir);
   const path = join(dir, 'SUMMARY.md');
-  writeFileSync(path, makeSummaryMarkdown(loaded, rejected));
+  writeFileSync(path, makeSummaryMarkdown(loaded, rejected, rate));
   return path;
 }
 
