@@ -83,13 +83,43 @@ export const rateWilsonCowan: Reproduction = {
       notes: [regimes.map((r, i) => `${i} = ${r}`).join(', ')],
     });
     c.out.write('phase-diagram.svg', svg);
+
+    // Phase portraits: one parameter point per regime, trajectories from 6 initial states.
+    const examples = [
+      { name: 'unique-stable', wEE: 0.5, prod: 2 },
+      { name: 'inhibition-stabilised', wEE: 1.5, prod: 4 },
+      { name: 'oscillatory', wEE: 2.8, prod: 5 },
+      { name: 'runaway', wEE: 2.5, prod: 0.5 },
+    ];
+    const portraits: string[] = [];
+    for (const ex of examples) {
+      const circuit = makeRateCircuit(resolveParams('rate', rateParameters, { circuit: 'wilson-cowan', wEE: ex.wEE, wEI: Math.sqrt(ex.prod), wIE: Math.sqrt(ex.prod), wII: 0.5, uE: 1, uI: 0, activation: 'clip', xmax }));
+      const k = 6;
+      const steps = 3000;
+      const r = await integrateRateBatch({ circuits: Array.from({ length: k }, () => circuit), x0: makeInitialStates(2, k, 4, c.seed), dt: 0.01, steps, method: 'rk4', sampleEvery: 10 }, c.backend, c.ctx ?? undefined);
+      const rows = r.sampleSteps.length;
+      const portrait = makeLinePlot({
+        title: `${ex.name}: w_EE = ${ex.wEE}, w_EI w_IE = ${ex.prod}`,
+        x: { label: 'x_E', unit: '' },
+        y: { label: 'x_I', unit: '' },
+        series: Array.from({ length: k }, (_, j) => ({
+          name: `x0 #${j}`,
+          x: Array.from({ length: rows }, (_, t) => r.samples![(t * k + j) * 2]),
+          y: Array.from({ length: rows }, (_, t) => r.samples![(t * k + j) * 2 + 1]),
+          style: 'line' as const,
+        })),
+        legend: 'none',
+      });
+      c.out.write(`portrait-${ex.name}.svg`, portrait);
+      portraits.push(portrait);
+    }
     const checks = [
       { name: 'below the switch (w_EE < 1) every input has one stable equilibrium', expected: 'all simulated points unique-stable (LDS holds there)', measured: `${(100 * belowUnique).toFixed(1)}% of ${below.length} points`, pass: belowUnique === 1 },
       { name: 'above the switch stability needs inhibition or fails', expected: 'inhibition-stabilised and unstable (runaway/bistable/oscillatory) points both present for w_EE > 1', measured: JSON.stringify(counts), pass: counts['inhibition-stabilised'] > 0 && counts.runaway + counts.bistable + counts.oscillatory > 0 },
       // Finite T misclassifies points next to bifurcations (slow convergence); 90% agreement leaves room for one grid cell along each boundary.
       { name: 'simulation agrees with the direct analysis', expected: '>= 90% of grid points in the same regime', measured: `${(100 * agree).toFixed(1)}%`, pass: agree >= 0.9 },
     ];
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Checks', table: { columns: ['claim', 'expected', 'measured', 'pass'], rows: checks.map((k) => [k.name, k.expected, k.measured, k.pass]) } }, { heading: 'Phase diagram', svg }], meta: { grid: G, backend: c.backend, seed: c.seed } }));
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Checks', table: { columns: ['claim', 'expected', 'measured', 'pass'], rows: checks.map((k) => [k.name, k.expected, k.measured, k.pass]) } }, { heading: 'Phase diagram', svg }, ...portraits.map((p, i) => ({ heading: `Phase portrait: ${examples[i].name}`, svg: p }))], meta: { grid: G, backend: c.backend, seed: c.seed } }));
     return { summary: { grid: G, counts, agreement: agree }, checks };
   },
 };
