@@ -32,9 +32,9 @@ const runSpec = {
     ...simulationFlags,
     batch: { type: 'integer', min: 1, default: 1, help: 'independent instances (replicas) run in one dispatch' },
     out: { type: 'string', help: 'result folder (default results/<model>-<time>)' },
-    'record-spikes': { type: 'integer', min: 0, max: 4096, default: 100, help: 'record spike times of the first M neurons of each instance' },
-    'record-traces': { type: 'integer', min: 0, max: 1024, default: 10, help: 'record u of the first M neurons of each instance' },
-    'trace-every': { type: 'integer', min: 1, default: 10, help: 'trace sampling interval in steps' },
+    'record-spikes': { type: 'integer', min: 0, max: 4096, default: 100, help: '(poisson) record spike times of the first M neurons of each instance' },
+    'record-traces': { type: 'integer', min: 0, max: 1024, default: 10, help: '(poisson) record u of the first M neurons of each instance' },
+    'trace-every': { type: 'integer', min: 1, default: 10, help: '(poisson) trace sampling interval in steps' },
     'record-every': { type: 'integer', min: 1, help: 'keep every k-th step in timeseries.csv (default: at most 20000 rows per instance)' },
   },
 } as const satisfies ArgSpec;

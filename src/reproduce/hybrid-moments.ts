@@ -109,10 +109,9 @@ export const quickNote = (quick: boolean, what: string) =>
 
 const moments = ['mE', 'mI', 'vE', 'vI'] as const;
 
-/** Network sizes (per population) and replicas. EI_HYBRID_FULL_SIZE=1 adds n = 1e6 and 1e7 to the full run. */
-function plan(quick: boolean): { ns: number[]; replicas: number[]; T: number } {
+/** Network sizes (per population) and replicas. `--full-size` adds n = 1e6 and 1e7 to the full run. */
+function plan(quick: boolean, big = false): { ns: number[]; replicas: number[]; T: number } {
   if (quick) return { ns: [200, 800], replicas: [2, 2], T: 5 };
-  const big = process.env.EI_HYBRID_FULL_SIZE === '1';
   return { ns: big ? [1e3, 1e4, 1e5, 1e6, 1e7] : [1e3, 1e4, 1e5], replicas: big ? [4, 4, 4, 1, 1] : [4, 4, 4], T: 5 };
 }
 
@@ -124,9 +123,9 @@ export const hybridMoments: Reproduction = {
     'Runs the B1 network (defaults: tau = 1, JE = 1, JI = 2, muE = 1, muI = 0, probit f) from Gaussian initial data for T = 5 tau at ' +
     'several n, with replicas batched in one dispatch, and compares the population means and variances of u with the limit ODE ' +
     '(m_a, v_a) over the whole trajectory after the initial jump. Quick: n = 200, 800 (2 replicas each, CPU, ~20 s). Full: n = 1e3, 1e4, 1e5 ' +
-    '(4 replicas; estimated 1-3 min on a recent GPU, not yet timed); EI_HYBRID_FULL_SIZE=1 adds n = 1e6 and 1e7 (one replica each, estimated 5-10 min more).',
+    '(4 replicas; estimated 1-3 min on a recent GPU, not yet timed); --full-size adds n = 1e6 and 1e7 (one replica each, estimated 5-10 min more).',
   async run(c) {
-    const { ns, replicas, T } = plan(c.quick);
+    const { ns, replicas, T } = plan(c.quick, c.fullSize);
     const tFrom = 0.1; // after the initial common-mode layer (width ~ 1/sqrt(n) tau)
     const costs = ns.map((n, k) => n * replicas[k] * Math.max(1, Math.sqrt(n) / 50));
     const prog = makeProgressSplit(c.onProgress, costs);

@@ -13,6 +13,8 @@ import { hybridBlowup } from './hybrid-blowup.ts';
 
 export interface ReproductionContext {
   quick: boolean;
+  /** `--full-size`: the largest sizes a reproduction offers (meant for a hardware GPU). */
+  fullSize?: boolean;
   backend: 'cpu' | 'webgpu';
   ctx: GpuContext | null;
   out: ResultDir;
