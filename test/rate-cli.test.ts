@@ -52,6 +52,12 @@ describe('ei run rate', () => {
     // Integration to T = 60 tau leaves < 1e-3 of the slowest mode (rate 0.134).
     expect(Math.abs(l.contrastOut - l.contrastOutTheory)).toBeLessThan(1e-3);
     expect(l.contrastGainTheory).toBeCloseTo(5, 10);
+    // n channels: G_n = (a + (n - 1) b)/(a - b), derived in src/models/rate/analysis.ts.
+    const lat4 = join(dir, 'lat4');
+    expect((await ei('run', 'rate', '--set', 'circuit=lateral', '--set', 'channels=4', '--set', 'contrast=0.03', '--backend', 'cpu', '--quiet', '--out', lat4)).code).toBe(0);
+    const l4 = json(join(lat4, 'summary.json'));
+    expect(l4.contrastGainTheory).toBeCloseTo(9, 10);
+    expect(Math.abs(l4.contrastOut - l4.contrastOutTheory)).toBeLessThan(1e-3);
     const col = join(dir, 'col');
     expect((await ei('run', 'rate', '--set', 'circuit=column', '--set', 'layers=3', '--set', 'wEE=0.2', '--set', 'contrast=0.01', '--backend', 'cpu', '--quiet', '--out', col)).code).toBe(0);
     const c = json(join(col, 'summary.json'));

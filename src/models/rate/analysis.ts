@@ -681,20 +681,28 @@ export interface LateralBoundary {
  * (C_out = +-1, both available when |C_in| < (b - a)/(b + a): hysteresis) are stable; a <= 0 lets the winner run away.
  * The LDS boundary of W - I is a = b, i.e. exactly where G -> infinity: soft (LDS) versus hard competition.
  */
-export function lateralRegimeBoundary(p: Pick<LateralParams, 'wEE' | 'wIE' | 'wEI' | 'wII'>): LateralBoundary {
+/**
+ * n channels (channels 3..n receive the mean input uE, channels 1 and 2 get uE (1 +- C_in)): with S = sum_k E_k,
+ * (a - b) E_k + b S = u_k, so S = U / (a + (n - 1) b), E_1 - E_2 = (u_1 - u_2) / (a - b) and
+ * E_1 + E_2 = 2 uE / (a + (n - 1) b), giving C_out = G_n C_in with G_n = (a + (n - 1) b) / (a - b) (n = 2: the formula
+ * above; checked against simulation for n = 3, 4, 6). The difference modes still have det (1 + wII)(a - b), so the LDS /
+ * winner-take-all boundary stays a = b for every n.
+ */
+export function lateralRegimeBoundary(p: Pick<LateralParams, 'wEE' | 'wIE' | 'wEI' | 'wII'> & { channels?: number }): LateralBoundary {
+  const n = p.channels ?? 2;
   const a = 1 - p.wEE, b = (p.wEI * p.wIE) / (1 + p.wII);
-  return { a, b, gain: (a + b) / (a - b), wEEcritical: 1 - b, lds: a > b };
+  return { a, b, gain: (a + (n - 1) * b) / (a - b), wEEcritical: 1 - b, lds: a > b };
 }
 
 export type ContrastRegime = 'all-active' | 'weaker-silenced' | 'winner-take-all' | 'runaway';
 
 /**
- * Contrast-gain theory of the 2-channel relu lateral circuit at input contrast cIn (default 0): regime, dC_out/dC_in
+ * Contrast-gain theory of the n-channel (default 2) relu lateral circuit at input contrast cIn (default 0): regime, dC_out/dC_in
  * and C_out (see lateralRegimeBoundary for the derivation). winner-take-all reports gain Infinity and the state where
  * the larger input wins (+1 at cIn = 0). Assumes positive total input and no saturation.
  */
 export function contrastGainTheory(p: Pick<LateralParams, 'wEE' | 'wIE' | 'wEI' | 'wII'> & { channels?: number }, cIn = 0): { regime: ContrastRegime; gain: number; cOut: number; boundary: LateralBoundary } {
-  if (p.channels !== undefined && p.channels !== 2) throw new ParameterError('channels', `contrast theory is derived for 2 channels, got ${p.channels}`, 'use channels: 2');
+  if (p.channels !== undefined && !(Number.isInteger(p.channels) && p.channels >= 2)) throw new ParameterError('channels', `must be an integer >= 2, got ${p.channels}`, 'use channels: 2 or more');
   if (!(Math.abs(cIn) <= 1)) throw new ParameterError('cIn', `must be in [-1, 1], got ${cIn}`, 'contrast is (u1 - u2)/(u1 + u2)');
   const boundary = lateralRegimeBoundary(p), { a, b, gain } = boundary;
   if (a <= 0) return { regime: 'runaway', gain: NaN, cOut: NaN, boundary };
