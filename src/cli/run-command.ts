@@ -4,6 +4,7 @@ import { makeParamTable } from '../engine/params.ts';
 import { getModel, modelInfos } from '../models/registry.ts';
 import { runHybridCommand } from './run-hybrid.ts';
 import { runRateCommand } from './run-rate.ts';
+import { runBinaryCommand } from './run-binary.ts';
 import { makeCsv } from '../io/csv.ts';
 import { makePopulationFigures } from '../report/population-figures.ts';
 import { makeReportHtml } from '../report/html.ts';
@@ -98,6 +99,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
   const f = a.flags;
   if (modelId === 'hybrid') return runHybridCommand(a, argv, engineVersion);
   if (modelId === 'rate') return runRateCommand(a, argv, engineVersion);
+  if (modelId === 'binary') return runBinaryCommand(a, argv, engineVersion);
   const model = getModel(modelId);
   // Validate everything before touching the GPU or the output folder.
   const spikesM = f['record-spikes'];

@@ -6,6 +6,7 @@ import { suggestFragment } from '../engine/params.ts';
 import { checkPoissonParams, makePoissonInstance, momentsAtStep, expectedRate, poissonInfo, poissonModel } from './poisson/index.ts';
 import { hybridParameters } from './hybrid/params.ts';
 import { rateParameters } from './rate/params.ts';
+import { binaryParameters } from './binary/params.ts';
 
 /** Theory for the recorded population columns at a step: u after the step, rate during it. */
 export interface PopulationTheory {
@@ -60,6 +61,16 @@ export const modelInfos: Record<string, ModelInfo> = {
       'contrast gain; integrated from many initial states in one dispatch. dt defaults to 0.01 min tau, T to 60 max tau.',
     parameters: rateParameters,
     defaults: { n: NaN, dt: NaN, T: NaN },
+  },
+  binary: {
+    id: 'binary',
+    title: 'Binary stochastic E-I network and the entropy of its dynamics (Agrawal et al. 2018, reconstructed; partial)',
+    summary:
+      'N binary neurons (fraction alpha inhibitory), fixed in-degree k regenerated procedurally from the RNG, synchronous update ' +
+      'P[s_i = 1] = p0 + (1 - p0) clip(sum_j A_ij s_j); entropy of the active count from a GPU histogram, next to the annealed ' +
+      'Markov chain. --n is N (default 500); --steps defaults to burnin + 20000. Sweeps and reproductions are not implemented yet.',
+    parameters: binaryParameters,
+    defaults: { n: 500, dt: NaN, T: NaN },
   },
 };
 

@@ -1,5 +1,6 @@
 // WebGPU backend of the binary E-I network: many steps per submit (one dynamic-offset StepUniforms slot per
 // step), active counts read back per chunk, the histogram of m accumulated on the GPU and read back on demand.
+import { createReducer, type Reducer } from './reducer.ts';
 import { AdapterLimitError, DisposedError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { packStruct, packStructArray, structLayout } from '../../gpu/pack.ts';
@@ -26,6 +27,7 @@ interface Resources {
 }
 
 export class WebGpuBinarySimulation {
+  private reducer: Reducer | null = null;
   readonly backend = 'webgpu' as const;
   readonly n: number;
   readonly batch: number;
@@ -162,6 +164,13 @@ export class WebGpuBinarySimulation {
     return new Uint32Array(await readBuffer(this.ctx, this.r.hist, this.batch * (this.n + 1) * 4));
   }
 
+  /** Shannon entropy (bits) of each instance's histogram of m, reduced on the GPU (src/backends/webgpu/reducer.ts). */
+  async entropyBits(): Promise<Float64Array> {
+    if (this.disposed) throw new DisposedError('WebGpuBinarySimulation');
+    this.reducer ??= await createReducer(this.ctx);
+    return this.reducer.entropy(this.r.hist, { batch: this.batch, bins: this.n + 1 });
+  }
+
   /** [instance][neuron] current states (0/1). */
   async readState(): Promise<Uint32Array> {
     if (this.disposed) throw new DisposedError('WebGpuBinarySimulation');
@@ -172,6 +181,7 @@ export class WebGpuBinarySimulation {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.reducer?.dispose();
     this.r.owned.release();
   }
 }

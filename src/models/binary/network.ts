@@ -12,6 +12,7 @@
 // pseudo-random (a keyed permutation), not an exactly uniform k-subset.
 // x is computed from the integer counts a (active E partners) and b (active I partners) as
 // fl(fl(a wE) - fl(b wI)), wE = fl(WE/k), wI = fl(WI/k), so it does not depend on summation order.
+import { entropyBitsBatch } from '../../analysis/entropy.ts';
 import { DisposedError, ParameterError } from '../../errors.ts';
 import type { BinaryInstance, BinaryUniforms } from '../../gpu/shaders.generated.ts';
 import { rngBernoulli, rngCreate, rngNextU32, rngReset, seedToKey, type Rng } from '../../rng/index.ts';
@@ -272,6 +273,12 @@ export class CpuBinarySimulation {
   async histogram(): Promise<Uint32Array> {
     this.assertLive();
     return this.hist.slice();
+  }
+
+  /** Shannon entropy (bits, f64) of each instance's histogram of m: the reference for the GPU reduction. */
+  async entropyBits(): Promise<Float64Array> {
+    this.assertLive();
+    return entropyBitsBatch(this.hist, this.hist.length / (this.spec.params[0].N + 1), this.spec.params[0].N + 1);
   }
 
   /** [instance][neuron] current states (0/1). */

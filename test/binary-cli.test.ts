@@ -1,0 +1,59 @@
+// `ei run binary` end to end: GPU histogram and GPU entropy equal the CPU reference; output contract; errors.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.ts';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ei-binary-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function ei(...argv: string[]): Promise<{ code: number; err: string }> {
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    return { code: await main(argv), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+describe('ei run binary', () => {
+  it('GPU and CPU give the same histogram; the GPU entropy matches the f64 reference; chain fields present', async () => {
+    const args = ['run', 'binary', '--n', '200', '--set', 'k=20', '--set', 'WE=1.4', '--set', 'WI=1.4', '--set', 'burnin=100', '--steps', '1100', '--quiet'];
+    const g = join(dir, 'gpu');
+    const c = join(dir, 'cpu');
+    expect((await ei(...args, '--backend', 'webgpu', '--out', g)).code).toBe(0);
+    expect((await ei(...args, '--backend', 'cpu', '--out', c)).code).toBe(0);
+    expect(readFileSync(join(g, 'histogram.csv'), 'utf8')).toBe(readFileSync(join(c, 'histogram.csv'), 'utf8'));
+    const sg = JSON.parse(readFileSync(join(g, 'summary.json'), 'utf8'));
+    const sc = JSON.parse(readFileSync(join(c, 'summary.json'), 'utf8'));
+    for (const k of ['entropyBits', 'meanActivity', 'lambda', 'chain']) expect(sg, k).toHaveProperty(k);
+    // GPU entropy: f32 terms summed in a tree; the reducer's stated tolerance is 2e-6 (1 + H) bits.
+    expect(Math.abs(sg.entropyBits - sc.entropyBits)).toBeLessThan(2e-6 * (1 + sc.entropyBits));
+    expect(sg.meanActivity).toBe(sc.meanActivity);
+    expect(sg.lambda).toBeCloseTo(0.84, 12);
+    expect(sg.entropyBits).toBeGreaterThan(1);
+    expect(sg.entropyBits).toBeLessThanOrEqual(sg.maxEntropyBits);
+  });
+
+  it('rejects what is not implemented or impossible, naming the field', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--set', 'connectivity=erdos-renyi'], /binary\.connectivity/],
+      [['--set', 'k=600'], /binary\.k/],
+      [['--set', 'alpha=1'], /binary\.alpha/],
+    ];
+    for (const [extra, re] of cases) {
+      const d = join(dir, `bad-${extra.join('')}`);
+      const r = await ei('run', 'binary', '--backend', 'cpu', ...extra, '--out', d);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(re);
+      expect(existsSync(d)).toBe(false);
+    }
+  });
+});
