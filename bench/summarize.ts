@@ -16,10 +16,17 @@ export interface RateBenchFile {
   result: { environment: BenchResult['environment']; cases: { backend: string; instances: number; steps: number; wallSeconds: number; circuitStepsPerSecond: number }[] };
 }
 
-export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[]; rate: RateBenchFile[] } {
+/** A binary-network result (bench/binary.bench.ts). */
+export interface BinaryBenchFile {
+  file: string;
+  result: { environment: BenchResult['environment']; cases: { backend: string; N: number; k: number; batch: number; status: string; reason?: string; steps?: number; neuronUpdatesPerSecond?: number; synapticReadsPerSecond?: number }[] };
+}
+
+export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[]; rate: RateBenchFile[]; binary: BinaryBenchFile[] } {
   const loaded: LoadedResult[] = [];
   const rejected: string[] = [];
   const rate: RateBenchFile[] = [];
+  const binary: BinaryBenchFile[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     let parsed: unknown;
     try {
@@ -32,11 +39,15 @@ export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: st
       rate.push({ file, result: parsed as RateBenchFile['result'] });
       continue;
     }
+    if ((parsed as { schema?: string }).schema === 'ei-engine/bench-binary') {
+      binary.push({ file, result: parsed as BinaryBenchFile['result'] });
+      continue;
+    }
     const problems = validateBenchResult(parsed);
     if (problems.length) rejected.push(`${file}: ${problems.slice(0, 3).join('; ')}`);
     else loaded.push({ file, result: parsed as BenchResult });
   }
-  return { loaded, rejected, rate };
+  return { loaded, rejected, rate, binary };
 }
 
 /** Per-chunk overhead from the WebGPU chunking cases: least squares of wall/steps = perStep + perChunk x chunks/steps. */
@@ -133,7 +144,7 @@ function makeRunSection(l: LoadedResult): string {
 }
 
 /** The whole SUMMARY.md: newest run of each adapter in full, older runs listed by file. */
-export function makeSummaryMarkdown(results: readonly LoadedResult[], rejected: readonly string[] = [], rate: readonly RateBenchFile[] = []): string {
+export function makeSummaryMarkdown(results: readonly LoadedResult[], rejected: readonly string[] = [], rate: readonly RateBenchFile[] = [], binary: readonly BinaryBenchFile[] = []): string {
   const byAdapter = new Map<string, LoadedResult[]>();
   for (const l of results) {
     const k = adapterKey(l.result);
@@ -167,15 +178,24 @@ export function makeSummaryMarkdown(results: readonly LoadedResult[], rejected: 
       }
     }
   }
+  if (binary.length) {
+    out.push('', '## binary model: neuron updates and synaptic reads (bench/binary.bench.ts)', '', '| file | backend | N | k | batch | steps | neuron-updates/s | synaptic reads/s | note |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const r of binary) {
+      for (const c of r.result.cases) {
+        const fmt = (x?: number) => (x === undefined ? '-' : `${(x / 1e6).toFixed(3)} M`);
+        out.push(`| ${r.file} | ${c.backend} | ${c.N} | ${c.k} | ${c.batch} | ${c.steps ?? '-'} | ${fmt(c.neuronUpdatesPerSecond)} | ${fmt(c.synapticReadsPerSecond)} | ${c.status === 'ok' ? '' : `skipped: ${c.reason}`} |`);
+      }
+    }
+  }
   if (rejected.length) out.push('', '## Files not summarised', '', ...rejected.map((r) => `- ${r}`));
   return out.join('\n') + '\n';
 }
 
 /** Regenerates `dir`/SUMMARY.md; returns its path. */
 export function writeSummary(dir: string): string {
-  const { loaded, rejected, rate } = loadResults(dir);
+  const { loaded, rejected, rate, binary } = loadResults(dir);
   const path = join(dir, 'SUMMARY.md');
-  writeFileSync(path, makeSummaryMarkdown(loaded, rejected, rate));
+  writeFileSync(path, makeSummaryMarkdown(loaded, rejected, rate, binary));
   return path;
 }
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu.ts';
 import { WebGpuBinarySimulation } from '../src/backends/webgpu/binary-simulation.ts';
-import { CpuBinarySimulation, binaryLambda, makeBinaryPartners, type BinaryParams, type BinarySimulationSpec } from '../src/models/binary/network.ts';
+import { CpuBinarySimulation, binaryLambda, makeBinaryPartners, makeErPartners, type BinaryParams, type BinarySimulationSpec } from '../src/models/binary/network.ts';
 import { ParameterError } from '../src/errors.ts';
 
 const gpu = useGpu();
@@ -120,5 +120,108 @@ describe('binary E-I network: model', () => {
     expect(bad({ N: (1 << 20) + 1 })).toThrow(/invalid N/);
     expect(bad({}, { burnin: -1 })).toThrow(ParameterError);
     expect(bad({}, { instanceIds: [1, 2] })).toThrow(/instanceIds/);
+  });
+});
+
+describe('binary E-I network: Erdos-Renyi connectivity', () => {
+  it('partner sets are fixed over time, never contain i, and have mean size ~k', () => {
+    const N = 2000;
+    const k = 30;
+    const sizes: number[] = [];
+    let bad = 0;
+    for (let i = 0; i < N; i++) {
+      const p = makeErPartners(99, 4, i, N, k);
+      expect(makeErPartners(99, 4, i, N, k)).toEqual(p);
+      for (let t = 0; t < p.length; t++) {
+        if (p[t] === i || p[t] >= N || (t > 0 && p[t] <= p[t - 1])) bad++;
+      }
+      sizes.push(p.length);
+    }
+    expect(bad).toBe(0);
+    const mean = sizes.reduce((a, b) => a + b, 0) / N;
+    const q = k / (N - 1);
+    const se = Math.sqrt(((N - 1) * q * (1 - q)) / N);
+    expect(Math.abs(mean - k)).toBeLessThan(5 * se);
+    // The in-degree varies (not fixed), and another instance gets another graph.
+    expect(new Set(sizes).size).toBeGreaterThan(5);
+    expect(makeErPartners(99, 5, 0, N, k)).not.toEqual(makeErPartners(99, 4, 0, N, k));
+    // p = 1 (k = N - 1): every other neuron.
+    expect(Array.from(makeErPartners(5, 0, 3, 10, 9))).toEqual([0, 1, 2, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('WebGPU = CPU for an Erdos-Renyi batch, with pattern histograms and single-neuron entropies', async () => {
+    const er: BinarySimulationSpec = {
+      params: spec.params.map((p) => ({ ...p, connectivity: 'erdos-renyi' as const })),
+      seed: 77,
+      instanceIds: [3, 1, 4],
+      burnin: 40,
+      chunkSteps: 60,
+      patternNeurons: 6,
+    };
+    const steps = 200;
+    const gs = await WebGpuBinarySimulation.create(gpu.ctx, er);
+    const cs = new CpuBinarySimulation(er);
+    const extras = async (sim: WebGpuBinarySimulation | CpuBinarySimulation) => {
+      await sim.run(0);
+      return { pat: await sim.patternHistogram(), act: await sim.activeCounts(), h1: await sim.meanSingleNeuronEntropyBits() };
+    };
+    const runBoth = async (sim: WebGpuBinarySimulation | CpuBinarySimulation) => {
+      const counts = new Uint32Array(steps * 3);
+      await sim.run(steps, { onChunk: (c) => counts.set(c.counts, c.stepStart * 3) });
+      const x = await extras(sim);
+      const out = { counts, state: await sim.readState(), hist: await sim.histogram(), ...x };
+      sim.dispose();
+      return out;
+    };
+    const g = await runBoth(gs);
+    const c = await runBoth(cs);
+    expect(Array.from(g.counts)).toEqual(Array.from(c.counts));
+    expect(g.state).toEqual(c.state);
+    expect(g.hist).toEqual(c.hist);
+    expect(g.pat).toEqual(c.pat);
+    expect(g.act).toEqual(c.act);
+    expect(Array.from(g.h1)).toEqual(Array.from(c.h1));
+    expect(g.pat.length).toBe(3 * 64);
+    for (let b = 0; b < 3; b++) {
+      expect(g.pat.subarray(b * 64, (b + 1) * 64).reduce((s, x) => s + x, 0)).toBe(steps - er.burnin);
+      expect(g.h1[b]).toBeGreaterThanOrEqual(0);
+      expect(g.h1[b]).toBeLessThanOrEqual(1);
+    }
+    // Instance 0 (lambda ~ 0.76, p0 = 0.01) is active: some patterns and some per-neuron entropy.
+    expect(g.h1[0]).toBeGreaterThan(0);
+    expect(g.pat.subarray(0, 64).filter((x) => x > 0).length).toBeGreaterThan(1);
+    // Per-neuron counts sum to the post-burnin sum of m.
+    for (let b = 0; b < 3; b++) {
+      let s = 0;
+      for (let t = er.burnin; t < steps; t++) s += g.counts[t * 3 + b];
+      expect(g.act.subarray(b * 500, (b + 1) * 500).reduce((a, x) => a + x, 0)).toBe(s);
+    }
+  }, 60_000);
+
+  it('pattern histogram and single-neuron entropy agree for fixed in-degree too; M = 0 gives one bin', async () => {
+    const fixed: BinarySimulationSpec = { ...spec, patternNeurons: 16, chunkSteps: 45 };
+    const steps = 120;
+    const out = [];
+    for (const sim of [await WebGpuBinarySimulation.create(gpu.ctx, fixed), new CpuBinarySimulation(fixed)]) {
+      await sim.run(steps);
+      out.push({ pat: await sim.patternHistogram(), h1: await sim.meanSingleNeuronEntropyBits() });
+      sim.dispose();
+    }
+    expect(out[0].pat).toEqual(out[1].pat);
+    expect(Array.from(out[0].h1)).toEqual(Array.from(out[1].h1));
+    for (let b = 0; b < 3; b++) expect(out[0].pat.subarray(b << 16, (b + 1) << 16).reduce((s, x) => s + x, 0)).toBe(steps - fixed.burnin);
+    const off = await WebGpuBinarySimulation.create(gpu.ctx, spec);
+    await off.run(80);
+    expect(Array.from(await off.patternHistogram())).toEqual([30, 30, 30]);
+    off.dispose();
+  }, 60_000);
+
+  it('rejects bad connectivity and pattern sizes', () => {
+    const mk = (p: Partial<BinaryParams>, extra: Partial<BinarySimulationSpec> = {}) => () =>
+      new CpuBinarySimulation({ params: [{ N: 100, k: 10, alpha: 0.2, WE: 1, WI: 1, p0: 0.01, ...p }], seed: 1, burnin: 0, ...extra });
+    expect(mk({ connectivity: 'random' as never })).toThrow(/connectivity/);
+    expect(mk({}, { patternNeurons: 17 })).toThrow(/patternNeurons/);
+    expect(mk({ N: 8, k: 3 }, { patternNeurons: 9 })).toThrow(/patternNeurons/);
+    expect(() => new CpuBinarySimulation({ params: [{ N: 100, k: 10, alpha: 0.2, WE: 1, WI: 1, p0: 0.01 }, { N: 100, k: 10, alpha: 0.2, WE: 1, WI: 1, p0: 0.01, connectivity: 'erdos-renyi' }], seed: 1, burnin: 0 })).toThrow(/connectivity/);
   });
 });

@@ -1,5 +1,5 @@
 // Binary E-I network (Agrawal et al. 2018 / Larremore et al., reconstruction): synchronous stochastic update
-// of N binary neurons per instance with procedural fixed in-degree connectivity, mirrored by
+// of N binary neurons per instance with procedural fixed in-degree or Erdos-Renyi connectivity, mirrored by
 // src/models/binary/network.ts bit for bit.
 // @include common/rng.wgsl
 // @include engine/record.wgsl
@@ -13,6 +13,13 @@ struct BinaryUniforms {
   halfBits: u32,
   workgroupsPerInstance: u32,
   burnin: u32,
+  // 0 = fixed in-degree k (Feistel partners), 1 = Erdos-Renyi with p = k / (n - 1) (geometric skips).
+  connectivity: u32,
+  // Erdos-Renyi: fl(1 / ln(1 - p)) computed on the host (-0 when p = 1); unused for fixed in-degree.
+  erScale: f32,
+  // M in [0, 16]: neurons [0, M) form the joint pattern (bit i = s_i) histogrammed per instance.
+  patternNeurons: u32,
+  pad0: u32,
 }
 
 // Per-instance constants, derived on the host (makeBinaryInstance): weights already divided by k.
@@ -37,6 +44,12 @@ struct BinaryInstance {
 @group(1) @binding(1) var<storage, read_write> counts: array<atomic<u32>>;
 // [instance][m], m in [0, n]: counts of steps >= burnin whose new state had m active neurons.
 @group(1) @binding(2) var<storage, read_write> hist: array<atomic<u32>>;
+// [row][instance] M-bit patterns of neurons [0, M) after each step of the chunk (cleared per chunk with counts).
+@group(1) @binding(3) var<storage, read_write> patterns: array<atomic<u32>>;
+// [instance][pattern], pattern in [0, 2^M): counts of steps >= burnin by the pattern after them.
+@group(1) @binding(4) var<storage, read_write> patternHist: array<atomic<u32>>;
+// [instance][neuron]: steps >= burnin after which the neuron was active (one owner thread per neuron: no atomics).
+@group(1) @binding(5) var<storage, read_write> activeCounts: array<u32>;
 @group(2) @binding(0) var<uniform> stepInfo: StepUniforms;
 
 const streamConnect = 1u;
@@ -115,13 +128,30 @@ fn stepBinaryNeurons(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     if (i >= sim.n) { break; }
     // Connectivity is keyed by step 0: the same partners at every step.
     var rc = rngCreate(sim.seed, streamConnect, 0u, id, i);
-    let keys = vec4<u32>(rngNextU32(&rc), rngNextU32(&rc), rngNextU32(&rc), rngNextU32(&rc));
     var a = 0u;
     var b = 0u;
-    for (var t = 0u; t < sim.k; t++) {
-      let q = partnerOf(keys, t, i);
-      let s = state[src + q];
-      if (q < p.nE) { a += s; } else { b += s; }
+    if (sim.connectivity == 1u) {
+      // Erdos-Renyi: walk the candidates v in [0, n - 1) (v >= i stands for v + 1) by geometric skips
+      // G = floor(ln(u) / ln(1 - p)), u ~ U(0, 1) from this neuron's CONNECT stream: each candidate is
+      // included independently with probability p (exact up to the f32 rounding of ln(u) * erScale).
+      var v = 0u;
+      loop {
+        let g = detLog(rngUniform(&rc)) * sim.erScale;
+        // f32(n - 1 - v) is exact (n <= 2^20); g >= it means no further partner.
+        if (g >= f32(sim.n - 1u - v)) { break; }
+        v += u32(g);
+        let q = select(v, v + 1u, v >= i);
+        let s = state[src + q];
+        if (q < p.nE) { a += s; } else { b += s; }
+        v += 1u;
+      }
+    } else {
+      let keys = vec4<u32>(rngNextU32(&rc), rngNextU32(&rc), rngNextU32(&rc), rngNextU32(&rc));
+      for (var t = 0u; t < sim.k; t++) {
+        let q = partnerOf(keys, t, i);
+        let s = state[src + q];
+        if (q < p.nE) { a += s; } else { b += s; }
+      }
     }
     // One rounding per statement, in this order (the CPU mirror does the same); a, b < 2^24 convert exactly.
     let drive = f32(a) * p.weightE;
@@ -134,13 +164,21 @@ fn stepBinaryNeurons(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
     let next = rngBernoulli(&ru, prob);
     state[dst + i] = next;
     fired += next;
+    if (next == 1u) {
+      if (i < sim.patternNeurons) {
+        atomicOr(&patterns[stepInfo.row * sim.batch + at.x], 1u << i);
+      }
+      if (stepInfo.step >= sim.burnin) {
+        activeCounts[at.x * sim.n + i] += 1u;
+      }
+    }
   }
   if (fired > 0u) {
     atomicAdd(&counts[stepInfo.row * sim.batch + at.x], fired);
   }
 }
 
-// Once per chunk: adds the chunk's counts of steps >= burnin to the histogram. stepInfo.step is the
+// Once per chunk: adds the chunk's counts (and patterns) of steps >= burnin to the histograms. stepInfo.step is the
 // chunk's first step, stepInfo.row its number of rows.
 @compute @workgroup_size(workgroupSize)
 fn accumulateHistogram(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -151,4 +189,6 @@ fn accumulateHistogram(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
   if (stepInfo.step + row < sim.burnin) { return; }
   let m = atomicLoad(&counts[cell]);
   atomicAdd(&hist[instance * (sim.n + 1u) + m], 1u);
+  let pattern = atomicLoad(&patterns[cell]);
+  atomicAdd(&patternHist[(instance << sim.patternNeurons) + pattern], 1u);
 }

@@ -1,11 +1,12 @@
 // WebGPU backend of the binary E-I network: many steps per submit (one dynamic-offset StepUniforms slot per
-// step), active counts read back per chunk, the histogram of m accumulated on the GPU and read back on demand.
+// step), active counts read back per chunk, the histogram of m accumulated on the GPU and read back on demand;
+// likewise the joint-pattern histogram of neurons [0, M) and the per-neuron post-burnin active counts.
 import { createReducer, type Reducer } from './reducer.ts';
 import { AdapterLimitError, DisposedError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { packStruct, packStructArray, structLayout } from '../../gpu/pack.ts';
 import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel } from '../../gpu/shaders.ts';
-import { checkBinarySpec, makeBinaryInstance, makeBinaryUniforms, type BinaryRunOptions, type BinarySimulationSpec } from '../../models/binary/network.ts';
+import { checkBinarySpec, makeBinaryInstance, makeBinaryUniforms, meanSingleNeuronEntropyBits, type BinaryRunOptions, type BinarySimulationSpec } from '../../models/binary/network.ts';
 import { createBufferSet, type BufferSet } from './buffer-set.ts';
 import { makeNeuronsPerThread, stepWorkgroupSize } from './population-simulation.ts';
 
@@ -17,6 +18,9 @@ interface Resources {
   state: GPUBuffer;
   counts: GPUBuffer;
   hist: GPUBuffer;
+  patterns: GPUBuffer;
+  patternHist: GPUBuffer;
+  active: GPUBuffer;
   stepSlots: GPUBuffer;
   staging: GPUBuffer;
   groups: GPUBindGroup[];
@@ -34,7 +38,7 @@ export class WebGpuBinarySimulation {
   private stepCount = 0;
   private disposed = false;
 
-  private constructor(private readonly ctx: GpuContext, private readonly r: Resources, n: number, batch: number) {
+  private constructor(private readonly ctx: GpuContext, private readonly r: Resources, n: number, batch: number, private readonly patternNeurons: number, private readonly burnin: number) {
     this.n = n;
     this.batch = batch;
   }
@@ -71,17 +75,21 @@ export class WebGpuBinarySimulation {
       const state = await buf('state', stateBytes, S | CS);
       const counts = await buf('counts', chunkSteps * batch * 4, S | CS | CD);
       const hist = await buf('hist', histBytes, S | CS | CD);
+      const M = spec.patternNeurons ?? 0;
+      const patterns = await buf('patterns', chunkSteps * batch * 4, S | CD);
+      const patternHist = await buf('patternHist', (batch << M) * 4, S | CS);
+      const active = await buf('active', n * batch * 4, S | CS);
       // Slots 0..chunkSteps-1: the chunk's steps; slot chunkSteps: the histogram pass (and init).
       const stepSlots = await buf('stepSlots', (chunkSteps + 1) * slotStride, GPUBufferUsage.UNIFORM | CD);
       const staging = await buf('staging', chunkSteps * batch * 4, GPUBufferUsage.MAP_READ | CD);
       const slot = { buffer: stepSlots, offset: 0, size: structLayout('StepUniforms').size };
       const groups = [
         kernel.bind(0, { sim, instances, instanceIds }, 'BinarySimulation.group0'),
-        kernel.bind(1, { state, counts, hist }, 'BinarySimulation.group1'),
+        kernel.bind(1, { state, counts, hist, patterns, patternHist, activeCounts: active }, 'BinarySimulation.group1'),
         kernel.bind(2, { stepInfo: slot }, 'BinarySimulation.group2'),
       ];
       const maxDim = dev.limits.maxComputeWorkgroupsPerDimension;
-      const s = new WebGpuBinarySimulation(ctx, { kernel, owned, state, counts, hist, stepSlots, staging, groups, slotStride, chunkSteps, stepDispatch: makeDispatchSize(batch * wpi, maxDim), maxDim }, n, batch);
+      const s = new WebGpuBinarySimulation(ctx, { kernel, owned, state, counts, hist, patterns, patternHist, active, stepSlots, staging, groups, slotStride, chunkSteps, stepDispatch: makeDispatchSize(batch * wpi, maxDim), maxDim }, n, batch, M, spec.burnin);
       s.encodeAndSubmit('initBinaryNeurons', [{ step: 0, row: 0, at: chunkSteps }]);
       return s;
     } catch (e) {
@@ -133,6 +141,7 @@ export class WebGpuBinarySimulation {
       const bytes = m * this.batch * 4;
       const enc = dev.createCommandEncoder({ label: 'BinarySimulation.chunk' });
       enc.clearBuffer(r.counts, 0, bytes);
+      enc.clearBuffer(r.patterns, 0, bytes);
       const pass = enc.beginComputePass({ label: 'BinarySimulation.steps' });
       pass.setBindGroup(0, r.groups[0]);
       pass.setBindGroup(1, r.groups[1]);
@@ -169,6 +178,23 @@ export class WebGpuBinarySimulation {
     if (this.disposed) throw new DisposedError('WebGpuBinarySimulation');
     this.reducer ??= await createReducer(this.ctx);
     return this.reducer.entropy(this.r.hist, { batch: this.batch, bins: this.n + 1 });
+  }
+
+  /** [instance][pattern], pattern in [0, 2^M): steps t >= burnin by the joint state of neurons [0, M) after them (bit i = s_i). */
+  async patternHistogram(): Promise<Uint32Array> {
+    if (this.disposed) throw new DisposedError('WebGpuBinarySimulation');
+    return new Uint32Array(await readBuffer(this.ctx, this.r.patternHist, (this.batch << this.patternNeurons) * 4));
+  }
+
+  /** [instance][neuron]: steps t >= burnin after which the neuron was active. */
+  async activeCounts(): Promise<Uint32Array> {
+    if (this.disposed) throw new DisposedError('WebGpuBinarySimulation');
+    return new Uint32Array(await readBuffer(this.ctx, this.r.active, this.batch * this.n * 4));
+  }
+
+  /** Per instance: mean over neurons of the binary entropy (bits) of each neuron's post-burnin activity fraction (f64 on the host from exact counts). */
+  async meanSingleNeuronEntropyBits(): Promise<Float64Array> {
+    return meanSingleNeuronEntropyBits(await this.activeCounts(), this.batch, this.n, Math.max(0, this.stepCount - this.burnin));
   }
 
   /** [instance][neuron] current states (0/1). */
