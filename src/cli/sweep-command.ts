@@ -11,6 +11,7 @@ import { createResultDir } from '../io/result-dir.ts';
 import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './args.ts';
 import { type BackendSelection } from './context.ts';
 import { withResultSession } from './result-session.ts';
+import { sweepBinaryCommand } from './sweep-binary.ts';
 import { defaultOutDir, makeAdapterRecord, simulationFlags } from './run-command.ts';
 
 const sweepSpec = {
@@ -41,6 +42,7 @@ export const sweepResultColumns = ['meanU', 'varU', 'rateHz', 'intensityHz', 'sp
 export async function sweepCommand(argv: string[], engineVersion: string): Promise<number> {
   const a = parseArgs(argv, sweepSpec);
   const modelId = a.positionals[0];
+  if (modelId === 'binary') return sweepBinaryCommand(argv, engineVersion);
   if (a.help || !modelId) {
     console.log(makeHelpText(sweepSpec));
     return a.help ? 0 : 2;

@@ -10,6 +10,7 @@ import { hybridHistogram } from './hybrid-histogram.ts';
 import { hybridBalance } from './hybrid-balance.ts';
 import { hybridErrorVsN } from './hybrid-error-vs-n.ts';
 import { hybridBlowup } from './hybrid-blowup.ts';
+import { binaryAlpha, binaryBoundary, binaryChain, binaryHeatmap } from './binary-entropy.ts';
 
 export interface ReproductionContext {
   quick: boolean;
@@ -47,6 +48,10 @@ export const reproductions: Record<string, Reproduction> = {
   [hybridBalance.id]: hybridBalance,
   [hybridErrorVsN.id]: hybridErrorVsN,
   [hybridBlowup.id]: hybridBlowup,
+  [binaryHeatmap.id]: binaryHeatmap,
+  [binaryBoundary.id]: binaryBoundary,
+  [binaryAlpha.id]: binaryAlpha,
+  [binaryChain.id]: binaryChain,
 };
 
 export function getReproduction(id: string): Reproduction {

@@ -1,0 +1,123 @@
+// Batched binary E-I experiments: many (WE, WI, alpha, p0) points as the instances of one simulation (split into batches only
+// when the device requires it), the annealed-chain reference per point, and robustness measures of entropy curves.
+// Model: a reconstruction of Agrawal et al. (Chaos 28, 103115, 2018) from the abstract; see ../shared/models/binary-entropy.md.
+// Every instance's RNG coordinate is its instance id (default: its position in `points`), so a point's result does not depend
+// on how the points are batched or sharded.
+import { ParameterError } from '../errors.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { annealedChain, robustness, type RobustnessResult } from '../models/binary/chain.ts';
+import { binaryLambda, CpuBinarySimulation, type BinaryParams } from '../models/binary/network.ts';
+import { WebGpuBinarySimulation } from '../backends/webgpu/binary-simulation.ts';
+
+export interface BinaryPoint {
+  WE: number;
+  WI: number;
+  alpha: number;
+  p0: number;
+}
+
+export interface BinaryBatchOptions {
+  points: BinaryPoint[];
+  N: number;
+  k: number;
+  steps: number;
+  burnin: number;
+  seed: number;
+  /** RNG instance coordinate per point (default 0..points-1); results depend on (seed, id, point) only. */
+  instanceIds?: number[];
+  backend: 'cpu' | 'webgpu';
+  ctx?: GpuContext;
+  /** Cap on instances per simulation (default: as many as the device's binding limits hold). */
+  maxBatch?: number;
+  /** Also solve the annealed chain per distinct point (default false). */
+  chain?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BinaryPointResult {
+  lambda: number;
+  entropyBits: number;
+  meanActivity: number;
+  chainEntropyBits?: number;
+  chainMeanActivity?: number;
+}
+
+/** Instances per simulation the backend holds for N neurons (state 2 N x 4 B, histogram (N + 1) x 4 B per instance). */
+export function binaryMaxBatch(N: number, backend: 'cpu' | 'webgpu', ctx?: GpuContext, cap = 16_384): number {
+  if (backend === 'cpu' || !ctx) return Math.max(1, Math.min(cap, Math.floor(2e7 / N)));
+  const maxBinding = ctx.device.limits.maxStorageBufferBindingSize;
+  return Math.max(1, Math.min(cap, Math.floor(maxBinding / (8 * N)), Math.floor(maxBinding / (4 * (N + 1)))));
+}
+
+/** The annealed chain of one point (N, k fixed). */
+export function binaryChainOf(p: BinaryPoint, N: number, k: number): { entropyBits: number; meanActivity: number } {
+  const r = annealedChain({ N, k, alpha: p.alpha, WE: p.WE, WI: p.WI, p0: p.p0 });
+  return { entropyBits: r.entropyBits, meanActivity: r.meanActivity };
+}
+
+/** Runs every point as an instance of one batched simulation (several if the device limit requires). */
+export async function runBinaryBatch(o: BinaryBatchOptions): Promise<BinaryPointResult[]> {
+  const { points, N, k, steps, burnin, seed } = o;
+  if (points.length === 0) throw new ParameterError('points', 'no points', 'pass at least one {WE, WI, alpha, p0}');
+  if (!Number.isInteger(steps) || steps <= burnin) throw new ParameterError('steps', `${steps} steps leave nothing after burnin ${burnin}`, `use steps > burnin (${burnin})`);
+  if (o.instanceIds && o.instanceIds.length !== points.length) throw new ParameterError('instanceIds', `${o.instanceIds.length} ids for ${points.length} points`, 'give one id per point');
+  if (o.backend === 'webgpu' && !o.ctx) throw new ParameterError('ctx', 'the webgpu backend needs a GPU context', 'pass ctx or use backend cpu');
+  const ids = o.instanceIds ?? points.map((_, i) => i);
+  const per = Math.max(1, Math.min(o.maxBatch ?? Infinity, binaryMaxBatch(N, o.backend, o.ctx)));
+  const out: BinaryPointResult[] = new Array(points.length);
+  for (let start = 0; start < points.length; start += per) {
+    const group = points.slice(start, start + per);
+    const params: BinaryParams[] = group.map((p) => ({ N, k, alpha: p.alpha, WE: p.WE, WI: p.WI, p0: p.p0 }));
+    const spec = { params, seed, instanceIds: ids.slice(start, start + per), burnin };
+    const sim = o.backend === 'webgpu' ? await WebGpuBinarySimulation.create(o.ctx!, spec) : new CpuBinarySimulation(spec);
+    try {
+      await sim.run(steps, { onProgress: (d, t) => o.onProgress?.(start + (group.length * d) / t, points.length) });
+      const hist = await sim.histogram();
+      const H = await sim.entropyBits();
+      for (let b = 0; b < group.length; b++) {
+        let total = 0;
+        let sum = 0;
+        for (let m = 0; m <= N; m++) {
+          const c = hist[b * (N + 1) + m];
+          total += c;
+          sum += c * m;
+        }
+        out[start + b] = { lambda: binaryLambda(params[b]), entropyBits: H[b], meanActivity: sum / total / N };
+      }
+    } finally {
+      sim.dispose();
+    }
+  }
+  if (o.chain) {
+    const cache = new Map<string, { entropyBits: number; meanActivity: number }>();
+    points.forEach((p, i) => {
+      const key = `${p.WE},${p.WI},${p.alpha},${p.p0}`;
+      let c = cache.get(key);
+      if (!c) cache.set(key, (c = binaryChainOf(p, N, k)));
+      out[i].chainEntropyBits = c.entropyBits;
+      out[i].chainMeanActivity = c.meanActivity;
+    });
+  }
+  return out;
+}
+
+export const perturbationDeltas = [-0.3, -0.1, 0.1, 0.3] as const;
+
+export interface BinaryRobustness extends RobustnessResult {
+  /** Mean H over W -> W (1 + delta), delta in perturbationDeltas (both WE and WI scaled). */
+  meanPerturbedH: number;
+  /** meanPerturbedH / H at the unperturbed point. */
+  perturbedRatio: number;
+}
+
+/** Points W (1 + delta) for the perturbation measure: both strengths scaled by the same factor. */
+export function perturbedPoints(p: BinaryPoint, deltas: readonly number[] = perturbationDeltas): BinaryPoint[] {
+  return deltas.map((d) => ({ ...p, WE: p.WE * (1 + d), WI: p.WI * (1 + d) }));
+}
+
+/** Robustness of one entropy curve in lambda, plus the mean entropy at the perturbed points (their H in `perturbedH`). */
+export function binaryRobustness(curve: ReadonlyArray<{ lambda: number; H: number }>, H0: number, perturbedH: readonly number[]): BinaryRobustness {
+  const r = robustness(curve);
+  const meanPerturbedH = perturbedH.reduce((s, x) => s + x, 0) / perturbedH.length;
+  return { ...r, meanPerturbedH, perturbedRatio: H0 > 0 ? meanPerturbedH / H0 : NaN };
+}

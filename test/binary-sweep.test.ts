@@ -1,0 +1,114 @@
+// `ei sweep binary` (CSV contract, shard/batch independence via `ei merge`), the batched experiment against the annealed chain,
+// the entropy peak near lambda = 1, and one quick reproduction end to end. CPU backend, small networks.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.ts';
+import { parseCsv } from '../src/io/csv.ts';
+import { runBinaryBatch, binaryRobustness } from '../src/experiments/binary.ts';
+import { annealedChain } from '../src/models/binary/chain.ts';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ei-binary-sweep-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function ei(...argv: string[]): Promise<{ code: number; err: string }> {
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    return { code: await main(argv), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+const sweepArgs = ['sweep', 'binary', '--grid', 'WE=0.5:2:4', '--grid', 'WI=1,2', '--replicas', '2', '--n', '60', '--set', 'k=6', '--set', 'burnin=50', '--steps', '300', '--backend', 'cpu', '--quiet'];
+
+describe('ei sweep binary', () => {
+  it('writes one row per point and replica with the documented columns', async () => {
+    const out = join(dir, 'full');
+    expect((await ei(...sweepArgs, '--out', out)).code).toBe(0);
+    const t = parseCsv(readFileSync(join(out, 'sweep.csv'), 'utf8'));
+    expect(t.columns).toEqual(['index', 'pointIndex', 'replica', 'WE', 'WI', 'lambda', 'entropyBits', 'meanActivity', 'chainEntropyBits', 'chainMeanActivity']);
+    expect(t.rows.length).toBe(16);
+    for (const f of ['config.json', 'summary.json']) expect(existsSync(join(out, f))).toBe(true);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(cfg.totalInstances).toBe(16);
+    expect(cfg.k).toBe(6);
+  });
+
+  it('shards (and a different batching) merge to the unsharded CSV', async () => {
+    const full = readFileSync(join(dir, 'full', 'sweep.csv'), 'utf8');
+    const shards = [0, 1, 2].map((i) => join(dir, `shard${i}`));
+    for (let i = 0; i < 3; i++) expect((await ei(...sweepArgs, '--shard', `${i}/3`, '--max-batch', '2', '--out', shards[i])).code).toBe(0);
+    const merged = join(dir, 'merged');
+    expect((await ei('merge', ...shards, '--out', merged)).code).toBe(0);
+    expect(readFileSync(join(merged, 'sweep.csv'), 'utf8')).toBe(full);
+  });
+
+  it('rejects bad grids naming the field, leaving no folder', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--grid', 'k=5,6'], /--grid/],
+      [['--grid', 'WE=-1,1'], /binary\.WE/],
+      [['--grid', 'alpha=0.2,1'], /binary\.alpha/],
+    ];
+    for (const [g, re] of cases) {
+      const d = join(dir, `bad-${g.join('')}`);
+      const r = await ei('sweep', 'binary', ...g, '--n', '50', '--set', 'k=5', '--backend', 'cpu', '--quiet', '--out', d);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(re);
+      expect(existsSync(d)).toBe(false);
+    }
+  });
+});
+
+describe('binary experiments', () => {
+  it('weak synapses, lambda < 1: simulated mean activity matches the annealed chain within 0.002 + 20%', async () => {
+    const N = 200;
+    const k = 20;
+    const alpha = 0.2;
+    const points = [0.3, 0.6, 0.85].map((lambda) => ({ WE: (lambda + alpha * 0.25) / (1 - alpha), WI: 0.25, alpha, p0: 0.01 }));
+    const r = await runBinaryBatch({ points, N, k, steps: 2100, burnin: 100, seed: 3, backend: 'cpu', chain: true });
+    for (const x of r) {
+      const ch = annealedChain({ N, k, ...points[r.indexOf(x)] });
+      expect(x.chainMeanActivity).toBe(ch.meanActivity);
+      expect(Math.abs(x.meanActivity - ch.meanActivity)).toBeLessThan(0.002 + 0.2 * ch.meanActivity);
+    }
+  });
+
+  it('the entropy peak of a small network lies within 0.15 of lambda = 1 (weak synapses)', async () => {
+    const alpha = 0.2;
+    const lambdas = Array.from({ length: 13 }, (_, i) => 0.4 + 0.1 * i);
+    const points = lambdas.map((lambda) => ({ WE: (lambda + alpha * 0.5) / (1 - alpha), WI: 0.5, alpha, p0: 1e-3 }));
+    const r = await runBinaryBatch({ points, N: 100, k: 10, steps: 2100, burnin: 100, seed: 1, backend: 'cpu' });
+    const curve = r.map((x) => ({ lambda: x.lambda, H: x.entropyBits }));
+    const rob = binaryRobustness(curve, curve[6].H, [curve[3].H, curve[5].H, curve[7].H, curve[9].H]);
+    expect(Math.abs(rob.peakLambda - 1)).toBeLessThanOrEqual(0.15 + 1e-9);
+    expect(rob.width50).toBeGreaterThan(0);
+    expect(rob.meanPerturbedH).toBeLessThan(rob.peakH);
+  });
+
+  it('results do not depend on batching', async () => {
+    const points = [0.5, 1, 1.5].map((WE) => ({ WE, WI: 1, alpha: 0.2, p0: 1e-3 }));
+    const a = await runBinaryBatch({ points, N: 50, k: 5, steps: 300, burnin: 50, seed: 2, backend: 'cpu', instanceIds: [7, 8, 9] });
+    const b = await runBinaryBatch({ points, N: 50, k: 5, steps: 300, burnin: 50, seed: 2, backend: 'cpu', instanceIds: [7, 8, 9], maxBatch: 1 });
+    expect(b).toEqual(a);
+  });
+});
+
+describe('ei reproduce binary-alpha --quick', () => {
+  it('runs end to end and writes checks with pass flags', async () => {
+    const out = join(dir, 'alpha');
+    const r = await ei('reproduce', 'binary-alpha', '--quick', '--backend', 'cpu', '--out', out);
+    expect([0, 3]).toContain(r.code);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.checks.length).toBe(3);
+    for (const c of s.checks) expect(typeof c.pass).toBe('boolean');
+    for (const f of ['alpha.csv', 'alpha.svg', 'report.html']) expect(existsSync(join(out, f))).toBe(true);
+  }, 40_000);
+});
