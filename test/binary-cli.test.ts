@@ -1,9 +1,9 @@
 // `ei run binary` end to end: GPU histogram and GPU entropy equal the CPU reference; output contract; errors.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.ts';
+import { ei } from './helpers/cli.ts';
 
 let dir = '';
 beforeAll(() => {
@@ -11,17 +11,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function ei(...argv: string[]): Promise<{ code: number; err: string }> {
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  try {
-    return { code: await main(argv), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 describe('ei run binary', () => {
   it('GPU and CPU give the same histogram; the GPU entropy matches the f64 reference; chain fields present', async () => {

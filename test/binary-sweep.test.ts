@@ -1,10 +1,10 @@
 // `ei sweep binary` (CSV contract, shard/batch independence via `ei merge`), the batched experiment against the annealed chain,
 // the entropy peak near lambda = 1, and one quick reproduction end to end. CPU backend, small networks.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.ts';
+import { ei } from './helpers/cli.ts';
 import { parseCsv } from '../src/io/csv.ts';
 import { runBinaryBatch, binaryRobustness } from '../src/experiments/binary.ts';
 import { annealedChain } from '../src/models/binary/chain.ts';
@@ -15,17 +15,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function ei(...argv: string[]): Promise<{ code: number; err: string }> {
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  try {
-    return { code: await main(argv), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 const sweepArgs = ['sweep', 'binary', '--grid', 'WE=0.5:2:4', '--grid', 'WI=1,2', '--replicas', '2', '--n', '60', '--set', 'k=6', '--set', 'burnin=50', '--steps', '300', '--backend', 'cpu', '--quiet'];
 

@@ -1,9 +1,9 @@
 // `ei run rate` and the rate reproductions end to end: output contract, theory vs simulation, GPU = CPU, errors.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.ts';
+import { ei } from './helpers/cli.ts';
 
 let dir = '';
 beforeAll(() => {
@@ -11,17 +11,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function ei(...argv: string[]): Promise<{ code: number; err: string }> {
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  try {
-    return { code: await main(argv), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 describe('ei run rate', () => {

@@ -1,6 +1,7 @@
 // WebGPU backend of the binary E-I network: many steps per submit (one dynamic-offset StepUniforms slot per
 // step), active counts read back per chunk, the histogram of m accumulated on the GPU and read back on demand;
 // likewise the joint-pattern histogram of neurons [0, M) and the per-neuron post-burnin active counts.
+import { packStepSlots, type StepSlot } from './step-slots.ts';
 import { createReducer, type Reducer } from './reducer.ts';
 import { AdapterLimitError, DisposedError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
@@ -102,18 +103,11 @@ export class WebGpuBinarySimulation {
     return this.stepCount;
   }
 
-  private writeSlots(rows: { step: number; row: number; at: number }[]): void {
-    const words = this.r.slotStride / 4;
-    const maxAt = Math.max(...rows.map((x) => x.at));
-    const data = new Uint32Array((maxAt + 1) * words);
-    for (const x of rows) {
-      data[x.at * words] = x.step;
-      data[x.at * words + 1] = x.row;
-    }
-    this.ctx.device.queue.writeBuffer(this.r.stepSlots, 0, data);
+  private writeSlots(rows: StepSlot[]): void {
+    this.ctx.device.queue.writeBuffer(this.r.stepSlots, 0, packStepSlots(rows, this.r.slotStride));
   }
 
-  private encodeAndSubmit(entry: 'initBinaryNeurons', rows: { step: number; row: number; at: number }[]): void {
+  private encodeAndSubmit(entry: 'initBinaryNeurons', rows: StepSlot[]): void {
     this.writeSlots(rows);
     const r = this.r;
     const enc = this.ctx.device.createCommandEncoder({ label: 'BinarySimulation.init' });

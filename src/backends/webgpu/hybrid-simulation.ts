@@ -1,5 +1,6 @@
 // WebGPU backend of the hybrid network: init, then per step one neuron pass and one per-instance reduction,
 // many steps per submit; records (exact totals, moments) are read back once per chunk.
+import { packStepSlots, type StepSlot } from './step-slots.ts';
 import { AdapterLimitError, DisposedError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { packStruct, packStructArray, structLayout, structStride, unpackStruct } from '../../gpu/pack.ts';
@@ -108,15 +109,8 @@ export class WebGpuHybridSimulation implements HybridSimulation {
     return this.stepCount;
   }
 
-  private writeSlots(rows: { step: number; row: number; at: number }[]): void {
-    const words = this.r.slotStride / 4;
-    const maxAt = Math.max(...rows.map((x) => x.at));
-    const data = new Uint32Array((maxAt + 1) * words);
-    for (const x of rows) {
-      data[x.at * words] = x.step;
-      data[x.at * words + 1] = x.row;
-    }
-    this.ctx.device.queue.writeBuffer(this.r.stepSlots, 0, data);
+  private writeSlots(rows: StepSlot[]): void {
+    this.ctx.device.queue.writeBuffer(this.r.stepSlots, 0, packStepSlots(rows, this.r.slotStride));
   }
 
   private encodeStep(pass: GPUComputePassEncoder, entry: 'initHybridNeurons' | 'stepHybridNeurons', at: number): void {

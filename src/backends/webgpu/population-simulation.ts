@@ -4,6 +4,7 @@ import type { GpuContext } from '../../gpu/context.ts';
 import { packStruct, packStructArray, structLayout, type StructName } from '../../gpu/pack.ts';
 import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel } from '../../gpu/shaders.ts';
 import { createBufferSet, type BufferSet } from './buffer-set.ts';
+import { packStepSlots, type StepSlot } from './step-slots.ts';
 import { checkSimulationSpec, makeChunkSteps, type RecordChunk, type RunOptions, type Simulation, type SimulationSpec } from '../../engine/simulation.ts';
 
 /** Threads per workgroup of step kernels (a power of two: the in-workgroup reduction halves it). */
@@ -182,19 +183,15 @@ export class WebGpuPopulationSimulation implements Simulation {
     const { batch } = this;
     const every = this.spec.recorders?.traces?.every ?? 0;
     const stepStart = this.stepCount;
-    const slotWords = r.slotStride / 4;
-    const slots = new Uint32Array(m * slotWords);
+    const slots: StepSlot[] = [];
     const traceSteps: number[] = [];
     for (let s = 0; s < m; s++) {
       const step = stepStart + s;
-      slots[s * slotWords] = step;
-      slots[s * slotWords + 1] = s;
-      if (every && (step + 1) % every === 0) {
-        slots[s * slotWords + 2] = traceSteps.length;
-        traceSteps.push(step);
-      }
+      const traced = every > 0 && (step + 1) % every === 0;
+      slots.push({ at: s, step, row: s, traceRow: traced ? traceSteps.length : 0 });
+      if (traced) traceSteps.push(step);
     }
-    dev.queue.writeBuffer(r.stepSlots, 0, slots);
+    dev.queue.writeBuffer(r.stepSlots, 0, packStepSlots(slots, r.slotStride));
     const enc = dev.createCommandEncoder({ label: 'PopulationSimulation.chunk' });
     enc.clearBuffer(r.popCounts, 0, m * batch * 4);
     if (r.spikeWords) enc.clearBuffer(r.spikeBits, 0, m * batch * r.spikeWords * 4);

@@ -12,26 +12,16 @@
 // absorbing state: the exact stationary distribution is then a point mass at N (H = 0, mean activity 1), even though the
 // transient can be very long. Near lambda ~ 1 with tiny p0 the chain is nearly absorbing and mixes slowly, so power iteration
 // stalls; GTH elimination (no subtractions, every quantity a sum of non-negative terms) solves it to relative accuracy ~1e-15.
+import type { BinaryParams } from './network.ts';
 import { ParameterError } from '../../errors.ts';
 import { logGamma } from '../../analysis/stats.ts';
 
 /** Parameters of the binary E-I network. `transfer` defaults to sigma(x) = min(1, max(0, x)). */
-export interface BinaryChainParams {
-  /** number of neurons */
-  N: number;
-  /** in-degree (presynaptic partners per neuron); the all-to-all chain uses k = N - 1 instead */
-  k: number;
-  /** fraction of inhibitory neurons, in [0, 1) */
-  alpha: number;
-  /** excitatory synaptic strength (each synapse carries +WE / k) */
-  WE: number;
-  /** inhibitory synaptic strength (each synapse carries -WI / k) */
-  WI: number;
-  /** spontaneous activation probability per step, in [0, 1) */
-  p0: number;
+/** The network's parameters (src/models/binary/network.ts) plus an optional transfer function. */
+export type BinaryChainParams = Omit<BinaryParams, 'connectivity'> & {
   /** transfer sigma(x) mapping the summed input to an activation probability in [0, 1]; default min(1, max(0, x)) */
   transfer?: (x: number) => number;
-}
+};
 
 export type ChainMethod = 'gth' | 'power' | 'power-unconverged';
 

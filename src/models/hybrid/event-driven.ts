@@ -19,18 +19,14 @@
 import { ParameterError } from '../../errors.ts';
 import { normalCdf } from '../../analysis/stats.ts';
 import type { HybridModelParams } from './params.ts';
+import type { LimitInit } from './limit.ts';
 import { philoxInto, rngCreate, rngNextU32, rngReset, seedToKey } from '../../rng/index.ts';
 
 /** Parameters of the hybrid network as this simulator reads them (fields a variant or sigmoid does not use are ignored). */
 export type HybridEventParams = HybridModelParams;
 
-/** Initial law u_k ~ N(m_a, v_a), drawn from the counter-based RNG. */
-export interface HybridEventInit {
-  mE: number;
-  mI: number;
-  vE: number;
-  vI: number;
-}
+/** Initial law u_k ~ N(m_a, v_a), drawn from the counter-based RNG (the limit's initial data). */
+export type HybridEventInit = LimitInit;
 
 export interface EventDrivenOptions {
   /** Neurons per population (2n in all), an integer >= 1. */
