@@ -5,8 +5,6 @@ import { WebGpuPopulationSimulation } from '../backends/webgpu/population-simula
 import type { GpuContext } from '../gpu/context.ts';
 import type { Simulation, SimulationSpec } from './simulation.ts';
 
-export type BackendChoice = 'webgpu' | 'cpu' | 'auto';
-
 /** Builds a simulation on the CPU reference, or on WebGPU using `ctx`. */
 export async function createSimulation(spec: SimulationSpec, backend: 'cpu' | 'webgpu', ctx?: GpuContext): Promise<Simulation> {
   if (backend === 'cpu') return new CpuPopulationSimulation(spec);
