@@ -9,7 +9,6 @@ export interface LoadedResult {
   result: BenchResult;
 }
 
-/** Reads every *.json in `dir`; malformed files are reported, not summarised. */
 /** A rate-circuit batch result (bench/rate.bench.ts): a different, flat schema. */
 export interface RateBenchFile {
   file: string;
@@ -22,11 +21,25 @@ export interface BinaryBenchFile {
   result: { environment: BenchResult['environment']; cases: { backend: string; N: number; k: number; batch: number; status: string; reason?: string; steps?: number; neuronUpdatesPerSecond?: number; synapticReadsPerSecond?: number }[] };
 }
 
-export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[]; rate: RateBenchFile[]; binary: BinaryBenchFile[] } {
+/** A minimax spiking-network result (bench/minimax.bench.ts); `ratios` maps a ratio's key to its value, null when not measured. */
+export interface MinimaxBenchFile {
+  file: string;
+  result: {
+    environment: BenchResult['environment'];
+    flags: { quick?: boolean; steps?: number; gridSteps?: number; maxSeconds?: number };
+    kernel: { defaultWorkgroupSize: Record<string, number>; defaultStepsPerDispatch: number } | null;
+    cases: { case: string; backend: string; batch: number; neurons: number; status: string; reason?: string; steps?: number; stepsReason?: string; wallSeconds?: number; stepsPerSecond?: number; instanceStepsPerSecond?: number; marginalStepsPerSecond?: number }[];
+    ratios: Record<string, number | null>;
+  };
+}
+
+/** Reads every *.json in `dir`; malformed files are reported, not summarised. */
+export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[]; rate: RateBenchFile[]; binary: BinaryBenchFile[]; minimax: MinimaxBenchFile[] } {
   const loaded: LoadedResult[] = [];
   const rejected: string[] = [];
   const rate: RateBenchFile[] = [];
   const binary: BinaryBenchFile[] = [];
+  const minimax: MinimaxBenchFile[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     let parsed: unknown;
     try {
@@ -43,11 +56,15 @@ export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: st
       binary.push({ file, result: parsed as BinaryBenchFile['result'] });
       continue;
     }
+    if ((parsed as { schema?: string }).schema === 'ei-engine/bench-minimax') {
+      minimax.push({ file, result: parsed as MinimaxBenchFile['result'] });
+      continue;
+    }
     const problems = validateBenchResult(parsed);
     if (problems.length) rejected.push(`${file}: ${problems.slice(0, 3).join('; ')}`);
     else loaded.push({ file, result: parsed as BenchResult });
   }
-  return { loaded, rejected, rate, binary };
+  return { loaded, rejected, rate, binary, minimax };
 }
 
 /** Per-chunk overhead from the WebGPU chunking cases: least squares of wall/steps = perStep + perChunk x chunks/steps. */
@@ -143,8 +160,56 @@ function makeRunSection(l: LoadedResult): string {
   return lines.join('\n');
 }
 
+/** What each ratio key of bench/minimax.bench.ts compares (end-to-end steps/s, same steps on both sides). */
+const minimaxRatioLabels: Record<string, string> = {
+  tauSweepGpuOverCpu: 'GPU / CPU, tau sweep',
+  gridGpuOverCpu: 'GPU / CPU, grid 63x63',
+  inKernelLoopOverDispatchPerStep: 'in-kernel loop / one dispatch per step (GPU)',
+  sharedOverStorageWeights: 'weights in workgroup memory / in storage (GPU)',
+  registersOverStorageState: 'state in registers / in storage (GPU)',
+};
+
+/** One minimax result file: adapter, kernel defaults, the cases table and the ratios. */
+export function makeMinimaxSection(m: MinimaxBenchFile): string {
+  const r = m.result;
+  const e = r.environment;
+  const a = e.adapter;
+  const fl = r.flags;
+  const lines = [`### ${m.file}`, ''];
+  lines.push(`- date ${e.date}, ei-engine ${e.engineVersion}, Node ${e.node}, CPU ${e.os.cpuModel} x ${e.os.cpuCount}`);
+  lines.push(a
+    ? `- adapter: ${a.vendor} / ${a.architecture}${a.description ? ` (${a.description})` : ''}${a.isSoftware ? ' — **software adapter**: the WebGPU numbers measure the path running on the CPU, not GPU speed' : ''}`
+    : '- adapter: none (CPU only)');
+  lines.push(`- flags: ${fl.quick ? '--quick, ' : ''}tau-sweep steps ${fl.steps ?? '-'}, grid steps ${fl.gridSteps ?? '-'}, --max-seconds ${fl.maxSeconds ?? '-'}`);
+  if (r.kernel) {
+    const wg = Object.entries(r.kernel.defaultWorkgroupSize).map(([k, v]) => `${v} (${k})`).join(', ');
+    lines.push(`- kernel defaults: workgroup size ${wg}, ${r.kernel.defaultStepsPerDispatch} steps per dispatch`);
+  }
+  lines.push(
+    '',
+    '| case | backend | batch | neurons | steps | wall | steps/s | instance-steps/s | note |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
+  for (const c of r.cases) {
+    const note = c.status === 'ok' ? (c.stepsReason ?? '') : `**${c.status}**: ${c.reason ?? ''}`;
+    lines.push(`| ${c.case} | ${c.backend} | ${c.batch} | ${c.neurons} | ${c.steps ?? '-'} | ${seconds(c.wallSeconds)} | ${si(c.stepsPerSecond)} | ${si(c.instanceStepsPerSecond)} | ${note.replace(/\|/g, '\\|')} |`);
+  }
+  const ratios = Object.entries(r.ratios ?? {});
+  if (ratios.length) {
+    lines.push('', 'Ratios of end-to-end steps/s, same steps on both sides (above 1 favours the first):', '', '| ratio | value |', '| --- | ---: |');
+    for (const [k, v] of ratios) lines.push(`| ${minimaxRatioLabels[k] ?? k} | ${typeof v === 'number' ? `${v.toFixed(2)}x` : '- (steps differ or a case is missing)'} |`);
+  }
+  return lines.join('\n');
+}
+
 /** The whole SUMMARY.md: newest run of each adapter in full, older runs listed by file. */
-export function makeSummaryMarkdown(results: readonly LoadedResult[], rejected: readonly string[] = [], rate: readonly RateBenchFile[] = [], binary: readonly BinaryBenchFile[] = []): string {
+export function makeSummaryMarkdown(
+  results: readonly LoadedResult[],
+  rejected: readonly string[] = [],
+  rate: readonly RateBenchFile[] = [],
+  binary: readonly BinaryBenchFile[] = [],
+  minimax: readonly MinimaxBenchFile[] = [],
+): string {
   const byAdapter = new Map<string, LoadedResult[]>();
   for (const l of results) {
     const k = adapterKey(l.result);
@@ -187,15 +252,21 @@ export function makeSummaryMarkdown(results: readonly LoadedResult[], rejected: 
       }
     }
   }
+  if (minimax.length) {
+    out.push('', '## minimax model: spiking E-I networks (bench/minimax.bench.ts)', '',
+      'Steps/s = simulated time steps per second of wall time for the whole call (host packing, upload, steps, readbacks; warm-up excluded); ' +
+      'instance-steps/s = batch x steps/s. A probe run may lower the steps to fit --max-seconds (see the note).');
+    for (const m of minimax) out.push('', makeMinimaxSection(m));
+  }
   if (rejected.length) out.push('', '## Files not summarised', '', ...rejected.map((r) => `- ${r}`));
   return out.join('\n') + '\n';
 }
 
 /** Regenerates `dir`/SUMMARY.md; returns its path. */
 export function writeSummary(dir: string): string {
-  const { loaded, rejected, rate, binary } = loadResults(dir);
+  const { loaded, rejected, rate, binary, minimax } = loadResults(dir);
   const path = join(dir, 'SUMMARY.md');
-  writeFileSync(path, makeSummaryMarkdown(loaded, rejected, rate, binary));
+  writeFileSync(path, makeSummaryMarkdown(loaded, rejected, rate, binary, minimax));
   return path;
 }
 

@@ -65,4 +65,41 @@ describe('bench harness (cpu backend)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('summarises a minimax result: cases per backend and the ratios', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ei-bench-'));
+    try {
+      const environment = { engineVersion: '0.0.0', date: '2026-01-01T00:00:00.000Z', node: 'v20', os: { platform: 'linux', release: 'x', arch: 'x64', cpuModel: 'Test CPU', cpuCount: 2, totalMemoryBytes: 1 }, adapter: { vendor: 'acme', architecture: 'gpu9', description: '', isSoftware: false }, env: {} };
+      const minimax = {
+        schema: 'ei-engine/bench-minimax',
+        schemaVersion: 1,
+        environment,
+        flags: { quick: true, steps: 5000, gridSteps: 4, maxSeconds: 60 },
+        kernel: { defaultWorkgroupSize: { tauSweep: 32, grid: 256 }, defaultStepsPerDispatch: 10000 },
+        cases: [
+          { case: 'tau-sweep', backend: 'webgpu', batch: 9, neurons: 40, status: 'ok', steps: 5000, wallSeconds: 0.5, stepsPerSecond: 10000, instanceStepsPerSecond: 90000 },
+          { case: 'tau-sweep', backend: 'cpu', batch: 9, neurons: 40, status: 'ok', steps: 5000, wallSeconds: 2, stepsPerSecond: 2500, instanceStepsPerSecond: 22500 },
+          { case: 'grid 63x63', backend: 'webgpu', batch: 1, neurons: 7938, status: 'skipped', reason: 'too big | for this test' },
+        ],
+        ratios: { tauSweepGpuOverCpu: 4, gridGpuOverCpu: null, inKernelLoopOverDispatchPerStep: 6.346, sharedOverStorageWeights: 1.29, registersOverStorageState: 2.02 },
+      };
+      writeFileSync(join(dir, 'acme-gpu9-minimax-2026-01-01.json'), JSON.stringify(minimax));
+      const { loaded, rejected, rate, binary, minimax: mm } = loadResults(dir);
+      expect([loaded.length, rejected.length, mm.length]).toEqual([0, 0, 1]);
+      const md = makeSummaryMarkdown(loaded, rejected, rate, binary, mm);
+      expect(md).toMatch(/## minimax model/);
+      expect(md).toMatch(/### acme-gpu9-minimax-2026-01-01\.json/);
+      expect(md).toMatch(/adapter: acme \/ gpu9/);
+      expect(md).toContain('| tau-sweep | webgpu | 9 | 40 | 5000 | 500.0 ms | 10.0 k | 90.0 k |  |');
+      expect(md).toContain('| tau-sweep | cpu | 9 | 40 | 5000 | 2.00 s | 2.50 k | 22.5 k |  |');
+      expect(md).toContain('| grid 63x63 | webgpu | 1 | 7938 | - | - | - | - | **skipped**: too big \\| for this test |');
+      expect(md).toContain('| GPU / CPU, tau sweep | 4.00x |');
+      expect(md).toContain('| GPU / CPU, grid 63x63 | - (steps differ or a case is missing) |');
+      expect(md).toContain('| in-kernel loop / one dispatch per step (GPU) | 6.35x |');
+      expect(md).toContain('| weights in workgroup memory / in storage (GPU) | 1.29x |');
+      expect(md).toContain('| state in registers / in storage (GPU) | 2.02x |');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -31,9 +31,18 @@ describe('ei run binary', () => {
     expect(sg.entropyBits).toBeLessThanOrEqual(sg.maxEntropyBits);
   });
 
+  it('runs Erdos-Renyi connectivity', async () => {
+    const d = join(dir, 'er');
+    const r = await ei('run', 'binary', '--backend', 'cpu', '--n', '200', '--steps', '3000', '--set', 'connectivity=erdos-renyi', '--set', 'k=20', '--set', 'burnin=500', '--quiet', '--out', d);
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8'));
+    expect(JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')).network.connectivity).toBe('erdos-renyi');
+    expect(s.entropyBits).toBeGreaterThan(0);
+  });
+
   it('rejects what is not implemented or impossible, naming the field', async () => {
     const cases: [string[], RegExp][] = [
-      [['--set', 'connectivity=erdos-renyi'], /binary\.connectivity/],
+      [['--set', 'connectivity=bogus'], /binary\.connectivity/],
       [['--set', 'k=600'], /binary\.k/],
       [['--set', 'alpha=1'], /binary\.alpha/],
     ];

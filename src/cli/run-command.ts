@@ -5,6 +5,7 @@ import { getModel, modelInfos } from '../models/registry.ts';
 import { runHybridCommand } from './run-hybrid.ts';
 import { runRateCommand } from './run-rate.ts';
 import { runBinaryCommand } from './run-binary.ts';
+import { runMinimaxCommand } from './run-minimax.ts';
 import { makeCsv } from '../io/csv.ts';
 import { makePopulationFigures } from '../report/population-figures.ts';
 import { makeReportHtml } from '../report/html.ts';
@@ -100,6 +101,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
   if (modelId === 'hybrid') return runHybridCommand(a, argv, engineVersion);
   if (modelId === 'rate') return runRateCommand(a, argv, engineVersion);
   if (modelId === 'binary') return runBinaryCommand(a, argv, engineVersion);
+  if (modelId === 'minimax') return runMinimaxCommand(a, argv, engineVersion);
   const model = getModel(modelId);
   // Validate everything before touching the GPU or the output folder.
   const spikesM = f['record-spikes'];

@@ -122,6 +122,30 @@ export async function createComputeKernel(
   };
 }
 
+const kernelCache = new WeakMap<GPUDevice, Map<string, Promise<ComputeKernel>>>();
+
+/**
+ * createComputeKernel, cached per device by path, constants and options: concurrent callers share one compile; a
+ * failed compile is dropped from the cache so a later call tries again.
+ */
+export function getCachedKernel(
+  ctx: GpuContext,
+  path: string,
+  constants: Record<string, number> = {},
+  options: { prelude?: string; dynamicOffsets?: readonly string[] } = {},
+): Promise<ComputeKernel> {
+  let perDevice = kernelCache.get(ctx.device);
+  if (!perDevice) kernelCache.set(ctx.device, (perDevice = new Map()));
+  const key = `${path}\u0000${JSON.stringify(constants)}\u0000${JSON.stringify(options)}`;
+  let k = perDevice.get(key);
+  if (!k) {
+    k = createComputeKernel(ctx, path, constants, options);
+    k.catch(() => perDevice.delete(key));
+    perDevice.set(key, k);
+  }
+  return k;
+}
+
 /** Reads a buffer back (copy into a mappable buffer). Only for chunked readback, never per step. */
 export async function readBuffer(ctx: GpuContext, src: GPUBuffer, size = src.size, offset = 0): Promise<ArrayBuffer> {
   ctx.assertUsable();

@@ -7,6 +7,7 @@ import { checkPoissonParams, makePoissonInstance, momentsAtStep, expectedRate, p
 import { hybridParameters } from './hybrid/params.ts';
 import { rateParameters } from './rate/params.ts';
 import { binaryParameters } from './binary/params.ts';
+import { minimaxParameters } from './minimax/params.ts';
 
 /** Theory for the recorded population columns at a step: u after the step, rate during it. */
 export interface PopulationTheory {
@@ -64,13 +65,24 @@ export const modelInfos: Record<string, ModelInfo> = {
   },
   binary: {
     id: 'binary',
-    title: 'Binary stochastic E-I network and the entropy of its dynamics (Agrawal et al. 2018, reconstructed; partial)',
+    title: 'Binary stochastic E-I network and the entropy of its dynamics (Agrawal et al. 2018, reconstructed)',
     summary:
-      'N binary neurons (fraction alpha inhibitory), fixed in-degree k regenerated procedurally from the RNG, synchronous update ' +
+      'N binary neurons (fraction alpha inhibitory), fixed in-degree k or Erdos-Renyi connectivity regenerated procedurally from the RNG, synchronous update ' +
       'P[s_i = 1] = p0 + (1 - p0) clip(sum_j A_ij s_j); entropy of the active count from a GPU histogram, next to the annealed ' +
-      'Markov chain. --n is N (default 500); --steps defaults to burnin + 20000. Sweeps and reproductions are not implemented yet.',
+      'Markov chain. --n is N (default 500); --steps defaults to burnin + 20000. Sweeps: `ei sweep binary`; figures: `ei reproduce --list`.',
     parameters: binaryParameters,
     defaults: { n: 500, dt: NaN, T: NaN },
+  },
+  minimax: {
+    id: 'minimax',
+    title: 'Spiking E-I networks from greedy minimax optimisation (Li & Pehlevan 2020)',
+    summary:
+      'E and I neurons fire when one spike improves the objective min_rE max_rI S (threshold crossings of V = gradient of S, synchronous), ' +
+      'leaky traces r, Poisson input spikes; dense weight blocks; a workgroup owns an instance and loops over many steps per dispatch. ' +
+      'Rates are compared with the KKT point of the minimax problem. Networks: tight-balance (Fig. 1), ring and grid attractors (Fig. 4); ' +
+      '--batch runs replicas; --T and --dt in seconds (defaults: 100 tau and 1e-4 tau; ring 10 s, grid 30 s at 1 ms). See `ei reproduce --list` for the figures.',
+    parameters: minimaxParameters,
+    defaults: { n: NaN, dt: NaN, T: NaN },
   },
 };
 

@@ -11,6 +11,10 @@ import { hybridBalance } from './hybrid-balance.ts';
 import { hybridErrorVsN } from './hybrid-error-vs-n.ts';
 import { hybridBlowup } from './hybrid-blowup.ts';
 import { binaryAlpha, binaryBoundary, binaryChain, binaryHeatmap } from './binary-entropy.ts';
+import { minimaxFig1 } from './minimax-fig1.ts';
+import { minimaxFig2a } from './minimax-fig2a.ts';
+import { minimaxFig3 } from './minimax-fig3.ts';
+import { minimaxGrid, minimaxRing } from './minimax-attractors.ts';
 
 export interface ReproductionContext {
   quick: boolean;
@@ -52,6 +56,11 @@ export const reproductions: Record<string, Reproduction> = {
   [binaryBoundary.id]: binaryBoundary,
   [binaryAlpha.id]: binaryAlpha,
   [binaryChain.id]: binaryChain,
+  [minimaxFig1.id]: minimaxFig1,
+  [minimaxFig2a.id]: minimaxFig2a,
+  [minimaxFig3.id]: minimaxFig3,
+  [minimaxRing.id]: minimaxRing,
+  [minimaxGrid.id]: minimaxGrid,
 };
 
 export function getReproduction(id: string): Reproduction {

@@ -2,9 +2,10 @@
 import { AdapterLimitError, ParameterError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { packStruct, packStructArray, structLayout } from '../../gpu/pack.ts';
-import { createComputeKernel, makeDispatchSize, type ComputeKernel } from '../../gpu/shaders.ts';
+import { getCachedKernel, makeDispatchSize } from '../../gpu/shaders.ts';
 import { shaderSources } from '../../gpu/shaders.generated.ts';
 import { makeRateBatchArrays, type RateBatch, type RateBatchResult } from '../../models/rate/integrate-cpu.ts';
+import { positiveIntOption } from '../../util/options.ts';
 import { createBufferSet } from './buffer-set.ts';
 
 export type { RateBatch, RateBatchResult } from '../../models/rate/integrate-cpu.ts';
@@ -25,28 +26,6 @@ export interface RateIntegratorOptions {
   sampleBudgetBytes?: number;
 }
 
-const kernelCache = new WeakMap<GPUDevice, Map<string, Promise<ComputeKernel>>>();
-
-/** One pipeline per (workgroup size, n, method), cached per device. */
-function getKernel(ctx: GpuContext, workgroupSize: number, circuitSize: number, useRk4: boolean): Promise<ComputeKernel> {
-  let perDevice = kernelCache.get(ctx.device);
-  if (!perDevice) kernelCache.set(ctx.device, (perDevice = new Map()));
-  const key = `${workgroupSize}/${circuitSize}/${useRk4}`;
-  let k = perDevice.get(key);
-  if (!k) {
-    k = createComputeKernel(ctx, shaderPath, { workgroupSize, circuitSize, useRk4: useRk4 ? 1 : 0 }, { dynamicOffsets: ['dispatchInfo'] });
-    k.catch(() => perDevice.delete(key));
-    perDevice.set(key, k);
-  }
-  return k;
-}
-
-function positiveInt(v: number | undefined, fallback: number, field: string): number {
-  if (v === undefined) return fallback;
-  if (!(Number.isInteger(v) && v >= 1)) throw new ParameterError(field, `is ${v}`, 'give a positive integer');
-  return v;
-}
-
 /** Integrates every circuit of the batch on the GPU; same contract and f32 arithmetic as integrateRateBatchCpu. */
 export async function integrateRateBatchGpu(
   ctx: GpuContext,
@@ -59,10 +38,10 @@ export async function integrateRateBatchGpu(
   if (n > rateMaxN) {
     throw new ParameterError('circuits[0].n', `n = ${n} exceeds the GPU kernel's limit of ${rateMaxN} cells per circuit`, `use integrateRateBatchCpu for n > ${rateMaxN}, or raise rateMaxN in shaders/rate/integrate.wgsl and run \`npm run gen\``);
   }
-  const stepsPerDispatch = positiveInt(options.stepsPerDispatch, 1000, 'stepsPerDispatch');
-  const perSubmit = positiveInt(options.dispatchesPerSubmit, 8, 'dispatchesPerSubmit');
-  const workgroupSize = positiveInt(options.workgroupSize, 64, 'workgroupSize');
-  const sampleBudget = positiveInt(options.sampleBudgetBytes, 32 << 20, 'sampleBudgetBytes');
+  const stepsPerDispatch = positiveIntOption(options.stepsPerDispatch, 1000, 'stepsPerDispatch');
+  const perSubmit = positiveIntOption(options.dispatchesPerSubmit, 8, 'dispatchesPerSubmit');
+  const workgroupSize = positiveIntOption(options.workgroupSize, 64, 'workgroupSize');
+  const sampleBudget = positiveIntOption(options.sampleBudgetBytes, 32 << 20, 'sampleBudgetBytes');
   ctx.assertUsable('integrateRateBatchGpu');
   const dev = ctx.device;
   const maxBinding = dev.limits.maxStorageBufferBindingSize;
@@ -72,7 +51,8 @@ export async function integrateRateBatchGpu(
   }
   if (rowBytes > maxBinding) throw new AdapterLimitError('maxStorageBufferBindingSize', rowBytes, maxBinding, 'split the batch');
 
-  const kernel = await getKernel(ctx, workgroupSize, n, batch.method === 'rk4');
+  // One pipeline per (workgroup size, n, method), cached per device.
+  const kernel = await getCachedKernel(ctx, shaderPath, { workgroupSize, circuitSize: n, useRk4: batch.method === 'rk4' ? 1 : 0 }, { dynamicOffsets: ['dispatchInfo'] });
   const t0 = performance.now();
   const totalRows = sampleEvery > 0 ? Math.floor(batch.steps / sampleEvery) : 0; // sampled rows after step 0
   const rowsPerChunk = sampleEvery > 0 ? Math.max(1, Math.min(totalRows, Math.floor(Math.min(sampleBudget, maxBinding) / rowBytes))) : 0;

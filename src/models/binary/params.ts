@@ -2,7 +2,7 @@
 // 2018, see ../shared/models/binary-entropy.md).
 import { ParameterError } from '../../errors.ts';
 import type { ParamSpec, ParamValues } from '../../engine/params.ts';
-import type { BinaryParams } from './network.ts';
+import { maxErdosRenyiK, type BinaryParams } from './network.ts';
 
 export const binaryParameters: readonly ParamSpec[] = [
   { name: 'k', kind: 'integer', default: 50, unit: '', min: 1, doc: 'in-degree: presynaptic partners per neuron (fixed, procedural)' },
@@ -10,17 +10,17 @@ export const binaryParameters: readonly ParamSpec[] = [
   { name: 'WE', kind: 'number', default: 1.6, unit: '', min: 0, doc: 'excitatory strength: A_ij = +WE/k' },
   { name: 'WI', kind: 'number', default: 1.6, unit: '', min: 0, doc: 'inhibitory strength: A_ij = -WI/k' },
   { name: 'p0', kind: 'number', default: 1e-3, unit: '', min: 0, max: 1, doc: 'spontaneous activation probability per step' },
-  { name: 'connectivity', kind: 'choice', default: 'fixed-indegree', choices: ['fixed-indegree', 'all-to-all', 'erdos-renyi'], doc: 'fixed in-degree k; all-to-all (k = N - 1); erdos-renyi (not implemented yet)' },
+  { name: 'connectivity', kind: 'choice', default: 'fixed-indegree', choices: ['fixed-indegree', 'all-to-all', 'erdos-renyi'], doc: 'fixed in-degree k; all-to-all (k = N - 1); erdos-renyi (each pair with p = k/(N-1), mean in-degree k)' },
   { name: 'transfer', kind: 'choice', default: 'clip', choices: ['clip'], doc: 'sigma(x) = min(1, max(0, x))' },
   { name: 'burnin', kind: 'integer', default: 1000, unit: 'steps', min: 0, doc: 'steps left out of the entropy histogram' },
 ];
 
 /** Pure: the simulation parameters of one instance; N comes from --n. */
 export function makeBinaryParams(p: ParamValues, N: number): BinaryParams {
-  if (p.connectivity === 'erdos-renyi') {
-    throw new ParameterError('binary.connectivity', 'erdos-renyi is not implemented yet', 'use fixed-indegree (the default) or all-to-all');
-  }
   const k = p.connectivity === 'all-to-all' ? N - 1 : (p.k as number);
   if (k >= N) throw new ParameterError('binary.k', `k = ${k} must be below N = ${N}`, `use --set k=${Math.max(1, Math.floor(N / 10))} or a larger --n`);
-  return { N, k, alpha: p.alpha as number, WE: p.WE as number, WI: p.WI as number, p0: p.p0 as number };
+  const base = { N, k, alpha: p.alpha as number, WE: p.WE as number, WI: p.WI as number, p0: p.p0 as number };
+  if (p.connectivity !== 'erdos-renyi') return base;
+  if (k > maxErdosRenyiK) throw new ParameterError('binary.k', `k = ${k} exceeds ${maxErdosRenyiK} for erdos-renyi`, `use --set k=${maxErdosRenyiK} or less`);
+  return { ...base, connectivity: 'erdos-renyi' };
 }
