@@ -152,6 +152,22 @@ async function main(argv: string[]): Promise<number> {
       for (const backend of backends) await time('grid 63x63', backend, makeGrid, gridSteps, Math.min(gridSteps, 2));
     }
 
+    // GPU vs CPU spike trains on the tau sweep: the first step whose spike decisions differ, per instance (-1: none). The
+    // issue asks for it: identical on SwiftShader; on hardware a fused multiply-add may flip a tight-balance decision.
+    let conformance: { steps: number; firstDifferingStep: number[] } | null = null;
+    if (ctx && wanted.has('sweep')) {
+      const steps = Math.min(sweepSteps, 20_000);
+      const spec = { ...makeSweepSpec(steps), raster: { from: 0, steps } };
+      const [g, c] = [await runMinimaxGpu(ctx, spec), runMinimaxCpu(spec)];
+      const W = g.rasterWords;
+      const firstDifferingStep = spec.instances.map((_, b) => {
+        for (let t = 0; t < steps; t++) for (let w = 0; w < W; w++) if (g.raster![(b * steps + t) * W + w] !== c.raster![(b * steps + t) * W + w]) return t;
+        return -1;
+      });
+      conformance = { steps, firstDifferingStep };
+      console.log(`GPU vs CPU first differing step per tau-sweep instance over ${steps} steps (-1 = none): ${firstDifferingStep.join(', ')}`);
+    }
+
     // Ratios of end-to-end steps/s for the same case and steps.
     const rate = (name: string, backend: string) => cases.find((c) => c.case === name && c.backend === backend && c.status === 'ok');
     const ratio = (x?: CaseRecord, y?: CaseRecord) => (x && y && x.steps === y.steps ? x.stepsPerSecond! / y.stepsPerSecond! : null);
@@ -166,7 +182,7 @@ async function main(argv: string[]): Promise<number> {
 
     const env = makeEnvironmentRecord(ctx);
     const kernel = ctx ? { defaultWorkgroupSize: { tauSweep: makeMinimaxWorkgroupSize(40, ctx.info.isSoftware, ctx.info.limits.maxComputeInvocationsPerWorkgroup), grid: makeMinimaxWorkgroupSize(7938, ctx.info.isSoftware, ctx.info.limits.maxComputeInvocationsPerWorkgroup) }, defaultStepsPerDispatch: 10_000 } : null;
-    const result = { schema: 'ei-engine/bench-minimax', schemaVersion: 1, environment: env, flags: { ...f, steps: sweepSteps, gridSteps, maxSeconds }, kernel, cases, ratios };
+    const result = { schema: 'ei-engine/bench-minimax', schemaVersion: 1, environment: env, flags: { ...f, steps: sweepSteps, gridSteps, maxSeconds }, kernel, cases, ratios, conformance };
     const ad = env.adapter;
     const name = ad ? `${ad.vendor}-${ad.architecture}`.toLowerCase().replace(/[^a-z0-9]+/g, '-') : 'cpu-only';
     let path = f.out ?? join(resultsDir, `${name}-minimax-${env.date.slice(0, 10)}.json`);

@@ -30,6 +30,8 @@ export interface MinimaxBenchFile {
     kernel: { defaultWorkgroupSize: Record<string, number>; defaultStepsPerDispatch: number } | null;
     cases: { case: string; backend: string; batch: number; neurons: number; status: string; reason?: string; steps?: number; stepsReason?: string; wallSeconds?: number; stepsPerSecond?: number; instanceStepsPerSecond?: number; marginalStepsPerSecond?: number }[];
     ratios: Record<string, number | null>;
+    /** GPU vs CPU rasters of the tau sweep: first differing step per instance (-1: none); absent in older files. */
+    conformance?: { steps: number; firstDifferingStep: number[] } | null;
   };
 }
 
@@ -198,6 +200,11 @@ export function makeMinimaxSection(m: MinimaxBenchFile): string {
   if (ratios.length) {
     lines.push('', 'Ratios of end-to-end steps/s, same steps on both sides (above 1 favours the first):', '', '| ratio | value |', '| --- | ---: |');
     for (const [k, v] of ratios) lines.push(`| ${minimaxRatioLabels[k] ?? k} | ${typeof v === 'number' ? `${v.toFixed(2)}x` : '- (steps differ or a case is missing)'} |`);
+  }
+  const conf = r.conformance;
+  if (conf) {
+    const none = conf.firstDifferingStep.every((t) => t < 0);
+    lines.push('', `GPU vs CPU spike trains, tau sweep, ${conf.steps} steps: ${none ? 'identical in every instance' : `first differing step per instance ${conf.firstDifferingStep.map((t) => (t < 0 ? 'none' : String(t))).join(', ')}`}.`);
   }
   return lines.join('\n');
 }

@@ -82,6 +82,7 @@ describe('bench harness (cpu backend)', () => {
           { case: 'grid 63x63', backend: 'webgpu', batch: 1, neurons: 7938, status: 'skipped', reason: 'too big | for this test' },
         ],
         ratios: { tauSweepGpuOverCpu: 4, gridGpuOverCpu: null, inKernelLoopOverDispatchPerStep: 6.346, sharedOverStorageWeights: 1.29, registersOverStorageState: 2.02 },
+        conformance: { steps: 20000, firstDifferingStep: [-1, 1843, -1] },
       };
       writeFileSync(join(dir, 'acme-gpu9-minimax-2026-01-01.json'), JSON.stringify(minimax));
       const { loaded, rejected, rate, binary, minimax: mm } = loadResults(dir);
@@ -98,6 +99,7 @@ describe('bench harness (cpu backend)', () => {
       expect(md).toContain('| in-kernel loop / one dispatch per step (GPU) | 6.35x |');
       expect(md).toContain('| weights in workgroup memory / in storage (GPU) | 1.29x |');
       expect(md).toContain('| state in registers / in storage (GPU) | 2.02x |');
+      expect(md).toContain('GPU vs CPU spike trains, tau sweep, 20000 steps: first differing step per instance none, 1843, none.');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -103,51 +103,63 @@ describe('minimax CPU reference: one E neuron (and its I partner), hand-checkabl
   });
 });
 
+/**
+ * The spec's single-V recursion in f64, an independent implementation of the model:
+ * V_E <- d V_E + W_EE sE - W_EI sI + F s_in ; V_I <- d V_I + W_IE sE - W_II sI ; sE = V_E > -W_EE,ii / 2, sI = V_I > W_II,ii / 2.
+ * `onStep(s, sE, sI, vE, vI)` sees each step's decisions and the potentials they came from; returning false stops.
+ */
+function runSingleV(w: MinimaxNetwork, inputRates: ArrayLike<number>, dt: number, tau: number, steps: number, seed: number, id: number, onStep: (s: number, sE: number[], sI: number[], vE: Float64Array, vI: Float64Array) => boolean | void): void {
+  const { nE, nI, nIn } = w;
+  const d = 1 - dt / tau;
+  const vE = new Float64Array(nE);
+  const vI = new Float64Array(nI);
+  const key = seedToKey(seed);
+  const thE = Array.from(vE, (_, i) => -0.5 * w.wEE[i * nE + i]);
+  const thI = Array.from(vI, (_, i) => 0.5 * w.wII[i * nI + i]);
+  for (let s = 0; s < steps; s++) {
+    const sE = Array.from(vE, (v, i) => (v > thE[i] ? 1 : 0));
+    const sI = Array.from(vI, (v, i) => (v > thI[i] ? 1 : 0));
+    if (onStep(s, sE, sI, vE, vI) === false) return;
+    const sIn = Array.from(inputRates, (r, k) => rngBernoulli(rngCreate(key, 1, s, id, k), Math.fround(r * dt)));
+    for (let i = 0; i < nE; i++) {
+      let v = d * vE[i];
+      for (let j = 0; j < nE; j++) if (sE[j]) v += w.wEE[i * nE + j];
+      for (let j = 0; j < nI; j++) if (sI[j]) v -= w.wEI[i * nI + j];
+      for (let k = 0; k < nIn; k++) if (sIn[k]) v += w.F[i * nIn + k];
+      vE[i] = v;
+    }
+    for (let i = 0; i < nI; i++) {
+      let v = d * vI[i];
+      for (let j = 0; j < nE; j++) if (sE[j]) v += w.wIE[i * nE + j];
+      for (let j = 0; j < nI; j++) if (sI[j]) v -= w.wII[i * nI + j];
+      vI[i] = v;
+    }
+  }
+}
+
 describe('minimax CPU reference: the spec\'s single-V recursion (f64) as an independent model', () => {
   it('the Fig. 1 network spikes at the same steps until f32 vs f64 rounding first flips a threshold decision', () => {
     const { network: w, inputRates } = makeTightBalanceNetwork(5);
-    const { nE, nI, nIn } = w;
+    const { nE, nI } = w;
     const tau = 0.5;
     const dt = 5e-4;
     const steps = 6000;
     const seed = 21;
     const res = runMinimaxCpu({ networks: [w], instances: [{ network: 0, dt, tauE: tau, tauI: tau, tauX: tau, inputRates, segments: 1, segmentSteps: 1, measureFrom: 0, instanceId: 4 }], steps, seed, raster: { from: 0, steps } });
-    // V_E <- d V_E + W_EE sE - W_EI sI + F s_in ; V_I <- d V_I + W_IE sE - W_II sI ; sE = V_E > -W_EE,ii / 2, sI = V_I > W_II,ii / 2.
-    const d = 1 - dt / tau;
-    const vE = new Float64Array(nE);
-    const vI = new Float64Array(nI);
-    const key = seedToKey(seed);
     let firstDiff = -1;
     let margin = NaN;
     let spikes = 0;
-    for (let s = 0; s < steps && firstDiff < 0; s++) {
-      const thE = Array.from(vE, (_, i) => -0.5 * w.wEE[i * nE + i]);
-      const thI = Array.from(vI, (_, i) => 0.5 * w.wII[i * nI + i]);
-      const sE = Array.from(vE, (v, i) => (v > thE[i] ? 1 : 0));
-      const sI = Array.from(vI, (v, i) => (v > thI[i] ? 1 : 0));
-      const sIn = Array.from(inputRates, (r, k) => rngBernoulli(rngCreate(key, 1, s, 4, k), Math.fround(r * dt)));
+    runSingleV(w, inputRates, dt, tau, steps, seed, 4, (s, sE, sI, vE, vI) => {
       for (let p = 0; p < nE + nI; p++) {
         const bit = (res.raster![s * res.rasterWords + (p >>> 5)] >>> (p & 31)) & 1;
         if (bit !== (p < nE ? sE[p] : sI[p - nE])) {
           firstDiff = s;
-          margin = p < nE ? vE[p] - thE[p] : vI[p - nE] - thI[p - nE];
+          margin = p < nE ? vE[p] + 0.5 * w.wEE[p * nE + p] : vI[p - nE] - 0.5 * w.wII[(p - nE) * nI + p - nE];
         }
         spikes += bit;
       }
-      for (let i = 0; i < nE; i++) {
-        let v = d * vE[i];
-        for (let j = 0; j < nE; j++) v += w.wEE[i * nE + j] * sE[j];
-        for (let j = 0; j < nI; j++) v -= w.wEI[i * nI + j] * sI[j];
-        for (let k = 0; k < nIn; k++) v += w.F[i * nIn + k] * sIn[k];
-        vE[i] = v;
-      }
-      for (let i = 0; i < nI; i++) {
-        let v = d * vI[i];
-        for (let j = 0; j < nE; j++) v += w.wIE[i * nE + j] * sE[j];
-        for (let j = 0; j < nI; j++) v -= w.wII[i * nI + j] * sI[j];
-        vI[i] = v;
-      }
-    }
+      return firstDiff < 0;
+    });
     console.log(`minimax CPU vs f64 single-V recursion: first differing step ${firstDiff} of ${steps}, V - threshold there ${margin.toExponential(2)} (${spikes} spikes up to there)`);
     // Tight balance makes V a small difference of large components (W r ~ 100 here), whose f32 rounding errors
     // random-walk over the decay time 1/(1 - d) = 1000 steps to ~1e-4 in V: a decision that close to its threshold
@@ -155,6 +167,33 @@ describe('minimax CPU reference: the spec\'s single-V recursion (f64) as an inde
     expect(firstDiff === -1 || firstDiff > 500).toBe(true);
     expect(spikes).toBeGreaterThan(500);
     if (firstDiff >= 0) expect(Math.abs(margin)).toBeLessThan(1e-3);
+  });
+
+  it('after the spike trains part, the rates stay statistically equal (same input spikes, different rounding)', () => {
+    // What a GPU whose compiler fuses a * b + c does to the spike trains: they part after ~1e3 steps, the rates must not.
+    const { network: w, inputRates } = makeTightBalanceNetwork(5);
+    const { nE, nI } = w;
+    const tau = 0.5;
+    const dt = 5e-4;
+    const steps = 40_000;
+    const from = steps / 2;
+    const seed = 21;
+    const res = runMinimaxCpu({ networks: [w], instances: [{ network: 0, dt, tauE: tau, tauI: tau, tauX: tau, inputRates, segments: 1, segmentSteps: 1, measureFrom: from, instanceId: 4 }], steps, seed });
+    const counts = new Float64Array(nE + nI);
+    runSingleV(w, inputRates, dt, tau, steps, seed, 4, (s, sE, sI) => {
+      if (s >= from) for (let p = 0; p < nE + nI; p++) counts[p] += p < nE ? sE[p] : sI[p - nE];
+    });
+    const T = (steps - from) * dt;
+    const diffs = Array.from(counts, (c, p) => Math.abs(c - res.spikeCounts[p]) / T);
+    const meanRate = Array.from(res.spikeCounts).reduce((x, y) => x + y, 0) / T / (nE + nI);
+    const meanDiff = diffs.reduce((x, y) => x + y, 0) / diffs.length;
+    console.log(`minimax CPU f32 vs f64 recursion over ${T} s: mean |rate difference| ${meanDiff.toFixed(3)} Hz, max ${Math.max(...diffs).toFixed(3)} Hz (mean rate ${meanRate.toFixed(1)} Hz)`);
+    // Both runs see the same input spikes, so their rates track the same KKT point; what differs is the spike timing.
+    // Measured (seed 21): mean |difference| 0.11 Hz, max 0.40 Hz at 87 Hz mean rate. Tolerances 0.5 and 2 Hz: 4-5x the
+    // measurement, still far below what a model difference does (a wrong reset or threshold shifts rates by > 10 Hz).
+    expect(meanRate).toBeGreaterThan(20);
+    expect(meanDiff).toBeLessThan(0.5);
+    expect(Math.max(...diffs)).toBeLessThan(2);
   });
 });
 
