@@ -68,6 +68,25 @@ describe('minimax reproductions (quick, cpu)', () => {
     expect(r.files).toContain('rate-map.svg');
   });
 
+  it('--backend auto on a software adapter runs the faster CPU reference and says so; --backend webgpu still uses the adapter', async () => {
+    const auto = join(root, 'auto');
+    const r = await ei('run', 'minimax', '--set', 'tau=0.05', '--T', '0.2', '--quiet', '--out', auto);
+    expect(r.code, r.err).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(auto, 'config.json'), 'utf8'));
+    // CI and this machine have only SwiftShader; on a hardware adapter auto keeps WebGPU.
+    if (cfg.adapter?.isSoftware !== false) {
+      expect(cfg.backend).toBe('cpu');
+      expect(cfg.fallbackReason).toMatch(/software adapter/);
+      expect(r.err).toMatch(/using the CPU reference backend/);
+    }
+    const gpu = join(root, 'gpu');
+    const g = await ei('run', 'minimax', '--backend', 'webgpu', '--set', 'tau=0.05', '--T', '0.2', '--quiet', '--out', gpu);
+    expect(g.code, g.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(gpu, 'config.json'), 'utf8')).backend).toBe('webgpu');
+    // Same seed, same spikes on both backends (SwiftShader is bit-identical; see the conformance test).
+    expect(readFileSync(join(gpu, 'rates.csv'), 'utf8').split('\n').map((l) => l.split(',').at(-1))).toEqual(readFileSync(join(auto, 'rates.csv'), 'utf8').split('\n').map((l) => l.split(',').at(-1)));
+  });
+
   it('ei run minimax writes the summary and rejects bad input naming the field', async () => {
     const d = join(root, 'run');
     const ok = await ei('run', 'minimax', '--backend', 'cpu', '--set', 'tau=0.05', '--T', '1', '--batch', '2', '--quiet', '--out', d);

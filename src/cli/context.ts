@@ -11,11 +11,21 @@ export interface BackendSelection {
   fallbackReason: string | null;
 }
 
-/** auto: WebGPU if any adapter (hardware or SwiftShader) answers, else the CPU reference with a notice on stderr. */
-export async function selectBackend(requested: 'auto' | 'cpu' | 'webgpu', adapter: AdapterChoice, notify: (m: string) => void): Promise<BackendSelection> {
+/**
+ * auto: WebGPU if any adapter (hardware or SwiftShader) answers, else the CPU reference with a notice on stderr.
+ * `cpuBeatsSoftware` (a reason, e.g. measured speeds): with auto and a software adapter, use the CPU reference instead,
+ * saying so; --backend webgpu still runs on the software adapter.
+ */
+export async function selectBackend(requested: 'auto' | 'cpu' | 'webgpu', adapter: AdapterChoice, notify: (m: string) => void, cpuBeatsSoftware?: string): Promise<BackendSelection> {
   if (requested === 'cpu') return { backend: 'cpu', requested, ctx: null, fallbackReason: null };
   try {
     const ctx = await createGpuContext({ adapter, notify });
+    if (requested === 'auto' && cpuBeatsSoftware && ctx.info.isSoftware) {
+      ctx.dispose();
+      const reason = `software adapter: ${cpuBeatsSoftware}`;
+      notify(`ei: the adapter is a software one and ${cpuBeatsSoftware}; using the CPU reference backend. Use --backend webgpu to run on the software adapter anyway.`);
+      return { backend: 'cpu', requested, ctx: null, fallbackReason: reason };
+    }
     return { backend: 'webgpu', requested, ctx, fallbackReason: null };
   } catch (e) {
     if (requested === 'auto' && isNoGpuError(e)) {

@@ -36,7 +36,7 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
   const rep = getReproduction(id);
   const t0 = performance.now();
   return withResultSession(
-    { outPath: a.flags.out ?? defaultOutDir(id), backend: a.flags.backend as 'auto', adapter: a.flags.adapter as 'auto', label: (b) => `${id}${a.flags.quick ? ' (quick)' : ''} on ${b}`, total: 1, unit: 'of the work', quiet: a.flags.quiet },
+    { outPath: a.flags.out ?? defaultOutDir(id), backend: a.flags.backend as 'auto', adapter: a.flags.adapter as 'auto', label: (b) => `${id}${a.flags.quick ? ' (quick)' : ''} on ${b}`, total: 1, unit: 'of the work', quiet: a.flags.quiet, cpuBeatsSoftware: rep.cpuBeatsSoftware },
     async ({ sel, bar, out }) => {
       const outcome = await rep.run({ quick: a.flags.quick, fullSize: a.flags['full-size'], backend: sel.backend, ctx: sel.ctx, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
       const wallSeconds = (performance.now() - t0) / 1000;

@@ -13,6 +13,8 @@ export interface SessionOptions {
   total: number;
   unit: string;
   quiet: boolean;
+  /** With --backend auto on a software adapter, prefer the CPU reference for this reason (see selectBackend). */
+  cpuBeatsSoftware?: string;
 }
 
 export interface Session {
@@ -30,7 +32,7 @@ export async function withResultSession<T>(o: SessionOptions, body: (s: Session)
   let sel: BackendSelection | null = null;
   let bar: ProgressBar | null = null;
   try {
-    sel = await selectBackend(o.backend, o.adapter, (m) => console.error(m));
+    sel = await selectBackend(o.backend, o.adapter, (m) => console.error(m), o.cpuBeatsSoftware);
     bar = createProgressBar({ label: o.label(sel.backend), total: o.total, unit: o.unit, silent: o.quiet });
     const result = await body({ sel, bar, out });
     bar.finish();

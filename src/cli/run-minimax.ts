@@ -7,7 +7,7 @@ import { resolveParams } from '../engine/params.ts';
 import { runMinimax } from '../experiments/minimax.ts';
 import { balanceIndex, dominantWavelength, finiteMean, isiCv, populationVector, predictionStats, simulatedRatesHz } from '../models/minimax/analysis.ts';
 import { checkMinimaxSpec, type MinimaxRunSpec } from '../models/minimax/network.ts';
-import { makeMinimaxRunPlan, minimaxParameters } from '../models/minimax/params.ts';
+import { makeMinimaxRunPlan, minimaxCpuBeatsSoftware, minimaxParameters } from '../models/minimax/params.ts';
 import { checkMinimaxWellPosed, solveMinimaxRates } from '../models/minimax/theory.ts';
 import { makeRasterPlot } from '../reproduce/minimax-shared.ts';
 import { parseSetAssignments, type ParsedArgs } from './args.ts';
@@ -30,7 +30,7 @@ export async function runMinimaxCommand(a: ParsedArgs & { flags: { set: string[]
   checkMinimaxSpec(spec);
   const wellPosed = plan.predictionRates ? checkMinimaxWellPosed(plan.network) : null;
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir('minimax'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `minimax ${String(p.network)} on ${b}`, total: plan.steps, unit: 'steps', quiet: f.quiet },
+    { outPath: f.out ?? defaultOutDir('minimax'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `minimax ${String(p.network)} on ${b}`, total: plan.steps, unit: 'steps', quiet: f.quiet, cpuBeatsSoftware: minimaxCpuBeatsSoftware },
     async ({ sel, bar, out }) => {
       const res = await runMinimax(spec, sel.backend, sel.ctx, (d) => bar.update(d));
       const { network, instance, dt } = plan;

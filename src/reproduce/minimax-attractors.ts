@@ -9,12 +9,14 @@ import { angularSpeed, binRaster, blurTorus, countBumps, dominantWavelength, pop
 import { gridPredictedWavelength } from '../models/minimax/theory.ts';
 import { makeGridNetwork, makeRingNetwork, ringCueRates } from '../models/minimax/networks.ts';
 import type { Reproduction } from './registry.ts';
+import { minimaxCpuBeatsSoftware } from '../models/minimax/params.ts';
 import { checksSection, fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
 
 export const minimaxRing: Reproduction = {
   id: 'minimax-ring',
   title: 'Minimax spiking ring attractor: a bump forms at the cue, persists after it, and travels when gamma > 0',
   source: `${minimaxSource}; experiment 4, ring (their Fig. 4)`,
+  cpuBeatsSoftware: minimaxCpuBeatsSoftware,
   description:
     'NE = NI = 100, tau = 0.1 s, dt = 1e-3 s, w0 = 0.5, w1 = 2.7, W as in the spec with the asymmetric term gamma w1 sin(theta_j - theta_k). Every E neuron ' +
     'gets 10 Hz Poisson input; during the cue (10 s) the rate of neuron j is 10 + h1 cos(theta_cue - theta_j) Hz, h1 = 5 (the cue is applied as an input-rate ' +
@@ -155,6 +157,7 @@ export const minimaxGrid: Reproduction = {
   id: 'minimax-grid',
   title: 'Minimax spiking grid attractor: a hexagonal bump lattice with the wavelength of the kernel\'s Fourier peak',
   source: `${minimaxSource}; experiment 4, grid (their Fig. 4)`,
+  cpuBeatsSoftware: minimaxCpuBeatsSoftware,
   description:
     'NE = NI = 63^2 on a periodic sheet, difference-of-Gaussians kernel K(d^2) = 1.1 exp(-gamma d^2) - exp(-beta d^2), beta = 3/36, gamma = 1.2 beta; ' +
     'dense W blocks as in the spec; tau_E = 0.5 s, tau_I = 0.2 s, tau_x = 0.5 s, 4 Hz Poisson input per E neuron, dt = 1e-3 s, T = 30 s. The rate map is ' +

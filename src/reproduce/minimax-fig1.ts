@@ -9,6 +9,7 @@ import { balanceIndex, empiricalInputRatesHz, finiteMean, isiCv, predictionStats
 import { makeTightBalanceNetwork } from '../models/minimax/networks.ts';
 import { solveMinimaxRates } from '../models/minimax/theory.ts';
 import type { Reproduction } from './registry.ts';
+import { minimaxCpuBeatsSoftware } from '../models/minimax/params.ts';
 import { checksSection, fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
 
 export const fig1Taus = [0.01, 0.05, 0.08, 0.1, 0.3, 0.5, 1, 5, 10];
@@ -42,6 +43,7 @@ export const minimaxFig1: Reproduction = {
   id: 'minimax-fig1',
   title: 'Minimax spiking E-I network: tight balance and firing-rate prediction improve with the time constant tau',
   source: `${minimaxSource}; experiment 1 (their Fig. 1)`,
+  cpuBeatsSoftware: minimaxCpuBeatsSoftware,
   description:
     'NE = NI = 20, m = 20 Poisson inputs (U(0,150) Hz), weights as in the spec; dt = 1e-4 tau, T = 100 tau (1e6 steps) for each of the 9 tau values, ' +
     'all batched as instances of one run. Simulated Hz = mean of r(t)/tau over the second half; predicted Hz = KKT point of the minimax problem at the ' +

@@ -7,12 +7,14 @@ import { makeConstantInputInstance, runMinimax } from '../experiments/minimax.ts
 import { empiricalInputRatesHz, pearson } from '../models/minimax/analysis.ts';
 import { decoderTarget, makeDecoderNetwork } from '../models/minimax/networks.ts';
 import type { Reproduction } from './registry.ts';
+import { minimaxCpuBeatsSoftware } from '../models/minimax/params.ts';
 import { checksSection, fmt, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
 
 export const minimaxFig2a: Reproduction = {
   id: 'minimax-fig2a',
   title: 'Minimax spiking E-I network as a decoder: the readout H r_E reconstructs the input',
   source: `${minimaxSource}; experiment 2 (their Fig. 2a)`,
+  cpuBeatsSoftware: minimaxCpuBeatsSoftware,
   description:
     'm = 10 inputs, NE = 60, NI = 10, H = pinv(|N(0,1)|) scaled by 1/std(H)/NE, beta = 6e-3/NE, tau = 1, dt = 1e-3. Each of 20 input vectors ' +
     '(10 Poisson rates U(0,50) Hz) is held 100 s; the vectors run as independent instances of one batch (the network restarts from rest for each, ' +

@@ -7,6 +7,7 @@ import { makeHeatmap } from '../report/svg.ts';
 import { runMinimax } from '../experiments/minimax.ts';
 import { makeMemoryNetwork, memoryBackgroundRates, memoryCueRates } from '../models/minimax/networks.ts';
 import type { Reproduction } from './registry.ts';
+import { minimaxCpuBeatsSoftware } from '../models/minimax/params.ts';
 import { checksSection, fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
 
 const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -21,27 +22,20 @@ const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 };
 
-/**
- * Equal supports (10), background 2.5 and margin 0.3 (relative to the pattern level) keep each E->E weight near 1/6 of the reset.
- * With the module's defaults (supports 8-12, background 1) the weights are ~1/3 of the reset: ten identical pattern neurons firing in
- * the same step then excite each other more than the (equally synchronous) I population can cancel, and the synchronous discrete-time
- * network runs away to one spike per step although the pattern is a stable KKT point of the continuous problem. A level of 100
- * (100 Hz at tau = 1 s) gives enough spikes per tau for the rates to resolve the pattern (at 10 Hz the patterns fade out).
- */
-export const memoryDesign = { supportJitter: 0, background: 2.5, margin: 0.3, level: 100 } as const;
-
+// The module's default design (see MemoryOptions for why these defaults: a synchronous spiking network needs small per-spike weights).
 export const minimaxFig3: Reproduction = {
   id: 'minimax-fig3',
   title: 'Minimax spiking associative memory: stored patterns are KKT points, recalled from noisy cues',
   source: `${minimaxSource}; experiment 3 (their Fig. 3, weights redesigned: the authors' learned weights are not reproducible)`,
+  cpuBeatsSoftware: minimaxCpuBeatsSoftware,
   description:
-    'NE = 100, NI = 20, 5 stored patterns with supports of 10 neurons (pairwise overlap <= 2) at 100 Hz (tau = 1 s), background input 250 Hz. W_EE is designed so that every ' +
+    'NE = 100, NI = 20, 5 stored patterns with supports of 10 neurons (pairwise overlap <= 2) at 100 Hz (tau = 1 s), background input 220 Hz. W_EE is designed so that every ' +
     'pattern is a KKT point with off-support margin and a positive-definite reduced Hessian (Hebbian start, alternating projections; documented in ' +
     'networks.ts). Each cue drops 30 % of the support and adds 3 spurious neurons, as extra Poisson input for 3 s on top of the uniform background; then ' +
     '10 s of background only. Recall = the rate vector over the last 5 s is closest (cosine) to the cued pattern and its active set (rate > half the ' +
     'pattern rate) equals the stored support. dt = 1e-3 s. --quick: 2 cues per pattern, 6 s free.',
   async run(c) {
-    const mem = makeMemoryNetwork(c.seed, memoryDesign);
+    const mem = makeMemoryNetwork(c.seed);
     const { network } = mem;
     const P = mem.patterns.length;
     const cuesPerPattern = c.quick ? 2 : 4;

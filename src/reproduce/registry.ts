@@ -39,6 +39,8 @@ export interface Reproduction {
   title: string;
   source: string;
   description: string;
+  /** With --backend auto on a software adapter, run on the CPU reference for this reason (it is faster there). */
+  cpuBeatsSoftware?: string;
   run(c: ReproductionContext): Promise<ReproductionOutcome>;
 }
 

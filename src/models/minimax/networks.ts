@@ -378,6 +378,13 @@ export function makeGridNetwork(opts: { side?: number; lambda?: number; alpha?: 
 
 // ---------------------------------------------------------------- Fig. 3: associative memory (design in the file header)
 
+/**
+ * Defaults: supports of 10 (no jitter), background 2.2 and margin 0.3 (relative to the level), level 100 (100 Hz at tau = 1 s).
+ * They keep each E->E weight near 1/5 of the reset. With supports of 8-12, background 1 and margin 0.5 the design is just
+ * as valid a KKT point, but the weights are ~1/3 of the reset: ten identical pattern neurons firing in the same step then
+ * excite each other more than the (equally synchronous) I population cancels, and the synchronous spiking network runs
+ * away to one spike per step. A level of 10 gives too few spikes per tau and the patterns fade out.
+ */
 export interface MemoryOptions {
   nE?: number;
   nI?: number;
@@ -453,7 +460,7 @@ function drawSupports(seed: number, n: number, sizes: number[], maxOverlap: numb
 /** An associative memory whose stored patterns are stable KKT points (design and method in the file header). */
 export function makeMemoryNetwork(seed: number, options: MemoryOptions = {}): MemoryNetwork {
   const {
-    nE = 100, nI = 20, patterns: P = 5, support: k = 10, supportJitter: J = 2, maxOverlap = 2, level = 10, inhibitionGain: g = 0.3, background: b = 1, margin = 0.5, tau = 1,
+    nE = 100, nI = 20, patterns: P = 5, support: k = 10, supportJitter: J = 0, maxOverlap = 2, level = 100, inhibitionGain: g = 0.3, background: b = 2.2, margin = 0.3, tau = 1,
     iterations = 10000,
   } = options;
   need(Number.isInteger(nE) && nE >= 2 && Number.isInteger(nI) && nI >= 1, 'nE/nI', `${nE}/${nI}`, 'use integers nE >= 2, nI >= 1');

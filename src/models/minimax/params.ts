@@ -15,6 +15,9 @@ export const minimaxParameters: readonly ParamSpec[] = [
   { name: 'inputHz', kind: 'number', default: 4, unit: 'Hz', min: 0, doc: 'grid: Poisson input rate per E neuron' },
 ];
 
+/** Why `--backend auto` runs minimax on the CPU when the only adapter is a software one (bench/results/SUMMARY.md). */
+export const minimaxCpuBeatsSoftware = 'the minimax CPU reference is faster than SwiftShader (3x on the Fig. 1 tau sweep, 8x on the grid in bench:minimax)';
+
 export interface MinimaxRunPlan {
   network: MinimaxNetwork;
   /** Instances: one per replica (different RNG instance ids), identical otherwise. */
