@@ -67,7 +67,13 @@ function expectConforms(g: MinimaxRunResult, c: MinimaxRunResult, label: string)
   // Input spikes depend only on the RNG: equal on every adapter.
   expect(Array.from(g.inputCounts)).toEqual(Array.from(c.inputCounts));
   expect(c.inputCounts.some((x) => x > 0)).toBe(true);
-  if (firsts.some((f) => f >= 0)) return;
+  if (firsts.some((f) => f >= 0)) {
+    // Spike trains parted (hardware rounding): the rates must still agree statistically. Both runs see the same input
+    // spikes and track the same balanced state, so per-neuron counts differ far less than Poisson noise; the bound
+    // 5 sqrt(count) + 5 is loose on purpose (the f32-vs-f64 test in minimax-cpu.test.ts measures the typical gap).
+    g.spikeCounts.forEach((x, p) => expect(Math.abs(x - c.spikeCounts[p])).toBeLessThanOrEqual(5 * Math.sqrt(c.spikeCounts[p]) + 5));
+    return;
+  }
   expect(Array.from(g.spikeCounts)).toEqual(Array.from(c.spikeCounts));
   expect(Array.from(g.isiCount)).toEqual(Array.from(c.isiCount));
   expect(Array.from(g.measuredSteps)).toEqual(Array.from(c.measuredSteps));
