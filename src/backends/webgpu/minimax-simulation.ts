@@ -36,7 +36,7 @@ export interface MinimaxGpuOptions {
   workgroupSize?: number;
   /** Weights in workgroup memory: 'auto' (default) when they fit, 'on' (AdapterLimitError when they do not), 'off'. */
   sharedWeights?: 'auto' | 'on' | 'off';
-  /** Steps between readbacks of the f32 sums (default 10000; f32 sums over at most this many steps). */
+  /** Steps between readbacks of the f32 sums and progress reports (default 10000, fewer above ~1000 neurons; f32 sums over at most this many steps). */
   chunkSteps?: number;
   /** Dispatches per submit (default 256). */
   dispatchesPerSubmit?: number;
@@ -84,7 +84,9 @@ export async function runMinimaxGpu(
   const B = spec.instances.length;
   const G = spec.networks.length;
   const stepsPerDispatch = positiveIntOption(options.stepsPerDispatch, 10_000, 'stepsPerDispatch');
-  const chunkSteps = positiveIntOption(options.chunkSteps, 10_000, 'chunkSteps');
+  // Large networks read back more often: progress stays live and no single submit runs for long (~1e10 synaptic updates).
+  const chunkDefault = Math.max(16, Math.min(10_000, 2 ** Math.floor(Math.log2(1e10 / (n * n)))));
+  const chunkSteps = positiveIntOption(options.chunkSteps, chunkDefault, 'chunkSteps');
   const perSubmit = positiveIntOption(options.dispatchesPerSubmit, 256, 'dispatchesPerSubmit');
   const shared = options.sharedWeights ?? 'auto';
   if (!['auto', 'on', 'off'].includes(shared)) throw new ParameterError('sharedWeights', `is ${shared}`, "use 'auto', 'on' or 'off'");
