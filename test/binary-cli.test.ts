@@ -40,6 +40,18 @@ describe('ei run binary', () => {
     expect(s.entropyBits).toBeGreaterThan(0);
   });
 
+  it('reproductions take --samples (post-burn-in steps); others reject it, naming the flag', async () => {
+    const d = join(dir, 'alpha-samples');
+    const r = await ei('reproduce', 'binary-alpha', '--quick', '--samples', '150', '--backend', 'cpu', '--quiet', '--out', d);
+    expect(r.code === 0 || r.code === 3, r.err).toBe(true); // 3: a claim not confirmed at this size, still a complete result
+    expect(JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')).samples).toBe(150);
+    expect(readFileSync(join(d, 'report.html'), 'utf8')).toContain('--samples 150 post-burn-in steps');
+    const bad = await ei('reproduce', 'minimax-ring', '--quick', '--samples', '150', '--out', join(dir, 'no'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/samples: is not used by minimax-ring/);
+    expect(existsSync(join(dir, 'no'))).toBe(false);
+  });
+
   it('rejects what is not implemented or impossible, naming the field', async () => {
     const cases: [string[], RegExp][] = [
       [['--set', 'connectivity=bogus'], /binary\.connectivity/],

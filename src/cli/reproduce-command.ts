@@ -13,6 +13,7 @@ const reproduceSpec = {
     list: { type: 'boolean', help: 'list the registered reproductions' },
     quick: { type: 'boolean', help: 'shortened version (minutes on a CPU-only machine)' },
     'full-size': { type: 'boolean', help: 'the largest sizes a reproduction offers (hybrid-moments: n up to 1e7; for a hardware GPU)' },
+    samples: { type: 'integer', min: 100, help: '(binary-*) post-burn-in steps per point, e.g. the spec\'s 50000 with the --quick network sizes' },
     out: { type: 'string', help: 'result folder (default results/<id>-<time>)' },
     seed: { type: 'integer', min: 0, default: 1, help: 'random seed' },
     backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu'], default: 'auto', help: 'webgpu, cpu or auto' },
@@ -34,13 +35,16 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
   const id = a.positionals[0];
   if (!id) throw new ParameterError('figure-id', 'missing', 'give a reproduction id, or --list to see them');
   const rep = getReproduction(id);
+  if (a.flags.samples !== undefined && !rep.acceptsSamples) {
+    throw new ParameterError('samples', `is not used by ${id}`, `drop --samples (it applies to: ${Object.values(reproductions).filter((r) => r.acceptsSamples).map((r) => r.id).join(', ')})`);
+  }
   const t0 = performance.now();
   return withResultSession(
     { outPath: a.flags.out ?? defaultOutDir(id), backend: a.flags.backend as 'auto', adapter: a.flags.adapter as 'auto', label: (b) => `${id}${a.flags.quick ? ' (quick)' : ''} on ${b}`, total: 1, unit: 'of the work', quiet: a.flags.quiet, cpuBeatsSoftware: rep.cpuBeatsSoftware },
     async ({ sel, bar, out }) => {
-      const outcome = await rep.run({ quick: a.flags.quick, fullSize: a.flags['full-size'], backend: sel.backend, ctx: sel.ctx, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
+      const outcome = await rep.run({ quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples, backend: sel.backend, ctx: sel.ctx, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
       const wallSeconds = (performance.now() - t0) / 1000;
-      out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, seed: a.flags.seed, backend: sel.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
+      out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, samples: a.flags.samples ?? null, seed: a.flags.seed, backend: sel.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
       out.write('summary.json', JSON.stringify({ id, title: rep.title, quick: a.flags.quick, backend: sel.backend, wallSeconds, checks: outcome.checks, allPassed: outcome.checks.every((c) => c.pass), ...outcome.summary }, null, 2) + '\n');
       for (const c of outcome.checks) console.error(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: expected ${c.expected}; measured ${c.measured}`);
       console.log(out.path);

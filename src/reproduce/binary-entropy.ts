@@ -26,7 +26,8 @@ function checksSection(checks: Check[]): ReportSection {
   return { heading: 'Checks', table: { columns: ['claim', 'expected', 'measured', 'pass'], rows: checks.map((k) => [k.name, k.expected, k.measured, k.pass]) } };
 }
 
-function runNote(quick: boolean, what: string): string {
+function runNote(quick: boolean, what: string, samples?: number): string {
+  if (samples !== undefined) return `${quick ? 'QUICK SIZES' : 'FULL SIZES'} with --samples ${samples} post-burn-in steps per point (${what}).`;
   return quick
     ? `QUICK RUN (${what}): small networks and short runs sized for a CPU in well under 30 s; entropies from ~1e3 samples are biased low and noisy, so this shows trends, not converged values. Run without --quick on a GPU for the full sizes.`
     : `Full run (${what}): meant for a GPU backend.`;
@@ -38,6 +39,12 @@ interface Sizes {
   steps: number;
   burnin: number;
   replicas: number;
+}
+
+/** The size for this run: --samples replaces the post-burn-in steps of the quick or full default. */
+function makeSizes(c: ReproductionContext, quick: Sizes, full: Sizes): Sizes {
+  const s = c.quick ? quick : full;
+  return c.samples === undefined ? s : { ...s, steps: s.burnin + c.samples };
 }
 
 /** Runs points x replicas as one batch (instance id = point * replicas + replica); returns per-point replica means. */
@@ -54,6 +61,7 @@ async function simulate(c: ReproductionContext, points: BinaryPoint[], s: Sizes,
 // ---------------------------------------------------------------------------------------------------------------------------
 
 export const binaryHeatmap: Reproduction = {
+  acceptsSamples: true,
   id: 'binary-heatmap',
   title: 'Binary E-I network: entropy over (W_E, W_I) peaks at the boundary lambda = 1 between inhibition- and excitation-dominant dynamics',
   source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 1 of ../shared/models/binary-entropy.md',
@@ -62,7 +70,7 @@ export const binaryHeatmap: Reproduction = {
     'the line lambda = (1 - alpha) W_E - alpha W_I = 1 is drawn on top. Check: for each W_I row the W_E of maximal entropy lies within one lambda grid step of lambda = 1.',
   async run(c) {
     const G = c.quick ? 12 : 100;
-    const s: Sizes = c.quick ? { N: 200, k: 20, steps: 450, burnin: 50, replicas: 1 } : { N: 1000, k: 100, steps: 51_000, burnin: 1000, replicas: 4 };
+    const s = makeSizes(c, { N: 200, k: 20, steps: 450, burnin: 50, replicas: 1 }, { N: 1000, k: 100, steps: 51_000, burnin: 1000, replicas: 4 });
     const alpha = 0.2;
     const p0 = 1e-3;
     const WEs = linspace(0.5, 4, G);
@@ -116,7 +124,7 @@ export const binaryHeatmap: Reproduction = {
       notes: [`steps ${s.steps}, burn-in ${s.burnin}, replicas ${s.replicas}, p0 ${p0}, seed ${c.seed}`],
     });
     c.out.write('heatmap.svg', svg);
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `${G} x ${G} grid, N = ${s.N}, k = ${s.k}`)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy heat map', svg }, { heading: 'Row maxima', table: { columns: ['W_I', 'W_E at max', 'lambda at max', 'H (bits)'], rows: rows.map((r) => [r.WI, r.WE, r.lambda, r.H]) } }], meta: { ...s, grid: G, alpha, p0, backend: c.backend, seed: c.seed } }));
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `${G} x ${G} grid, N = ${s.N}, k = ${s.k}`, c.samples)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy heat map', svg }, { heading: 'Row maxima', table: { columns: ['W_I', 'W_E at max', 'lambda at max', 'H (bits)'], rows: rows.map((r) => [r.WI, r.WE, r.lambda, r.H]) } }], meta: { ...s, grid: G, alpha, p0, backend: c.backend, seed: c.seed } }));
     return { summary: { grid: G, ...s, alpha, p0, lambdaStep, rowsWithin: within, rows: inRange.length, medianDistance: medianDist, globalPeak: { ...points[gi], lambda: res[gi].lambda, H: res[gi].entropyBits } }, checks };
   },
 };
@@ -124,6 +132,7 @@ export const binaryHeatmap: Reproduction = {
 // ---------------------------------------------------------------------------------------------------------------------------
 
 export const binaryBoundary: Reproduction = {
+  acceptsSamples: true,
   id: 'binary-boundary',
   title: 'Binary E-I network: along the boundary, weak synapses give high but fragile entropy, strong synapses lower but robust entropy',
   source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 2 of ../shared/models/binary-entropy.md',
@@ -131,7 +140,7 @@ export const binaryBoundary: Reproduction = {
     'At alpha = 0.2, for synaptic strengths W_I = s (W_E set by lambda), entropy curves H(lambda) across the boundary; robustness = lambda-width where ' +
     'H >= 0.5 / 0.9 H_peak, and mean H over W -> W (1 + delta), delta in {+-0.1, +-0.3} (both W_E and W_I scaled) relative to H at lambda = 1.',
   async run(c) {
-    const s: Sizes = c.quick ? { N: 200, k: 20, steps: 1100, burnin: 100, replicas: 1 } : { N: 1000, k: 100, steps: 51_000, burnin: 1000, replicas: 4 };
+    const s = makeSizes(c, { N: 200, k: 20, steps: 1100, burnin: 100, replicas: 1 }, { N: 1000, k: 100, steps: 51_000, burnin: 1000, replicas: 4 });
     const alpha = 0.2;
     const p0 = 1e-3;
     const strengths = c.quick ? [0.25, 2, 8] : [0.25, 0.5, 1, 2, 4, 8, 16];
@@ -161,7 +170,7 @@ export const binaryBoundary: Reproduction = {
     c.out.write('robustness.csv', makeCsv(['WI', 'WEatBoundary', 'Hboundary', 'peakLambda', 'peakH', 'width50', 'width90', 'meanPerturbedH', 'perturbedRatio'], table.map((t) => [t.WI, t.WE, t.H0, t.peakLambda, t.peakH, t.width50, t.width90, t.meanPerturbedH, t.perturbedRatio])));
     const svg = makeLinePlot({ title: `Entropy across the boundary by synaptic strength (alpha = ${alpha}, N = ${s.N}, k = ${s.k})`, x: { label: 'lambda', unit: '' }, y: { label: 'entropy', unit: 'bits' }, series: table.map((t) => ({ name: `W_I = ${t.WI}`, x: t.curve.map((p) => p.lambda), y: t.curve.map((p) => p.H) })) });
     c.out.write('curves.svg', svg);
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `N = ${s.N}, k = ${s.k}, ${lambdas.length} lambdas x ${strengths.length} strengths`)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy curves', svg }, { heading: 'Robustness', table: { columns: ['W_I', 'W_E at lambda=1', 'H(lambda=1)', 'peak lambda', 'peak H', 'width50', 'width90', 'mean perturbed H', 'ratio'], rows: table.map((t) => [t.WI, t.WE, t.H0, t.peakLambda, t.peakH, t.width50, t.width90, t.meanPerturbedH, t.perturbedRatio]) } }], meta: { ...s, alpha, p0, backend: c.backend, seed: c.seed } }));
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `N = ${s.N}, k = ${s.k}, ${lambdas.length} lambdas x ${strengths.length} strengths`, c.samples)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy curves', svg }, { heading: 'Robustness', table: { columns: ['W_I', 'W_E at lambda=1', 'H(lambda=1)', 'peak lambda', 'peak H', 'width50', 'width90', 'mean perturbed H', 'ratio'], rows: table.map((t) => [t.WI, t.WE, t.H0, t.peakLambda, t.peakH, t.width50, t.width90, t.meanPerturbedH, t.perturbedRatio]) } }], meta: { ...s, alpha, p0, backend: c.backend, seed: c.seed } }));
     return { summary: { ...s, alpha, p0, strengths: table.map(({ curve: _c, ...t }) => t) }, checks };
   },
 };
@@ -173,6 +182,7 @@ function perturbationsOf(p: BinaryPoint): BinaryPoint[] {
 // ---------------------------------------------------------------------------------------------------------------------------
 
 export const binaryAlpha: Reproduction = {
+  acceptsSamples: true,
   id: 'binary-alpha',
   title: 'Binary E-I network with W_E = W_I: a small non-zero inhibitory fraction gives robust, relatively high entropy',
   source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 3 of ../shared/models/binary-entropy.md',
@@ -180,7 +190,7 @@ export const binaryAlpha: Reproduction = {
     'W_E = W_I = W = W*(1 + delta), W* = 1 / (1 - 2 alpha) (so lambda = 1 + delta): entropy at delta = 0 and the mean entropy over delta in {+-0.1, +-0.3} ' +
     '(robust entropy) for each alpha. Claim checked: the alpha with the highest robust entropy is small and non-zero (0 < alpha <= 0.2) and its entropy at the boundary is at least 75% of the best over alpha.',
   async run(c) {
-    const s: Sizes = c.quick ? { N: 200, k: 20, steps: 1300, burnin: 100, replicas: 1 } : { N: 1000, k: 100, steps: 51_000, burnin: 1000, replicas: 4 };
+    const s = makeSizes(c, { N: 200, k: 20, steps: 1300, burnin: 100, replicas: 1 }, { N: 1000, k: 100, steps: 51_000, burnin: 1000, replicas: 4 });
     const p0 = 1e-3;
     const alphas = c.quick ? [0, 0.05, 0.1, 0.2, 0.3, 0.4] : [0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45];
     const deltas = [0, ...perturbationDeltas];
@@ -206,7 +216,7 @@ export const binaryAlpha: Reproduction = {
     c.out.write('alpha.csv', makeCsv(['alpha', 'Wstar', ...deltas.map((d) => `H_delta${d}`), 'robustH', 'ratio'], table.map((t) => [t.alpha, t.W, ...t.perDelta, t.robustH, t.ratio])));
     const svg = makeLinePlot({ title: `Entropy vs inhibitory fraction at W_E = W_I = W*(1 + delta) (N = ${s.N}, k = ${s.k})`, x: { label: 'alpha', unit: '' }, y: { label: 'entropy', unit: 'bits' }, series: [{ name: 'delta = 0', x: alphas, y: table.map((t) => t.H0) }, { name: 'mean over delta = +-0.1, +-0.3', x: alphas, y: table.map((t) => t.robustH), style: 'dashed' }] });
     c.out.write('alpha.svg', svg);
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `N = ${s.N}, k = ${s.k}, ${alphas.length} alphas`)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy vs alpha', svg }, { heading: 'Table', table: { columns: ['alpha', 'W*', 'H(delta=0)', 'robust H', 'ratio'], rows: table.map((t) => [t.alpha, t.W, t.H0, t.robustH, t.ratio]) } }], meta: { ...s, p0, backend: c.backend, seed: c.seed } }));
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `N = ${s.N}, k = ${s.k}, ${alphas.length} alphas`, c.samples)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy vs alpha', svg }, { heading: 'Table', table: { columns: ['alpha', 'W*', 'H(delta=0)', 'robust H', 'ratio'], rows: table.map((t) => [t.alpha, t.W, t.H0, t.robustH, t.ratio]) } }], meta: { ...s, p0, backend: c.backend, seed: c.seed } }));
     return { summary: { ...s, p0, table }, checks };
   },
 };
@@ -214,6 +224,7 @@ export const binaryAlpha: Reproduction = {
 // ---------------------------------------------------------------------------------------------------------------------------
 
 export const binaryChain: Reproduction = {
+  acceptsSamples: true,
   id: 'binary-chain',
   title: 'Binary E-I network: simulation vs the annealed Markov chain (mean activity, entropy gap for strong synapses, N / k scaling)',
   source: 'Agrawal et al. 2018 (arXiv 1804.05266) and ../shared/models/binary-entropy.md (analytical reference); experiment 4',
@@ -222,7 +233,7 @@ export const binaryChain: Reproduction = {
     'across lambda, and the entropy gap at lambda = 0.95 as N and k grow (N / k = 10). The chain is exactly absorbing at m = N for lambda >= 1 (mean activity 1), so the ' +
     'mean-activity agreement is checked for lambda < 1 and reported separately for lambda >= 1.',
   async run(c) {
-    const s: Sizes = c.quick ? { N: 200, k: 20, steps: 1600, burnin: 100, replicas: 1 } : { N: 1000, k: 100, steps: 51_000, burnin: 1000, replicas: 4 };
+    const s = makeSizes(c, { N: 200, k: 20, steps: 1600, burnin: 100, replicas: 1 }, { N: 1000, k: 100, steps: 51_000, burnin: 1000, replicas: 4 });
     const alpha = 0.2;
     const p0 = 1e-3;
     const lambdas = c.quick ? [0.5, 0.8, 0.9, 0.95, 1.05, 1.2] : linspace(0.5, 1.5, 21);
@@ -230,7 +241,7 @@ export const binaryChain: Reproduction = {
     const at = (lambda: number, WI: number): BinaryPoint => ({ WE: (lambda + alpha * WI) / (1 - alpha), WI, alpha, p0 });
     const pts = strengths.flatMap((WI) => lambdas.map((l) => at(l, WI)));
     const sizes = c.quick ? [{ N: 100, k: 10 }, { N: 200, k: 20 }, { N: 400, k: 40 }] : [{ N: 250, k: 25 }, { N: 500, k: 50 }, { N: 1000, k: 100 }, { N: 2000, k: 200 }];
-    const scalingSteps = c.quick ? 1100 : 51_000;
+    const scalingSteps = 100 + (c.samples ?? (c.quick ? 1000 : 50_900));
     const totalWork = pts.length * s.N * s.steps + sizes.reduce((a, z) => a + 2 * z.N * scalingSteps, 0);
     let doneWork = 0;
     const step = (work: number) => (d: number, t: number) => c.onProgress(doneWork + (work * d) / t, totalWork);
@@ -277,7 +288,7 @@ export const binaryChain: Reproduction = {
     });
     const svg = makeLinePlot({ title: `Simulation vs annealed chain (alpha = ${alpha}, N = ${s.N}, k = ${s.k})`, x: { label: 'lambda', unit: '' }, y: { label: 'entropy', unit: 'bits' }, series });
     c.out.write('chain.svg', svg);
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `N = ${s.N}, k = ${s.k}; scaling N = ${sizes.map((z) => z.N).join(', ')}`)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy: simulation vs chain', svg }, { heading: 'N / k scaling at lambda = 0.95', table: { columns: ['N', 'k', 'W_I', 'H sim', 'H chain', 'gap', 'activity sim', 'activity chain'], rows: scaling.map((x) => [x.N, x.k, x.WI, x.H, x.chainH, x.gap, x.act, x.chainAct]) } }], meta: { ...s, alpha, p0, backend: c.backend, seed: c.seed } }));
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `N = ${s.N}, k = ${s.k}; scaling N = ${sizes.map((z) => z.N).join(', ')}`, c.samples)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy: simulation vs chain', svg }, { heading: 'N / k scaling at lambda = 0.95', table: { columns: ['N', 'k', 'W_I', 'H sim', 'H chain', 'gap', 'activity sim', 'activity chain'], rows: scaling.map((x) => [x.N, x.k, x.WI, x.H, x.chainH, x.gap, x.act, x.chainAct]) } }], meta: { ...s, alpha, p0, backend: c.backend, seed: c.seed } }));
     return { summary: { ...s, alpha, p0, weakGap, strongGap, scaling }, checks };
   },
 };

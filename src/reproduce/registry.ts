@@ -20,6 +20,8 @@ export interface ReproductionContext {
   quick: boolean;
   /** `--full-size`: the largest sizes a reproduction offers (meant for a hardware GPU). */
   fullSize?: boolean;
+  /** `--samples S`: post-burn-in steps per point instead of the size's default (reproductions with acceptsSamples). */
+  samples?: number;
   backend: 'cpu' | 'webgpu';
   ctx: GpuContext | null;
   out: ResultDir;
@@ -39,6 +41,8 @@ export interface Reproduction {
   title: string;
   source: string;
   description: string;
+  /** Honours ReproductionContext.samples (`--samples`). */
+  acceptsSamples?: boolean;
   /** With --backend auto on a software adapter, run on the CPU reference for this reason (it is faster there). */
   cpuBeatsSoftware?: string;
   run(c: ReproductionContext): Promise<ReproductionOutcome>;
