@@ -48,9 +48,9 @@ function makeSizes(c: ReproductionContext, quick: Sizes, full: Sizes): Sizes {
 }
 
 /** Runs points x replicas as one batch (instance id = point * replicas + replica); returns per-point replica means. */
-async function simulate(c: ReproductionContext, points: BinaryPoint[], s: Sizes, progress?: (d: number, t: number) => void): Promise<BinaryPointResult[]> {
+async function simulate(c: ReproductionContext, points: BinaryPoint[], s: Sizes, progress?: (d: number, t: number) => void, firstId = 0): Promise<BinaryPointResult[]> {
   const all = points.flatMap((p) => Array.from({ length: s.replicas }, () => p));
-  const r = await runBinaryBatch({ points: all, N: s.N, k: s.k, steps: s.steps, burnin: s.burnin, seed: c.seed, backend: c.backend, ctx: c.ctx ?? undefined, onProgress: progress ?? c.onProgress });
+  const r = await runBinaryBatch({ points: all, N: s.N, k: s.k, steps: s.steps, burnin: s.burnin, seed: c.seed, instanceIds: all.map((_, i) => firstId + i), backend: c.backend, ctx: c.ctx ?? undefined, onProgress: progress ?? c.onProgress });
   return points.map((_, i) => {
     const reps = r.slice(i * s.replicas, (i + 1) * s.replicas);
     const mean = (f: (x: BinaryPointResult) => number) => reps.reduce((a, x) => a + f(x), 0) / reps.length;
@@ -138,7 +138,8 @@ export const binaryBoundary: Reproduction = {
   source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 2 of ../shared/models/binary-entropy.md',
   description:
     'At alpha = 0.2, for synaptic strengths W_I = s (W_E set by lambda), entropy curves H(lambda) across the boundary; robustness = lambda-width where ' +
-    'H >= 0.5 / 0.9 H_peak, and mean H over W -> W (1 + delta), delta in {+-0.1, +-0.3} (both W_E and W_I scaled) relative to H at lambda = 1.',
+    'H >= 0.5 / 0.9 H_peak, and mean H over W -> W (1 + delta), delta in {+-0.1, +-0.3} (both W_E and W_I scaled) relative to H at lambda = 1. ' +
+    'Each curve is refined with 14 more lambdas between the neighbours of its coarse maximum (15 at the grid edge).',
   async run(c) {
     const s = makeSizes(c, { N: 200, k: 20, steps: 1100, burnin: 100, replicas: 1 }, { N: 1000, k: 100, steps: 51_000, burnin: 1000, replicas: 4 });
     const alpha = 0.2;
@@ -151,8 +152,22 @@ export const binaryBoundary: Reproduction = {
     const res = await simulate(c, [...curvePts, ...pertPts], s);
     const nl = lambdas.length;
     const np = 1 + perturbationDeltas.length;
+    // Weak synapses peak within a few percent of lambda = 1, narrower than the coarse grid: refine around each coarse
+    // maximum (17 points between its neighbours, the coarse ones dropped) so the peak height and widths are measured at the peak.
+    const refineLambdas = strengths.map((_, j) => {
+      let best = 0;
+      for (let i = 1; i < nl; i++) if (res[j * nl + i].entropyBits > res[j * nl + best].entropyBits) best = i;
+      const lo = lambdas[Math.max(0, best - 1)];
+      const hi = lambdas[Math.min(nl - 1, best + 1)];
+      return linspace(lo, hi, 17).filter((l) => !lambdas.some((m) => Math.abs(m - l) < 1e-12));
+    });
+    // Instance ids after the first batch's: the refined points get their own random streams.
+    const fine = await simulate(c, strengths.flatMap((WI, j) => refineLambdas[j].map((l) => at(l, WI))), s, undefined, (curvePts.length + pertPts.length) * s.replicas);
+    let fineAt = 0;
     const table = strengths.map((WI, j) => {
-      const curve = lambdas.map((_, i) => ({ lambda: res[j * nl + i].lambda, H: res[j * nl + i].entropyBits }));
+      const coarse = lambdas.map((_, i) => ({ lambda: res[j * nl + i].lambda, H: res[j * nl + i].entropyBits, meanActivity: res[j * nl + i].meanActivity }));
+      const extra = refineLambdas[j].map(() => fine[fineAt++]).map((r) => ({ lambda: r.lambda, H: r.entropyBits, meanActivity: r.meanActivity }));
+      const curve = [...coarse, ...extra].sort((a, b) => a.lambda - b.lambda);
       const base = curvePts.length + j * np;
       const H0 = res[base].entropyBits;
       const rob = binaryRobustness(curve, H0, res.slice(base + 1, base + np).map((r) => r.entropyBits));
@@ -166,7 +181,7 @@ export const binaryBoundary: Reproduction = {
       { name: 'weak synapses give a narrower peak (90% width in lambda)', expected: 'width90(weak) < width90(strong)', measured: `${fmt(weak.width90)} vs ${fmt(strong.width90)}`, pass: weak.width90 < strong.width90 },
       { name: 'weak synapses are more fragile under W -> W (1 + delta)', expected: 'mean perturbed H / H(lambda = 1): weak < strong', measured: `${fmt(weak.perturbedRatio)} vs ${fmt(strong.perturbedRatio)}`, pass: weak.perturbedRatio < strong.perturbedRatio },
     ];
-    c.out.write('curves.csv', makeCsv(['WI', 'lambda', 'WE', 'entropyBits', 'meanActivity'], strengths.flatMap((WI, j) => lambdas.map((l, i) => [WI, res[j * nl + i].lambda, at(l, WI).WE, res[j * nl + i].entropyBits, res[j * nl + i].meanActivity]))));
+    c.out.write('curves.csv', makeCsv(['WI', 'lambda', 'WE', 'entropyBits', 'meanActivity'], table.flatMap((t) => t.curve.map((p) => [t.WI, p.lambda, at(p.lambda, t.WI).WE, p.H, p.meanActivity]))));
     c.out.write('robustness.csv', makeCsv(['WI', 'WEatBoundary', 'Hboundary', 'peakLambda', 'peakH', 'width50', 'width90', 'meanPerturbedH', 'perturbedRatio'], table.map((t) => [t.WI, t.WE, t.H0, t.peakLambda, t.peakH, t.width50, t.width90, t.meanPerturbedH, t.perturbedRatio])));
     const svg = makeLinePlot({ title: `Entropy across the boundary by synaptic strength (alpha = ${alpha}, N = ${s.N}, k = ${s.k})`, x: { label: 'lambda', unit: '' }, y: { label: 'entropy', unit: 'bits' }, series: table.map((t) => ({ name: `W_I = ${t.WI}`, x: t.curve.map((p) => p.lambda), y: t.curve.map((p) => p.H) })) });
     c.out.write('curves.svg', svg);
