@@ -3,13 +3,13 @@
 // vs synaptic strength, the inhibitory fraction at WE = WI, and simulation vs the annealed chain with N / k scaling.
 // Every check states its criterion before the run; a claim that the run does not show is reported with pass = false.
 import { makeCsv } from '../io/csv.ts';
-import { makeReportHtml, type ReportSection } from '../report/html.ts';
+import { makeReportHtml } from '../report/html.ts';
 import { makeHeatmap, makeLinePlot } from '../report/svg.ts';
 import { boundaryW } from '../models/binary/chain.ts';
 import { binaryChainOf, binaryRobustness, perturbationDeltas, runBinaryBatch, type BinaryPoint, type BinaryPointResult } from '../experiments/binary.ts';
-import type { Reproduction, ReproductionContext, ReproductionOutcome } from './registry.ts';
+import type { Reproduction, ReproductionContext } from './registry.ts';
+import { checksSection, type Check } from './checks.ts';
 
-type Check = ReproductionOutcome['checks'][number];
 
 const modelNote =
   'Model: a reconstruction from the abstract only (binary neurons, fixed in-degree k with procedural partners, A = +WE/k / -WI/k, ' +
@@ -21,10 +21,6 @@ function linspace(a: number, b: number, n: number): number[] {
 }
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
-
-function checksSection(checks: Check[]): ReportSection {
-  return { heading: 'Checks', table: { columns: ['claim', 'expected', 'measured', 'pass'], rows: checks.map((k) => [k.name, k.expected, k.measured, k.pass]) } };
-}
 
 function runNote(quick: boolean, what: string, samples?: number): string {
   if (samples !== undefined) return `${quick ? 'QUICK SIZES' : 'FULL SIZES'} with --samples ${samples} post-burn-in steps per point (${what}).`;

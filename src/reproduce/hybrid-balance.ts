@@ -5,7 +5,8 @@ import { rateDerivs } from '../models/hybrid/limit.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeLinePlot, type PlotSeries } from '../report/svg.ts';
 import type { Reproduction } from './registry.ts';
-import { checksSection, commonOffset, finiteOrNull, limitParamsOf, makeProgressSplit, modelNote, quickNote, seriesOf } from './hybrid-moments.ts';
+import { commonOffset, finiteOrNull, limitParamsOf, makeProgressSplit, modelNote, quickNote, seriesOf } from './hybrid-moments.ts';
+import { checksSection } from './checks.ts';
 
 /** Initial data far from balance (E 1 above I, both high), so that the jump c0 at t = 0+ is large against the O(n^-1/2) noise. */
 const initial = { mE0: 1.5, mI0: 0.5, vE0: 0.5, vI0: 0.5 };

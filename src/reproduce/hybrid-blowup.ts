@@ -7,7 +7,8 @@ import { hybridParameters } from '../models/hybrid/params.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeLinePlot, type PlotSeries } from '../report/svg.ts';
 import type { Reproduction } from './registry.ts';
-import { checksSection, finiteOrNull, limitParamsOf, makeProgressSplit, modelNote, quickNote, seriesOf } from './hybrid-moments.ts';
+import { finiteOrNull, limitParamsOf, makeProgressSplit, modelNote, quickNote, seriesOf } from './hybrid-moments.ts';
+import { checksSection } from './checks.ts';
 
 interface BlowupCase {
   key: string;

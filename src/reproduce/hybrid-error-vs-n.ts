@@ -4,7 +4,8 @@ import { makeCsv } from '../io/csv.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeLinePlot } from '../report/svg.ts';
 import type { Reproduction } from './registry.ts';
-import { checksSection, finiteOrNull, fitLine, makeProgressSplit, modelNote, quickNote, trajectoryRms } from './hybrid-moments.ts';
+import { finiteOrNull, fitLine, makeProgressSplit, modelNote, quickNote, trajectoryRms } from './hybrid-moments.ts';
+import { checksSection } from './checks.ts';
 
 const pooled = ['mE', 'mI', 'vE', 'vI'] as const;
 

@@ -6,7 +6,8 @@ import { solveLimitB1, steadyStateB1 } from '../models/hybrid/limit.ts';
 import { makeUHistogram } from '../report/hybrid-figures.ts';
 import { makeReportHtml } from '../report/html.ts';
 import type { Reproduction } from './registry.ts';
-import { checksSection, commonOffset, finiteOrNull, limitParamsOf, modelNote, quickNote } from './hybrid-moments.ts';
+import { commonOffset, finiteOrNull, limitParamsOf, modelNote, quickNote } from './hybrid-moments.ts';
+import { checksSection } from './checks.ts';
 
 function meanVar(u: ArrayLike<number>): { m: number; v: number } {
   let s = 0;

@@ -6,7 +6,8 @@ import type { HybridLimitParams } from '../models/hybrid/limit.ts';
 import { rateDerivs, steadyStateB1 } from '../models/hybrid/limit.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeLinePlot, type PlotSeries } from '../report/svg.ts';
-import type { Reproduction, ReproductionOutcome } from './registry.ts';
+import type { Reproduction } from './registry.ts';
+import { checksSection } from './checks.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers shared by the hybrid reproductions.
@@ -91,10 +92,6 @@ export function makeProgressSplit(onProgress: (done: number, total: number) => v
 }
 
 /** The checks table shared by the hybrid reports. */
-export function checksSection(checks: ReproductionOutcome['checks']) {
-  return { heading: 'Checks', table: { columns: ['claim', 'expected', 'measured', 'pass'], rows: checks.map((k) => [k.name, k.expected, k.measured, k.pass]) } };
-}
-
 export const modelNote =
   'The model is a reconstruction from the abstract of MacLaurin & Vilanova (arXiv 2412.17273), see shared/models/hybrid-balanced.md; ' +
   'the limit is computed by src/models/hybrid/limit.ts.';

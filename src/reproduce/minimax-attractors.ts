@@ -10,7 +10,8 @@ import { gridPredictedWavelength } from '../models/minimax/theory.ts';
 import { makeGridNetwork, makeRingNetwork, ringCueRates } from '../models/minimax/networks.ts';
 import type { Reproduction } from './registry.ts';
 import { minimaxCpuBeatsSoftware } from '../models/minimax/params.ts';
-import { checksSection, fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
+import { fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
+import { checksSection } from './checks.ts';
 
 export const minimaxRing: Reproduction = {
   id: 'minimax-ring',

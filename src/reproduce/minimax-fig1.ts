@@ -10,7 +10,8 @@ import { makeTightBalanceNetwork } from '../models/minimax/networks.ts';
 import { solveMinimaxRates } from '../models/minimax/theory.ts';
 import type { Reproduction } from './registry.ts';
 import { minimaxCpuBeatsSoftware } from '../models/minimax/params.ts';
-import { checksSection, fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
+import { fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
+import { checksSection } from './checks.ts';
 
 export const fig1Taus = [0.01, 0.05, 0.08, 0.1, 0.3, 0.5, 1, 5, 10];
 const quickTaus = [0.05, 0.1, 1];

@@ -8,7 +8,8 @@ import { empiricalInputRatesHz, pearson } from '../models/minimax/analysis.ts';
 import { decoderTarget, makeDecoderNetwork } from '../models/minimax/networks.ts';
 import type { Reproduction } from './registry.ts';
 import { minimaxCpuBeatsSoftware } from '../models/minimax/params.ts';
-import { checksSection, fmt, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
+import { fmt, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
+import { checksSection } from './checks.ts';
 
 export const minimaxFig2a: Reproduction = {
   id: 'minimax-fig2a',

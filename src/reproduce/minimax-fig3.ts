@@ -8,7 +8,8 @@ import { runMinimax } from '../experiments/minimax.ts';
 import { makeMemoryNetwork, memoryBackgroundRates, memoryCueRates } from '../models/minimax/networks.ts';
 import type { Reproduction } from './registry.ts';
 import { minimaxCpuBeatsSoftware } from '../models/minimax/params.ts';
-import { checksSection, fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
+import { fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './minimax-shared.ts';
+import { checksSection } from './checks.ts';
 
 const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let ab = 0;

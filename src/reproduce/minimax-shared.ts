@@ -1,18 +1,12 @@
-// Pieces the minimax reproductions share: the model note, check rows, raster figures and number formatting.
-import type { ReportSection } from '../report/html.ts';
+// Pieces the minimax reproductions share: the source line, run notes, raster figures and number formatting.
 import { makeLinePlot } from '../report/svg.ts';
 import type { MinimaxRunResult } from '../models/minimax/network.ts';
-import type { ReproductionOutcome } from './registry.ts';
 
-export type Check = ReproductionOutcome['checks'][number];
+export type { Check } from './checks.ts';
 
 export const minimaxSource = 'Li & Pehlevan, NeurIPS 2020 (arXiv 2006.08115); parameters from ../shared/models/minimax-spiking.md';
 
 export const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(d)) : String(x));
-
-export function checksSection(checks: Check[]): ReportSection {
-  return { heading: 'Checks', table: { columns: ['claim', 'expected', 'measured', 'pass'], rows: checks.map((k) => [k.name, k.expected, k.measured, k.pass]) } };
-}
 
 export function quickNote(quick: boolean, what: string): string {
   return quick ? `QUICK RUN (${what}). Statistics are noisier than the full run's; run without --quick for the spec's sizes.` : `Full run (${what}).`;

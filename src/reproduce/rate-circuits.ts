@@ -9,6 +9,7 @@ import type { Circuit } from '../models/rate/circuit.ts';
 import { classifyWilsonCowan, contrast, contrastGainTheory, lateralRegimeBoundary } from '../models/rate/analysis.ts';
 import { integrateRateBatch, makeInitialStates, makeOutcome } from '../experiments/rate.ts';
 import type { Reproduction, ReproductionContext } from './registry.ts';
+import { checksSection } from './checks.ts';
 
 const regimes = ['unique-stable', 'inhibition-stabilised', 'bistable', 'oscillatory', 'runaway'] as const;
 type Regime = (typeof regimes)[number];
@@ -119,7 +120,7 @@ export const rateWilsonCowan: Reproduction = {
       // Finite T misclassifies points next to bifurcations (slow convergence); 90% agreement leaves room for one grid cell along each boundary.
       { name: 'simulation agrees with the direct analysis', expected: '>= 90% of grid points in the same regime', measured: `${(100 * agree).toFixed(1)}%`, pass: agree >= 0.9 },
     ];
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Checks', table: { columns: ['claim', 'expected', 'measured', 'pass'], rows: checks.map((k) => [k.name, k.expected, k.measured, k.pass]) } }, { heading: 'Phase diagram', svg }, ...portraits.map((p, i) => ({ heading: `Phase portrait: ${examples[i].name}`, svg: p }))], meta: { grid: G, backend: c.backend, seed: c.seed } }));
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [checksSection(checks), { heading: 'Phase diagram', svg }, ...portraits.map((p, i) => ({ heading: `Phase portrait: ${examples[i].name}`, svg: p }))], meta: { grid: G, backend: c.backend, seed: c.seed } }));
     return { summary: { grid: G, counts, agreement: agree }, checks };
   },
 };
@@ -184,7 +185,7 @@ export const rateLateral: Reproduction = {
       { name: 'winner-take-all beyond the LDS boundary', expected: '|C_out| = 1 for every C_in at wEE = 0.8', measured: wtaOk ? 'all |C_out| = 1' : 'some |C_out| < 1', pass: wtaOk },
       { name: 'soft / winner-take-all boundary = LDS boundary', expected: `w_EE* = 1 - b = ${boundary.toFixed(4)}`, measured: `first winner-take-all at w_EE = ${firstWta.toFixed(4)} (grid step ${step.toFixed(3)})`, pass: monotone && Math.abs(firstWta - boundary) <= step + 1e-9 },
     ];
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Checks', table: { columns: ['claim', 'expected', 'measured', 'pass'], rows: checks.map((k) => [k.name, k.expected, k.measured, k.pass]) } }, { heading: 'Contrast', svg }], meta: { backend: c.backend, seed: c.seed } }));
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [checksSection(checks), { heading: 'Contrast', svg }], meta: { backend: c.backend, seed: c.seed } }));
     return { summary: { boundaryTheory: boundary, boundarySimulated: firstWta, maxSoftError: softErr }, checks };
   },
 };
@@ -210,7 +211,7 @@ export const rateColumn: Reproduction = {
       { name: 'sharpening by the contrast gain per layer', expected: `C_l = G^l C_in with G = ${G.toFixed(4)}, within 1e-3`, measured: `max |error| ${err.toExponential(2)}`, pass: err < 1e-3 },
       { name: 'contrast increases with depth', expected: 'strictly increasing', measured: per.map((x) => x.toFixed(4)).join(' < '), pass: per.every((x, l) => l === 0 || x > per[l - 1]) },
     ];
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Checks', table: { columns: ['claim', 'expected', 'measured', 'pass'], rows: checks.map((k) => [k.name, k.expected, k.measured, k.pass]) } }, { heading: 'Contrast by layer', svg }], meta: { backend: c.backend, seed: c.seed } }));
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [checksSection(checks), { heading: 'Contrast by layer', svg }], meta: { backend: c.backend, seed: c.seed } }));
     return { summary: { gain: G, contrastPerLayer: per, theory }, checks };
   },
 };
