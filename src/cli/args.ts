@@ -1,6 +1,7 @@
 // A small typed argv parser for the `ei` command: flags with types, defaults, bounds and help text, and errors that say what to type instead.
 import { ConfigError, ParameterError } from '../errors.ts';
 import { suggest } from '../util/suggest.ts';
+import { DECIMAL as NUMERIC, parseDecimal } from '../util/decimal.ts';
 
 export { editDistance, suggest } from '../util/suggest.ts';
 
@@ -59,7 +60,6 @@ export interface ParsedArgs<S extends ArgSpec = ArgSpec> {
   help: boolean;
 }
 
-const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
@@ -80,8 +80,7 @@ function convert(name: string, f: FlagSpec, raw: string): string | number | bool
     }
     case 'number':
     case 'integer': {
-      const t = raw.trim();
-      const v = NUMERIC.test(t) ? Number(t) : NaN;
+      const v = parseDecimal(raw);
       const kind = f.type === 'integer' ? 'an integer' : 'a number';
       if (!Number.isFinite(v)) throw new ParameterError(flag, `'${raw}' is not ${kind}`, `write ${flag} ${f.type === 'integer' ? '1000' : '0.5'}`);
       if (f.type === 'integer' && !Number.isSafeInteger(v)) throw new ParameterError(flag, `'${raw}' is not ${kind}`, `give a whole number, e.g. ${flag} ${Math.round(v)}`);

@@ -19,6 +19,7 @@ const reproduceSpec = {
     backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu'], default: 'auto', help: 'webgpu, cpu or auto' },
     adapter: { type: 'string', choices: ['auto', 'hardware', 'software'], default: 'auto', help: 'WebGPU adapter' },
     quiet: { type: 'boolean', help: 'no progress bar' },
+    overwrite: { type: 'boolean', help: 'replace an earlier ei result in --out (only the files ei wrote there)' },
   },
 } as const satisfies ArgSpec;
 
@@ -40,7 +41,7 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
   }
   const t0 = performance.now();
   return withResultSession(
-    { outPath: a.flags.out ?? defaultOutDir(id), backend: a.flags.backend as 'auto', adapter: a.flags.adapter as 'auto', label: (b) => `${id}${a.flags.quick ? ' (quick)' : ''} on ${b}`, total: 1, unit: 'of the work', quiet: a.flags.quiet, cpuBeatsSoftware: rep.cpuBeatsSoftware },
+    { outPath: a.flags.out ?? defaultOutDir(id), backend: a.flags.backend as 'auto', adapter: a.flags.adapter as 'auto', label: (b) => `${id}${a.flags.quick ? ' (quick)' : ''} on ${b}`, total: 1, unit: 'of the work', quiet: a.flags.quiet, overwrite: a.flags.overwrite, cpuBeatsSoftware: rep.cpuBeatsSoftware },
     async ({ sel, bar, out }) => {
       const outcome = await rep.run({ quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples, backend: sel.backend, ctx: sel.ctx, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
       const wallSeconds = (performance.now() - t0) / 1000;

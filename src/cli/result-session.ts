@@ -13,6 +13,8 @@ export interface SessionOptions {
   total: number;
   unit: string;
   quiet: boolean;
+  /** Replace an earlier ei result in outPath (see createResultDir). */
+  overwrite?: boolean;
   /** With --backend auto on a software adapter, prefer the CPU reference for this reason (see selectBackend). */
   cpuBeatsSoftware?: string;
 }
@@ -28,7 +30,7 @@ export interface Session {
  * (summary.json is written last by convention); on any error the partial output is removed.
  */
 export async function withResultSession<T>(o: SessionOptions, body: (s: Session) => Promise<T>): Promise<T> {
-  const out = createResultDir(o.outPath);
+  const out = createResultDir(o.outPath, { overwrite: o.overwrite });
   let sel: BackendSelection | null = null;
   let bar: ProgressBar | null = null;
   try {

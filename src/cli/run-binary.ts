@@ -12,7 +12,7 @@ import { withResultSession } from './result-session.ts';
 import { defaultOutDir, makeAdapterRecord } from './run-command.ts';
 import { ParameterError } from '../errors.ts';
 
-export async function runBinaryCommand(a: ParsedArgs & { flags: { set: string[]; n?: number; steps?: number; seed: number; backend: string; adapter: string; quiet: boolean; out?: string } }, argv: string[], engineVersion: string): Promise<number> {
+export async function runBinaryCommand(a: ParsedArgs & { flags: { set: string[]; n?: number; steps?: number; seed: number; backend: string; adapter: string; quiet: boolean; overwrite: boolean; out?: string } }, argv: string[], engineVersion: string): Promise<number> {
   const f = a.flags;
   const p = resolveParams('binary', binaryParameters, parseSetAssignments(f.set));
   const N = f.n ?? 500;
@@ -21,7 +21,7 @@ export async function runBinaryCommand(a: ParsedArgs & { flags: { set: string[];
   const steps = f.steps ?? burnin + 20_000;
   if (steps <= burnin) throw new ParameterError('steps', `${steps} steps leave nothing after burnin ${burnin}`, `use --steps above ${burnin}`);
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir('binary'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `binary on ${b}`, total: steps, unit: 'steps', quiet: f.quiet },
+    { outPath: f.out ?? defaultOutDir('binary'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `binary on ${b}`, total: steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite },
     async ({ sel, bar, out }) => {
       const spec = { params: [bp], seed: f.seed, burnin };
       const sim = sel.backend === 'webgpu' ? await WebGpuBinarySimulation.create(sel.ctx!, spec) : new CpuBinarySimulation(spec);

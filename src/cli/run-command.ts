@@ -24,6 +24,7 @@ export const simulationFlags = {
   backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu'], default: 'auto', help: 'webgpu, cpu (reference) or auto (webgpu, else cpu with a notice)' },
   adapter: { type: 'string', choices: ['auto', 'hardware', 'software'], default: 'auto', help: 'WebGPU adapter: hardware GPU or SwiftShader' },
   quiet: { type: 'boolean', help: 'no progress bar' },
+  overwrite: { type: 'boolean', help: 'replace an earlier ei result in --out (only the files ei wrote there)' },
 } as const;
 
 const runSpec = {
@@ -123,7 +124,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
     traces: tracesM > 0 ? { neurons: Array.from({ length: Math.min(tracesM, resolved.n) }, (_, i) => i), every: f['trace-every'] } : undefined,
   };
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir(modelId), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `${modelId} on ${b}`, total: resolved.steps, unit: 'steps', quiet: f.quiet },
+    { outPath: f.out ?? defaultOutDir(modelId), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `${modelId} on ${b}`, total: resolved.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite },
     async ({ sel, bar, out }) => {
       const result = await runExperiment({ ...options, backend: sel.backend, ctx: sel.ctx ?? undefined, recorders, onProgress: (d) => bar.update(d) });
       const config: RunConfig = {

@@ -20,6 +20,7 @@ interface HybridFlags {
   backend: string;
   adapter: string;
   quiet: boolean;
+  overwrite: boolean;
   out?: string;
   'record-every'?: number;
 }
@@ -52,7 +53,7 @@ export async function runHybridCommand(a: ParsedArgs & { flags: HybridFlags }, a
   const options = { set: parseSetAssignments(f.set), n: f.n, batch: f.batch, steps: f.steps, T: f.T, dt: f.dt, seed: f.seed, recordEvery: f['record-every'] };
   const resolved = resolveHybrid({ ...options, backend: 'cpu' });
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir('hybrid'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `hybrid on ${b}`, total: resolved.steps, unit: 'steps', quiet: f.quiet },
+    { outPath: f.out ?? defaultOutDir('hybrid'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `hybrid on ${b}`, total: resolved.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite },
     async ({ sel, bar, out }) => {
       const r = await runHybridExperiment({ ...options, backend: sel.backend, ctx: sel.ctx ?? undefined, onProgress: (d) => bar.update(d) });
       out.write('config.json', JSON.stringify({

@@ -14,7 +14,7 @@ import { parseSetAssignments, type ParsedArgs } from './args.ts';
 import { withResultSession } from './result-session.ts';
 import { defaultOutDir, makeAdapterRecord } from './run-command.ts';
 
-export async function runMinimaxCommand(a: ParsedArgs & { flags: { set: string[]; T?: number; dt?: number; batch: number; seed: number; backend: string; adapter: string; quiet: boolean; out?: string } }, argv: string[], engineVersion: string): Promise<number> {
+export async function runMinimaxCommand(a: ParsedArgs & { flags: { set: string[]; T?: number; dt?: number; batch: number; seed: number; backend: string; adapter: string; quiet: boolean; overwrite: boolean; out?: string } }, argv: string[], engineVersion: string): Promise<number> {
   const f = a.flags;
   const p = resolveParams('minimax', minimaxParameters, parseSetAssignments(f.set));
   const plan = makeMinimaxRunPlan(p, f.seed, f.T, f.dt);
@@ -30,7 +30,7 @@ export async function runMinimaxCommand(a: ParsedArgs & { flags: { set: string[]
   checkMinimaxSpec(spec);
   const wellPosed = plan.predictionRates ? checkMinimaxWellPosed(plan.network) : null;
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir('minimax'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `minimax ${String(p.network)} on ${b}`, total: plan.steps, unit: 'steps', quiet: f.quiet, cpuBeatsSoftware: minimaxCpuBeatsSoftware },
+    { outPath: f.out ?? defaultOutDir('minimax'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `minimax ${String(p.network)} on ${b}`, total: plan.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite, cpuBeatsSoftware: minimaxCpuBeatsSoftware },
     async ({ sel, bar, out }) => {
       const res = await runMinimax(spec, sel.backend, sel.ctx, (d) => bar.update(d));
       const { network, instance, dt } = plan;

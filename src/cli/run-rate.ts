@@ -22,7 +22,7 @@ export function makeRateFigures(r: RateExperimentResult): { name: string; captio
   ];
 }
 
-export async function runRateCommand(a: ParsedArgs & { flags: { set: string[]; T?: number; dt?: number; seed: number; backend: string; adapter: string; quiet: boolean; out?: string } }, argv: string[], engineVersion: string): Promise<number> {
+export async function runRateCommand(a: ParsedArgs & { flags: { set: string[]; T?: number; dt?: number; seed: number; backend: string; adapter: string; quiet: boolean; overwrite: boolean; out?: string } }, argv: string[], engineVersion: string): Promise<number> {
   const f = a.flags;
   const set = parseSetAssignments(f.set);
   // Validate before touching the GPU or the output folder.
@@ -30,7 +30,7 @@ export async function runRateCommand(a: ParsedArgs & { flags: { set: string[]; T
   const { rateParameters, makeRateCircuit } = await import('../models/rate/params.ts');
   makeRateCircuit(resolveParams('rate', rateParameters, set));
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir('rate'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `rate on ${b}`, total: 1, unit: 'of the steps', quiet: f.quiet },
+    { outPath: f.out ?? defaultOutDir('rate'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `rate on ${b}`, total: 1, unit: 'of the steps', quiet: f.quiet, overwrite: f.overwrite },
     async ({ sel, bar, out }) => {
       const r = await runRateExperiment({ set, T: f.T, dt: f.dt, seed: f.seed, backend: sel.backend, ctx: sel.ctx ?? undefined, onProgress: (d, t) => bar.update(d / t) });
       out.write('config.json', JSON.stringify({
