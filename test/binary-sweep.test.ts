@@ -1,7 +1,8 @@
 // `ei sweep binary` (CSV contract, shard/batch independence via `ei merge`), the batched experiment against the annealed chain,
 // the entropy peak near lambda = 1, and one quick reproduction end to end. CPU backend, small networks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
@@ -15,6 +16,15 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+
+/** `line` with field `column` (named in `header`) replaced. */
+function setField(header: string, line: string, column: string, f: (old: string) => string): string {
+  const c = header.split(',').indexOf(column);
+  expect(c, column).toBeGreaterThanOrEqual(0);
+  const fields = line.split(',');
+  fields[c] = f(fields[c]);
+  return fields.join(',');
+}
 
 const sweepArgs = ['sweep', 'binary', '--grid', 'WE=0.5:2:4', '--grid', 'WI=1,2', '--replicas', '2', '--n', '60', '--set', 'k=6', '--set', 'burnin=50', '--steps', '300', '--backend', 'cpu', '--quiet'];
 
@@ -38,6 +48,36 @@ describe('ei sweep binary', () => {
     const merged = join(dir, 'merged');
     expect((await ei('merge', ...shards, '--out', merged)).code).toBe(0);
     expect(readFileSync(join(merged, 'sweep.csv'), 'utf8')).toBe(full);
+    // The merge records the digest of its own rows and the shards' sweep hash, so it verifies like a shard.
+    const summary = JSON.parse(readFileSync(join(merged, 'summary.json'), 'utf8'));
+    expect(summary.rowsSha256).toBe(createHash('sha256').update(full).digest('hex'));
+    expect(summary.sweepHash).toBe(JSON.parse(readFileSync(join(shards[1], 'config.json'), 'utf8')).sweepHash);
+    expect((await ei('merge', merged, '--out', join(dir, 'merged-again'))).code).toBe(0);
+  });
+
+  it('merge refuses damaged binary shards, naming file, line and field, and writes nothing', async () => {
+    const shards = [0, 1, 2].map((i) => join(dir, `shard${i}`));
+    // Shard 1/3 holds sweep indices 1, 4, 7, 10, 13 on lines 2..6.
+    const cases: [string, (csv: string[]) => void, RegExp][] = [
+      ['lambda', (l) => void (l[2] = setField(l[0], l[2], 'lambda', (v) => String(Number(v) + 0.25))), /line 3 \(sweep index 4\): field 'lambda' \([^)]*\) disagrees with the point/],
+      ['chain-empty', (l) => void (l[1] = setField(l[0], l[1], 'chainEntropyBits', () => '')), /line 2 \(sweep index 1\), field 'chainEntropyBits': is empty/],
+      ['activity', (l) => void (l[3] = setField(l[0], l[3], 'meanActivity', () => '1.5')), /line 4 \(sweep index 7\), field 'meanActivity': 1\.5 is outside \[0, 1\]/],
+      ['grid', (l) => void (l[4] = setField(l[0], l[4], 'WI', (v) => (v === '1' ? '2' : '1'))), /line 5 \(sweep index 10\), field 'WI': .*config\.json grids give/],
+      ['entropy', (l) => void (l[5] = setField(l[0], l[5], 'entropyBits', (v) => String(Number(v) * 0.99))), /line 6 \(sweep index 13\) differs from what the sweep wrote/],
+    ];
+    for (const [name, edit, re] of cases) {
+      const bad = join(dir, `bad-shard-${name}`);
+      cpSync(shards[1], bad, { recursive: true });
+      const lines = readFileSync(join(bad, 'sweep.csv'), 'utf8').split('\n');
+      edit(lines);
+      writeFileSync(join(bad, 'sweep.csv'), lines.join('\n'));
+      const out = join(dir, `bad-merge-${name}`);
+      const r = await ei('merge', shards[0], bad, shards[2], '--out', out);
+      expect(r.code, name).toBe(2);
+      expect(r.err).toContain(join(bad, 'sweep.csv'));
+      expect(r.err).toMatch(re);
+      expect(existsSync(out)).toBe(false);
+    }
   });
 
   it('rejects bad grids naming the field, leaving no folder', async () => {
@@ -45,6 +85,8 @@ describe('ei sweep binary', () => {
       [['--grid', 'k=5,6'], /--grid/],
       [['--grid', 'WE=-1,1'], /binary\.WE/],
       [['--grid', 'alpha=0.2,1'], /binary\.alpha/],
+      [['--grid', 'connectivity=all-to-all'], /'connectivity' cannot be swept in one binary sweep/],
+      [['--grid', 'seed=1,2'], /seed is a run option \(--seed\)[\s\S]*--replicas/],
     ];
     for (const [g, re] of cases) {
       const d = join(dir, `bad-${g.join('')}`);

@@ -1,15 +1,26 @@
 // Unit tests of sweep grids: spec parsing and its errors, cartesian order, shard partitioning, environment shards and merging.
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalJson,
+  checkPerPointColumns,
+  describeSweepDifference,
+  firstChangedLines,
+  lineDigestsOf,
   makeSweepPoints,
+  MAX_LINE_DIGESTS,
   mergeShardCsvs,
   parseGridSpec,
   parseShard,
   resolveShard,
   selectShard,
   shardFromEnv,
+  sweepFieldDigests,
+  sweepHashOf,
   type SweepPoint,
+  type SweepSchema,
+  type VerifiedShard,
 } from '../src/engine/sweep-grid.ts';
+import { poissonParameters } from '../src/models/poisson/params.ts';
 import { makeCsv, parseCsv } from '../src/io/csv.ts';
 import { ConfigError, ParameterError } from '../src/errors.ts';
 
@@ -57,6 +68,45 @@ describe('parseGridSpec', () => {
   });
 });
 
+describe('parseGridSpec with a model', () => {
+  const poisson = { id: 'poisson', parameters: poissonParameters };
+  const err = (spec: string) => {
+    try {
+      parseGridSpec(spec, '--grid', poisson);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ParameterError);
+      return (e as Error).message;
+    }
+    throw new Error(`${spec} was accepted`);
+  };
+
+  it('takes lists of a choice parameter, validated against its choices', () => {
+    expect(parseGridSpec('sigmoid=logistic, probit', '--grid', poisson)).toEqual({ name: 'sigmoid', values: ['logistic', 'probit'] });
+    expect(makeSweepPoints([parseGridSpec('sigmoid=probit,logistic', '--grid', poisson), parseGridSpec('tau=0.01,0.02', '--grid', poisson)]).map((p) => p.point)).toEqual([
+      { sigmoid: 'probit', tau: 0.01 },
+      { sigmoid: 'probit', tau: 0.02 },
+      { sigmoid: 'logistic', tau: 0.01 },
+      { sigmoid: 'logistic', tau: 0.02 },
+    ]);
+    expect(err('sigmoid=probit,Logistic')).toMatch(/'Logistic' is not one of probit, logistic \(did you mean logistic\?\)/);
+    expect(err('sigmoid=probit:logistic:2')).toMatch(/choice parameter .* takes a list, not a range/);
+    expect(err('sigmoid=probit,')).toMatch(/list entry 2 '' is not one of/);
+    // Without a model, lists stay numeric (and strictly decimal).
+    expect(() => parseGridSpec('sigmoid=probit,logistic')).toThrow(/'probit' is not a finite number/);
+    expect(() => parseGridSpec('x=0x10,1')).toThrow(/'0x10' is not a finite number/);
+    expect(() => parseGridSpec('x=1:Infinity:3')).toThrow(/'Infinity' is not a finite number/);
+  });
+
+  it('names run options as such, and unknown parameters with a suggestion', () => {
+    expect(err('n=100,200')).toMatch(/n is a run option \(--n\), not a parameter of poisson[\s\S]*fix: .*one sweep per size with --n/);
+    expect(err('N=100,200')).toMatch(/N is a run option \(--n\)/);
+    expect(err('seed=1,2')).toMatch(/seed is a run option \(--seed\)[\s\S]*--replicas R/);
+    for (const o of ['steps', 'T', 'dt']) expect(err(`${o}=1,2`)).toMatch(new RegExp(`${o} is a run option \\(--${o}\\)[\\s\\S]*with --${o}`));
+    expect(err('n=100,200')).not.toMatch(/did you mean/);
+    expect(err('numx=1,2')).toMatch(/'numx' is not a parameter of poisson \(did you mean numax\?\)/);
+  });
+});
+
 describe('makeSweepPoints', () => {
   const grids = [parseGridSpec('a=1,2'), parseGridSpec('b=10,20,30')];
 
@@ -91,6 +141,8 @@ describe('shards', () => {
     expect(() => parseShard('1/0')).toThrow(ParameterError);
     expect(() => parseShard('1-4')).toThrow(/--shard i\/N/);
     expect(() => parseShard('-1/4')).toThrow(ParameterError);
+    expect(() => parseShard('-1/4')).toThrow(/shard index -1 is negative[\s\S]*0-based/);
+    expect(() => parseShard('1/-4')).toThrow(/shard count -4 is not a positive integer/);
   });
 
   it('partitions the points exactly, for every shard count', () => {
@@ -150,7 +202,7 @@ describe('shardFromEnv', () => {
 describe('mergeShardCsvs', () => {
   const pts = makeSweepPoints([parseGridSpec('WE=0.5:8:4'), parseGridSpec('WI=1,2,3')], 2);
   const columns = ['index', 'WE', 'WI', 'replica', 'rate', 'label'];
-  const row = (p: SweepPoint) => [p.index, p.point.WE, p.point.WI, p.replica, p.point.WE / p.point.WI + p.replica * 1e-17, p.index % 5 ? `p${p.index}` : null];
+  const row = (p: SweepPoint) => [p.index, p.point.WE, p.point.WI, p.replica, (p.point.WE as number) / (p.point.WI as number) + p.replica * 1e-17, p.index % 5 ? `p${p.index}` : null];
   const shardCsv = (i: number, n: number) => makeCsv(columns, selectShard(pts, { index: i, count: n }).map(row));
   const full = makeCsv(columns, pts.map(row));
 
@@ -187,5 +239,65 @@ describe('mergeShardCsvs', () => {
     const empty = makeCsv(columns, []);
     expect(mergeShardCsvs([empty, full])).toBe(full);
     expect(mergeShardCsvs([makeCsv(['k', 'v'], [[1, 'b'], [0, 'a']])], { indexColumn: 'k' })).toBe('k,v\n0,a\n1,b\n');
+  });
+});
+
+describe('sweep digests', () => {
+  const config = {
+    engineVersion: '0.1.0', createdAt: '2024-01-01T00:00:00Z', backend: 'cpu', shard: { index: 0, count: 2 },
+    model: 'poisson', n: 50, steps: 40, dt: 1e-4, seed: 1, rngKey: [1, 0], fixed: { tau: 0.02, sigmoid: 'probit' },
+    grids: [{ name: 'theta', values: [0, 0.5] }], replicas: 2, totalInstances: 4, columns: ['index', 'pointIndex', 'replica', 'theta', 'x'],
+  };
+
+  it('canonical JSON sorts keys at every level and drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, 'x', null], c: undefined, b: -0 } })).toBe('{"a":{"b":0,"d":[1,"x",null]},"b":1}');
+    expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
+    expect(canonicalJson([NaN, undefined])).toBe('[null,null]');
+  });
+
+  it('sweepHash covers exactly the fields that define the sweep', () => {
+    const h = sweepHashOf(config);
+    expect(h).toMatch(/^[0-9a-f]{64}$/);
+    // Shard, backend, times: not part of the sweep; a JSON round trip keeps the hash.
+    expect(sweepHashOf({ ...config, shard: { index: 1, count: 2 }, backend: 'webgpu', createdAt: 'later', engineVersion: '9' })).toBe(h);
+    expect(sweepHashOf(JSON.parse(JSON.stringify(config)))).toBe(h);
+    expect(sweepHashOf({ ...config, fixed: { sigmoid: 'probit', tau: 0.02 } })).toBe(h);
+    for (const change of [{ n: 51 }, { seed: 2 }, { dt: 2e-4 }, { fixed: { tau: 0.03, sigmoid: 'probit' } }, { grids: [{ name: 'theta', values: [0, 0.6] }] }, { replicas: 1 }, { k: 5 }]) {
+      expect(sweepHashOf({ ...config, ...change }), JSON.stringify(change)).not.toBe(h);
+    }
+    const { steps: _, ...noSteps } = config;
+    expect(sweepHashOf(noSteps)).not.toBe(h);
+    const fields = sweepFieldDigests(config);
+    const edited = sweepFieldDigests({ ...config, n: 51 });
+    expect(Object.keys(fields).filter((k) => fields[k] !== edited[k])).toEqual(['n']);
+  });
+
+  it('line digests locate the changed line, or the block holding it in long files', () => {
+    const text = Array.from({ length: 10 }, (_, i) => `${i},${i * i}\n`).join('');
+    const d = lineDigestsOf(text);
+    expect(d).toMatchObject({ lines: 10, linesPerDigest: 1 });
+    expect(d.digests.length).toBe(10);
+    expect(firstChangedLines(text, d)).toBeNull();
+    expect(firstChangedLines(text.replace('7,49', '7,48'), d)).toEqual([8, 8]);
+    expect(firstChangedLines(text.slice(0, -2), d)).toEqual([10, 10]);
+    expect(firstChangedLines(text + '10,100\n', d)).toEqual([11, 11]);
+    const long = Array.from({ length: 3 * MAX_LINE_DIGESTS + 5 }, (_, i) => `${i}\n`).join('');
+    const ld = lineDigestsOf(long);
+    expect(ld.linesPerDigest).toBe(4);
+    expect(ld.digests.length).toBeLessThanOrEqual(MAX_LINE_DIGESTS);
+    expect(firstChangedLines(long.replace('\n5000\n', '\n5001\n'), ld)).toEqual([5001, 5004]);
+  });
+
+  it('replicas of one point must agree on point-only columns, across shards', () => {
+    const schema: SweepSchema = { resultColumns: ['x', 'theory'], emptyColumns: () => ({}), countColumns: [], perPointColumns: ['theory'] };
+    const shard = (name: string, rows: (number | null)[][]) => ({ csvPath: `${name}/sweep.csv`, columns: ['index', 'pointIndex', 'replica', 'x', 'theory'], rows }) as unknown as VerifiedShard;
+    const a = shard('a', [[0, 0, 0, 1, 0.5], [2, 1, 0, 1, 0.7]]);
+    expect(() => checkPerPointColumns([a, shard('b', [[1, 0, 1, 2, 0.5], [3, 1, 1, 3, 0.7]])], schema)).not.toThrow();
+    expect(() => checkPerPointColumns([a, shard('b', [[1, 0, 1, 2, 0.5], [3, 1, 1, 3, 0.75]])], schema)).toThrow(/b\/sweep\.csv line 3, field 'theory': 0\.75, but a\/sweep\.csv line 3 has 0\.7 for the same point 1/);
+  });
+
+  it('names the definition fields in which two sweeps differ', () => {
+    expect(describeSweepDifference(config, { ...config, seed: 2, fixed: { tau: 0.03, sigmoid: 'probit' }, grids: [] })).toBe('seed (1 vs 2), fixed.tau (0.02 vs 0.03), grids');
+    expect(describeSweepDifference(config, { ...config, backend: 'webgpu' })).toBe('');
   });
 });

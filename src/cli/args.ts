@@ -83,7 +83,17 @@ function convert(name: string, f: FlagSpec, raw: string): string | number | bool
       const v = parseDecimal(raw);
       const kind = f.type === 'integer' ? 'an integer' : 'a number';
       if (!Number.isFinite(v)) throw new ParameterError(flag, `'${raw}' is not ${kind}`, `write ${flag} ${f.type === 'integer' ? '1000' : '0.5'}`);
-      if (f.type === 'integer' && !Number.isSafeInteger(v)) throw new ParameterError(flag, `'${raw}' is not ${kind}`, `give a whole number, e.g. ${flag} ${Math.round(v)}`);
+      if (f.type === 'integer' && !Number.isSafeInteger(v)) {
+        // Whole numbers beyond 2^53 - 1 are not exact in a double: say so instead of "not an integer" with the same number as the fix.
+        if (Number.isInteger(v) && v > 0) {
+          throw new ParameterError(flag, `${raw} is above 2^53 - 1 = ${Number.MAX_SAFE_INTEGER}, the largest exact integer`, `give a value <= ${Math.min(Number.MAX_SAFE_INTEGER, f.max ?? Infinity)}`);
+        }
+        if (Number.isInteger(v) && f.min === undefined) {
+          throw new ParameterError(flag, `${raw} is below -(2^53 - 1) = -${Number.MAX_SAFE_INTEGER}, the most negative exact integer`, `give a value >= -${Number.MAX_SAFE_INTEGER}`);
+        }
+        // A huge negative integer with a minimum is reported by the minimum check below.
+        if (!Number.isInteger(v)) throw new ParameterError(flag, `'${raw}' is not ${kind}`, `give a whole number, e.g. ${flag} ${Math.round(v)}`);
+      }
       if (f.min !== undefined && v < f.min) {
         const problem = f.min === 0 && v < 0 ? `${raw} is negative` : `${raw} is below the minimum ${f.min}`;
         throw new ParameterError(flag, problem, `give a value >= ${f.min}`);
@@ -175,8 +185,9 @@ export function parseArgs<const S extends ArgSpec>(argv: readonly string[], spec
       let raw = inline;
       if (raw === undefined) {
         const next = argv[i + 1];
-        // The next token is a value unless it looks like a flag (negative numbers are values).
-        if (next === undefined || (next.startsWith('-') && next !== '-' && !NUMERIC.test(next))) {
+        // The next token is a value unless it looks like a flag. '-' and a digit is a value (a negative number, or
+        // '-1/4'), so the flag's own parser can say what is wrong with it; no flag name starts with a digit.
+        if (next === undefined || (next.startsWith('-') && next !== '-' && !NUMERIC.test(next) && !/^-\d/.test(next))) {
           throw new ParameterError(flag, `expects a value (${placeholder(f)}) but none was given`, `write ${flag} ${placeholder(f)} or ${flag}=${placeholder(f)}`);
         }
         raw = next;

@@ -2,9 +2,10 @@
 // The RNG coordinate of an instance is its sweep index, so rows do not depend on sharding or batching (merge with `ei merge`).
 import { ParameterError } from '../errors.ts';
 import { resolveParams, type ParamValues } from '../engine/params.ts';
-import { makeSweepPoints, parseGridSpec, resolveShard, selectShard } from '../engine/sweep-grid.ts';
+import { makeSweepPoints, parseGridSpec, resolveShard, selectShard, shardDigests, sweepHashOf, type SweepSchema } from '../engine/sweep-grid.ts';
 import { binaryChainOf, runBinaryBatch, binaryMaxBatch } from '../experiments/binary.ts';
 import { makeCsv, type CsvCell } from '../io/csv.ts';
+import { binaryLambda } from '../models/binary/network.ts';
 import { binaryParameters, makeBinaryParams } from '../models/binary/params.ts';
 import { seedToKey } from '../rng/index.ts';
 import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './args.ts';
@@ -33,6 +34,27 @@ export const binarySweepable = ['WE', 'WI', 'alpha', 'p0'] as const;
 export const binarySweepChainMaxN = 2000;
 export const binarySweepColumns = ['lambda', 'entropyBits', 'meanActivity', 'chainEntropyBits', 'chainMeanActivity'];
 
+/**
+ * What a binary sweep row holds. The chain columns are empty in every row exactly when N > binarySweepChainMaxN (the
+ * chain is not solved) and finite otherwise; lambda, entropyBits and meanActivity are always finite (the histogram has
+ * steps - burnin > 0 samples). Nothing else may be empty or NaN.
+ */
+export const binarySweepSchema: SweepSchema = {
+  resultColumns: binarySweepColumns,
+  emptyColumns: (c) => (c.n > binarySweepChainMaxN ? Object.fromEntries(['chainEntropyBits', 'chainMeanActivity'].map((k) => [k, `the chain is not solved above N = ${binarySweepChainMaxN}`])) : {}),
+  countColumns: [],
+  // A ratio of integer histogram sums, so exactly within [0, 1].
+  bounds: { meanActivity: [0, 1] },
+  perPointColumns: ['lambda', 'chainEntropyBits', 'chainMeanActivity'],
+  checkRow(row, params, config) {
+    const lambda = binaryLambda({ N: config.n, k: config.k as number, alpha: params.alpha as number, WE: params.WE as number, WI: params.WI as number, p0: params.p0 as number });
+    if (!(Math.abs(row.lambda - lambda) <= 1e-12 * Math.max(1, Math.abs(lambda)))) {
+      return `field 'lambda' (${row.lambda}) disagrees with the point: (1 - alpha) WE - alpha WI = ${lambda}`;
+    }
+    return null;
+  },
+};
+
 export async function sweepBinaryCommand(argv: string[], engineVersion: string): Promise<number> {
   const a = parseArgs(argv, sweepBinarySpec);
   if (a.help) {
@@ -43,7 +65,7 @@ export async function sweepBinaryCommand(argv: string[], engineVersion: string):
   if (f.T !== undefined) throw new ParameterError('--T', 'the binary model is discrete-time', 'use --steps');
   if (f.dt !== undefined) throw new ParameterError('--dt', 'the binary model is discrete-time', 'use --steps');
   if (f.grid.length === 0) throw new ParameterError('--grid', 'no grid given', 'add at least one --grid name=start:stop:count, e.g. --grid WE=0.5:8:64');
-  const grids = f.grid.map((g) => parseGridSpec(g));
+  const grids = f.grid.map((g) => parseGridSpec(g, '--grid', { id: 'binary', parameters: binaryParameters }));
   const set = parseSetAssignments(f.set);
   for (const g of grids) {
     if (!(binarySweepable as readonly string[]).includes(g.name)) {
@@ -68,7 +90,7 @@ export async function sweepBinaryCommand(argv: string[], engineVersion: string):
   const gridNames = grids.map((g) => g.name);
   const fixed = Object.fromEntries(Object.entries(resolved[0]).filter(([name]) => !gridNames.includes(name)));
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir('binary-sweep'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `sweep binary on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet },
+    { outPath: f.out ?? defaultOutDir('binary-sweep'), overwrite: f.overwrite, backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `sweep binary on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet },
     async ({ sel, bar, out }) => {
       const perBatch = Math.min(f['max-batch'] ?? Infinity, binaryMaxBatch(N, sel.backend, sel.ctx ?? undefined));
       const t0 = performance.now();
@@ -93,8 +115,9 @@ export async function sweepBinaryCommand(argv: string[], engineVersion: string):
         const c = N <= binarySweepChainMaxN ? chainOf(s.pointIndex) : null;
         return [s.index, s.pointIndex, s.replica, ...gridNames.map((g) => s.point[g]), r.lambda, r.entropyBits, r.meanActivity, c ? c.entropyBits : null, c ? c.meanActivity : null];
       });
-      out.write('sweep.csv', makeCsv(['index', 'pointIndex', 'replica', ...gridNames, ...binarySweepColumns], rows));
-      const config = {
+      const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...binarySweepColumns];
+      const csv = makeCsv(columns, rows);
+      const config: Record<string, unknown> = {
         engineVersion,
         command: ['ei', 'sweep', ...argv],
         createdAt: new Date().toISOString(),
@@ -110,6 +133,7 @@ export async function sweepBinaryCommand(argv: string[], engineVersion: string):
         grids,
         replicas: f.replicas,
         totalInstances: points.length,
+        columns,
         shard,
         shardSelection: 'round-robin: sweep index i belongs to shard i mod N; the RNG instance coordinate of a row is its sweep index, so results do not depend on sharding or batching',
         chain: N <= binarySweepChainMaxN ? 'annealed chain (GTH / power iteration) per distinct point' : `not computed: N > ${binarySweepChainMaxN}`,
@@ -117,10 +141,13 @@ export async function sweepBinaryCommand(argv: string[], engineVersion: string):
         fallbackReason: sel.fallbackReason,
         adapter: makeAdapterRecord(sel),
         node: process.version,
-        note: 'binary is a reconstruction of Agrawal et al. (2018) from the abstract; see ../shared/models/binary-entropy.md',
+        note: 'binary is a reconstruction of Agrawal et al. (2018) from the abstract',
       };
+      config.sweepHash = sweepHashOf(config);
+      out.write('sweep.csv', csv);
       out.write('config.json', JSON.stringify(config, null, 2) + '\n');
-      out.write('summary.json', JSON.stringify({ model: 'binary', backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perBatch, N, k, steps, wallSeconds, neuronUpdatesPerSecond: (rows.length * N * steps) / wallSeconds }, null, 2) + '\n');
+      // Written last, with the digests `ei merge` checks the other two files against.
+      out.write('summary.json', JSON.stringify({ model: 'binary', backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perBatch, N, k, steps, wallSeconds, neuronUpdatesPerSecond: (rows.length * N * steps) / wallSeconds, ...shardDigests(config, csv) }, null, 2) + '\n');
       console.error(`ei: sweep binary: ${rows.length} of ${points.length} instances on ${sel.backend} (up to ${perBatch} per batch) in ${wallSeconds.toFixed(2)} s`);
       console.log(out.path);
       return 0;
