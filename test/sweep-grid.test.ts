@@ -301,3 +301,12 @@ describe('sweep digests', () => {
     expect(describeSweepDifference(config, { ...config, backend: 'webgpu' })).toBe('');
   });
 });
+
+describe('makeEmptyShardNote', () => {
+  it('says when a shard holds no rows, and only then', async () => {
+    const { makeEmptyShardNote } = await import('../src/engine/sweep-grid.ts');
+    expect(makeEmptyShardNote(3, { index: 3, count: 4 }, 0)).toMatch(/shard 3\/4 holds none of the 3 instances/);
+    expect(makeEmptyShardNote(3, { index: 1, count: 4 }, 1)).toBeNull();
+    expect(makeEmptyShardNote(0, null, 0)).toBeNull();
+  });
+});

@@ -2,6 +2,7 @@
 import { ParameterError } from '../errors.ts';
 import { getReproduction, reproductions } from '../reproduce/registry.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
+import { makeSummaryJson } from '../io/summary-json.ts';
 import { withResultSession } from './result-session.ts';
 import { defaultOutDir, makeAdapterRecord } from './run-command.ts';
 
@@ -30,6 +31,7 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
     return 0;
   }
   if (a.flags.list) {
+    if (a.positionals.length) throw new ParameterError('--list', `takes no reproduction id, but '${a.positionals[0]}' was given`, `run \`ei reproduce --list\` alone, or \`ei reproduce ${a.positionals[0]}\` to run one`);
     for (const r of Object.values(reproductions)) console.log(`${r.id.padEnd(24)} ${r.title}\n${' '.repeat(25)}${r.source}`);
     return 0;
   }
@@ -46,7 +48,7 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
       const outcome = await rep.run({ quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples, backend: sel.backend, ctx: sel.ctx, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
       const wallSeconds = (performance.now() - t0) / 1000;
       out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, samples: a.flags.samples ?? null, seed: a.flags.seed, backend: sel.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
-      out.write('summary.json', JSON.stringify({ id, title: rep.title, quick: a.flags.quick, backend: sel.backend, wallSeconds, checks: outcome.checks, allPassed: outcome.checks.every((c) => c.pass), ...outcome.summary }, null, 2) + '\n');
+      out.write('summary.json', makeSummaryJson({ id, title: rep.title, quick: a.flags.quick, backend: sel.backend, wallSeconds, checks: outcome.checks, allPassed: outcome.checks.every((c) => c.pass), ...outcome.summary }));
       for (const c of outcome.checks) console.error(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: expected ${c.expected}; measured ${c.measured}`);
       console.log(out.path);
       return outcome.checks.every((c) => c.pass) ? 0 : 3;

@@ -1,5 +1,7 @@
 // `ei run <model>`: one experiment, written as config.json, summary.json, CSV tables and an HTML report.
-import { resolveExperiment, runExperiment, type ExperimentResult } from '../engine/experiment.ts';
+import { estimatePopulationRun, resolveExperiment, resolveExperimentShape, runExperiment, type ExperimentResult } from '../engine/experiment.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { checkBeforeSession, checkInSession, checkRunFlags, noteDtAdjusted } from './run-options.ts';
 import { makeParamTable } from '../engine/params.ts';
 import { getModel, modelInfos } from '../models/registry.ts';
 import { runHybridCommand } from './run-hybrid.ts';
@@ -11,6 +13,7 @@ import { makePopulationFigures } from '../report/population-figures.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './args.ts';
 import { type BackendSelection } from './context.ts';
+import { makeSummaryJson } from '../io/summary-json.ts';
 import { withResultSession } from './result-session.ts';
 
 /** Flags shared by run and sweep. */
@@ -18,7 +21,7 @@ export const simulationFlags = {
   set: { type: 'strings', valueName: 'name=value', help: 'model parameter (repeatable); see `ei models`' },
   n: { type: 'integer', min: 1, help: 'neurons per instance (model default if omitted)' },
   steps: { type: 'integer', min: 1, help: 'number of time steps' },
-  T: { type: 'number', help: 'simulated time in seconds (instead of --steps)' },
+  T: { type: 'number', help: 'simulated time in seconds (instead of --steps); with --dt it must be a whole number of steps, with the default dt the step is lowered to fit (noted, and recorded in config.json)' },
   dt: { type: 'number', help: 'time step in seconds (model default if omitted)' },
   seed: { type: 'integer', min: 0, default: 1, help: 'random seed (runs are reproducible bit for bit per backend)' },
   backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu'], default: 'auto', help: 'webgpu, cpu (reference) or auto (webgpu, else cpu with a notice)' },
@@ -38,7 +41,7 @@ const runSpec = {
     'record-spikes': { type: 'integer', min: 0, max: 4096, default: 100, help: '(poisson) record spike times of the first M neurons of each instance' },
     'record-traces': { type: 'integer', min: 0, max: 1024, default: 10, help: '(poisson) record u of the first M neurons of each instance' },
     'trace-every': { type: 'integer', min: 1, default: 10, help: '(poisson) trace sampling interval in steps' },
-    'record-every': { type: 'integer', min: 1, help: 'keep every k-th step in timeseries.csv (default: at most 20000 rows per instance)' },
+    'record-every': { type: 'integer', min: 1, help: 'keep every k-th step in timeseries.csv (default: at most 20000 rows per instance and about 2e6 in all; hybrid 5000 and 1e6; binary every step)' },
   },
 } as const satisfies ArgSpec;
 
@@ -57,6 +60,8 @@ export interface RunConfig {
   steps: number;
   dt: number;
   T: number;
+  /** The default dt lowered so that --T is a whole number of steps (null when it was not). */
+  dtAdjusted: { from: number; to: number; note: string } | null;
   seed: number;
   rngKey: [number, number];
   params: Record<string, number | string>[];
@@ -99,6 +104,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
     return a.help ? 0 : 2;
   }
   const f = a.flags;
+  checkRunFlags(modelId, a);
   if (modelId === 'hybrid') return runHybridCommand(a, argv, engineVersion);
   if (modelId === 'rate') return runRateCommand(a, argv, engineVersion);
   if (modelId === 'binary') return runBinaryCommand(a, argv, engineVersion);
@@ -118,14 +124,19 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
     seed: f.seed,
     recordEvery: f['record-every'],
   };
-  const resolved = resolveExperiment({ ...options, backend: 'cpu' });
+  const shape = resolveExperimentShape({ ...options, backend: 'cpu' });
   const recorders = {
-    spikes: spikesM > 0 ? { neurons: Array.from({ length: Math.min(spikesM, resolved.n) }, (_, i) => i) } : undefined,
-    traces: tracesM > 0 ? { neurons: Array.from({ length: Math.min(tracesM, resolved.n) }, (_, i) => i), every: f['trace-every'] } : undefined,
+    spikes: spikesM > 0 ? { neurons: Array.from({ length: Math.min(spikesM, shape.n) }, (_, i) => i) } : undefined,
+    traces: tracesM > 0 ? { neurons: Array.from({ length: Math.min(tracesM, shape.n) }, (_, i) => i), every: f['trace-every'] } : undefined,
   };
+  const estimate = (backend: 'cpu' | 'webgpu', ctx?: GpuContext | null) => estimatePopulationRun(shape, { recorders, backend, isSoftware: ctx?.info.isSoftware, maxBinding: ctx ? Number(ctx.device.limits.maxStorageBufferBindingSize) : undefined });
+  const resolved = resolveExperiment({ ...options, recorders, backend: 'cpu' });
+  checkBeforeSession(estimate(f.backend === 'cpu' ? 'cpu' : 'webgpu'), f);
+  noteDtAdjusted(resolved.dtAdjusted);
   return withResultSession(
     { outPath: f.out ?? defaultOutDir(modelId), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `${modelId} on ${b}`, total: resolved.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite },
     async ({ sel, bar, out }) => {
+      checkInSession(estimate(sel.backend, sel.ctx), sel);
       const result = await runExperiment({ ...options, backend: sel.backend, ctx: sel.ctx ?? undefined, recorders, onProgress: (d) => bar.update(d) });
       const config: RunConfig = {
         engineVersion,
@@ -137,6 +148,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
         steps: resolved.steps,
         dt: resolved.dt,
         T: resolved.steps * resolved.dt,
+        dtAdjusted: resolved.dtAdjusted,
         seed: resolved.seed,
         rngKey: resolved.key,
         params: resolved.params,
@@ -163,7 +175,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
         meta: { engineVersion, backend: sel.backend, adapter: sel.ctx ? `${sel.ctx.info.vendor}/${sel.ctx.info.architecture}` : 'cpu', n: resolved.n, batch: resolved.batch, steps: resolved.steps, dt: resolved.dt, seed: resolved.seed },
       }));
       // summary.json last: its presence marks a complete result.
-      out.write('summary.json', JSON.stringify(makeRunSummary(result, sel), null, 2) + '\n');
+      out.write('summary.json', makeSummaryJson(makeRunSummary(result, sel)));
       const s0 = result.instances[0];
       console.error(
         `ei: ${modelId}: ${resolved.n} neurons x ${resolved.batch} x ${resolved.steps} steps on ${sel.backend} in ${result.wallSeconds.toFixed(2)} s; ` +

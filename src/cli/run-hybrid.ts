@@ -2,9 +2,12 @@
 import { makeCsv } from '../io/csv.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeHybridFigures } from '../report/hybrid-figures.ts';
-import { resolveHybrid, runHybridExperiment, type HybridExperimentResult } from '../experiments/hybrid.ts';
+import { estimateHybridRun, resolveHybrid, runHybridExperiment, type HybridExperimentResult } from '../experiments/hybrid.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { checkBeforeSession, checkInSession, noteDtAdjusted } from './run-options.ts';
 import type { ParsedArgs } from './args.ts';
 import { parseSetAssignments } from './args.ts';
+import { makeSummaryJson } from '../io/summary-json.ts';
 import { withResultSession } from './result-session.ts';
 import { defaultOutDir, makeAdapterRecord } from './run-command.ts';
 import type { BackendSelection } from './context.ts';
@@ -52,16 +55,21 @@ export async function runHybridCommand(a: ParsedArgs & { flags: HybridFlags }, a
   const f = a.flags;
   const options = { set: parseSetAssignments(f.set), n: f.n, batch: f.batch, steps: f.steps, T: f.T, dt: f.dt, seed: f.seed, recordEvery: f['record-every'] };
   const resolved = resolveHybrid({ ...options, backend: 'cpu' });
+  const estimate = (backend: 'cpu' | 'webgpu', ctx?: GpuContext | null) =>
+    estimateHybridRun({ ...resolved, stepsFlag: f.T !== undefined ? '--T' : '--steps' }, { backend, isSoftware: ctx?.info.isSoftware });
+  checkBeforeSession(estimate(f.backend === 'cpu' ? 'cpu' : 'webgpu'), f);
+  noteDtAdjusted(resolved.dtAdjusted);
   return withResultSession(
     { outPath: f.out ?? defaultOutDir('hybrid'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `hybrid on ${b}`, total: resolved.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite },
     async ({ sel, bar, out }) => {
+      checkInSession(estimate(sel.backend, sel.ctx), sel);
       const r = await runHybridExperiment({ ...options, backend: sel.backend, ctx: sel.ctx ?? undefined, onProgress: (d) => bar.update(d) });
       out.write('config.json', JSON.stringify({
         engineVersion, command: ['ei', 'run', ...argv], createdAt: new Date().toISOString(), model: 'hybrid',
-        n: r.resolved.n, batch: r.resolved.batch, steps: r.resolved.steps, dt: r.resolved.dt, T: r.resolved.steps * r.resolved.dt,
+        n: r.resolved.n, batch: r.resolved.batch, steps: r.resolved.steps, dt: r.resolved.dt, T: r.resolved.steps * r.resolved.dt, dtAdjusted: resolved.dtAdjusted,
         seed: r.resolved.seed, rngKey: r.resolved.key, params: r.resolved.params, backend: sel.backend, backendRequested: f.backend,
         fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), recordEvery: r.resolved.recordEvery, node: process.version,
-        note: 'hybrid is a reconstruction of MacLaurin & Vilanova (2024) from the abstract; see ../shared/models/hybrid-balanced.md',
+        note: 'hybrid is a reconstruction of MacLaurin & Vilanova (2024) from the abstract',
       }, null, 2) + '\n');
       out.write('timeseries.csv', makeCsv(r.timeseries.columns, r.timeseries.rows));
       const figures = makeHybridFigures(r);
@@ -77,11 +85,26 @@ export async function runHybridCommand(a: ParsedArgs & { flags: HybridFlags }, a
         ],
         meta: { engineVersion, backend: sel.backend, n: r.resolved.n, steps: r.resolved.steps, dt: r.resolved.dt, seed: r.resolved.seed },
       }));
-      out.write('summary.json', JSON.stringify(summary, null, 2) + '\n');
+      out.write('summary.json', makeSummaryJson(summary, (path) => explainHybridNonFinite(path, summary)));
       const s = summary.sim;
       console.error(`ei: hybrid: 2 x ${r.resolved.n} neurons x ${r.resolved.steps} steps on ${sel.backend} in ${r.wallSeconds.toFixed(2)} s; mE ${s.mE.toFixed(4)} (limit ${summary.limit.mE.toFixed(4)}), X ${s.X.toFixed(4)} (limit ${summary.limit.X.toFixed(4)})${summary.blowup ? `; BLOW-UP: ${summary.blowup.condition}` : ''}`);
       console.log(out.path);
       return 0;
     },
   );
+}
+
+/** Why a hybrid value is not finite: the network or its limit blew up (reported by name in `blowup`). */
+export function explainHybridNonFinite(path: readonly (string | number)[], s: { blowup: HybridBlowupLike | null; instances: { blowup: HybridBlowupLike | null }[] }): string | undefined {
+  const b = path[0] === 'instances' ? s.instances[Number(path[1])]?.blowup : s.blowup;
+  if (b) return `blow-up (${b.source}: ${b.condition}${b.t != null ? ` at t = ${b.t}` : ''}): the values are not finite after it`;
+  // A diverging instance stops the whole batch, so the others have no time average either.
+  const k = s.instances.findIndex((i) => i.blowup?.source === 'simulation');
+  return k >= 0 ? `the batch stopped when instance ${k} blew up (${s.instances[k].blowup!.condition}), before this instance was averaged` : undefined;
+}
+
+interface HybridBlowupLike {
+  source: string;
+  condition: string;
+  t: number | null;
 }

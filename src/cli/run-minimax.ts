@@ -4,21 +4,36 @@ import { makeCsv } from '../io/csv.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeHeatmap } from '../report/svg.ts';
 import { resolveParams } from '../engine/params.ts';
-import { runMinimax } from '../experiments/minimax.ts';
+import { estimateMinimaxRun, runMinimax } from '../experiments/minimax.ts';
 import { balanceIndex, dominantWavelength, finiteMean, isiCv, populationVector, predictionStats, simulatedRatesHz } from '../models/minimax/analysis.ts';
 import { checkMinimaxSpec, type MinimaxRunSpec } from '../models/minimax/network.ts';
 import { makeMinimaxRunPlan, minimaxCpuBeatsSoftware, minimaxParameters } from '../models/minimax/params.ts';
 import { checkMinimaxWellPosed, solveMinimaxRates } from '../models/minimax/theory.ts';
 import { makeRasterPlot } from '../reproduce/minimax-shared.ts';
 import { parseSetAssignments, type ParsedArgs } from './args.ts';
+import { makeSummaryJson } from '../io/summary-json.ts';
 import { withResultSession } from './result-session.ts';
+import { resolveSteps } from '../engine/limits.ts';
+import { checkBeforeSession, checkInSession, noteDtAdjusted } from './run-options.ts';
 import { defaultOutDir, makeAdapterRecord } from './run-command.ts';
 
 export async function runMinimaxCommand(a: ParsedArgs & { flags: { set: string[]; T?: number; dt?: number; batch: number; seed: number; backend: string; adapter: string; quiet: boolean; overwrite: boolean; out?: string } }, argv: string[], engineVersion: string): Promise<number> {
   const f = a.flags;
   const p = resolveParams('minimax', minimaxParameters, parseSetAssignments(f.set));
-  const plan = makeMinimaxRunPlan(p, f.seed, f.T, f.dt);
+  // T / dt must be whole (both given: an error; the default dt: lowered to T / ceil(T / dt), see resolveSteps).
+  if (f.T !== undefined && f.dt !== undefined) resolveSteps({ model: 'minimax', T: f.T, dt: f.dt, dtDefault: f.dt, defaultT: f.T, minSteps: 2 });
+  let plan = makeMinimaxRunPlan(p, f.seed, f.T, f.dt);
+  const { dtAdjusted } = f.T !== undefined && f.dt === undefined ? resolveSteps({ model: 'minimax', T: f.T, dtDefault: plan.dt, defaultT: f.T, minSteps: 2 }) : { dtAdjusted: null };
+  if (dtAdjusted) {
+    // tight-balance's default step is dtOverTau x tau; the others' is a fixed 1 ms.
+    plan = p.network === 'tight-balance' ? makeMinimaxRunPlan({ ...p, dtOverTau: dtAdjusted.to / (p.tau as number) }, f.seed, f.T) : makeMinimaxRunPlan(p, f.seed, f.T, dtAdjusted.to);
+  }
   const rasterSteps = Math.min(plan.steps, 20_000);
+  const estimate = (backend: 'cpu' | 'webgpu') =>
+    estimateMinimaxRun({ nE: plan.network.nE, nI: plan.network.nI, nIn: plan.network.nIn, batch: f.batch, steps: plan.steps, rasterSteps, stepsFlag: f.T !== undefined ? '--T' : '--dt' }, { backend });
+  // Before the per-instance specs exist (a batch of 1e9 would hang building them).
+  checkBeforeSession(estimate(f.backend === 'cpu' ? 'cpu' : 'webgpu'), f);
+  noteDtAdjusted(dtAdjusted);
   const spec: MinimaxRunSpec = {
     networks: [plan.network],
     instances: Array.from({ length: f.batch }, (_, b) => ({ ...plan.instance, measureFrom: Math.floor(plan.steps / 2), instanceId: b })),
@@ -32,6 +47,7 @@ export async function runMinimaxCommand(a: ParsedArgs & { flags: { set: string[]
   return withResultSession(
     { outPath: f.out ?? defaultOutDir('minimax'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `minimax ${String(p.network)} on ${b}`, total: plan.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite, cpuBeatsSoftware: minimaxCpuBeatsSoftware },
     async ({ sel, bar, out }) => {
+      checkInSession(estimate(sel.backend), sel);
       const res = await runMinimax(spec, sel.backend, sel.ctx, (d) => bar.update(d));
       const { network, instance, dt } = plan;
       const theory = plan.predictionRates ? solveMinimaxRates(network, Float64Array.from(plan.predictionRates, (r) => r * instance.tauX)) : null;
@@ -59,14 +75,13 @@ export async function runMinimaxCommand(a: ParsedArgs & { flags: { set: string[]
         model: 'minimax', network: p.network, backend: sel.backend, steps: plan.steps, dt, T: plan.steps * dt, seed: f.seed, batch: f.batch, wallSeconds: res.wallSeconds,
         stepsPerSecond: (plan.steps * f.batch) / res.wallSeconds,
         nE: network.nE, nI: network.nI, nIn: network.nIn, tauE: instance.tauE, tauI: instance.tauI, tauX: instance.tauX,
-        kktResidual: theory?.residual ?? null,
-        predictedRatesEHz: theory ? Array.from(theory.rE, (r) => r / instance.tauE) : null,
-        predictedRatesIHz: theory ? Array.from(theory.rI, (r) => r / instance.tauI) : null,
-        wellPosed: wellPosed ? { wiiPositiveDefinite: wellPosed.wiiPositiveDefinite, reducedPositiveDefinite: wellPosed.reducedPositiveDefinite, message: wellPosed.message } : null,
+        // The ring and grid networks have no KKT prediction: those fields are absent, not null.
+        ...(theory ? { kktResidual: theory.residual, predictedRatesEHz: Array.from(theory.rE, (r) => r / instance.tauE), predictedRatesIHz: Array.from(theory.rI, (r) => r / instance.tauI) } : {}),
+        ...(wellPosed ? { wellPosed: { wiiPositiveDefinite: wellPosed.wiiPositiveDefinite, reducedPositiveDefinite: wellPosed.reducedPositiveDefinite, message: wellPosed.message } } : {}),
         measuredFromStep: Math.floor(plan.steps / 2),
         instances,
       };
-      out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'run', ...argv], createdAt: new Date().toISOString(), model: 'minimax', params: p, steps: plan.steps, dt, seed: f.seed, batch: f.batch, backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
+      out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'run', ...argv], createdAt: new Date().toISOString(), model: 'minimax', params: p, steps: plan.steps, dt, dtAdjusted, seed: f.seed, batch: f.batch, backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
       const rateRows: (number | string)[][] = [];
       spec.instances.forEach((_, b) => {
         const sim = simulatedRatesHz(res, b, instance.tauE, instance.tauI);
@@ -93,7 +108,7 @@ export async function runMinimaxCommand(a: ParsedArgs & { flags: { set: string[]
         sections.push({ heading: 'Rate map', svg: heat });
       }
       out.write('report.html', makeReportHtml({ title: `ei run minimax (${String(p.network)})`, subtitle: 'Greedy-spiking E-I network from minimax optimisation (Li & Pehlevan 2020)', sections, meta: { engineVersion, backend: sel.backend, seed: f.seed } }));
-      out.write('summary.json', JSON.stringify(summary, null, 2) + '\n');
+      out.write('summary.json', makeSummaryJson(summary, explainMinimaxNonFinite));
       if (wellPosed && !wellPosed.reducedPositiveDefinite) console.error(`ei: note: ${wellPosed.message}`);
       const i0 = instances[0];
       console.error(`ei: minimax ${String(p.network)}: mean E rate ${Number(i0.meanRateEHz).toFixed(2)} Hz${theory ? `, prediction error ${Number(i0.errorHz).toFixed(3)} Hz (corr ${Number(i0.corrE).toFixed(4)}), rho ${Number(i0.rho).toFixed(4)}` : ''}, ISI CV ${Number(i0.cv).toFixed(3)}`);
@@ -101,4 +116,14 @@ export async function runMinimaxCommand(a: ParsedArgs & { flags: { set: string[]
       return 0;
     },
   );
+}
+
+/** Why a minimax statistic is undefined: too few spikes in a short or silent run. */
+export function explainMinimaxNonFinite(path: readonly (string | number)[]): string | undefined {
+  const key = String(path[path.length - 1]);
+  if (key === 'cv') return 'no E neuron fired 2 or more inter-spike intervals in the measured half of the run';
+  if (key === 'rho') return 'no E neuron qualifies for the balance index (none predicted active, or firing >= 1 Hz), or their input has no variance';
+  if (key.startsWith('corr')) return 'the correlation is undefined: the simulated or predicted rates are all equal (e.g. no spikes)';
+  if (key.startsWith('meanRate') || key.startsWith('error')) return 'no neuron of that population was measured';
+  return undefined;
 }

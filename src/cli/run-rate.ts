@@ -2,8 +2,10 @@
 import { makeCsv } from '../io/csv.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeLinePlot, type PlotSeries } from '../report/svg.ts';
-import { runRateExperiment, type RateExperimentResult } from '../experiments/rate.ts';
+import { estimateRateRun, resolveRate, runRateExperiment, type RateExperimentResult } from '../experiments/rate.ts';
+import { checkBeforeSession, checkInSession, noteDtAdjusted } from './run-options.ts';
 import { parseSetAssignments, type ParsedArgs } from './args.ts';
+import { makeSummaryJson } from '../io/summary-json.ts';
 import { withResultSession } from './result-session.ts';
 import { defaultOutDir, makeAdapterRecord } from './run-command.ts';
 
@@ -26,18 +28,20 @@ export async function runRateCommand(a: ParsedArgs & { flags: { set: string[]; T
   const f = a.flags;
   const set = parseSetAssignments(f.set);
   // Validate before touching the GPU or the output folder.
-  const { resolveParams } = await import('../engine/params.ts');
-  const { rateParameters, makeRateCircuit } = await import('../models/rate/params.ts');
-  makeRateCircuit(resolveParams('rate', rateParameters, set));
+  const resolved = resolveRate({ set, T: f.T, dt: f.dt, seed: f.seed });
+  const estimate = (backend: 'cpu' | 'webgpu') => estimateRateRun(resolved, { backend });
+  checkBeforeSession(estimate(f.backend === 'cpu' ? 'cpu' : 'webgpu'), f);
+  noteDtAdjusted(resolved.dtAdjusted);
   return withResultSession(
     { outPath: f.out ?? defaultOutDir('rate'), backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `rate on ${b}`, total: 1, unit: 'of the steps', quiet: f.quiet, overwrite: f.overwrite },
     async ({ sel, bar, out }) => {
+      checkInSession(estimate(sel.backend), sel);
       const r = await runRateExperiment({ set, T: f.T, dt: f.dt, seed: f.seed, backend: sel.backend, ctx: sel.ctx ?? undefined, onProgress: (d, t) => bar.update(d / t) });
       out.write('config.json', JSON.stringify({
-        engineVersion, command: ['ei', 'run', ...argv], createdAt: new Date().toISOString(), model: 'rate', params: r.params, dt: r.dt, steps: r.steps,
+        engineVersion, command: ['ei', 'run', ...argv], createdAt: new Date().toISOString(), model: 'rate', params: r.params, dt: r.dt, steps: r.steps, dtAdjusted: resolved.dtAdjusted,
         seed: f.seed, backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version,
         W: Array.from(r.circuit.W), u: Array.from(r.circuit.u), tau: Array.from(r.circuit.tau), labels: r.circuit.labels,
-        note: 'rate circuits are a reconstruction of Betteti et al. (arXiv 2512.05252) from the abstract; see ../shared/models/rate-circuits.md',
+        note: 'rate circuits are a reconstruction of Betteti et al. (arXiv 2512.05252) from the abstract',
       }, null, 2) + '\n');
       out.write('timeseries.csv', makeCsv(r.timeseries.columns, r.timeseries.rows));
       const figs = makeRateFigures(r);
@@ -53,10 +57,19 @@ export async function runRateCommand(a: ParsedArgs & { flags: { set: string[]; T
         ],
         meta: { engineVersion, backend: sel.backend, circuit: String(s.circuit), seed: f.seed },
       }));
-      out.write('summary.json', JSON.stringify(s, null, 2) + '\n');
+      out.write('summary.json', makeSummaryJson(s, (path) => explainRateNonFinite(path, s)));
       console.error(`ei: rate ${String(s.circuit)}: regime ${String(s.regime)}, LDS margin ${Number(s.ldsMargin).toPrecision(4)}, equilibrium ${JSON.stringify((s.equilibrium as number[] | null)?.map((x) => Number(x.toPrecision(5))))}`);
       console.log(out.path);
       return 0;
     },
   );
+}
+
+/** Why a rate summary value is not finite: the analysis says so in fields beside it. */
+export function explainRateNonFinite(path: readonly (string | number)[], s: Record<string, unknown>): string | undefined {
+  const key = String(path[path.length - 1]);
+  if (path.some((k) => String(k).startsWith('nashResidual'))) return `no Nash game: ${String(s.nashNote)}`;
+  if (path[0] === 'simulated' || path[0] === 'contrastOut' || path[0] === 'contrastPerLayer') return `the simulated trajectory overflowed (regime ${String(s.regime)})`;
+  if (key === 'contrastGainTheory' || path[0] === 'contrastOutTheory' || path[0] === 'contrastPerLayerTheory') return 'the contrast gain is infinite at the winner-take-all (LDS) boundary';
+  return undefined;
 }

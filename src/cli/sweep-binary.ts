@@ -2,7 +2,7 @@
 // The RNG coordinate of an instance is its sweep index, so rows do not depend on sharding or batching (merge with `ei merge`).
 import { ParameterError } from '../errors.ts';
 import { resolveParams, type ParamValues } from '../engine/params.ts';
-import { makeSweepPoints, parseGridSpec, resolveShard, selectShard, shardDigests, sweepHashOf, type SweepSchema } from '../engine/sweep-grid.ts';
+import { makeEmptyShardNote, makeSweepPoints, parseGridSpec, resolveShard, selectShard, shardDigests, sweepHashOf, type SweepSchema } from '../engine/sweep-grid.ts';
 import { binaryChainOf, runBinaryBatch, binaryMaxBatch } from '../experiments/binary.ts';
 import { makeCsv, type CsvCell } from '../io/csv.ts';
 import { binaryLambda } from '../models/binary/network.ts';
@@ -10,6 +10,7 @@ import { binaryParameters, makeBinaryParams } from '../models/binary/params.ts';
 import { seedToKey } from '../rng/index.ts';
 import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './args.ts';
 import { withResultSession } from './result-session.ts';
+import { checkSweepInSession, checkSweepLimits } from '../engine/sweep-limits.ts';
 import { defaultOutDir, makeAdapterRecord, simulationFlags } from './run-command.ts';
 
 const sweepBinarySpec = {
@@ -73,9 +74,12 @@ export async function sweepBinaryCommand(argv: string[], engineVersion: string):
     }
     if (g.name in set) throw new ParameterError('--grid', `${g.name} is both swept and fixed with --set`, `drop --set ${g.name}=...`);
   }
+  checkSweepLimits('binary', grids, f);
   const points = makeSweepPoints(grids, f.replicas);
   const shard = resolveShard({ shard: f.shard });
   const mine = selectShard(points, shard);
+  const emptyNote = makeEmptyShardNote(points.length, shard, mine.length);
+  if (emptyNote) console.error(emptyNote);
   const N = f.n ?? 500;
   // Resolve every distinct point first: a bad grid value fails (naming the field) before any simulation runs.
   const nPoints = points.length / f.replicas;
@@ -92,11 +96,13 @@ export async function sweepBinaryCommand(argv: string[], engineVersion: string):
   return withResultSession(
     { outPath: f.out ?? defaultOutDir('binary-sweep'), overwrite: f.overwrite, backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `sweep binary on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet },
     async ({ sel, bar, out }) => {
+      checkSweepInSession('binary', grids, f, sel);
       const perBatch = Math.min(f['max-batch'] ?? Infinity, binaryMaxBatch(N, sel.backend, sel.ctx ?? undefined));
       const t0 = performance.now();
       const res = await runBinaryBatch({
         points: mine.map((s) => bps[s.pointIndex]),
         N, k, steps, burnin, seed: f.seed,
+        connectivity: bps[0].connectivity,
         instanceIds: mine.map((s) => s.index),
         backend: sel.backend,
         ctx: sel.ctx ?? undefined,

@@ -6,6 +6,7 @@ import { resolveExperiment, runExperiment, type ExperimentOptions } from '../eng
 import {
   checkPerPointColumns,
   describeSweepDifference,
+  makeEmptyShardNote,
   makeSweepPoints,
   mergeShardCsvs,
   parseGridSpec,
@@ -25,6 +26,7 @@ import { createResultDir } from '../io/result-dir.ts';
 import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './args.ts';
 import { type BackendSelection } from './context.ts';
 import { withResultSession } from './result-session.ts';
+import { checkSweepInSession, checkSweepLimits } from '../engine/sweep-limits.ts';
 import { binarySweepSchema, sweepBinaryCommand } from './sweep-binary.ts';
 import { defaultOutDir, makeAdapterRecord, simulationFlags } from './run-command.ts';
 
@@ -105,9 +107,12 @@ export async function sweepCommand(argv: string[], engineVersion: string): Promi
   const model = getModel(modelId);
   if (f.grid.length === 0) throw new ParameterError('--grid', 'no grid given', 'add at least one --grid name=start:stop:count');
   const grids = f.grid.map((g) => parseGridSpec(g, '--grid', model.info));
+  checkSweepLimits(modelId, grids, f);
   const points = makeSweepPoints(grids, f.replicas);
   const shard = resolveShard({ shard: f.shard });
   const mine = selectShard(points, shard);
+  const emptyNote = makeEmptyShardNote(points.length, shard, mine.length);
+  if (emptyNote) console.error(emptyNote);
   const base = {
     model: modelId,
     set: parseSetAssignments(f.set),
@@ -126,6 +131,7 @@ export async function sweepCommand(argv: string[], engineVersion: string): Promi
   return withResultSession(
     { outPath: f.out ?? defaultOutDir(`${modelId}-sweep`), overwrite: f.overwrite, backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `sweep ${modelId} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet },
     async ({ sel, bar, out }) => {
+      checkSweepInSession(modelId, grids, f, sel);
       const perDispatch = Math.min(f['max-batch'] ?? Infinity, maxBatchFor(check.n, sel.ctx));
       const rows: CsvCell[][] = [];
       const t0 = performance.now();

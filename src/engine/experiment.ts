@@ -6,6 +6,7 @@ import { seedToKey } from '../rng/index.ts';
 import { createSimulation } from './create-simulation.ts';
 import { resolveParams, type ParamValues } from './params.ts';
 import type { RecordChunk, RecorderOptions } from './simulation.ts';
+import { checkMemory, formatCount, machineLimits, resolveSteps, rowHeapBytes, type MemoryItem, type OutputFile, type RunEstimate } from './limits.ts';
 
 export interface ExperimentOptions {
   model: string;
@@ -59,26 +60,132 @@ function positiveInt(name: string, v: number | undefined, fallback: number): num
   return x;
 }
 
-/** Validates and resolves everything an experiment needs, before any GPU work starts. */
-export function resolveExperiment(o: ExperimentOptions) {
+/** Default --record-every: at most 20000 rows per instance and about 2e6 in all, so the table stays writable. */
+export function defaultRecordEvery(steps: number, batch: number): number {
+  const rowsPerInstance = Math.min(20_000, Math.max(1, Math.floor(2e6 / batch)));
+  return Math.max(1, Math.ceil(steps / rowsPerInstance));
+}
+
+/** What an experiment is without its per-instance parameters: cheap for any batch, enough for its estimate. */
+export function resolveExperimentShape(o: ExperimentOptions) {
   const model = getModel(o.model);
   const d = model.info.defaults;
   const n = positiveInt('n', o.n, d.n);
-  const dt = o.dt ?? d.dt;
-  if (!(dt > 0) || !Number.isFinite(dt)) throw new ParameterError('dt', `${dt} must be a positive number of seconds`, 'use --dt 1e-4');
-  if (o.steps !== undefined && o.T !== undefined) throw new ParameterError('steps', 'both --steps and --T given', 'give one of them');
-  if (o.T !== undefined && (!(o.T > 0) || !Number.isFinite(o.T))) throw new ParameterError('T', `${o.T} must be a positive duration in seconds`, 'use --T 0.5');
-  const steps = positiveInt('steps', o.steps ?? (o.T !== undefined ? Math.max(1, Math.round(o.T / dt)) : Math.round(d.T / dt)), 1);
+  const plan = resolveSteps({ model: model.info.id, steps: o.steps, T: o.T, dt: o.dt, dtDefault: d.dt, defaultT: d.T });
   const seed = o.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ParameterError('seed', `${seed} is not a non-negative integer`, 'use --seed with an integer in [0, 2^53)');
-  const base = o.set ?? {};
-  const rows = o.instances ?? Array.from({ length: positiveInt('batch', o.batch, 1) }, () => ({}));
   if (o.instances && o.batch !== undefined && o.batch !== o.instances.length) {
     throw new ParameterError('batch', `--batch ${o.batch} disagrees with ${o.instances.length} sweep instances`, 'omit --batch for sweeps');
   }
+  const batch = o.instances ? o.instances.length : positiveInt('batch', o.batch, 1);
+  if (batch < 1) throw new ParameterError('batch', 'no instances', 'use --batch >= 1');
+  const { steps, dt } = plan;
+  const recordEvery = o.recordEvery ?? defaultRecordEvery(steps, batch);
+  // The shared values (a sweep's grid values come on top); single fields are checked here, cross-field ones per instance.
+  const base = resolveParams(model.info.id, model.info.parameters, o.set ?? {});
+  return { model, n, dt, steps, seed, batch, recordEvery, base, dtAdjusted: plan.dtAdjusted, stepsFlag: o.T !== undefined ? '--T' : '--steps' };
+}
+
+export type ExperimentShape = ReturnType<typeof resolveExperimentShape>;
+
+/** Spike and trace recorder sizes of a run (neurons per instance, trace interval). */
+function recorderSizes(r: RecorderOptions | undefined) {
+  return { spikes: r?.spikes?.neurons.length ?? 0, traces: r?.traces?.neurons.length ?? 0, traceEvery: r?.traces?.every ?? 1 };
+}
+
+/**
+ * What a population-model run needs: host, heap and device memory, output files and time (rough constants from
+ * bench/results on a 2-core machine: ~1e6 neuron-steps/s on the CPU reference, ~5e5 on SwiftShader, where every
+ * workgroup of 2048 neuron slots costs ~0.5 ms per step; a hardware GPU is assumed at ~1e9).
+ */
+export function estimatePopulationRun(s: ExperimentShape, o: { recorders?: RecorderOptions; backend: 'cpu' | 'webgpu'; isSoftware?: boolean; maxBinding?: number }): RunEstimate {
+  const { n, batch: B, steps, dt, recordEvery } = s;
+  const rec = recorderSizes(o.recorders);
+  const words = Math.ceil(rec.spikes / 32);
+  const NB = ['--n', '--batch'];
+  const stepsOpt = s.stepsFlag;
+  const memory: MemoryItem[] = [
+    { what: 'potentials (f32 per neuron, and the final copy)', bytes: 8 * n * B, place: 'host', options: NB, elements: n * B },
+    { what: 'per-instance parameters, steppers and summaries', bytes: 3500 * B, place: 'heap', options: ['--batch'] },
+  ];
+  if (rec.spikes) memory.push({ what: 'spike recorder slots', bytes: 4 * n, place: 'host', options: ['--n'], elements: n });
+  const sw = o.isSoftware ?? true;
+  const wpi = Math.ceil(n / (64 * (sw ? 32 : 4)));
+  if (o.backend === 'cpu') {
+    const m = Math.max(1, Math.min(1000, Math.floor(2e6 / (n * B)), Math.floor((64 << 20) / (B * (48 + 4 * words)))));
+    memory.push({ what: 'records of one chunk of steps', bytes: m * B * (36 + 4 * words) + (Math.ceil(m / rec.traceEvery) + 1) * B * rec.traces * 4, place: 'host', options: NB, elements: m * B * 4 });
+    if (rec.traces) memory.push({ what: 'trace samples of one chunk', bytes: (Math.ceil(m / rec.traceEvery) + 1) * B * rec.traces * 9, place: 'heap', options: ['--batch', '--record-traces'] });
+  } else {
+    const slot = 256;
+    const bytesPerStep = B * (4 + wpi * 32 + 16 + 4 * words) + slot;
+    const budget = Math.min(64 << 20, o.maxBinding ?? 64 << 20);
+    const m = Math.max(1, Math.min(1000, Math.floor(budget / bytesPerStep)));
+    const traceRows = rec.traces ? Math.ceil(m / rec.traceEvery) + 1 : 0;
+    const staging = m * B * (4 + 16 + 4 * words) + traceRows * B * rec.traces * 4;
+    memory.push(
+      { what: 'readback of one chunk (copy and f64 moments)', bytes: staging + m * B * 32, place: 'host', options: NB },
+      { what: 'initial potentials upload', bytes: 4 * n * B, place: 'host', options: NB, elements: n * B },
+      { what: 'GPU potentials', bytes: 4 * n * B, place: 'device', options: NB, binding: true },
+      { what: 'GPU workgroup moment partials', bytes: m * B * wpi * 32, place: 'device', options: NB, binding: true },
+      { what: 'GPU per-step records', bytes: m * B * (4 + 16 + 4 * words), place: 'device', options: ['--batch'], binding: true },
+      { what: 'GPU readback staging', bytes: staging, place: 'device', options: ['--batch'] },
+      { what: 'GPU instance constants', bytes: B * 36, place: 'device', options: ['--batch'], binding: true },
+    );
+    if (rec.traces) memory.push({ what: 'GPU trace samples', bytes: traceRows * B * rec.traces * 4, place: 'device', options: ['--batch', '--record-traces'], binding: true });
+  }
+  // Rows of the tables: a JS array per row until the CSV is written.
+  const rowsPerInstance = Math.floor((steps - 1) / recordEvery) + 1 + ((steps - 1) % recordEvery !== 0 ? 1 : 0);
+  const tsRows = B * rowsPerInstance;
+  // Expected spikes of the recorded neurons, from the theory's rate at the start and at stationarity (with a margin).
+  const th0 = s.model.theoryAtStep(s.base, dt, 0).rateHz;
+  const thInf = s.model.theoryAtStep(s.base, dt, Number.MAX_SAFE_INTEGER).rateHz;
+  const rate = Math.max(th0, thInf, 0);
+  const spikeRows = rec.spikes ? Math.ceil(1.2 * rec.spikes * B * steps * Math.min(1, rate * dt)) : 0;
+  const traceRows = rec.traces ? rec.traces * B * Math.floor(steps / rec.traceEvery) : 0;
+  memory.push({ what: 'time series rows', bytes: tsRows * rowHeapBytes(11), place: 'heap', options: ['--batch', stepsOpt, '--record-every'] });
+  if (spikeRows) memory.push({ what: 'spike rows (expected)', bytes: spikeRows * rowHeapBytes(4), place: 'heap', options: ['--record-spikes', '--batch', stepsOpt] });
+  if (traceRows) memory.push({ what: 'trace rows', bytes: traceRows * rowHeapBytes(5), place: 'heap', options: ['--record-traces', '--trace-every', '--batch', stepsOpt] });
+  const outputs: OutputFile[] = [
+    { file: 'timeseries.csv', rows: tsRows, bytes: tsRows * 100, options: ['--batch', stepsOpt, '--record-every'] },
+    { file: 'summary.json', rows: B, bytes: B * 800, options: ['--batch'] },
+  ];
+  if (spikeRows) outputs.push({ file: 'spikes.csv', rows: spikeRows, bytes: spikeRows * 32, options: ['--record-spikes', '--batch', stepsOpt] });
+  if (traceRows) outputs.push({ file: 'traces.csv', rows: traceRows, bytes: traceRows * 45, options: ['--record-traces', '--trace-every', '--batch', stepsOpt] });
+  const units = n * B * steps;
+  const hostPerInstanceStep = 2e-6;
+  return {
+    model: s.model.info.id,
+    size: `--n ${formatCount(n)} x --batch ${formatCount(B)} x ${formatCount(steps)} steps`,
+    memory,
+    outputs,
+    work: {
+      units,
+      unit: 'neuron-steps',
+      seconds: {
+        cpu: steps * B * (hostPerInstanceStep + n * 1e-6),
+        'webgpu-software': steps * (1e-4 + B * Math.ceil(n / 2048) * 5e-4 + B * (hostPerInstanceStep + n * 1.8e-6)),
+        'webgpu-hardware': steps * (2e-5 + B * Math.ceil(n / 256) * 1e-7 + B * (hostPerInstanceStep + n * 1e-9)),
+      },
+      options: ['--n', '--batch', stepsOpt],
+    },
+  };
+}
+
+/** Validates and resolves everything an experiment needs, before any GPU work starts. A run (no `instances`) is checked against the machine first (sweeps: checkSweepLimits). */
+export function resolveExperiment(o: ExperimentOptions) {
+  const shape = resolveExperimentShape(o);
+  const { model, n, dt, steps, seed, batch, recordEvery } = shape;
+  if (!o.instances) {
+    // A run's instances all have the shared values: check them, then the machine, before anything is allocated.
+    model.checkParams(shape.base, dt, n);
+    const limits = machineLimits(o.ctx);
+    checkMemory(estimatePopulationRun(shape, { recorders: o.recorders, backend: o.backend, isSoftware: limits.device?.isSoftware, maxBinding: limits.device?.maxStorageBufferBindingSize }), o.backend, limits);
+  }
+  const base = o.set ?? {};
+  const rows = o.instances ?? Array.from({ length: batch }, () => ({}));
   const params = rows.map((r) => {
     const p = resolveParams(model.info.id, model.info.parameters, { ...base, ...r });
-    model.checkParams(p, dt);
+    model.checkParams(p, dt, n);
     return p;
   });
   params.forEach((p, i) => {
@@ -87,13 +194,17 @@ export function resolveExperiment(o: ExperimentOptions) {
       throw new ParameterError(`${model.info.id}.burnin`, `burnin ${burnin} s${params.length > 1 ? ` (instance ${i})` : ''} is not shorter than the run (${steps} steps x ${dt} s = ${steps * dt} s), so no step would enter the time averages`, `lengthen the run (--T) or lower --set burnin=`);
     }
   });
-  const recordEvery = o.recordEvery ?? Math.max(1, Math.ceil(steps / 20_000));
-  return { model, n, dt, steps, seed, key: seedToKey(seed) as [number, number], params, batch: params.length, recordEvery };
+  return { model, n, dt, steps, seed, key: seedToKey(seed) as [number, number], params, batch: params.length, recordEvery, dtAdjusted: shape.dtAdjusted };
 }
 
 /** Runs the experiment; the caller owns `ctx`. */
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
   const r = resolveExperiment(o);
+  if (o.instances) {
+    // A sweep's group of instances: its own memory (the whole sweep was checked by checkSweepLimits).
+    const limits = machineLimits(o.ctx);
+    checkMemory(estimatePopulationRun(resolveExperimentShape(o), { recorders: o.recorders, backend: o.backend, isSoftware: limits.device?.isSoftware, maxBinding: limits.device?.maxStorageBufferBindingSize }), o.backend, limits);
+  }
   const { model, n, dt, steps, params, batch, recordEvery } = r;
   const sim = await createSimulation(
     { model: model.population, params, n, dt, key: r.key, instanceIds: o.instanceIds, recorders: o.recorders },

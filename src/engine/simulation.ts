@@ -1,5 +1,6 @@
 // Backend-neutral simulation of B instances x N neurons, with chunked recording.
 import { ParameterError } from '../errors.ts';
+import { maxSteps } from './limits.ts';
 import type { ParamValues } from './params.ts';
 import type { PopulationModel } from './model.ts';
 
@@ -94,4 +95,10 @@ export function checkSimulationSpec(spec: SimulationSpec): void {
 export function makeChunkSteps(requested: number | undefined, bytesPerStep: number, budgetBytes: number): number {
   const want = requested ?? 1000;
   return Math.max(1, Math.min(want, Math.floor(budgetBytes / Math.max(1, bytesPerStep))));
+}
+
+/** A run may not pass step maxSteps (2^32 - 1): the kernels' step counter and the random streams' counter word are u32, so later steps would repeat earlier random numbers. */
+export function checkStepBudget(done: number, steps: number): void {
+  if (!(Number.isInteger(steps) && steps >= 0)) throw new ParameterError('steps', `${steps} is not a whole number of steps`, 'run a non-negative integer number of steps');
+  if (done + steps > maxSteps) throw new ParameterError('steps', `${done} + ${steps} steps passes the ${maxSteps} (2^32 - 1) a simulation can take (u32 step counter)`, `run at most ${maxSteps - done} more steps`);
 }

@@ -289,6 +289,12 @@ export function selectShard<T>(points: readonly T[], shard: Shard | null): T[] {
   return points.filter((_, k) => k % shard.count === shard.index);
 }
 
+/** Pure: the notice for a shard that holds no rows (more shards than instances), or null. */
+export function makeEmptyShardNote(total: number, shard: Shard | null, mine: number): string | null {
+  if (!shard || mine > 0) return null;
+  return `ei: note: shard ${shard.index}/${shard.count} holds none of the ${total} instances (row k belongs to shard k mod ${shard.count}); it writes a sweep.csv without rows, which ei merge accepts`;
+}
+
 export interface MergeOptions {
   /** Column holding SweepPoint.index; default 'index'. */
   indexColumn?: string;

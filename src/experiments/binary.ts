@@ -8,6 +8,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import { annealedChain, robustness, type RobustnessResult } from '../models/binary/chain.ts';
 import { binaryLambda, CpuBinarySimulation, type BinaryParams } from '../models/binary/network.ts';
 import { WebGpuBinarySimulation } from '../backends/webgpu/binary-simulation.ts';
+import { formatCount, rowHeapBytes, type BackendKind, type MemoryItem, type RunEstimate } from '../engine/limits.ts';
 
 export interface BinaryPoint {
   WE: number;
@@ -29,6 +30,8 @@ export interface BinaryBatchOptions {
   ctx?: GpuContext;
   /** Cap on instances per simulation (default: as many as the device's binding limits hold). */
   maxBatch?: number;
+  /** Connectivity of every instance (default fixed-indegree). */
+  connectivity?: BinaryParams['connectivity'];
   /** Also solve the annealed chain per distinct point (default false). */
   chain?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -49,6 +52,62 @@ export function binaryMaxBatch(N: number, backend: 'cpu' | 'webgpu', ctx?: GpuCo
   return Math.max(1, Math.min(cap, Math.floor(maxBinding / (8 * N)), Math.floor(maxBinding / (4 * (N + 1)))));
 }
 
+/**
+ * Seconds per step of one binary instance of N neurons with in-degree k. Rough constants from bench/results on a 2-core
+ * machine: the CPU reference ~1.2e6 neuron updates/s plus ~7e7 synaptic reads/s; SwiftShader ~6e5 plus ~6e6 reads/s and
+ * ~0.5 ms per workgroup and step; a hardware GPU is assumed at ~1e9 neuron updates/s.
+ */
+export function binaryStepSeconds(N: number, k: number, batch: number): Record<BackendKind, number> {
+  return {
+    cpu: (batch * N * (1 + k / 60)) / 1.2e6,
+    'webgpu-software': 1e-4 + batch * (Math.ceil(N / 2048) * 5e-4 + (N * (1 + k / 10)) / 6e5),
+    'webgpu-hardware': 2e-5 + batch * N * (1 + k / 10) * 1e-9,
+  };
+}
+
+/**
+ * Memory and time of the annealed chain of one point (rows Bin(.; N, s) kept where they exceed 1e-300: about
+ * 37 sqrt(N s (1 - s)) entries, taken at s = 1/2 for half the rows; dense GTH up to N = 1500). Measured: 8 s at
+ * N = 2000 and 106 s at N = 20000 on a 2-core machine.
+ */
+export function binaryChainEstimate(N: number): { bytes: number; seconds: number } {
+  const rows = N + 1;
+  const band = Math.min(rows, 37 * Math.sqrt(N) + 1);
+  const dense = N <= 1500 ? rows * rows * 8 : 0;
+  return { bytes: rows * band * 4 + rows * 8 + dense, seconds: 2e-8 * rows * rows + 5e-3 * N };
+}
+
+/** What `ei run binary` needs: one instance of N neurons, its per-step active counts (every `recordEvery`-th kept), the histogram and the annealed chain. */
+export function estimateBinaryRun(s: { N: number; k: number; erdosRenyi: boolean; steps: number; recordEvery: number }, o: { backend: 'cpu' | 'webgpu' }): RunEstimate {
+  const { N, k, steps, recordEvery } = s;
+  const rows = Math.floor(steps / recordEvery) + (steps % recordEvery !== 0 ? 1 : 0);
+  const chain = binaryChainEstimate(N);
+  const memory: MemoryItem[] = [
+    { what: 'states, active counts and histogram', bytes: 16 * N + 4, place: o.backend === 'cpu' ? 'host' : 'device', options: ['--n'], binding: true },
+    { what: 'kept active counts', bytes: 4 * rows, place: 'host', options: ['--steps', '--record-every'], elements: rows },
+    { what: 'time series rows', bytes: rows * rowHeapBytes(2), place: 'heap', options: ['--steps', '--record-every'] },
+    { what: 'histogram rows and plot', bytes: (N + 1) * (rowHeapBytes(3) + 200), place: 'heap', options: ['--n'] },
+    { what: 'annealed chain (report reference)', bytes: chain.bytes, place: 'host', options: ['--n'] },
+  ];
+  if (o.backend === 'cpu' && N * k <= 1 << 26) {
+    memory.push({ what: 'cached partner lists', bytes: 4 * N * k, place: 'host', options: ['--n', 'binary.k'], elements: N * k });
+    if (s.erdosRenyi) memory.push({ what: 'Erdos-Renyi partner list (building)', bytes: 9 * N * k, place: 'heap', options: ['--n', 'binary.k'] });
+  }
+  const per = binaryStepSeconds(N, k, 1);
+  const seconds = (kind: BackendKind) => steps * per[kind] + chain.seconds;
+  return {
+    model: 'binary',
+    size: `--n ${formatCount(N)} (k = ${formatCount(k)}) x ${formatCount(steps)} steps`,
+    memory,
+    outputs: [
+      { file: 'timeseries.csv', rows, bytes: rows * 16, options: ['--steps', '--record-every'] },
+      { file: 'histogram.csv', rows: N + 1, bytes: (N + 1) * 40, options: ['--n'] },
+      { file: 'report.html', rows: N + 1, bytes: (N + 1) * 100, options: ['--n'] },
+    ],
+    work: { units: N * steps, unit: 'neuron updates', seconds: { cpu: seconds('cpu'), 'webgpu-software': seconds('webgpu-software'), 'webgpu-hardware': seconds('webgpu-hardware') }, options: ['--n', '--steps'] },
+  };
+}
+
 /** The annealed chain of one point (N, k fixed). */
 export function binaryChainOf(p: BinaryPoint, N: number, k: number): { entropyBits: number; meanActivity: number } {
   const r = annealedChain({ N, k, alpha: p.alpha, WE: p.WE, WI: p.WI, p0: p.p0 });
@@ -67,7 +126,7 @@ export async function runBinaryBatch(o: BinaryBatchOptions): Promise<BinaryPoint
   const out: BinaryPointResult[] = new Array(points.length);
   for (let start = 0; start < points.length; start += per) {
     const group = points.slice(start, start + per);
-    const params: BinaryParams[] = group.map((p) => ({ N, k, alpha: p.alpha, WE: p.WE, WI: p.WI, p0: p.p0 }));
+    const params: BinaryParams[] = group.map((p) => ({ N, k, alpha: p.alpha, WE: p.WE, WI: p.WI, p0: p.p0, connectivity: o.connectivity }));
     const spec = { params, seed, instanceIds: ids.slice(start, start + per), burnin };
     const sim = o.backend === 'webgpu' ? await WebGpuBinarySimulation.create(o.ctx!, spec) : new CpuBinarySimulation(spec);
     try {

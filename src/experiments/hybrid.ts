@@ -8,6 +8,7 @@ import { WebGpuHybridSimulation } from '../backends/webgpu/hybrid-simulation.ts'
 import { checkHybridParams, defaultHybridDt, hybridParameters, makeHybridModelParams } from '../models/hybrid/params.ts';
 import { checkConditionsB1, checkConditionsB2, solveLimitB1, solveLimitB2 } from '../models/hybrid/limit.ts';
 import { seedToKey } from '../rng/index.ts';
+import { checkMemory, formatCount, machineLimits, resolveSteps, rowHeapBytes, type MemoryItem, type RunEstimate } from '../engine/limits.ts';
 
 export const hybridColumns = ['mE', 'mI', 'vE', 'vI', 'nuE', 'nuI', 'X'] as const;
 export type HybridState = Record<(typeof hybridColumns)[number], number>;
@@ -78,20 +79,94 @@ export function makeHybridState(p: ParamValues, n: number, r: HybridStepRecord):
   return { mE: r.meanE, mI: r.meanI, vE: r.varE, vI: r.varI, nuE, nuI, X };
 }
 
+/** Default --record-every: at most 5000 samples per instance and about 1e6 rows in all, so the table stays writable. */
+export function defaultHybridRecordEvery(steps: number, batch: number): number {
+  const rowsPerInstance = Math.min(5000, Math.max(1, Math.floor(1e6 / batch)));
+  return Math.max(1, Math.ceil(steps / rowsPerInstance));
+}
+
+/**
+ * What a hybrid run needs (memory, output, time). Rough constants from bench/results on a 2-core machine: ~7e5
+ * neuron-steps/s on the CPU reference (2n neurons per instance), ~3.5e5 on SwiftShader plus ~0.5 ms per workgroup
+ * and step; a hardware GPU is assumed at ~1e9. The large-n limit adds at most 2e5 RK4 steps (~1.2 us) per instance.
+ */
+export function estimateHybridRun(s: { n: number; batch: number; steps: number; dt: number; recordEvery: number; tauMin: number; stepsFlag: string; snapshots?: number; keepSnapshotStates?: boolean }, o: { backend: 'cpu' | 'webgpu'; isSoftware?: boolean }): RunEstimate {
+  const { n, batch: B, steps, recordEvery } = s;
+  const NB = ['--n', '--batch'];
+  const snaps = s.snapshots ?? 0;
+  const samples = Math.floor(steps / recordEvery) + 1 + (steps % recordEvery !== 0 ? 1 : 0) + snaps;
+  const recordStride = 48;
+  const memory: MemoryItem[] = [
+    { what: 'final potentials', bytes: 8 * n * B, place: 'host', options: NB, elements: 2 * n * B },
+    { what: 'per-instance parameters, accumulators and results', bytes: 4000 * B, place: 'heap', options: ['--batch'] },
+    { what: 'limit trajectories at the recorded times', bytes: B * samples * 8 * 9, place: 'heap', options: ['--batch', s.stepsFlag, '--record-every'] },
+    { what: 'recorded step index', bytes: samples * 80, place: 'heap', options: [s.stepsFlag, '--record-every'] },
+    { what: 'time series rows', bytes: B * samples * rowHeapBytes(16), place: 'heap', options: ['--batch', s.stepsFlag, '--record-every'] },
+  ];
+  if (snaps && s.keepSnapshotStates) memory.push({ what: 'snapshot states', bytes: snaps * 8 * n * B, place: 'host', options: NB });
+  if (o.backend === 'cpu') {
+    const m = Math.max(1, Math.min(1000, Math.floor(2e6 / (2 * n * B))));
+    memory.push(
+      { what: 'potentials and intensities', bytes: 16 * n * B, place: 'host', options: NB, elements: 2 * n },
+      { what: 'step records of one chunk', bytes: m * B * 120, place: 'heap', options: ['--batch'] },
+    );
+  } else {
+    const wpp = Math.ceil(n / (64 * ((o.isSoftware ?? true) ? 32 : 4)));
+    const m = Math.max(1, Math.min(1000, Math.floor((64 << 20) / (B * recordStride + 256))));
+    memory.push(
+      { what: 'step records of one chunk', bytes: m * B * (120 + recordStride), place: 'heap', options: ['--batch'] },
+      { what: 'GPU potentials', bytes: 8 * n * B, place: 'device', options: NB, binding: true },
+      { what: 'GPU workgroup partials', bytes: 2 * wpp * B * 32, place: 'device', options: NB, binding: true },
+      { what: 'GPU step records', bytes: (m + 1) * B * recordStride, place: 'device', options: ['--batch'], binding: true },
+      { what: 'GPU readback staging', bytes: (m + 1) * B * recordStride, place: 'device', options: ['--batch'] },
+    );
+  }
+  const rows = B * samples;
+  const limitSteps = B * Math.min(s.steps * s.dt / (1e-3 * s.tauMin), 2e5);
+  const host = steps * B * 3e-6 + limitSteps * 1.2e-6;
+  return {
+    model: 'hybrid',
+    size: `--n ${formatCount(n)} (x 2 populations) x --batch ${formatCount(B)} x ${formatCount(steps)} steps`,
+    memory,
+    outputs: [
+      { file: 'timeseries.csv', rows, bytes: rows * 300, options: ['--batch', s.stepsFlag, '--record-every'] },
+      { file: 'summary.json', rows: B, bytes: B * 2500, options: ['--batch'] },
+    ],
+    work: {
+      units: 2 * n * B * steps,
+      unit: 'neuron-steps',
+      seconds: {
+        cpu: host + steps * B * 2 * n * 1.4e-6,
+        'webgpu-software': host + steps * (1e-4 + B * (2 * Math.ceil(n / 2048) + 1) * 5e-4 + B * 2 * n * 2.8e-6),
+        'webgpu-hardware': host + steps * (2e-5 + B * (2 * Math.ceil(n / 256) + 1) * 1e-7 + B * 2 * n * 1e-9),
+      },
+      options: ['--n', '--batch', s.stepsFlag],
+    },
+  };
+}
+
+/** Validates and resolves a hybrid run; a run (no `instances`) is checked against the machine before its per-instance state exists. */
 export function resolveHybrid(o: HybridExperimentOptions) {
   const n = o.n ?? 1000;
   if (!Number.isInteger(n) || n < 1) throw new ParameterError('n', `${n} is not a positive integer`, 'use --n with the number of neurons per population');
   const base = o.set ?? {};
-  const rows = o.instances ?? Array.from({ length: o.batch ?? 1 }, () => ({}));
-  if (rows.length < 1) throw new ParameterError('batch', `${rows.length} instances`, 'use --batch >= 1');
-  const params = rows.map((r) => resolveParams('hybrid', hybridParameters, { ...base, ...r }));
-  const dt = o.dt ?? Math.min(...params.map((p) => defaultHybridDt(n, p)));
-  if (!(dt > 0) || !Number.isFinite(dt)) throw new ParameterError('dt', `${dt} must be positive`, 'omit --dt for the default min(2e-3, 0.1/sqrt(n)) tau');
+  const batch = o.instances ? o.instances.length : (o.batch ?? 1);
+  if (!Number.isInteger(batch) || batch < 1) throw new ParameterError('batch', `${batch} instances`, 'use --batch >= 1');
+  // Every instance of a run has the same parameters: resolve them once until the run is known to fit.
+  const shared = o.instances ? o.instances.map((r) => resolveParams('hybrid', hybridParameters, { ...base, ...r })) : [resolveParams('hybrid', hybridParameters, base)];
+  const dtDefault = Math.min(...shared.map((p) => defaultHybridDt(n, p)));
+  const tauMax = Math.max(...shared.map((p) => p.tau as number));
+  const tauMin = Math.min(...shared.map((p) => p.tau as number));
+  const plan = resolveSteps({ model: 'hybrid', steps: o.steps, T: o.T, dt: o.dt, dtDefault, defaultT: 5 * tauMax, unit: '' });
+  const { dt, steps } = plan;
+  const recordEvery = o.recordEvery ?? defaultHybridRecordEvery(steps, batch);
+  if (!o.instances) {
+    const limits = machineLimits(o.ctx);
+    const stepsFlag = o.T !== undefined ? '--T' : '--steps';
+    checkMemory(estimateHybridRun({ n, batch, steps, dt, recordEvery, tauMin, stepsFlag, snapshots: o.snapshotTimes?.length, keepSnapshotStates: o.keepSnapshotStates }, { backend: o.backend, isSoftware: limits.device?.isSoftware }), o.backend, limits);
+  }
+  const params = o.instances ? shared : Array.from({ length: batch }, () => resolveParams('hybrid', hybridParameters, base));
   params.forEach((p) => checkHybridParams(p, dt, n));
-  if (o.steps !== undefined && o.T !== undefined) throw new ParameterError('steps', 'both --steps and --T given', 'give one of them');
-  const T = o.T ?? (o.steps !== undefined ? o.steps * dt : 5 * Math.max(...params.map((p) => p.tau as number)));
-  const steps = o.steps ?? Math.max(1, Math.round(T / dt));
-  if (!Number.isInteger(steps) || steps < 1) throw new ParameterError('steps', `${steps} is not a positive integer`, 'use --steps >= 1');
   params.forEach((p, i) => {
     const burnin = p.burnin as number;
     if (burnin > 0 && Math.round(burnin / dt) >= steps) {
@@ -99,8 +174,7 @@ export function resolveHybrid(o: HybridExperimentOptions) {
     }
   });
   const seed = o.seed ?? 1;
-  const recordEvery = o.recordEvery ?? Math.max(1, Math.ceil(steps / 5000));
-  return { n, dt, steps, seed, key: seedToKey(seed) as [number, number], params, batch: params.length, recordEvery };
+  return { n, dt, steps, seed, key: seedToKey(seed) as [number, number], params, batch: params.length, recordEvery, dtAdjusted: plan.dtAdjusted, tauMin };
 }
 
 class BlowupStop extends Error {}
@@ -163,7 +237,6 @@ export async function runHybridExperiment(o: HybridExperimentOptions): Promise<H
       }
     }
   };
-  sim.initial.forEach((rec, b) => record(0, b, rec));
   const snapshots: HybridExperimentResult['snapshots'] = [];
   const bins = o.histogramBins ?? 60;
   // One range for all histograms at a time: the limit's m +- 5 sd over populations and instances (+-1 if absent).
@@ -184,6 +257,8 @@ export async function runHybridExperiment(o: HybridExperimentOptions): Promise<H
   };
   const t0 = performance.now();
   try {
+    // Inside the try: a state already beyond the blow-up bound at t = 0 (e.g. JE = 1e30) is a reported blow-up, not a crash.
+    sim.initial.forEach((rec, b) => record(0, b, rec));
     let done = 0;
     for (const target of [...new Set([...snapSteps, steps])].sort((x, y) => x - y)) {
       if (target > done) {

@@ -10,6 +10,7 @@ import {
   classifyWilsonCowan, contrast, contrastGainTheory, eigenvalues, isPMatrix, jacobian, ldsTest, nashResidual, solveEquilibrium, stabilityMatrix,
 } from '../models/rate/analysis.ts';
 import { rngCreate, rngUniform, seedToKey } from '../rng/index.ts';
+import { checkMemory, formatCount, machineLimits, maxSteps, resolveSteps, rowHeapBytes, type MemoryItem, type RunEstimate } from '../engine/limits.ts';
 
 /** Integrates a batch on the chosen backend. */
 export async function integrateRateBatch(batch: RateBatch, backend: 'cpu' | 'webgpu', ctx?: GpuContext, onProgress?: (d: number, t: number) => void): Promise<RateBatchResult> {
@@ -72,21 +73,65 @@ export function makeOutcome(r: RateBatchResult, n: number, count: number): RateO
   return { finals, drift, converged: drift.map((d) => Number.isFinite(d) && d < 1e-4 * scale) };
 }
 
-export async function runRateExperiment(o: { set?: Record<string, string | number>; T?: number; dt?: number; seed?: number; backend: 'cpu' | 'webgpu'; ctx?: GpuContext; onProgress?: (d: number, t: number) => void }): Promise<RateExperimentResult> {
+/** Validates and resolves a rate run: parameters, circuit, step count (T / dt whole, see resolveSteps) and sampling. */
+export function resolveRate(o: { set?: Record<string, string | number>; T?: number; dt?: number; seed?: number }) {
   const p = resolveParams('rate', rateParameters, o.set ?? {});
   const c = makeRateCircuit(p);
   const tauMin = Math.min(...c.tau);
   const tauMax = Math.max(...c.tau);
-  const dt = o.dt ?? 0.01 * tauMin;
-  if (!(dt > 0) || dt >= tauMin) throw new ParameterError('dt', `${dt} must be in (0, min tau = ${tauMin})`, `use --dt ${0.01 * tauMin}`);
-  const T = o.T ?? 60 * tauMax;
-  if (!(T > 0)) throw new ParameterError('T', `${T} must be positive`, 'use --T 60');
-  const steps = Math.max(2, Math.round(T / dt));
+  if (o.T === undefined && o.dt === undefined && (60 * tauMax) / (0.01 * tauMin) > maxSteps) {
+    const fmt = (x: number) => Number(x.toPrecision(4));
+    const steps = (60 * tauMax) / (0.01 * tauMin);
+    throw new ParameterError('--T', `T / dt = ${fmt(60 * tauMax)} / ${fmt(0.01 * tauMin)} = ${steps.toExponential(3)} steps exceeds 2^32 - 1 (the defaults T = 60 max tau and dt = 0.01 min tau, with tau from ${fmt(tauMin)} to ${fmt(tauMax)})`, `use --T <= ${fmt(maxSteps * 0.01 * tauMin)} at this dt, a larger --dt (below min tau = ${fmt(tauMin)}), or bring tauE and tauI closer`);
+  }
+  const plan = resolveSteps({ model: 'rate', T: o.T, dt: o.dt, dtDefault: 0.01 * tauMin, defaultT: 60 * tauMax, minSteps: 2, unit: '' });
+  const { dt, steps } = plan;
+  if (!(dt > 0) || dt >= tauMin) throw new ParameterError('--dt', `${dt} must be in (0, min tau = ${tauMin})`, `use --dt ${0.01 * tauMin}`);
   const count = p.initial as number;
-  const seed = o.seed ?? 1;
+  const sampleEvery = Math.max(1, Math.floor(steps / 400));
+  return { p, c, dt, steps, count, sampleEvery, seed: o.seed ?? 1, dtAdjusted: plan.dtAdjusted, stepsFlag: o.T !== undefined ? '--T' : '--dt' };
+}
+
+/**
+ * What a rate run needs: B = initial circuits of n cells, about 400 samples of each trajectory, the timeseries table.
+ * Rough constants from bench/results on a 2-core machine: (rk4 ? 4 : 1) x (n^2 + 2n) multiply-adds per circuit-step at
+ * ~7e7/s on the CPU reference and ~1.5e7/s on SwiftShader; a hardware GPU is assumed at ~1e10/s.
+ */
+export function estimateRateRun(r: ReturnType<typeof resolveRate>, o: { backend: 'cpu' | 'webgpu' }): RunEstimate {
+  const { count: B, steps, sampleEvery } = r;
+  const n = r.c.n;
+  const S = Math.floor(steps / sampleEvery) + 1;
+  const init = ['--set initial'];
+  const memory: MemoryItem[] = [
+    { what: 'circuit weights (f32)', bytes: B * n * n * 4, place: 'host', options: init, elements: B * n * n },
+    { what: 'sampled trajectories', bytes: S * B * n * 4, place: 'host', options: init, elements: S * B * n },
+    { what: 'time series rows', bytes: S * B * rowHeapBytes(2 + n), place: 'heap', options: init },
+  ];
+  if (o.backend === 'webgpu') {
+    memory.push(
+      { what: 'GPU circuit weights', bytes: B * n * n * 4, place: 'device', options: init, binding: true },
+      { what: 'GPU sample rows (one chunk)', bytes: Math.min(32 << 20, S * B * n * 4), place: 'device', options: init, binding: true },
+    );
+  }
+  const units = steps * B * (r.p.method === 'rk4' ? 4 : 1) * (n * n + 2 * n);
+  return {
+    model: 'rate',
+    size: `${formatCount(B)} circuits of ${n} cells x ${formatCount(steps)} steps`,
+    memory,
+    outputs: [
+      { file: 'timeseries.csv', rows: S * B, bytes: S * B * (2 + n) * 12, options: init },
+      { file: 'summary.json', rows: B, bytes: B * n * 50 + 1e5, options: init },
+    ],
+    work: { units, unit: 'multiply-adds', seconds: { cpu: units / 7e7, 'webgpu-software': units / 1.5e7, 'webgpu-hardware': units / 1e10 }, options: [r.stepsFlag, '--set initial'] },
+  };
+}
+
+export async function runRateExperiment(o: { set?: Record<string, string | number>; T?: number; dt?: number; seed?: number; backend: 'cpu' | 'webgpu'; ctx?: GpuContext; onProgress?: (d: number, t: number) => void }): Promise<RateExperimentResult> {
+  const rr = resolveRate(o);
+  checkMemory(estimateRateRun(rr, { backend: o.backend }), o.backend, machineLimits(o.ctx));
+  const { p, c, dt, steps, count, seed, sampleEvery } = rr;
   const uScale = 2 * Math.max(1, ...Array.from(c.u).map(Math.abs));
   const x0 = makeInitialStates(c.n, count, uScale, seed);
-  const sampleEvery = Math.max(1, Math.floor(steps / 400));
   const batch: RateBatch = { circuits: Array.from({ length: count }, () => c), x0, dt, steps, method: p.method as 'euler' | 'rk4', sampleEvery };
   const t0 = performance.now();
   const r = await integrateRateBatch(batch, o.backend, o.ctx, o.onProgress);
@@ -115,15 +160,16 @@ export async function runRateExperiment(o: { set?: Record<string, string | numbe
     steps,
     T: steps * dt,
     method: p.method,
-    equilibrium: best ? best.x : null,
-    nashResidual: best ? best.nashResidual : null,
+    // No equilibrium solved, or n too large for the P-matrix test: the field is absent, not null.
+    ...(best ? { equilibrium: best.x } : {}),
+    ...(best ? { nashResidual: best.nashResidual } : {}),
     nashResidualSimulated: nashSim.residual,
     nashNote: nashSim.explanation,
     ldsMargin: lds.margin,
     isLDS: lds.isLDS,
     ldsP: Array.from(lds.P),
-    isPMatrix: c.n <= 16 ? isPMatrix(iMinusW(c)) : null,
-    eigenvalues: best ? best.eigenvalues : null,
+    ...(c.n <= 16 ? { isPMatrix: isPMatrix(iMinusW(c)) } : {}),
+    ...(best ? { eigenvalues: best.eigenvalues } : {}),
     equilibria,
     solver: eq.method,
     simulated: { finals: outcome.finals, drift: outcome.drift, converged: outcome.converged },

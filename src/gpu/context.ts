@@ -2,6 +2,7 @@
 import {
   AdapterLimitError,
   AdapterUnavailableError,
+  ConfigError,
   DeviceLostError,
   DisposedError,
   GpuOutOfMemoryError,
@@ -171,6 +172,19 @@ export class GpuContext {
   }
 }
 
+const adapterChoices: readonly AdapterChoice[] = ['auto', 'hardware', 'software'];
+
+/** EI_ADAPTER, checked (unset or empty: undefined): a typo there would otherwise silently pick the default adapter. */
+export function adapterChoiceFromEnv(env: Record<string, string | undefined>): AdapterChoice | undefined {
+  const raw = env.EI_ADAPTER;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const v = raw.trim().toLowerCase();
+  if (!(adapterChoices as readonly string[]).includes(v)) {
+    throw new ConfigError(`environment variable EI_ADAPTER='${raw}' is not an adapter choice (valid: ${adapterChoices.join(', ')})`, `set EI_ADAPTER to ${adapterChoices.join(', ')}, or unset it (\`unset EI_ADAPTER\`)`);
+  }
+  return v as AdapterChoice;
+}
+
 /** Gets a WebGPU device: navigator.gpu in a browser, Dawn in Node. */
 export async function createGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
@@ -181,9 +195,11 @@ export async function createGpuContext(options: GpuContextOptions = {}): Promise
   let adapter: GPUAdapter;
   let notice: string | null = null;
   if (isNode) {
+    // An explicit hardware/software wins; 'auto' (also the CLI's default) defers to EI_ADAPTER. Checked even when unused.
+    const envChoice = adapterChoiceFromEnv(process.env);
     const { requestNodeAdapter } = await import('./node-webgpu.ts');
-    const envChoice = (process.env.EI_ADAPTER as AdapterChoice | undefined) ?? 'auto';
-    const got = await requestNodeAdapter(options.adapter ?? envChoice, options.powerPreference);
+    const choice = options.adapter && options.adapter !== 'auto' ? options.adapter : envChoice ?? 'auto';
+    const got = await requestNodeAdapter(choice, options.powerPreference);
     ({ instance, adapter, notice } = got);
   } else {
     if (!nav?.gpu) {

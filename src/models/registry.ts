@@ -19,8 +19,8 @@ export interface PopulationTheory {
 export interface RegisteredModel {
   info: ModelInfo;
   population: PopulationModel;
-  /** Cross-field validation that needs dt (single fields are checked by the ParamSpecs). */
-  checkParams(p: ParamValues, dt: number): void;
+  /** Cross-field validation that needs dt and n (single fields are checked by the ParamSpecs). */
+  checkParams(p: ParamValues, dt: number, n?: number): void;
   theoryAtStep(p: ParamValues, dt: number, step: number): PopulationTheory;
 }
 

@@ -1,5 +1,6 @@
 // CPU reference backend of the hybrid network: HybridCpuInstance per instance, recording like the GPU.
 import { DisposedError } from '../../errors.ts';
+import { checkStepBudget } from '../../engine/simulation.ts';
 import { histogramF32 } from '../../analysis/histogram.ts';
 import { HybridCpuInstance } from '../../models/hybrid/cpu-reference.ts';
 import { makeHybridInstance } from '../../models/hybrid/params.ts';
@@ -30,6 +31,7 @@ export class CpuHybridSimulation implements HybridSimulation {
 
   async run(steps: number, options: { onChunk?: (c: HybridChunk) => void; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
     if (!this.instances) throw new DisposedError('CpuHybridSimulation');
+    checkStepBudget(this.stepCount, steps);
     // About 2e6 neuron-steps per chunk: progress roughly once a second.
     const chunk = this.spec.chunkSteps ?? Math.max(1, Math.min(1000, Math.floor(2e6 / (2 * this.n * this.batch))));
     let done = 0;

@@ -1,7 +1,7 @@
 // CPU reference backend: runs a PopulationModel's CPU stepper over B instances x N neurons, recording like the GPU.
 import { DisposedError } from '../../errors.ts';
 import type { NeuronStepOut } from '../../engine/model.ts';
-import { checkSimulationSpec, makeChunkSteps, type RecordChunk, type RunOptions, type Simulation, type SimulationSpec } from '../../engine/simulation.ts';
+import { checkSimulationSpec, checkStepBudget, makeChunkSteps, type RecordChunk, type RunOptions, type Simulation, type SimulationSpec } from '../../engine/simulation.ts';
 
 export class CpuPopulationSimulation implements Simulation {
   readonly backend = 'cpu' as const;
@@ -36,6 +36,7 @@ export class CpuPopulationSimulation implements Simulation {
 
   async run(steps: number, options: RunOptions = {}): Promise<void> {
     if (!this.state) throw new DisposedError('CpuPopulationSimulation');
+    checkStepBudget(this.stepCount, steps);
     const { n, batch } = this;
     const key = this.spec.key;
     const traces = this.spec.recorders?.traces;

@@ -4,6 +4,7 @@
 import { packStepSlots, type StepSlot } from './step-slots.ts';
 import { createReducer, type Reducer } from './reducer.ts';
 import { AdapterLimitError, DisposedError } from '../../errors.ts';
+import { checkStepBudget } from '../../engine/simulation.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { packStruct, packStructArray, structLayout } from '../../gpu/pack.ts';
 import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel } from '../../gpu/shaders.ts';
@@ -123,6 +124,7 @@ export class WebGpuBinarySimulation {
 
   async run(steps: number, options: BinaryRunOptions = {}): Promise<void> {
     if (this.disposed) throw new DisposedError('WebGpuBinarySimulation');
+    checkStepBudget(this.stepCount, steps);
     const r = this.r;
     const dev = this.ctx.device;
     let done = 0;

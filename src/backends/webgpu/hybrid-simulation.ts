@@ -2,6 +2,7 @@
 // many steps per submit; records (exact totals, moments) are read back once per chunk.
 import { packStepSlots, type StepSlot } from './step-slots.ts';
 import { AdapterLimitError, DisposedError } from '../../errors.ts';
+import { checkStepBudget } from '../../engine/simulation.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { packStruct, packStructArray, structLayout, structStride, unpackStruct } from '../../gpu/pack.ts';
 import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel } from '../../gpu/shaders.ts';
@@ -163,6 +164,7 @@ export class WebGpuHybridSimulation implements HybridSimulation {
 
   async run(steps: number, options: { onChunk?: (c: HybridChunk) => void; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
     if (this.disposed) throw new DisposedError('WebGpuHybridSimulation');
+    checkStepBudget(this.stepCount, steps);
     let done = 0;
     while (done < steps) {
       const m = Math.min(this.r.chunkSteps, steps - done);

@@ -26,7 +26,8 @@ const fieldShiftI = shaderConst('fieldShiftI');
 const counterLastSpike = shaderConst('counterLastSpike');
 const counterSpikes = shaderConst('counterSpikes');
 const counterIsis = shaderConst('counterIsis');
-const neuronFields = Math.max(shaderConst('fieldIsiSumSq'), counterLastSpike, counterSpikes, counterIsis) + 1;
+/** f32/u32 fields per neuron and instance in the GPU state buffer (read from the shader). */
+export const minimaxNeuronFields = Math.max(shaderConst('fieldIsiSumSq'), counterLastSpike, counterSpikes, counterIsis) + 1;
 const maxResidentBlocks = shaderConst('maxResidentBlocks');
 
 export interface MinimaxGpuOptions {
@@ -113,7 +114,7 @@ export async function runMinimaxGpu(
   checkBinding(G * nE * n * 4, maxBinding, `the E-presynaptic weights of ${G} network(s) (${G} x ${nE} x ${n} f32)`);
   checkBinding(G * nI * n * 4, maxBinding, `the I-presynaptic weights of ${G} network(s) (${G} x ${nI} x ${n} f32)`);
   checkBinding(G * nIn * nE * 4, maxBinding, `the input weights of ${G} network(s) (${G} x ${nIn} x ${nE} f32)`);
-  checkBinding((neuronFields * B * n + B * nIn) * 4, maxBinding, `the neuron state of ${B} instance(s)`);
+  checkBinding((minimaxNeuronFields * B * n + B * nIn) * 4, maxBinding, `the neuron state of ${B} instance(s)`);
 
   const raster = spec.raster;
   const rasterWords = spikeWords;
@@ -195,8 +196,8 @@ export async function runMinimaxGpu(
     const weightsFromI = await upload('weightsFromI', concat(cols.map((c) => c.fromI)));
     const weightsFromIn = await upload('weightsFromIn', concat(cols.map((c) => c.fromIn)));
     const field = B * n * 4;
-    // The fields, then [instance][nIn] input counts (the kernel's laneFields = neuronFields).
-    const neuronInit = new Uint32Array(neuronFields * B * n + B * nIn); // f32 +0 and u32 0 share the bits
+    // The fields, then [instance][nIn] input counts (the kernel's laneFields = minimaxNeuronFields).
+    const neuronInit = new Uint32Array(minimaxNeuronFields * B * n + B * nIn); // f32 +0 and u32 0 share the bits
     neuronInit.fill(0xffffffff, counterLastSpike * B * n, (counterLastSpike + 1) * B * n); // no spike yet
     const neurons = await upload('neurons', neuronInit, S | CD | CS);
     const rasterBuf = await owned.create('raster', Math.max(1, rasterRowsMax) * rowBytes, S | CS);
@@ -281,13 +282,13 @@ export async function runMinimaxGpu(
     }
     while (pending.length) await accumulate(pending.shift()!);
 
-    const state = await readBuffer(ctx, neurons, neuronFields * field + B * nIn * 4);
+    const state = await readBuffer(ctx, neurons, minimaxNeuronFields * field + B * nIn * 4);
     const asU32 = new Uint32Array(state);
     const asF32 = new Float32Array(state);
     const at = (k: number) => [k * B * n, (k + 1) * B * n] as const;
     res.spikeCounts.set(asU32.subarray(...at(counterSpikes)));
     res.isiCount.set(asU32.subarray(...at(counterIsis)));
-    res.inputCounts.set(asU32.subarray(neuronFields * B * n, neuronFields * B * n + B * nIn));
+    res.inputCounts.set(asU32.subarray(minimaxNeuronFields * B * n, minimaxNeuronFields * B * n + B * nIn));
     const shiftE = asF32.subarray(...at(fieldShiftE));
     const shiftI = asF32.subarray(...at(fieldShiftI));
     for (let b = 0; b < B; b++) {

@@ -5,7 +5,7 @@ import { packStruct, packStructArray, structLayout, type StructName } from '../.
 import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel } from '../../gpu/shaders.ts';
 import { createBufferSet, type BufferSet } from './buffer-set.ts';
 import { packStepSlots, type StepSlot } from './step-slots.ts';
-import { checkSimulationSpec, makeChunkSteps, type RecordChunk, type RunOptions, type Simulation, type SimulationSpec } from '../../engine/simulation.ts';
+import { checkSimulationSpec, checkStepBudget, makeChunkSteps, type RecordChunk, type RunOptions, type Simulation, type SimulationSpec } from '../../engine/simulation.ts';
 
 /** Threads per workgroup of step kernels (a power of two: the in-workgroup reduction halves it). */
 export const stepWorkgroupSize = 64;
@@ -165,6 +165,7 @@ export class WebGpuPopulationSimulation implements Simulation {
 
   async run(steps: number, options: RunOptions = {}): Promise<void> {
     if (this.disposed) throw new DisposedError('WebGpuPopulationSimulation');
+    checkStepBudget(this.stepCount, steps);
     const r = this.res;
     let done = 0;
     while (done < steps) {

@@ -26,7 +26,7 @@ export type BinaryChainParams = Omit<BinaryParams, 'connectivity'> & {
 export type ChainMethod = 'gth' | 'power' | 'power-unconverged';
 
 export interface AnnealedChainOptions {
-  /** 'auto' (default): GTH if N <= 1500, else power iteration with GTH as fallback */
+  /** 'auto' (default): GTH if N <= 1500, else power iteration with GTH as fallback up to N = 4000 */
   method?: 'auto' | 'gth' | 'power';
   /** power iteration stops when the L1 change per step is below this (default 1e-14) */
   tol?: number;
@@ -41,7 +41,7 @@ export interface AnnealedChainResult {
   entropyBits: number;
   /** E[m] / N */
   meanActivity: number;
-  /** how pi was obtained; 'power-unconverged' only when method 'power' was forced and hit maxIter (see residual) */
+  /** how pi was obtained; 'power-unconverged' when power iteration hit maxIter and no GTH fallback was made (method 'power', or N > 4000; see residual) */
   method: ChainMethod;
   /** || pi T - pi ||_1 */
   residual: number;
@@ -71,6 +71,8 @@ export interface RobustnessResult {
 const clipTransfer = (x: number): number => Math.min(1, Math.max(0, x));
 const TINY = 1e-300;
 const GTH_MAX_N = 1500;
+/** Largest N for the GTH fallback after unconverged power iteration (4000: ~20 s, 128 MB). */
+const GTH_FALLBACK_MAX_N = 4000;
 
 function check(ok: boolean, field: string, problem: string, fix: string): void {
   if (!ok) throw new ParameterError(field, problem, fix);
@@ -291,7 +293,9 @@ function solveStationary(T: BandedRows, method: 'auto' | 'gth' | 'power', tol: n
   if (method === 'gth' || (method === 'auto' && T.n - 1 <= GTH_MAX_N)) return { pi: gth(toDense(T), T.n), method: 'gth' };
   const pw = powerIteration(T, tol, maxIter);
   if (pw.converged) return { pi: pw.pi, method: 'power' };
-  if (method === 'auto') return { pi: gth(toDense(T), T.n), method: 'gth' };
+  // Dense GTH is O(N^3) time and O(N^2) memory: beyond GTH_FALLBACK_MAX_N it would run for hours (or exhaust memory),
+  // so a large chain that power iteration cannot settle is returned as 'power-unconverged' with its residual.
+  if (method === 'auto' && T.n - 1 <= GTH_FALLBACK_MAX_N) return { pi: gth(toDense(T), T.n), method: 'gth' };
   return { pi: pw.pi, method: 'power-unconverged' };
 }
 

@@ -33,6 +33,8 @@ export type LimitCondition =
 export interface ConditionFailure {
   condition: LimitCondition;
   detail: string;
+  /** The hybrid parameter (as in --set) to change, when one is to blame. */
+  param?: string;
 }
 
 export interface ConditionReport {
@@ -83,7 +85,7 @@ export interface SteadyState {
 export interface LimitSolveOptions {
   /** Final time (same unit as tau). */
   T: number;
-  /** RK4 step; default 1e-3 tau. B2 is solved in closed form and ignores it. */
+  /** RK4 step; default 1e-3 tau (coarser when T > 200 tau: at most 2e5 steps). B2 is solved in closed form and ignores it. */
   dt?: number;
   /** Times in [0, T], non-decreasing; default 201 evenly spaced from 0 to T. */
   sampleTimes?: number[];
@@ -106,29 +108,30 @@ function fmt(x: number): string {
 function sigmoidFailures(p: HybridLimitParams): ConditionFailure[] {
   const out: ConditionFailure[] = [];
   const bad = (field: string, value: unknown, fix: string) =>
-    out.push({ condition: 'invalid parameter', detail: `${field} = ${String(value)} is invalid; ${fix}` });
+    out.push({ condition: 'invalid parameter', detail: `${field} = ${String(value)} is invalid; ${fix}`, param: field });
   if (p.sigmoid !== 'probit' && p.sigmoid !== 'logistic') bad('sigmoid', p.sigmoid, "use 'probit' or 'logistic'");
   if (!(p.numax > 0) || !finite(p.numax)) bad('numax', p.numax, 'set numax to a finite value > 0');
   if (!finite(p.theta)) bad('theta', p.theta, 'set theta to a finite value');
   if (p.sigmoid === 'probit' && (!(p.s > 0) || !finite(p.s))) bad('s', p.s, 'set the probit width s to a finite value > 0');
   if (p.sigmoid === 'logistic' && (!(p.beta > 0) || !finite(p.beta))) bad('beta', p.beta, 'set the logistic slope beta to a finite value > 0');
   if (!finite(p.tau)) bad('tau', p.tau, 'set tau to a finite value > 0');
-  else if (!(p.tau > 0)) out.push({ condition: 'tau <= 0', detail: `tau = ${p.tau}: the leak time constant must be > 0; set tau > 0` });
+  else if (!(p.tau > 0)) out.push({ condition: 'tau <= 0', detail: `tau = ${p.tau}: the leak time constant must be > 0; set tau > 0 (--set tau=1)`, param: 'tau' });
   return out;
 }
 
 function paramFailuresB1(p: HybridLimitParams): ConditionFailure[] {
   const out = sigmoidFailures(p);
   for (const k of ['JE', 'JI'] as const) {
-    if (!(p[k] > 0) || !finite(p[k])) out.push({ condition: 'invalid parameter', detail: `${k} = ${p[k]} is invalid; B1 needs finite synaptic weights JE > 0 and JI > 0` });
+    if (!(p[k] > 0) || !finite(p[k])) out.push({ condition: 'invalid parameter', detail: `${k} = ${p[k]} is invalid; B1 needs finite synaptic weights JE > 0 and JI > 0 (e.g. --set ${k}=${k === 'JE' ? 1 : 2})`, param: k });
   }
   for (const k of ['muE', 'muI'] as const) {
-    if (!finite(p[k])) out.push({ condition: 'invalid parameter', detail: `${k} = ${p[k]} is invalid; set a finite drift` });
+    if (!finite(p[k])) out.push({ condition: 'invalid parameter', detail: `${k} = ${p[k]} is invalid; set a finite drift`, param: k });
   }
   if (p.JE === p.JI && p.muE === p.muI && finite(p.JE) && finite(p.muE)) {
     out.push({
       condition: 'degenerate: JE = JI and muE = muI',
-      detail: `JE = JI = ${p.JE} and muE = muI = ${p.muE}: E and I are then the same population, the balance JE nuE = JI nuI holds for every common shift and fixes no multiplier X; make JI > JE (or muE != muI)`,
+      detail: `JE = JI = ${p.JE} and muE = muI = ${p.muE}: E and I are then the same population, the balance JE nuE = JI nuI holds for every common shift and fixes no multiplier X; make JI > JE (e.g. --set JI=${fmt(2 * p.JE)}) or muE != muI`,
+      param: 'JI',
     });
   }
   return out;
@@ -137,7 +140,7 @@ function paramFailuresB1(p: HybridLimitParams): ConditionFailure[] {
 function paramFailuresB2(p: HybridLimitParams): ConditionFailure[] {
   const out = sigmoidFailures(p);
   for (const k of ['JEE', 'JEI', 'JIE', 'JII', 'muhatE', 'muhatI'] as const) {
-    if (!finite(p[k])) out.push({ condition: 'invalid parameter', detail: `${k} = ${p[k]} is invalid; set a finite value` });
+    if (!finite(p[k])) out.push({ condition: 'invalid parameter', detail: `${k} = ${p[k]} is invalid; set a finite value`, param: k });
   }
   return out;
 }
@@ -145,21 +148,24 @@ function paramFailuresB2(p: HybridLimitParams): ConditionFailure[] {
 function initFailures(init: LimitInit): ConditionFailure[] {
   const out: ConditionFailure[] = [];
   for (const k of ['mE', 'mI'] as const) {
-    if (!finite(init[k])) out.push({ condition: 'invalid parameter', detail: `initial ${k} = ${init[k]} is invalid; pass a finite mean` });
+    if (!finite(init[k])) out.push({ condition: 'invalid parameter', detail: `initial ${k} = ${init[k]} (${k}0) is invalid; pass a finite mean`, param: `${k}0` });
   }
   for (const k of ['vE', 'vI'] as const) {
-    if (!(init[k] >= 0) || !finite(init[k])) out.push({ condition: 'invalid parameter', detail: `initial ${k} = ${init[k]} is invalid; pass a finite variance >= 0` });
+    if (!(init[k] >= 0) || !finite(init[k])) out.push({ condition: 'invalid parameter', detail: `initial ${k} = ${init[k]} (${k}0) is invalid; pass a finite variance >= 0`, param: `${k}0` });
   }
   return out;
 }
 
-function throwFirst(failures: ConditionFailure[], field: string): void {
+/** Throws the first failure as a ParameterError naming the user's parameter (hybrid.JI, ...), else `context`. */
+function throwFirst(failures: ConditionFailure[], context: string): void {
   if (failures.length === 0) return;
   const [first] = failures;
   const cut = first.detail.indexOf('; ');
   const problem = cut >= 0 ? first.detail.slice(0, cut) : first.detail;
   const fix = cut >= 0 ? first.detail.slice(cut + 2) : 'see checkConditions for the full report';
-  throw new ParameterError(field, `${first.condition}: ${problem}`, fix);
+  const field = first.param ? `hybrid.${first.param}` : context;
+  const what = first.condition === 'invalid parameter' ? problem : `${first.condition}: ${problem}`;
+  throw new ParameterError(field, first.param ? `${what} (${context})` : what, fix);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,10 +212,13 @@ const SHIFT_SPAN = 40;
 
 /**
  * Finds the balancing common shift: scans F(c) = JE nuE(mE + c) - JI nuI(mI + c) outward from `near`
- * (default 0) in steps of 1/16 rate width, alternating sides, over the range where rates are representable
- * (+-40 rate widths beyond the sigmoid midpoint), solving each sign change on a bracket. Stops at the first
- * stable root (F decreasing), so the stable root nearest `near` is returned; roots closer together than one
- * step can be missed (two in one cell).
+ * (default 0), alternating sides, solving each sign change on a bracket. F changes only where a rate is
+ * between 0 and numax, i.e. within +-40 rate widths of theta - mE or theta - mI; those two windows are
+ * scanned in steps of 1/16 rate width, and any stretch between them (or from `near` to them) is one cell,
+ * so the scan has at most ~2600 cells however far theta lies from the means. Stops at the first stable
+ * root (F decreasing), so the stable root nearest `near` is returned; roots closer together than one step
+ * can be missed (two in one cell). Throws ParameterError (naming theta, mE0 or mI0) when the windows lie so
+ * far out that a step no longer changes c in double precision.
  */
 export function findBalancingShift(p: HybridLimitParams, mE: number, vE: number, mI: number, vI: number, near = 0): BalancingShift {
   const F = (c: number): number => {
@@ -219,12 +228,45 @@ export function findBalancingShift(p: HybridLimitParams, mE: number, vE: number,
     return a === 0 && b === 0 ? NaN : a - b;
   };
   const w = Math.max(rateWidth(p, vE), rateWidth(p, vI));
-  const lo = Math.min(near, p.theta - Math.max(mE, mI) - SHIFT_SPAN * w);
-  const hi = Math.max(near, p.theta - Math.min(mE, mI) + SHIFT_SPAN * w);
   const step = SHIFT_STEP * w;
+  const half = SHIFT_SPAN * w;
+  const windows = [p.theta - Math.max(mE, mI), p.theta - Math.min(mE, mI)].map((mid) => [mid - half, mid + half] as const);
+  for (const [a, b] of windows) {
+    // A step below the spacing of doubles would never move the scan (the old scan spun forever here).
+    if (!(a + step > a && b - step < b && finite(a) && finite(b))) {
+      const width = p.sigmoid === 'probit' ? `s = ${fmt(p.s)}` : `1/beta = ${fmt(1 / p.beta)}`;
+      // Whichever is huge is to blame: theta far out, or an initial mean far from it.
+      const culprit = Math.abs(p.theta) >= Math.max(Math.abs(mE), Math.abs(mI)) ? 'theta' : Math.abs(mE) >= Math.abs(mI) ? 'mE0' : 'mI0';
+      const example = culprit === 'theta' ? `--set theta=${fmt(0.5 * (mE + mI))}` : `--set ${culprit}=${fmt(p.theta)}`;
+      throw new ParameterError(
+        `hybrid.${culprit}`,
+        `theta = ${fmt(p.theta)} and the means of u (mE = ${fmt(mE)}, mI = ${fmt(mI)}) are too far apart for the sigmoid width (${width}, rate width ${fmt(w)}): the balancing shift near ${fmt(0.5 * (a + b))} cannot be resolved in double precision`,
+        `keep |theta - mE0| and |theta - mI0| below about 1e12 times the sigmoid width (e.g. ${example}), or widen the sigmoid (s or 1/beta)`,
+      );
+    }
+  }
+  // Scan points: both windows on the step grid, plus `near` itself; consecutive points bound one cell.
+  const pts: number[] = [near];
+  for (const [a, b] of windows) {
+    const count = Math.ceil((b - a) / step);
+    for (let k = 0; k <= count; k++) pts.push(k === count ? b : a + k * step);
+  }
+  pts.sort((x, y) => x - y);
+  const xs = pts.filter((x, i) => i === 0 || x > pts[i - 1]);
+  // F on demand: the scan usually stops within a few cells of `near`.
+  const known = new Float64Array(xs.length);
+  const have = new Uint8Array(xs.length);
+  const fAt = (i: number): number => {
+    if (!have[i]) {
+      known[i] = F(xs[i]);
+      have[i] = 1;
+    }
+    return known[i];
+  };
   const roots: { c: number; slope: number }[] = [];
-  // Checks the cell [c1, c2] (c1 < c2) for a sign change; returns true if it held a stable root.
-  const cell = (c1: number, f1: number, c2: number, f2: number): boolean => {
+  // Checks the cell [xs[i], xs[i + 1]] for a sign change; returns true if it held a stable root.
+  const cell = (i: number): boolean => {
+    const c1 = xs[i], c2 = xs[i + 1], f1 = fAt(i), f2 = fAt(i + 1);
     if (!(finite(f1) && finite(f2))) return false;
     if (!((f1 > 0 && f2 <= 0) || (f1 < 0 && f2 >= 0) || (f1 === 0 && f2 !== 0))) return false;
     const r = f2 === 0 ? c2 : solveBracketed(F, c1, c2, f1, f2);
@@ -232,29 +274,15 @@ export function findBalancingShift(p: HybridLimitParams, mE: number, vE: number,
     roots.push({ c: r, slope });
     return slope < 0;
   };
-  let cR = near;
-  let fR = F(cR);
-  let cL = near;
-  let fL = fR;
-  if (fR === 0) {
+  const i0 = xs.indexOf(near);
+  if (fAt(i0) === 0 && i0 > 0) {
     // Exactly balanced already.
-    if (cell(near - step, F(near - step), near, 0)) return done(roots, true);
+    if (cell(i0 - 1)) return done(roots, true);
   }
-  while (cR < hi || cL > lo) {
-    if (cR < hi) {
-      const c = Math.min(hi, cR + step);
-      const fc = F(c);
-      if (cell(cR, fR, c, fc)) return done(roots, true);
-      cR = c;
-      fR = fc;
-    }
-    if (cL > lo) {
-      const c = Math.max(lo, cL - step);
-      const fc = F(c);
-      if (cell(c, fc, cL, fL)) return done(roots, true);
-      cL = c;
-      fL = fc;
-    }
+  // Cells in order of how far their outer end lies from `near` (alternating sides on the uniform grid).
+  for (let right = i0, left = i0; right < xs.length - 1 || left > 0; ) {
+    const goRight = left === 0 || (right < xs.length - 1 && xs[right + 1] - near <= near - xs[left - 1]);
+    if (goRight ? cell(right++) : cell(--left)) return done(roots, true);
   }
   return done(roots, false);
 }
@@ -379,6 +407,9 @@ function stableSlope(p: HybridLimitParams, e: B1Eval): boolean {
   return e.denom < -1e-12 * (p.JE * e.dE.g + p.JI * e.dI.g);
 }
 
+/** Default cap on the RK4 steps of solveLimitB1 (a 1e-3 tau step over T = 1e4 tau would be 1e7 steps, minutes for logistic). */
+const MAX_DEFAULT_RK4_STEPS = 200_000;
+
 /**
  * Solves the B1 limit: dm_a/dt = -m_a/tau + mu_a + X(t), dv_a/dt = -2 v_a/tau + JE^2 nuE + JI^2 nuI, with X
  * keeping JE nuE = JI nuI. Initial means jump by the common shift c0 at t = 0+. Fixed-step classical RK4
@@ -389,7 +420,9 @@ function stableSlope(p: HybridLimitParams, e: B1Eval): boolean {
 export function solveLimitB1(p: HybridLimitParams, init: LimitInit, opts: LimitSolveOptions): LimitTrajectory {
   throwFirst([...paramFailuresB1(p), ...initFailures(init)], 'B1 limit parameters');
   const samples = resolveSamples(opts);
-  const dt = opts.dt ?? 1e-3 * p.tau;
+  // The default step is 1e-3 tau, coarsened so a long run (T >> tau) costs at most MAX_DEFAULT_RK4_STEPS steps.
+  const T = samples.length ? samples[samples.length - 1] : 0;
+  const dt = opts.dt ?? Math.max(1e-3 * p.tau, T / MAX_DEFAULT_RK4_STEPS);
   if (!(dt > 0) || !finite(dt)) throw new ParameterError('dt', `${dt}`, 'pass a step dt > 0 (default 1e-3 tau)');
   const project = opts.project ?? true;
 
@@ -440,9 +473,11 @@ export function solveLimitB1(p: HybridLimitParams, init: LimitInit, opts: LimitS
     return { ok: true, e };
   };
 
+  // Set once the flow has stopped moving (to rounding): later samples repeat the state instead of stepping.
+  let stationary = false;
   for (const ts of samples) {
     const span = ts - t;
-    const nSteps = span > 0 ? Math.max(1, Math.ceil(span / dt - 1e-9)) : 0;
+    const nSteps = span > 0 && !stationary ? Math.max(1, Math.ceil(span / dt - 1e-9)) : 0;
     for (let k = 0; k < nSteps; k++) {
       const tNext = k === nSteps - 1 ? ts : t + span / nSteps;
       const h = tNext - t;
@@ -489,7 +524,13 @@ export function solveLimitB1(p: HybridLimitParams, init: LimitInit, opts: LimitS
       vI = nvI;
       t = tNext;
       cur = next.e;
+      const speed = Math.max(Math.abs(cur.dm[0]), Math.abs(cur.dm[1]), Math.abs(cur.dv[0]), Math.abs(cur.dv[1])) * p.tau;
+      if (speed <= 1e-13 * Math.max(1, Math.abs(mE), Math.abs(mI), vE, vI)) {
+        stationary = true;
+        break;
+      }
     }
+    if (stationary) t = ts;
     record(ts, cur);
   }
   return out;

@@ -6,21 +6,21 @@ import type { ParamSpec, ParamValues } from '../../engine/params.ts';
 export const hybridParameters: readonly ParamSpec[] = [
   { name: 'variant', kind: 'choice', default: 'B1', choices: ['B1', 'B2'], doc: 'B1: source-type weights JE, JI and drift mu_a; B2: weights J_ab and drive sqrt(n) muhat_a' },
   { name: 'tau', kind: 'number', default: 1, unit: 'time', min: 0, minExclusive: true, doc: 'decay time of the synaptic potential u' },
-  { name: 'JE', kind: 'number', default: 1, unit: '', min: 0, doc: 'B1: jump sqrt(n) x du per excitatory event' },
-  { name: 'JI', kind: 'number', default: 2, unit: '', min: 0, doc: 'B1: jump sqrt(n) x |du| per inhibitory event' },
-  { name: 'muE', kind: 'number', default: 1, unit: '1/time', doc: 'B1: drift of E neurons' },
-  { name: 'muI', kind: 'number', default: 0, unit: '1/time', doc: 'B1: drift of I neurons' },
-  { name: 'JEE', kind: 'number', default: 1, unit: '', min: 0, doc: 'B2: weight E -> E' },
-  { name: 'JEI', kind: 'number', default: 2, unit: '', min: 0, doc: 'B2: weight I -> E (inhibitory, magnitude)' },
-  { name: 'JIE', kind: 'number', default: 1, unit: '', min: 0, doc: 'B2: weight E -> I' },
-  { name: 'JII', kind: 'number', default: 1.5, unit: '', min: 0, doc: 'B2: weight I -> I (inhibitory, magnitude)' },
-  { name: 'muhatE', kind: 'number', default: 0.5, unit: '1/time', doc: 'B2: external drive of E is sqrt(n) muhatE' },
-  { name: 'muhatI', kind: 'number', default: 0.25, unit: '1/time', doc: 'B2: external drive of I is sqrt(n) muhatI' },
+  { name: 'JE', kind: 'number', default: 1, unit: '', min: 0, minExclusive: true, appliesWhen: { variant: ['B1'] }, doc: 'jump sqrt(n) x du per excitatory event' },
+  { name: 'JI', kind: 'number', default: 2, unit: '', min: 0, minExclusive: true, appliesWhen: { variant: ['B1'] }, doc: 'jump sqrt(n) x |du| per inhibitory event' },
+  { name: 'muE', kind: 'number', default: 1, unit: '1/time', appliesWhen: { variant: ['B1'] }, doc: 'drift of E neurons' },
+  { name: 'muI', kind: 'number', default: 0, unit: '1/time', appliesWhen: { variant: ['B1'] }, doc: 'drift of I neurons' },
+  { name: 'JEE', kind: 'number', default: 1, unit: '', min: 0, appliesWhen: { variant: ['B2'] }, doc: 'weight E -> E' },
+  { name: 'JEI', kind: 'number', default: 2, unit: '', min: 0, appliesWhen: { variant: ['B2'] }, doc: 'weight I -> E (inhibitory, magnitude)' },
+  { name: 'JIE', kind: 'number', default: 1, unit: '', min: 0, appliesWhen: { variant: ['B2'] }, doc: 'weight E -> I' },
+  { name: 'JII', kind: 'number', default: 1.5, unit: '', min: 0, appliesWhen: { variant: ['B2'] }, doc: 'weight I -> I (inhibitory, magnitude)' },
+  { name: 'muhatE', kind: 'number', default: 0.5, unit: '1/time', appliesWhen: { variant: ['B2'] }, doc: 'external drive of E is sqrt(n) muhatE' },
+  { name: 'muhatI', kind: 'number', default: 0.25, unit: '1/time', appliesWhen: { variant: ['B2'] }, doc: 'external drive of I is sqrt(n) muhatI' },
   { name: 'sigmoid', kind: 'choice', default: 'probit', choices: ['probit', 'logistic'], doc: 'f(u) = numax Phi((u-theta)/s) or numax/(1+exp(-beta(u-theta)))' },
   { name: 'numax', kind: 'number', default: 1, unit: '1/time', min: 0, minExclusive: true, doc: 'maximum intensity of each pair process' },
   { name: 'theta', kind: 'number', default: 0, unit: '', doc: 'sigmoid midpoint' },
-  { name: 's', kind: 'number', default: 1, unit: '', min: 0, minExclusive: true, doc: 'probit width' },
-  { name: 'beta', kind: 'number', default: 4, unit: '', min: 0, minExclusive: true, doc: 'logistic slope' },
+  { name: 's', kind: 'number', default: 1, unit: '', min: 0, minExclusive: true, appliesWhen: { sigmoid: ['probit'] }, doc: 'probit width' },
+  { name: 'beta', kind: 'number', default: 4, unit: '', min: 0, minExclusive: true, appliesWhen: { sigmoid: ['logistic'] }, doc: 'logistic slope' },
   // E must start above I for a balancing common shift to exist when JI > JE (JE nuE = JI nuI needs nuE > nuI).
   { name: 'mE0', kind: 'number', default: 0.5, unit: '', doc: 'initial mean of u in E' },
   { name: 'mI0', kind: 'number', default: -0.5, unit: '', doc: 'initial mean of u in I' },
@@ -77,6 +77,10 @@ const maxMeanPerStep = 1e7;
 export function checkHybridParams(p: ParamValues, dt: number, n: number): void {
   const tau = p.tau as number;
   if (dt >= tau) throw new ParameterError('dt', `dt = ${dt} is not below tau = ${tau}`, `use --dt well below tau, e.g. ${defaultHybridDt(n, p)}`);
+  // The kernels' leak is fl(1 - dt/tau): for dt/tau below ~3e-8 it rounds to 1 and u would never decay (the limit's would).
+  if (Math.fround(1 - dt / tau) === 1) {
+    throw new ParameterError('hybrid.tau', `dt / tau = ${dt / tau} is below the f32 resolution (~3e-8): the leak 1 - dt/tau rounds to 1 in the kernel`, `use --dt >= ${Number((tau * 1.2e-7).toPrecision(3))} or a smaller tau (at most ${Number((dt / 1.2e-7).toPrecision(3))})`);
+  }
   const mean = (p.numax as number) * n * dt;
   if (mean > maxMeanPerStep) {
     throw new ParameterError('dt', `numax n dt = ${mean} input events per step exceeds ${maxMeanPerStep}`, 'use a smaller --dt');

@@ -1,18 +1,18 @@
 // Parameters of `ei run minimax` (Li & Pehlevan 2020; ../shared/models/minimax-spiking.md) and the run they describe.
-import type { ParamSpec, ParamValues } from '../../engine/params.ts';
+import { givenParams, type ParamSpec, type ParamValues } from '../../engine/params.ts';
 import { ParameterError } from '../../errors.ts';
 import type { MinimaxInstance, MinimaxNetwork } from './network.ts';
 import { makeGridNetwork, makeRingNetwork, makeTightBalanceNetwork, ringCueRates } from './networks.ts';
 
 export const minimaxParameters: readonly ParamSpec[] = [
   { name: 'network', kind: 'choice', default: 'tight-balance', choices: ['tight-balance', 'ring', 'grid'], doc: 'tight-balance (Fig. 1: 20 E, 20 I, 20 Poisson inputs), ring (Fig. 4 ring attractor) or grid (Fig. 4 grid attractor)' },
-  { name: 'tau', kind: 'number', default: 0.1, unit: 's', min: 0, minExclusive: true, doc: 'tight-balance and ring: time constant of E, I and the input trace' },
-  { name: 'dtOverTau', kind: 'number', default: 1e-4, unit: '', min: 0, minExclusive: true, max: 0.1, doc: 'tight-balance: dt / tau when --dt is not given (the spec uses 1e-4)' },
-  { name: 'gamma', kind: 'number', default: 0, unit: '', min: -0.9, max: 0.9, doc: 'ring: asymmetry of the E-E kernel (travelling bump for gamma != 0; Dale\'s law needs |gamma| < 0.937)' },
-  { name: 'cueAngle', kind: 'number', default: Math.PI / 2, unit: 'rad', doc: 'ring: cue position' },
-  { name: 'cueSeconds', kind: 'number', default: 5, unit: 's', min: 0, doc: 'ring: cue duration at the start' },
-  { name: 'side', kind: 'integer', default: 63, unit: 'sites', min: 8, max: 100, doc: 'grid: sheet side (NE = NI = side^2)' },
-  { name: 'inputHz', kind: 'number', default: 4, unit: 'Hz', min: 0, doc: 'grid: Poisson input rate per E neuron' },
+  { name: 'tau', kind: 'number', default: 0.1, unit: 's', min: 0, minExclusive: true, appliesWhen: { network: ['tight-balance', 'ring'] }, doc: 'time constant of E, I and the input trace (grid uses its own)' },
+  { name: 'dtOverTau', kind: 'number', default: 1e-4, unit: '', min: 0, minExclusive: true, max: 0.1, appliesWhen: { network: ['tight-balance'] }, doc: 'dt / tau when --dt is not given (the spec uses 1e-4)' },
+  { name: 'gamma', kind: 'number', default: 0, unit: '', min: -0.9, max: 0.9, appliesWhen: { network: ['ring'] }, doc: 'asymmetry of the E-E kernel (travelling bump for gamma != 0; Dale\'s law needs |gamma| < 0.937)' },
+  { name: 'cueAngle', kind: 'number', default: Math.PI / 2, unit: 'rad', appliesWhen: { network: ['ring'] }, doc: 'cue position' },
+  { name: 'cueSeconds', kind: 'number', default: 5, unit: 's', min: 0, appliesWhen: { network: ['ring'] }, doc: 'cue duration at the start' },
+  { name: 'side', kind: 'integer', default: 63, unit: 'sites', min: 8, max: 100, appliesWhen: { network: ['grid'] }, doc: 'sheet side (NE = NI = side^2)' },
+  { name: 'inputHz', kind: 'number', default: 4, unit: 'Hz', min: 0, appliesWhen: { network: ['grid'] }, doc: 'Poisson input rate per E neuron' },
 ];
 
 /** Why `--backend auto` runs minimax on the CPU when the only adapter is a software one (bench/results/SUMMARY.md). */
@@ -32,6 +32,44 @@ export interface MinimaxRunPlan {
 
 /** Pure: the network and schedule of `ei run minimax` (--T in s and --dt in s override the defaults). */
 export function makeMinimaxRunPlan(p: ParamValues, seed: number, T?: number, dtGiven?: number): MinimaxRunPlan {
+  if (dtGiven !== undefined && givenParams(p).has('dtOverTau')) {
+    throw new ParameterError('minimax.dtOverTau', `is ignored when --dt is given (--dt ${dtGiven} sets the step itself)`, 'give either --dt or --set dtOverTau=..., not both');
+  }
+  const plan = makePlan(p, seed, T, dtGiven);
+  checkPlanStep(p, plan, dtGiven !== undefined);
+  return plan;
+}
+
+/**
+ * The step must stay below every time constant (the decays 1 - dt/tau are in (0, 1)) and make every input spike
+ * probability rate x dt at most 1 (one Bernoulli draw per channel and step); the error names what the user set.
+ */
+function checkPlanStep(p: ParamValues, plan: MinimaxRunPlan, dtGiven: boolean): void {
+  const { dt, instance } = plan;
+  const tauMin = Math.min(instance.tauE, instance.tauI, instance.tauX);
+  let maxRate = 0;
+  for (const r of instance.inputRates) maxRate = Math.max(maxRate, r);
+  const rateLimit = maxRate > 0 ? 1 / maxRate : Infinity;
+  const fmt = (x: number) => String(Number(x.toPrecision(4)));
+  const largest = `the largest step that works is ${rateLimit < tauMin ? `1 / ${fmt(maxRate)} Hz = ${fmt(rateLimit)} s` : `just below the smallest time constant, ${fmt(tauMin)} s`}`;
+  const tooLong = !(dt < tauMin);
+  const tooLikely = maxRate * dt > 1;
+  if (!tooLong && !tooLikely) return;
+  const problem = tooLong
+    ? `dt = ${fmt(dt)} s is not below the smallest time constant ${fmt(tauMin)} s (${p.network === 'grid' ? 'the grid network\'s tauI' : 'tau'}), so the leak 1 - dt/tau is not in (0, 1)`
+    : `dt = ${fmt(dt)} s makes the input spike probability rate x dt = ${fmt(maxRate)} Hz x ${fmt(dt)} s = ${fmt(maxRate * dt)} exceed 1 (one draw per input and step)`;
+  if (dtGiven) throw new ParameterError('--dt', problem, `use a smaller --dt: ${largest}${p.network === 'grid' && tooLikely ? ' (or lower --set inputHz)' : ''}`);
+  if (p.network === 'tight-balance') {
+    const dtMax = Math.min(rateLimit, tauMin);
+    throw new ParameterError('minimax.dtOverTau', `dt = dtOverTau x tau = ${fmt(p.dtOverTau as number)} x ${fmt(p.tau as number)} s: ${problem}`, `use --set dtOverTau=${fmt((0.5 * dtMax) / (p.tau as number))} or less, or give --dt below ${fmt(dtMax)} s (${largest})`);
+  }
+  if (p.network === 'grid' && tooLikely) {
+    throw new ParameterError('minimax.inputHz', `${fmt(maxRate)} Hz at the default dt = ${fmt(dt)} s: ${problem}`, `use --set inputHz=${fmt(1 / dt)} or less, or a smaller --dt (${largest})`);
+  }
+  throw new ParameterError('minimax.tau', `the default dt = ${fmt(dt)} s: ${problem}`, `use a larger --set tau= or give a smaller --dt (${largest})`);
+}
+
+function makePlan(p: ParamValues, seed: number, T?: number, dtGiven?: number): MinimaxRunPlan {
   const kind = p.network as string;
   const tau = p.tau as number;
   if (kind === 'tight-balance') {
@@ -63,6 +101,7 @@ function stepsFor(T: number, dt: number): number {
   if (!(Number.isFinite(T) && T > 0)) throw new ParameterError('T', `${T} is not a positive time in seconds`, 'give --T > 0');
   if (!(Number.isFinite(dt) && dt > 0)) throw new ParameterError('dt', `${dt} is not a positive time step in seconds`, 'give --dt > 0');
   const steps = Math.round(T / dt);
-  if (steps < 2 || steps > 0xffffffff) throw new ParameterError('T', `T / dt = ${steps} steps is outside [2, 2^32)`, 'choose --T and --dt so that T / dt is at least 2');
+  if (steps < 2) throw new ParameterError('--T', `--T ${T} s at dt = ${dt} s is ${steps} steps, fewer than the 2 a run needs`, `give --T >= ${2 * dt}`);
+  if (steps > 0xffffffff) throw new ParameterError('--T', `--T ${T} s at dt = ${dt} s is ${steps.toExponential(2)} steps, more than the 4294967295 (2^32 - 1) the step counter holds`, `give --T <= ${(0xffffffff * dt).toPrecision(3)} or a larger --dt`);
   return steps;
 }
