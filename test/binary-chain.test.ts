@@ -1,5 +1,5 @@
 // Annealed and exact all-to-all Markov chains of the binary E-I network (a reconstruction from the abstract of
-// Agrawal et al., arXiv 1804.05266; see shared/models/binary-entropy.md), entropy and robustness helpers.
+// Agrawal et al., arXiv 1804.05266; see docs/models/binary-entropy.md), entropy and robustness helpers.
 import { describe, expect, it } from 'vitest';
 import { ParameterError } from '../src/errors.ts';
 import { binomialLogPmf } from '../src/analysis/stats.ts';

@@ -1,4 +1,4 @@
-// The large-n limit of the balanced hybrid network (B1, B2; a reconstruction from the paper's abstract, see shared/models/hybrid-balanced.md): sigmoid rates and derivatives, steady states, trajectories and blow-up reports.
+// The large-n limit of the balanced hybrid network (B1, B2; a reconstruction from the paper's abstract, see docs/models/hybrid-balanced.md): sigmoid rates and derivatives, steady states, trajectories and blow-up reports.
 import { describe, expect, it } from 'vitest';
 import {
   balanceRatesB2,

@@ -1,6 +1,6 @@
 // Batched binary E-I experiments: many (WE, WI, alpha, p0) points as the instances of one simulation (split into batches only
 // when the device requires it), the annealed-chain reference per point, and robustness measures of entropy curves.
-// Model: a reconstruction of Agrawal et al. (Chaos 28, 103115, 2018) from the abstract; see ../shared/models/binary-entropy.md.
+// Model: a reconstruction of Agrawal et al. (Chaos 28, 103115, 2018) from the abstract; see docs/models/binary-entropy.md.
 // Every instance's RNG coordinate is its instance id (default: its position in `points`), so a point's result does not depend
 // on how the points are batched or sharded.
 import { ParameterError } from '../errors.ts';

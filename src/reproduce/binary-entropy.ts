@@ -1,5 +1,5 @@
 // Reproductions of the binary E-I entropy paper (Agrawal et al., arXiv 1804.05266, Chaos 2018), reconstructed from its abstract only
-// (see ../shared/models/binary-entropy.md): entropy heat map with the lambda = 1 boundary, entropy and robustness along the boundary
+// (see docs/models/binary-entropy.md): entropy heat map with the lambda = 1 boundary, entropy and robustness along the boundary
 // vs synaptic strength, the inhibitory fraction at WE = WI, and simulation vs the annealed chain with N / k scaling.
 // Every check states its criterion before the run; a claim that the run does not show is reported with pass = false.
 import { makeCsv } from '../io/csv.ts';
@@ -60,7 +60,7 @@ export const binaryHeatmap: Reproduction = {
   acceptsSamples: true,
   id: 'binary-heatmap',
   title: 'Binary E-I network: entropy over (W_E, W_I) peaks at the boundary lambda = 1 between inhibition- and excitation-dominant dynamics',
-  source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 1 of ../shared/models/binary-entropy.md',
+  source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 1 of docs/models/binary-entropy.md',
   description:
     'Entropy of the active count over a (W_E, W_I) grid at alpha = 0.2, p0 = 1e-3, every grid point x replica one instance of one batched simulation; ' +
     'the line lambda = (1 - alpha) W_E - alpha W_I = 1 is drawn on top. Check: for each W_I row the W_E of maximal entropy lies within one lambda grid step of lambda = 1.',
@@ -131,7 +131,7 @@ export const binaryBoundary: Reproduction = {
   acceptsSamples: true,
   id: 'binary-boundary',
   title: 'Binary E-I network: along the boundary, weak synapses give high but fragile entropy, strong synapses lower but robust entropy',
-  source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 2 of ../shared/models/binary-entropy.md',
+  source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 2 of docs/models/binary-entropy.md',
   description:
     'At alpha = 0.2, for synaptic strengths W_I = s (W_E set by lambda), entropy curves H(lambda) across the boundary; robustness = lambda-width where ' +
     'H >= 0.5 / 0.9 H_peak, and mean H over W -> W (1 + delta), delta in {+-0.1, +-0.3} (both W_E and W_I scaled) relative to H at lambda = 1. ' +
@@ -196,7 +196,7 @@ export const binaryAlpha: Reproduction = {
   acceptsSamples: true,
   id: 'binary-alpha',
   title: 'Binary E-I network with W_E = W_I: a small non-zero inhibitory fraction gives robust, relatively high entropy',
-  source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 3 of ../shared/models/binary-entropy.md',
+  source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 3 of docs/models/binary-entropy.md',
   description:
     'W_E = W_I = W = W*(1 + delta), W* = 1 / (1 - 2 alpha) (so lambda = 1 + delta): entropy at delta = 0 and the mean entropy over delta in {+-0.1, +-0.3} ' +
     '(robust entropy) for each alpha. Claim checked: the alpha with the highest robust entropy is small and non-zero (0 < alpha <= 0.2) and its entropy at the boundary is at least 75% of the best over alpha.',
@@ -238,7 +238,7 @@ export const binaryChain: Reproduction = {
   acceptsSamples: true,
   id: 'binary-chain',
   title: 'Binary E-I network: simulation vs the annealed Markov chain (mean activity, entropy gap for strong synapses, N / k scaling)',
-  source: 'Agrawal et al. 2018 (arXiv 1804.05266) and ../shared/models/binary-entropy.md (analytical reference); experiment 4',
+  source: 'Agrawal et al. 2018 (arXiv 1804.05266) and docs/models/binary-entropy.md (analytical reference); experiment 4',
   description:
     'Simulated entropy and mean activity next to the annealed chain on m (independent inputs each step) at alpha = 0.2 for weak (W_I = 0.25) and strong (W_I = 8) synapses ' +
     'across lambda, and the entropy gap at lambda = 0.95 as N and k grow (N / k = 10). The chain is exactly absorbing at m = N for lambda >= 1 (mean activity 1), so the ' +

@@ -37,7 +37,7 @@ function rmsWhere(t: number[], a: number[], b: number[], keep: (t: number) => bo
 export const hybridBalance: Reproduction = {
   id: 'hybrid-balance',
   title: 'Hybrid network: sqrt(n)(J_E nubar_E - J_I nubar_I) against the balance multiplier X(t), with the initial jump c0',
-  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 3 of shared/models/hybrid-balanced.md (variant B1, reconstruction)',
+  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 3 of docs/models/hybrid-balanced.md (variant B1, reconstruction)',
   description:
     'Starts the B1 network (defaults, but m_E(0) = 1.5, m_I(0) = 0.5: unbalanced) at several n. In a layer of width ~1/sqrt(n) tau ' +
     'the means jump by the common shift c0 that solves J_E nu_E(m_E + c0) = J_I nu_I(m_I + c0); after it the measured imbalance ' +

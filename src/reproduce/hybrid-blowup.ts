@@ -42,7 +42,7 @@ function meanAbs(t: number[], x: number[], from: number): number {
 export const hybridBlowup: Reproduction = {
   id: 'hybrid-blowup',
   title: 'Hybrid network: blow-up cases detected and reported (no balancing shift, J_E g_E > J_I g_I, B2 with D <= 0 or nu outside (0, numax))',
-  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 5 of shared/models/hybrid-balanced.md (reconstruction)',
+  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 5 of docs/models/hybrid-balanced.md (reconstruction)',
   description:
     'Checks the no-blow-up conditions of the limit for four failing parameter sets (and two controls), runs the particle system there ' +
     'at two sizes for T = 1 tau, and records the condition each run reports, with the particles\' imbalance X_n = sqrt(n) x (net ' +

@@ -12,7 +12,7 @@ const pooled = ['mE', 'mI', 'vE', 'vI'] as const;
 export const hybridErrorVsN: Reproduction = {
   id: 'hybrid-error-vs-n',
   title: 'Hybrid network: error versus n on log-log axes (slope -1/2), from batched replicas',
-  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 4 of shared/models/hybrid-balanced.md (variant B1, reconstruction)',
+  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 4 of docs/models/hybrid-balanced.md (variant B1, reconstruction)',
   description:
     'For each n, R replicas (same parameters, independent random streams) run in one batched dispatch from the same Gaussian initial data; ' +
     'the error of a replica is the rms over t in [0.5, T] of (m_E, m_I, v_E, v_I) minus the limit, pooled. A least-squares line through ' +

@@ -21,7 +21,7 @@ function meanVar(u: ArrayLike<number>): { m: number; v: number } {
 export const hybridHistogram: Reproduction = {
   id: 'hybrid-histogram',
   title: 'Hybrid network: histogram of u_k against the Gaussian limit N(m_a(t), v_a(t))',
-  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 2 of shared/models/hybrid-balanced.md (variant B1, reconstruction)',
+  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 2 of docs/models/hybrid-balanced.md (variant B1, reconstruction)',
   description:
     'Runs the B1 network (defaults) and keeps every neuron\'s u at t = 0.25, 1 and 3 tau; compares the E and I histograms with ' +
     'N(m_a(t), v_a(t)) from the limit ODE by the Kolmogorov-Smirnov distance, and with a Gaussian of the sample mean and variance ' +

@@ -93,7 +93,7 @@ export function makeProgressSplit(onProgress: (done: number, total: number) => v
 
 /** The checks table shared by the hybrid reports. */
 export const modelNote =
-  'The model is a reconstruction from the abstract of MacLaurin & Vilanova (arXiv 2412.17273), see shared/models/hybrid-balanced.md; ' +
+  'The model is a reconstruction from the abstract of MacLaurin & Vilanova (arXiv 2412.17273), see docs/models/hybrid-balanced.md; ' +
   'the limit is computed by src/models/hybrid/limit.ts.';
 
 export const quickNote = (quick: boolean, what: string) =>
@@ -115,7 +115,7 @@ function plan(quick: boolean, big = false): { ns: number[]; replicas: number[]; 
 export const hybridMoments: Reproduction = {
   id: 'hybrid-moments',
   title: 'Hybrid network: m_a(t), v_a(t) of the particles against the limit ODE across n',
-  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 1 of shared/models/hybrid-balanced.md (variant B1, reconstruction)',
+  source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 1 of docs/models/hybrid-balanced.md (variant B1, reconstruction)',
   description:
     'Runs the B1 network (defaults: tau = 1, JE = 1, JI = 2, muE = 1, muI = 0, probit f) from Gaussian initial data for T = 5 tau at ' +
     'several n, with replicas batched in one dispatch, and compares the population means and variances of u with the limit ODE ' +

@@ -4,7 +4,7 @@ import type { MinimaxRunResult } from '../models/minimax/network.ts';
 
 export type { Check } from './checks.ts';
 
-export const minimaxSource = 'Li & Pehlevan, NeurIPS 2020 (arXiv 2006.08115); parameters from ../shared/models/minimax-spiking.md';
+export const minimaxSource = 'Li & Pehlevan, NeurIPS 2020 (arXiv 2006.08115); parameters from docs/models/minimax-spiking.md';
 
 export const fmt = (x: number, d = 3): string => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(d)) : String(x));
 

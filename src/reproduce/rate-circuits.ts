@@ -49,7 +49,7 @@ function simulatedRegime(o: { finals: number[][]; converged: boolean[] }, wEE: n
 export const rateWilsonCowan: Reproduction = {
   id: 'rate-wilson-cowan',
   title: 'Wilson-Cowan pair: the self-excitation w_EE switches between unique stability and inhibition-stabilised / unstable regimes',
-  source: 'Betteti et al. 2025 (arXiv 2512.05252), reconstructed from the abstract; experiment 1 of ../shared/models/rate-circuits.md',
+  source: 'Betteti et al. 2025 (arXiv 2512.05252), reconstructed from the abstract; experiment 1 of docs/models/rate-circuits.md',
   description:
     'Phase diagram over (w_EE, w_EI w_IE) with w_EI = w_IE, w_II = 0.5, u = (1, 0), clip at x_max = 50: every grid point is integrated from 3 ' +
     'initial states in one batched dispatch and classified from the trajectories; the direct analysis (equilibria as Nash/LCP solutions, ' +
@@ -135,7 +135,7 @@ const lateralSets = [
 export const rateLateral: Reproduction = {
   id: 'rate-lateral',
   title: 'Lateral inhibition: output vs input contrast, the derived contrast gain, and soft vs winner-take-all competition at the LDS boundary',
-  source: 'Betteti et al. 2025 (reconstructed); experiment 2 of ../shared/models/rate-circuits.md',
+  source: 'Betteti et al. 2025 (reconstructed); experiment 2 of docs/models/rate-circuits.md',
   description:
     'Two channels (wIE = 1, wEI = 0.5, wII = 0.5, total input 2): C_out against C_in for four w_EE, with the derived gain ' +
     'G = (1 - wEE + b)/(1 - wEE - b), b = wEI wIE/(1 + wII), drawn over the simulation (C_out = clamp(G C_in)); then w_EE is swept at C_in = 0 ' +
@@ -193,7 +193,7 @@ export const rateLateral: Reproduction = {
 export const rateColumn: Reproduction = {
   id: 'rate-column',
   title: 'Cortical column: a small input contrast is sharpened layer by layer',
-  source: 'Betteti et al. 2025 (reconstructed); experiment 3 of ../shared/models/rate-circuits.md',
+  source: 'Betteti et al. 2025 (reconstructed); experiment 3 of docs/models/rate-circuits.md',
   description: 'Five stacked two-channel microcircuits (wEE = 0.2, wIE = 1, wEI = 0.5, wII = 0.5, wFF = 1), input contrast 0.01: the contrast after layer l against G^(l+1) C_in.',
   async run(c) {
     const layers = 5;

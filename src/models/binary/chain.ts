@@ -1,7 +1,7 @@
 // Analytic reference for binary E-I networks: annealed Markov chain on the active count, exact all-to-all chain on (m_E, m_I),
 // Shannon entropy of the stationary distribution and robustness of the entropy peak.
 // Model: a reconstruction of Agrawal et al., arXiv 1804.05266 (Chaos 28, 103115, 2018) from its abstract only, following the
-// same group's earlier binary-network work (see shared/models/binary-entropy.md). Transfer, drive (p0) and in-degree are
+// same group's earlier binary-network work (see docs/models/binary-entropy.md). Transfer, drive (p0) and in-degree are
 // parameters; nothing here is taken from the paper's text beyond what the abstract fixes.
 //
 // Chain on m = number of active neurons (annealed: each neuron redraws its k inputs every step, so inputs are independent

@@ -1,5 +1,5 @@
 // Parameters of the `binary` model (binary stochastic E-I network; a reconstruction from the abstract of Agrawal et al.
-// 2018, see ../shared/models/binary-entropy.md).
+// 2018, see docs/models/binary-entropy.md).
 import { ParameterError } from '../../errors.ts';
 import type { ParamSpec, ParamValues } from '../../engine/params.ts';
 import { maxBinaryN, maxErdosRenyiK, type BinaryParams } from './network.ts';

@@ -1,7 +1,7 @@
 // Exact event-driven CPU simulator (thinning) of the balanced E-I hybrid network, the reference that validates the time discretisation of the stepped kernels.
 //
 // Model (a reconstruction from the abstract of MacLaurin & Vilanova, arXiv 2412.17273; see
-// shared/models/hybrid-balanced.md): 2n neurons, k < n excitatory (E), k >= n inhibitory (I).
+// docs/models/hybrid-balanced.md): 2n neurons, k < n excitatory (E), k >= n inhibitory (I).
 // Between events du_k/dt = -u_k/tau + c_a with c_a = mu_a (B1) or sqrt(n) muhat_a (B2). For every
 // ordered pair (j, k), j != k, an independent counting process with intensity f(u_j) makes u_k
 // jump by +w_E(a(k))/sqrt(n) (j in E) or -w_I(a(k))/sqrt(n) (j in I); B1: w_E = JE, w_I = JI for

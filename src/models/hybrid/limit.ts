@@ -1,4 +1,4 @@
-// The n -> infinity limit of the balanced hybrid E-I network (variants B1 and B2): Gaussian means and variances from autonomous ODEs, steady states, and no-blow-up checks that report instead of returning NaN. The model is a reconstruction from the abstract of MacLaurin & Vilanova (arXiv 2412.17273), see shared/models/hybrid-balanced.md.
+// The n -> infinity limit of the balanced hybrid E-I network (variants B1 and B2): Gaussian means and variances from autonomous ODEs, steady states, and no-blow-up checks that report instead of returning NaN. The model is a reconstruction from the abstract of MacLaurin & Vilanova (arXiv 2412.17273), see docs/models/hybrid-balanced.md.
 import { ParameterError } from '../../errors.ts';
 import type { HybridModelParams } from './params.ts';
 import { invRate, rateDerivs, rateWidth, type RateDerivs } from './sigmoid.ts';

@@ -1,5 +1,5 @@
 // Parameters of the `hybrid` model (balanced all-to-all stochastic hybrid network; a reconstruction from the
-// paper's abstract, see ../shared/models/hybrid-balanced.md) and the kernel constants derived from them.
+// paper's abstract, see docs/models/hybrid-balanced.md) and the kernel constants derived from them.
 import { ParameterError } from '../../errors.ts';
 import type { ParamSpec, ParamValues } from '../../engine/params.ts';
 

@@ -1,4 +1,4 @@
-// Population rates of the hybrid model's sigmoid intensity for Gaussian potentials u ~ N(m, v): nu, d nu/dm, d nu/dv and their inverse in m (f64; used by the large-n limit, which is a reconstruction from the paper's abstract: see shared/models/hybrid-balanced.md).
+// Population rates of the hybrid model's sigmoid intensity for Gaussian potentials u ~ N(m, v): nu, d nu/dm, d nu/dv and their inverse in m (f64; used by the large-n limit, which is a reconstruction from the paper's abstract: see docs/models/hybrid-balanced.md).
 import { ParameterError } from '../../errors.ts';
 import { normalCdf, normalPdf, normalQuantile } from '../../analysis/stats.ts';
 

@@ -1,4 +1,4 @@
-// The networks of Li & Pehlevan's figures (../shared/models/minimax-spiking.md) as pure, seeded constructors: tight
+// The networks of Li & Pehlevan's figures (docs/models/minimax-spiking.md) as pure, seeded constructors: tight
 // balance (Fig. 1), the decoder (Fig. 2a), a designed associative memory (Fig. 3), the ring and grid attractors (Fig. 4).
 //
 // Randomness: Philox (src/rng) with one generator per (purpose stream, matrix row), so each matrix is reproducible on

@@ -1,4 +1,4 @@
-// Parameters of `ei run minimax` (Li & Pehlevan 2020; ../shared/models/minimax-spiking.md) and the run they describe.
+// Parameters of `ei run minimax` (Li & Pehlevan 2020; docs/models/minimax-spiking.md) and the run they describe.
 import { givenParams, type ParamSpec, type ParamValues } from '../../engine/params.ts';
 import { ParameterError } from '../../errors.ts';
 import type { MinimaxInstance, MinimaxNetwork } from './network.ts';

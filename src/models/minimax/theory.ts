@@ -1,4 +1,4 @@
-// Theory of the minimax E-I networks (../shared/models/minimax-spiking.md): the predicted rates as the KKT point of
+// Theory of the minimax E-I networks (docs/models/minimax-spiking.md): the predicted rates as the KKT point of
 // min_{rE>=0} max_{rI>=0} S, well-posedness tests, local stability of a KKT point, and the grid kernel's Fourier peak.
 //
 // KKT conditions as a linear complementarity problem (LCP). With z = [rE; rI] and w = -[V_E; V_I]:

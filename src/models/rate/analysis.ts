@@ -1,5 +1,5 @@
 // Equilibria, game-theoretic residuals, stability (Jacobian spectrum, Lyapunov diagonal stability) and contrast-gain theory of rate circuits.
-// Model: a reconstruction of Betteti et al., arXiv 2512.05252, from its abstract only (see shared/models/rate-circuits.md);
+// Model: a reconstruction of Betteti et al., arXiv 2512.05252, from its abstract only (see docs/models/rate-circuits.md);
 // every identity used here is derived in the comments and checked in test/rate-analysis.test.ts.
 import { ParameterError } from '../../errors.ts';
 import { activationMax, activationSlope, applyActivation, type Activation, type Circuit, type LateralParams } from './circuit.ts';

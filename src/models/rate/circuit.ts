@@ -1,5 +1,5 @@
 // E-I firing-rate circuits (T dx/dt = -x + phi(W x + u)): the circuit description the CPU analysis and the GPU kernel share, and its builders.
-// Model: a reconstruction of Betteti et al., arXiv 2512.05252, from its abstract only (see shared/models/rate-circuits.md).
+// Model: a reconstruction of Betteti et al., arXiv 2512.05252, from its abstract only (see docs/models/rate-circuits.md).
 import { ParameterError } from '../../errors.ts';
 
 /** phi: relu [z]+, clip min(max(z,0),xmax), softclip xmax*tanh([z]+/xmax) (slope in [0, 1]). */
