@@ -159,3 +159,22 @@ describe('ei reproduce binary-boundary --quick', () => {
     expect(r.code).toBe(0);
   }, 60_000);
 });
+
+describe('ei sweep binary keeps the connectivity', () => {
+  it('an Erdos-Renyi sweep row equals `ei run binary` of the same point, and differs from fixed in-degree', async () => {
+    const common = ['--n', '60', '--set', 'k=6', '--set', 'burnin=50', '--steps', '300', '--backend', 'cpu', '--quiet'];
+    const er = join(dir, 'sweep-er');
+    const fixed = join(dir, 'sweep-fixed');
+    const run = join(dir, 'run-er');
+    expect((await ei('sweep', 'binary', '--grid', 'WE=1.5,2', ...common, '--set', 'connectivity=erdos-renyi', '--out', er)).code).toBe(0);
+    expect((await ei('sweep', 'binary', '--grid', 'WE=1.5,2', ...common, '--out', fixed)).code).toBe(0);
+    expect((await ei('run', 'binary', ...common, '--set', 'WE=1.5', '--set', 'connectivity=erdos-renyi', '--out', run)).code).toBe(0);
+    const row0 = (d: string) => {
+      const t = parseCsv(readFileSync(join(d, 'sweep.csv'), 'utf8'));
+      return t.rows[0][t.columns.indexOf('entropyBits')];
+    };
+    const single = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+    expect(row0(er)).toBe(single.entropyBits);
+    expect(row0(fixed)).not.toBe(single.entropyBits);
+  });
+});
