@@ -52,7 +52,9 @@ describe('--out never destroys a file ei did not write', () => {
   it('writes into an empty folder, and marks the result with the digests of its files', async () => {
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    expect((await ei(...quick, '--out', empty)).code).toBe(0);
+    const r = await ei(...quick, '--out', empty);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`ei: report: ${join(empty, 'report.html')}`);
     const marker = json(join(empty, RESULT_MARKER));
     expect(Object.keys(marker.files)).toContain('summary.json');
     expect(marker.files['summary.json']).toMatch(/^[0-9a-f]{64}$/);

@@ -1,4 +1,6 @@
 // The frame every long CLI command shares: result folder, backend, progress bar; commit on success, clean up on failure.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createResultDir, type ResultDir } from '../io/result-dir.ts';
 import type { AdapterChoice } from '../gpu/node-webgpu.ts';
 import { createProgressBar, type ProgressBar } from './progress.ts';
@@ -39,6 +41,7 @@ export async function withResultSession<T>(o: SessionOptions, body: (s: Session)
     const result = await body({ sel, bar, out });
     bar.finish();
     out.commit();
+    if (existsSync(join(out.path, 'report.html'))) console.error(`ei: report: ${join(out.path, 'report.html')}`);
     return result;
   } catch (e) {
     bar?.fail();
