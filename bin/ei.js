@@ -31,7 +31,8 @@ const watch = setInterval(() => {
   if (process.ppid !== parent) stop('SIGHUP');
 }, 200);
 
-child.on('exit', (code, signal) => {
+// 'close', not 'exit': by then every message the child wrote before it died has been read, so no claim is missed.
+child.on('close', (code, signal) => {
   clearInterval(watch);
   for (const p of claimed) rmSync(p, { recursive: true, force: true });
   const s = stopping ?? signal;

@@ -277,14 +277,16 @@ export function createResultDir(path: string, options: ResultDirOptions = {}): R
   try {
     target = inspectTarget(final, flag, shown, options.overwrite === true);
     rmSync(tmp, { recursive: true, force: true }); // our own pid's leftover (pid reuse after a crash)
+    // Claimed before it exists: a kill right after mkdir must not leave it behind (the name holds our pid, so it is ours).
+    claimForCleanup(tmp);
     mkdirSync(tmp);
     writeFileSync(join(tmp, PARTIAL_MARKER), JSON.stringify(me()) + '\n');
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    releaseFromCleanup(tmp);
     releaseLock();
     throw e instanceof ConfigError ? e : fsError(e, 'create', tmp, `choose a folder you can write to for ${flag}`);
   }
-  claimForCleanup(tmp);
   const files: Record<string, string> = {};
   let done = false;
 
