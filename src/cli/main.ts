@@ -112,6 +112,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`ei: error: ${e.message}`);
       return 2;
     }
+    // The memory estimate compares with the machine's free memory; a ulimit or a container can allow less.
+    if (e instanceof RangeError && /allocation failed|Array buffer allocation|Invalid typed array length/i.test(e.message)) {
+      console.error(`ei: error: out of host memory (${e.message})\n  fix: reduce --n, --batch or the run length; the machine had room, but this process may be limited (ulimit -d/-v, a container or cgroup)`);
+      return 2;
+    }
     console.error(`ei: internal error: ${(e as Error).stack ?? e}`);
     return 1;
   }

@@ -750,11 +750,15 @@ export function checkOutcome(m: ModelConfig, c: CliCase, o: CliOutcome, outDir: 
   else if (o.code !== 0 && o.code !== 2) v.push(`exit code ${o.code}: ${first.slice(0, 300)}`);
   if (STACK.test(o.err)) v.push('a JavaScript stack trace on stderr');
   if (o.code === 2) {
-    if (!first.startsWith('ei: error: ')) v.push(`refusal does not start with 'ei: error: ': ${first.slice(0, 200)}`);
+    // Notes and a long-run estimate ('ei: ...') may come first; the refusal is the 'ei: error: ' line and its fix line.
+    const lines = o.err.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('ei: error: '));
+    if (at < 0 || lines.slice(0, at).some((l) => !l.startsWith('ei: '))) v.push(`refusal has no 'ei: error: ' line after ei's notes: ${first.slice(0, 200)}`);
+    const refusal = at >= 0 ? lines.slice(at, at + 2).join('\n') : first;
     const flags = [...c.args.map((a) => a.flag), '--out', '--backend'];
     const params = [...m.specs.map((s) => s.name), ...c.args.filter((a) => a.flag === '--set').map((a) => a.name)].filter((n) => n.length >= 2);
-    const named = first.includes('invalid ') || flags.some((f) => first.includes(f)) || params.some((n) => new RegExp(`(^|[^A-Za-z0-9_])${n}([^A-Za-z0-9_]|$)`).test(first));
-    if (!named) v.push(`refusal names no field: ${first.slice(0, 200)}`);
+    const named = refusal.includes('invalid ') || flags.some((f) => refusal.includes(f)) || params.some((n) => new RegExp(`(^|[^A-Za-z0-9_])${n}([^A-Za-z0-9_]|$)`).test(refusal));
+    if (!named) v.push(`refusal names no field: ${refusal.slice(0, 200)}`);
     if (existsSync(outDir)) v.push('a refused run left its --out folder behind');
     const partial = existsSync(dirname(outDir)) ? readdirSync(dirname(outDir)).filter((f) => f.startsWith(`.${basename(outDir)}.partial`)) : [];
     if (partial.length) v.push(`a refused run left ${partial.join(', ')} behind`);

@@ -42,10 +42,13 @@ export function checkPoissonParams(p: ParamValues, dt: number, n?: number): void
   }
   const peak = (p.numax as number) * dt;
   if (n !== undefined) {
-    // Spikes of a step are summed in a u32; n Poisson(peak) counts stay below n (peak + 10 sqrt(peak) + 10) in practice.
-    const most = n * (peak + 10 * Math.sqrt(peak) + 10);
+    // Spikes of a step are summed in a u32. Their total is Poisson with mean at most n peak: it stays below
+    // mean + 10 sd + 10 except with probability < 1e-20.
+    const bound = (m: number) => m + 10 * Math.sqrt(m) + 10;
+    const most = bound(n * peak);
     if (most >= 2 ** 32) {
-      throw new ParameterError('poisson.numax', `up to n (numax dt + ...) = ${most.toExponential(3)} spikes per step could exceed the u32 spike count (2^32)`, `use a smaller --n (at most ${Math.floor(2 ** 32 / (peak + 10 * Math.sqrt(peak) + 10))}), --dt or numax`);
+      const nMax = Math.floor((Math.sqrt(25 + 2 ** 32 - 10) - 5) ** 2 / peak);
+      throw new ParameterError('poisson.numax', `n numax dt = ${(n * peak).toExponential(3)} expected spikes per step (up to ${most.toExponential(3)}) could exceed the u32 spike count (2^32)`, `use a smaller --n (at most ${nMax}), --dt or numax`);
     }
   }
   // The largest |u| a run reaches: the start, the stationary mean plus 20 sd, and one step's largest input jump.
