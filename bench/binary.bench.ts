@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
 import { CpuBinarySimulation, type BinaryParams } from '../src/models/binary/network.ts';
-import { WebGpuBinarySimulation } from '../src/backends/webgpu/binary-simulation.ts';
+import { WebGpuBinarySimulation } from '../src/models/binary/webgpu-simulation.ts';
 import { makeEnvironmentRecord } from './lib/harness.ts';
 import { writeSummary } from './summarize.ts';
 

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
-import { makeMinimaxWorkgroupSize, runMinimaxGpu, type MinimaxGpuOptions } from '../src/backends/webgpu/minimax-simulation.ts';
+import { makeMinimaxWorkgroupSize, runMinimaxGpu, type MinimaxGpuOptions } from '../src/models/minimax/webgpu-simulation.ts';
 import type { MinimaxRunResult, MinimaxRunSpec } from '../src/models/minimax/network.ts';
 import { makeGridNetwork, makeTightBalanceNetwork } from '../src/models/minimax/networks.ts';
 import { runMinimaxCpu } from '../src/models/minimax/simulate-cpu.ts';

@@ -7,7 +7,7 @@ import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
 import { makeWilsonCowan, type Circuit } from '../src/models/rate/circuit.ts';
 import { integrateRateBatchCpu } from '../src/models/rate/integrate-cpu.ts';
-import { integrateRateBatchGpu } from '../src/backends/webgpu/rate-integrator.ts';
+import { integrateRateBatchGpu } from '../src/models/rate/webgpu-integrator.ts';
 import { makeEnvironmentRecord } from './lib/harness.ts';
 import { writeSummary } from './summarize.ts';
 

@@ -1,8 +1,8 @@
 // Embeddable interactive demo of the `poisson` model: controls, a WebGPU run, plots against theory and a bit-exact CPU cross-check.
-import { runExperiment, type ExperimentOptions, type ExperimentResult } from '../src/engine/experiment.ts';
+import { runExperiment, type ExperimentOptions, type ExperimentResult } from '../src/models/poisson/experiment.ts';
 import { createGpuContext, type AdapterSummary, type GpuContext } from '../src/gpu/context.ts';
 import { poissonInfo, poissonParameters } from '../src/models/poisson/index.ts';
-import type { NumberParam } from '../src/engine/params.ts';
+import type { NumberParam } from '../src/core/params.ts';
 import { makeLinePlot, makeScatter } from '../src/report/svg.ts';
 
 export type Sigmoid = 'probit' | 'logistic';

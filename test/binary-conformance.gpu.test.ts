@@ -2,7 +2,7 @@
 // same integers, so active counts, states and histograms agree exactly; plus connectivity and regime checks.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu.ts';
-import { WebGpuBinarySimulation } from '../src/backends/webgpu/binary-simulation.ts';
+import { WebGpuBinarySimulation } from '../src/models/binary/webgpu-simulation.ts';
 import { CpuBinarySimulation, binaryLambda, makeBinaryPartners, makeErPartners, type BinaryParams, type BinarySimulationSpec } from '../src/models/binary/network.ts';
 import { ParameterError } from '../src/errors.ts';
 

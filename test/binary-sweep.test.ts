@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
 import { parseCsv } from '../src/io/csv.ts';
-import { runBinaryBatch, binaryRobustness } from '../src/experiments/binary.ts';
+import { runBinaryBatch, binaryRobustness } from '../src/models/binary/experiment.ts';
 import { annealedChain } from '../src/models/binary/chain.ts';
 
 let dir = '';

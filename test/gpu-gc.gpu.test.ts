@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createGpuContext } from '../src/gpu/context.ts';
 import { createComputeKernel, readBuffer } from '../src/gpu/shaders.ts';
 import { packStruct, structLayout } from '../src/gpu/pack.ts';
-import { runExperiment } from '../src/engine/experiment.ts';
+import { runExperiment } from '../src/models/poisson/experiment.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 

@@ -2,10 +2,10 @@
 // exact fixed-point intensity totals (which set every Poisson input mean) agree step by step.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu.ts';
-import { CpuHybridSimulation } from '../src/backends/cpu/hybrid-simulation.ts';
-import { WebGpuHybridSimulation } from '../src/backends/webgpu/hybrid-simulation.ts';
-import type { HybridSimulation, HybridSimulationSpec, HybridStepRecord } from '../src/engine/hybrid-simulation.ts';
-import { resolveParams } from '../src/engine/params.ts';
+import { CpuHybridSimulation } from '../src/models/hybrid/cpu-simulation.ts';
+import { WebGpuHybridSimulation } from '../src/models/hybrid/webgpu-simulation.ts';
+import type { HybridSimulation, HybridSimulationSpec, HybridStepRecord } from '../src/models/hybrid/simulation.ts';
+import { resolveParams } from '../src/core/params.ts';
 import { hybridParameters } from '../src/models/hybrid/params.ts';
 import { seedToKey } from '../src/rng/index.ts';
 

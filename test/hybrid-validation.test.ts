@@ -1,11 +1,11 @@
 // The hybrid network against exact references: tau-leaping vs the exact event-driven simulator, and
 // particles vs the large-n limit (fixed seeds; tolerances stated per assertion).
 import { describe, expect, it } from 'vitest';
-import { CpuHybridSimulation } from '../src/backends/cpu/hybrid-simulation.ts';
-import { resolveParams } from '../src/engine/params.ts';
+import { CpuHybridSimulation } from '../src/models/hybrid/cpu-simulation.ts';
+import { resolveParams } from '../src/core/params.ts';
 import { hybridParameters, makeHybridModelParams } from '../src/models/hybrid/params.ts';
 import { simulateEventDriven } from '../src/models/hybrid/event-driven.ts';
-import { makeHybridState, runHybridExperiment } from '../src/experiments/hybrid.ts';
+import { makeHybridState, runHybridExperiment } from '../src/models/hybrid/experiment.ts';
 import { seedToKey } from '../src/rng/index.ts';
 
 function meanSe(xs: number[]): { mean: number; se: number } {

@@ -3,7 +3,7 @@
 // exactly and the f32-chunk-summed means agree to a stated tolerance; plus batching, dispatch splitting and limits.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu.ts';
-import { runMinimaxGpu, type MinimaxGpuOptions } from '../src/backends/webgpu/minimax-simulation.ts';
+import { runMinimaxGpu, type MinimaxGpuOptions } from '../src/models/minimax/webgpu-simulation.ts';
 import { AdapterLimitError, ParameterError } from '../src/errors.ts';
 import type { MinimaxInstance, MinimaxNetwork, MinimaxRunResult, MinimaxRunSpec } from '../src/models/minimax/network.ts';
 import { makeTightBalanceNetwork } from '../src/models/minimax/networks.ts';

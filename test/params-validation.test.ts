@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
-import { F32_MAX, givenParams, makeParamTable, resolveParams } from '../src/engine/params.ts';
+import { F32_MAX, givenParams, makeParamTable, resolveParams } from '../src/core/params.ts';
 import { ParameterError } from '../src/errors.ts';
 import { modelInfos } from '../src/models/registry.ts';
 import { hybridParameters, makeHybridModelParams } from '../src/models/hybrid/params.ts';

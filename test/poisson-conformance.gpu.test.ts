@@ -1,9 +1,9 @@
 // Conformance: the poisson model on WebGPU and on the CPU reference consume the same random bits.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu.ts';
-import { createSimulation } from '../src/engine/create-simulation.ts';
-import type { RecordChunk, SimulationSpec } from '../src/engine/simulation.ts';
-import { resolveParams } from '../src/engine/params.ts';
+import { createSimulation } from '../src/models/poisson/create-simulation.ts';
+import type { RecordChunk, SimulationSpec } from '../src/models/poisson/simulation.ts';
+import { resolveParams } from '../src/core/params.ts';
 import { poissonModel, poissonParameters } from '../src/models/poisson/index.ts';
 import { seedToKey } from '../src/rng/index.ts';
 

@@ -1,8 +1,8 @@
 // The poisson model's statistics against theory, on the CPU reference (the GPU equals it: see the conformance test).
 import { describe, expect, it } from 'vitest';
-import { runExperiment } from '../src/engine/experiment.ts';
+import { runExperiment } from '../src/models/poisson/experiment.ts';
 import { makePoissonInstance, momentsAtStep } from '../src/models/poisson/index.ts';
-import { resolveParams } from '../src/engine/params.ts';
+import { resolveParams } from '../src/core/params.ts';
 import { poissonParameters } from '../src/models/poisson/params.ts';
 import { ParameterError, ConfigError } from '../src/errors.ts';
 

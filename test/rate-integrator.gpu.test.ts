@@ -1,7 +1,7 @@
 // Batched rate-circuit integration: the WebGPU kernel against its f32 CPU mirror, RK4's order, sampling, the 2-D dispatch fold and input errors.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu.ts';
-import { integrateRateBatchGpu } from '../src/backends/webgpu/rate-integrator.ts';
+import { integrateRateBatchGpu } from '../src/models/rate/webgpu-integrator.ts';
 import { integrateRateBatchCpu, type RateBatch } from '../src/models/rate/integrate-cpu.ts';
 import type { Activation, Circuit } from '../src/models/rate/circuit.ts';
 import { ParameterError } from '../src/errors.ts';

@@ -1,7 +1,7 @@
 // GPU tests of the batched reducer against the f64/exact CPU references (SwiftShader in CI).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu.ts';
-import { createReducer, type Reducer } from '../src/backends/webgpu/reducer.ts';
+import { createReducer, type Reducer } from '../src/gpu/reducer.ts';
 import { moments, sumU32 } from '../src/analysis/moments.ts';
 import { histogram, histogramF32, makeF32Binning } from '../src/analysis/histogram.ts';
 import { entropyBits, entropyBitsBatch } from '../src/analysis/entropy.ts';

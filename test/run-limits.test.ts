@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
-import { checkMemory, maxStringLength, type MachineLimits, type RunEstimate } from '../src/engine/limits.ts';
-import { defaultRecordEvery, estimatePopulationRun, resolveExperimentShape } from '../src/engine/experiment.ts';
+import { checkMemory, maxStringLength, type MachineLimits, type RunEstimate } from '../src/core/limits.ts';
+import { defaultRecordEvery, estimatePopulationRun, resolveExperimentShape } from '../src/models/poisson/experiment.ts';
 import { ParameterError } from '../src/errors.ts';
 
 let dir = '';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
-import { maxSteps, resolveSteps } from '../src/engine/limits.ts';
+import { maxSteps, resolveSteps } from '../src/core/limits.ts';
 import { ParameterError } from '../src/errors.ts';
 
 let dir = '';

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
-import { checkRunTime, formatDuration, runTimeLimits, type RunEstimate } from '../src/engine/limits.ts';
-import { estimatePopulationRun, resolveExperimentShape } from '../src/engine/experiment.ts';
+import { checkRunTime, formatDuration, runTimeLimits, type RunEstimate } from '../src/core/limits.ts';
+import { estimatePopulationRun, resolveExperimentShape } from '../src/models/poisson/experiment.ts';
 
 let dir = '';
 beforeAll(() => {

@@ -19,7 +19,7 @@ import {
   type SweepPoint,
   type SweepSchema,
   type VerifiedShard,
-} from '../src/engine/sweep-grid.ts';
+} from '../src/core/sweep-grid.ts';
 import { poissonParameters } from '../src/models/poisson/params.ts';
 import { makeCsv, parseCsv } from '../src/io/csv.ts';
 import { ConfigError, ParameterError } from '../src/errors.ts';
@@ -304,7 +304,7 @@ describe('sweep digests', () => {
 
 describe('makeEmptyShardNote', () => {
   it('says when a shard holds no rows, and only then', async () => {
-    const { makeEmptyShardNote } = await import('../src/engine/sweep-grid.ts');
+    const { makeEmptyShardNote } = await import('../src/core/sweep-grid.ts');
     expect(makeEmptyShardNote(3, { index: 3, count: 4 }, 0)).toMatch(/shard 3\/4 holds none of the 3 instances/);
     expect(makeEmptyShardNote(3, { index: 1, count: 4 }, 1)).toBeNull();
     expect(makeEmptyShardNote(0, null, 0)).toBeNull();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
 import { estimateSweep, sweepInstanceCounts } from '../src/engine/sweep-limits.ts';
-import { parseGridSpec } from '../src/engine/sweep-grid.ts';
+import { parseGridSpec } from '../src/core/sweep-grid.ts';
 
 let dir = '';
 beforeAll(() => {

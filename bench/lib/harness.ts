@@ -1,15 +1,15 @@
 // Benchmark harness for the poisson model: timed repeats after a warm-up, budget-driven step counts, a byte model, and the environment record every result JSON carries.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { createSimulation } from '../../src/engine/create-simulation.ts';
-import { resolveParams, type ParamValues } from '../../src/engine/params.ts';
-import type { SimulationSpec } from '../../src/engine/simulation.ts';
-import { CpuHybridSimulation } from '../../src/backends/cpu/hybrid-simulation.ts';
-import { WebGpuHybridSimulation } from '../../src/backends/webgpu/hybrid-simulation.ts';
+import { createSimulation } from '../../src/models/poisson/create-simulation.ts';
+import { resolveParams, type ParamValues } from '../../src/core/params.ts';
+import type { SimulationSpec } from '../../src/models/poisson/simulation.ts';
+import { CpuHybridSimulation } from '../../src/models/hybrid/cpu-simulation.ts';
+import { WebGpuHybridSimulation } from '../../src/models/hybrid/webgpu-simulation.ts';
 import { defaultHybridDt, hybridParameters } from '../../src/models/hybrid/params.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { structLayout } from '../../src/gpu/pack.ts';
-import { makeNeuronsPerThread, stepWorkgroupSize } from '../../src/backends/webgpu/population-simulation.ts';
+import { makeNeuronsPerThread, stepWorkgroupSize } from '../../src/models/poisson/webgpu-simulation.ts';
 import { poissonModel, poissonParameters } from '../../src/models/poisson/index.ts';
 import { seedToKey } from '../../src/rng/index.ts';
 

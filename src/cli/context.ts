@@ -1,6 +1,6 @@
 // Backend selection for CLI commands: WebGPU on the best adapter, with a loud notice when it falls back to the CPU.
 import { createGpuContext, type GpuContext } from '../gpu/context.ts';
-import { isNoGpuError } from '../engine/create-simulation.ts';
+import { isNoGpuError } from '../models/poisson/create-simulation.ts';
 import type { AdapterChoice } from '../gpu/node-webgpu.ts';
 
 export interface BackendSelection {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EiError, ParameterError } from '../errors.ts';
 import { createGpuContext } from '../gpu/context.ts';
-import { makeParamTable } from '../engine/params.ts';
+import { makeParamTable } from '../core/params.ts';
 import { modelInfos } from '../models/registry.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { runCommand } from './run-command.ts';

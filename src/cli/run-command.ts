@@ -1,15 +1,15 @@
 // `ei run <model>`: one experiment, written as config.json, summary.json, CSV tables and an HTML report.
-import { estimatePopulationRun, resolveExperiment, resolveExperimentShape, runExperiment, type ExperimentResult } from '../engine/experiment.ts';
+import { estimatePopulationRun, resolveExperiment, resolveExperimentShape, runExperiment, type ExperimentResult } from '../models/poisson/experiment.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { checkBeforeSession, checkInSession, checkRunFlags, noteDtAdjusted } from './run-options.ts';
-import { makeParamTable } from '../engine/params.ts';
+import { makeParamTable } from '../core/params.ts';
 import { getModel, modelInfos } from '../models/registry.ts';
-import { runHybridCommand } from './run-hybrid.ts';
-import { runRateCommand } from './run-rate.ts';
-import { runBinaryCommand } from './run-binary.ts';
-import { runMinimaxCommand } from './run-minimax.ts';
+import { runHybridCommand } from '../models/hybrid/outputs.ts';
+import { runRateCommand } from '../models/rate/outputs.ts';
+import { runBinaryCommand } from '../models/binary/outputs.ts';
+import { runMinimaxCommand } from '../models/minimax/outputs.ts';
 import { makeCsv } from '../io/csv.ts';
-import { makePopulationFigures } from '../report/population-figures.ts';
+import { makePopulationFigures } from '../models/poisson/figures.ts';
 import { makeReportHtml } from '../report/html.ts';
 import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './args.ts';
 import { type BackendSelection } from './context.ts';

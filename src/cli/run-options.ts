@@ -1,6 +1,6 @@
 // Which `ei run` flags each model takes: a flag the user typed that the model would not use is an error, never dropped.
 import { ParameterError } from '../errors.ts';
-import { checkRunLimits, type RunEstimate } from '../engine/limits.ts';
+import { checkRunLimits, type RunEstimate } from '../core/limits.ts';
 import type { GpuContext } from '../gpu/context.ts';
 
 /** Per model: the model-specific run flags it takes (every model takes the others: --set, --seed, --backend, --out, ...), and what to use instead of each one it does not take. */

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ConfigError, ParameterError } from '../errors.ts';
-import { resolveExperiment, runExperiment, type ExperimentOptions } from '../engine/experiment.ts';
+import { resolveExperiment, runExperiment, type ExperimentOptions } from '../models/poisson/experiment.ts';
 import {
   checkPerPointColumns,
   describeSweepDifference,
@@ -18,7 +18,7 @@ import {
   type GridAxis,
   type SweepPoint,
   type SweepSchema,
-} from '../engine/sweep-grid.ts';
+} from '../core/sweep-grid.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { getModel, models } from '../models/registry.ts';
 import { makeCsv, type CsvCell } from '../io/csv.ts';
@@ -27,7 +27,7 @@ import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './ar
 import { type BackendSelection } from './context.ts';
 import { withResultSession } from './result-session.ts';
 import { checkSweepInSession, checkSweepLimits } from '../engine/sweep-limits.ts';
-import { binarySweepSchema, sweepBinaryCommand } from './sweep-binary.ts';
+import { binarySweepSchema, sweepBinaryCommand } from '../models/binary/sweep.ts';
 import { defaultOutDir, makeAdapterRecord, simulationFlags } from './run-command.ts';
 
 const sweepSpec = {

@@ -1,13 +1,13 @@
 // Memory and time of a whole sweep, checked from its grids before any point is expanded (a 1e7-point grid would
 // otherwise spend minutes building objects, then run out of heap or run for years).
 import { ParameterError } from '../errors.ts';
-import { binaryChainEstimate, binaryMaxBatch, binaryStepSeconds } from '../experiments/binary.ts';
+import { binaryChainEstimate, binaryMaxBatch, binaryStepSeconds } from '../models/binary/experiment.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { binaryParameters, makeBinaryParams } from '../models/binary/params.ts';
-import { estimatePopulationRun, resolveExperimentShape } from './experiment.ts';
-import { checkRunLimits, formatCount, resolveSteps, rowHeapBytes, type MemoryItem, type RunEstimate } from './limits.ts';
-import { resolveParams } from './params.ts';
-import { resolveShard, type GridAxis } from './sweep-grid.ts';
+import { estimatePopulationRun, resolveExperimentShape } from '../models/poisson/experiment.ts';
+import { checkRunLimits, formatCount, resolveSteps, rowHeapBytes, type MemoryItem, type RunEstimate } from '../core/limits.ts';
+import { resolveParams } from '../core/params.ts';
+import { resolveShard, type GridAxis } from '../core/sweep-grid.ts';
 
 /** The `ei sweep` flags the estimate reads. */
 export interface SweepLimitFlags {

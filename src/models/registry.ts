@@ -1,8 +1,8 @@
 // The models the CLI and demos can run, by short id. A new model registers here and lives in its own folder.
 import { ConfigError } from '../errors.ts';
-import type { ModelInfo, PopulationModel } from '../engine/model.ts';
-import type { ParamValues } from '../engine/params.ts';
-import { suggestFragment } from '../engine/params.ts';
+import type { ModelInfo, PopulationModel } from './poisson/population-model.ts';
+import type { ParamValues } from '../core/params.ts';
+import { suggestFragment } from '../core/params.ts';
 import { checkPoissonParams, makePoissonInstance, momentsAtStep, expectedRate, poissonInfo, poissonModel } from './poisson/index.ts';
 import { hybridParameters } from './hybrid/params.ts';
 import { rateParameters } from './rate/params.ts';

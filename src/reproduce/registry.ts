@@ -1,20 +1,20 @@
 // Registered reproductions: each writes data, figures and a summary.json that puts measured values next to expected ones.
 import { ConfigError } from '../errors.ts';
-import { suggestFragment } from '../engine/params.ts';
+import { suggestFragment } from '../core/params.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { ResultDir } from '../io/result-dir.ts';
-import { poissonRateCurve } from './poisson-rate-curve.ts';
-import { rateColumn, rateLateral, rateWilsonCowan } from './rate-circuits.ts';
-import { hybridMoments } from './hybrid-moments.ts';
-import { hybridHistogram } from './hybrid-histogram.ts';
-import { hybridBalance } from './hybrid-balance.ts';
-import { hybridErrorVsN } from './hybrid-error-vs-n.ts';
-import { hybridBlowup } from './hybrid-blowup.ts';
-import { binaryAlpha, binaryBoundary, binaryChain, binaryHeatmap } from './binary-entropy.ts';
-import { minimaxFig1 } from './minimax-fig1.ts';
-import { minimaxFig2a } from './minimax-fig2a.ts';
-import { minimaxFig3 } from './minimax-fig3.ts';
-import { minimaxGrid, minimaxRing } from './minimax-attractors.ts';
+import { poissonRateCurve } from '../models/poisson/reproductions/rate-curve.ts';
+import { rateColumn, rateLateral, rateWilsonCowan } from '../models/rate/reproductions/circuits.ts';
+import { hybridMoments } from '../models/hybrid/reproductions/moments.ts';
+import { hybridHistogram } from '../models/hybrid/reproductions/histogram.ts';
+import { hybridBalance } from '../models/hybrid/reproductions/balance.ts';
+import { hybridErrorVsN } from '../models/hybrid/reproductions/error-vs-n.ts';
+import { hybridBlowup } from '../models/hybrid/reproductions/blowup.ts';
+import { binaryAlpha, binaryBoundary, binaryChain, binaryHeatmap } from '../models/binary/reproductions/entropy.ts';
+import { minimaxFig1 } from '../models/minimax/reproductions/fig1.ts';
+import { minimaxFig2a } from '../models/minimax/reproductions/fig2a.ts';
+import { minimaxFig3 } from '../models/minimax/reproductions/fig3.ts';
+import { minimaxGrid, minimaxRing } from '../models/minimax/reproductions/attractors.ts';
 
 export interface ReproductionContext {
   quick: boolean;

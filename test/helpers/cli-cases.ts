@@ -7,7 +7,7 @@ import { UNEXPLAINED } from '../../src/io/summary-json.ts';
 import fc from 'fast-check';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ParamSpec } from '../../src/engine/params.ts';
+import type { ParamSpec } from '../../src/core/params.ts';
 import { modelInfos } from '../../src/models/registry.ts';
 import type { CliOutcome } from './cli-pool.ts';
 

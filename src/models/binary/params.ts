@@ -1,7 +1,7 @@
 // Parameters of the `binary` model (binary stochastic E-I network; a reconstruction from the abstract of Agrawal et al.
 // 2018, see docs/models/binary-entropy.md).
 import { ParameterError } from '../../errors.ts';
-import type { ParamSpec, ParamValues } from '../../engine/params.ts';
+import type { ParamSpec, ParamValues } from '../../core/params.ts';
 import { maxBinaryN, maxErdosRenyiK, type BinaryParams } from './network.ts';
 
 export const binaryParameters: readonly ParamSpec[] = [

@@ -1,7 +1,7 @@
 // Parameters of the `hybrid` model (balanced all-to-all stochastic hybrid network; a reconstruction from the
 // paper's abstract, see docs/models/hybrid-balanced.md) and the kernel constants derived from them.
 import { ParameterError } from '../../errors.ts';
-import type { ParamSpec, ParamValues } from '../../engine/params.ts';
+import type { ParamSpec, ParamValues } from '../../core/params.ts';
 
 export const hybridParameters: readonly ParamSpec[] = [
   { name: 'variant', kind: 'choice', default: 'B1', choices: ['B1', 'B2'], doc: 'B1: source-type weights JE, JI and drift mu_a; B2: weights J_ab and drive sqrt(n) muhat_a' },

@@ -1,6 +1,6 @@
 // Minimax spiking E-I networks (Li & Pehlevan, NeurIPS 2020; docs/models/minimax-spiking.md):
 // the network and run description shared by the CPU reference (simulate-cpu.ts), the WebGPU backend
-// (src/backends/webgpu/minimax-simulation.ts, shaders/minimax/step.wgsl), the theory (theory.ts) and
+// (webgpu-simulation.ts, shaders/minimax/step.wgsl), the theory (theory.ts) and
 // the reproductions.
 //
 // Dynamics, per step s (synchronous, several neurons may fire in one step). V is kept as components

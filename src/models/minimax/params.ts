@@ -1,5 +1,5 @@
 // Parameters of `ei run minimax` (Li & Pehlevan 2020; docs/models/minimax-spiking.md) and the run they describe.
-import { givenParams, type ParamSpec, type ParamValues } from '../../engine/params.ts';
+import { givenParams, type ParamSpec, type ParamValues } from '../../core/params.ts';
 import { ParameterError } from '../../errors.ts';
 import type { MinimaxInstance, MinimaxNetwork } from './network.ts';
 import { makeGridNetwork, makeRingNetwork, makeTightBalanceNetwork, ringCueRates } from './networks.ts';

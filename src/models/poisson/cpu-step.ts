@@ -1,6 +1,6 @@
 // CPU mirror of shaders/poisson/step.wgsl: same random bits, every f32 operation rounded the same way.
 import { detLogistic, detNormalCdf, rngCreate, rngPoisson, rngReset } from '../../rng/index.ts';
-import type { NeuronStepOut } from '../../engine/model.ts';
+import type { NeuronStepOut } from './population-model.ts';
 
 const f = Math.fround;
 export const streamOutput = 1;

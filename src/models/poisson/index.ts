@@ -1,6 +1,6 @@
 // The `poisson` model: independent Poisson neurons with sigmoidal intensity driven by a leaky potential.
-import type { ModelInfo, PopulationModel } from '../../engine/model.ts';
-import type { ParamValues } from '../../engine/params.ts';
+import type { ModelInfo, PopulationModel } from './population-model.ts';
+import type { ParamValues } from '../../core/params.ts';
 import { makePoissonCpuStepper } from './cpu-step.ts';
 import { checkPoissonParams, makePoissonInstance, poissonParameters } from './params.ts';
 

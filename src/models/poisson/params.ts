@@ -1,6 +1,6 @@
 // Parameters of the `poisson` model: independent neurons, leaky potential, Poisson input, Poisson spikes with sigmoidal intensity.
 import { ParameterError } from '../../errors.ts';
-import type { ParamSpec, ParamValues } from '../../engine/params.ts';
+import type { ParamSpec, ParamValues } from '../../core/params.ts';
 
 export const poissonParameters: readonly ParamSpec[] = [
   { name: 'tau', kind: 'number', default: 0.02, unit: 's', min: 0, minExclusive: true, doc: 'leak time constant of the potential u' },

@@ -1,5 +1,5 @@
 // Exact moments of the discretised potential and the Gaussian-approximation firing rate of the `poisson` model.
-import type { ParamValues } from '../../engine/params.ts';
+import type { ParamValues } from '../../core/params.ts';
 import { normalCdf } from '../../analysis/stats.ts';
 
 export interface PoissonTheory {

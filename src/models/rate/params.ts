@@ -1,7 +1,7 @@
 // Parameters of the `rate` model (E-I firing-rate circuits as games; a reconstruction from the abstract of
 // Betteti et al., arXiv 2512.05252, see docs/models/rate-circuits.md) and the circuit they describe.
 import { ParameterError } from '../../errors.ts';
-import type { ParamSpec, ParamValues } from '../../engine/params.ts';
+import type { ParamSpec, ParamValues } from '../../core/params.ts';
 import { makeColumn, makeLateralCircuit, makeWilsonCowan, type Activation, type Circuit } from './circuit.ts';
 
 export const rateParameters: readonly ParamSpec[] = [
