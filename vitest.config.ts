@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Dawn as Node's WebGPU for tests that call createGpuContext from the sources (the Node entry installs it the same way).
+    setupFiles: ['test/setup/node-gpu.ts'],
     // Dawn is a native addon: separate processes keep each file's GPU instance isolated.
     pool: 'forks',
     // The GC-stress test calls global.gc() to prove Dawn instances are never collected under a live device.

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
 import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
 import { CpuBinarySimulation, type BinaryParams } from '../src/models/binary/network.ts';
@@ -62,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
         await sim.run(steps);
         const wall = (performance.now() - t) / 1000;
         const updates = (N * batch * steps) / wall;
-        cases.push({ ...base, status: 'ok', steps, wallSeconds: wall, neuronUpdatesPerSecond: updates, synapticReadsPerSecond: updates * k });
+        cases.push({ ...base, status: 'ok', steps, wallSeconds: wall, neuronStepsPerSecond: updates, synapticReadsPerSecond: updates * k });
         console.log(`${backend.padEnd(6)} N=${N} k=${k} batch=${batch}: ${(updates / 1e6).toFixed(3)} M updates/s, ${((updates * k) / 1e6).toFixed(1)} M synaptic reads/s (${steps} steps)`);
       } catch (e) {
         cases.push({ ...base, status: 'skipped', reason: (e as Error).message.split('\n')[0] });

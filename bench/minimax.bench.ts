@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
 import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
 import { makeMinimaxWorkgroupSize, runMinimaxGpu, type MinimaxGpuOptions } from '../src/models/minimax/webgpu-simulation.ts';

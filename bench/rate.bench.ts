@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
 import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
 import { makeWilsonCowan, type Circuit } from '../src/models/rate/circuit.ts';

@@ -1,11 +1,20 @@
-// The process that runs the `ei` CLI under bin/ei.js: loads the TypeScript sources through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// The process that runs the `ei` CLI under bin/ei.js. In a checkout (src/ present) it loads the TypeScript sources
+// through tsx, so no build step is needed and edits take effect at once; in an installed package, which ships only
+// the build, it runs dist/ (`npm run build`).
+import { existsSync } from 'node:fs';
 
 // If the supervisor dies (it only does when killed hard), stop too rather than run on unsupervised.
 const orphaned = () => process.exit(129);
 process.on('disconnect', orphaned);
-register();
-const { main } = await import('../src/cli/main.ts');
+const sources = new URL('../src/cli/main.ts', import.meta.url);
+let main;
+if (existsSync(sources)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(sources.href));
+} else {
+  ({ main } = await import('../dist/cli/main.js'));
+}
 process.exitCode = await main(process.argv.slice(2));
 // Close the IPC channel so the process can end.
 process.off('disconnect', orphaned);

@@ -1,6 +1,6 @@
 // Entry point of the demo page: reads URL parameters, mounts the Poisson demo and mirrors its state on window.__eiDemo for tests.
 import { mountPoissonDemo, type PoissonDemoConfig, type PoissonDemoState, type Sigmoid } from './poisson-demo.ts';
-import { poissonInfo } from '../src/models/poisson/index.ts';
+import { poissonDefaults } from '../src/models/poisson/population.ts';
 
 declare global {
   interface Window {
@@ -24,7 +24,7 @@ function configFromQuery(q: URLSearchParams): Partial<PoissonDemoConfig> {
   const steps = num('steps');
   const T = num('T');
   // Steps are exact integers; T derived from them rounds back to the same count.
-  if (steps !== undefined) out.T = Number((steps * poissonInfo.defaults.dt).toPrecision(12));
+  if (steps !== undefined) out.T = Number((steps * poissonDefaults.dt).toPrecision(12));
   else if (T !== undefined) out.T = T;
   for (const k of ['seed', 'rIn', 'w', 'theta', 'u0'] as const) {
     const v = num(k);

@@ -1,7 +1,8 @@
 // Embeddable interactive demo of the `poisson` model: controls, a WebGPU run, plots against theory and a bit-exact CPU cross-check.
 import { runExperiment, type ExperimentOptions, type ExperimentResult } from '../src/models/poisson/experiment.ts';
 import { createGpuContext, type AdapterSummary, type GpuContext } from '../src/gpu/context.ts';
-import { poissonInfo, poissonParameters } from '../src/models/poisson/index.ts';
+import { poissonParameters } from '../src/models/poisson/index.ts';
+import { poissonDefaults } from '../src/models/poisson/population.ts';
 import type { NumberParam } from '../src/core/params.ts';
 import { makeLinePlot, makeScatter } from '../src/report/svg.ts';
 
@@ -91,7 +92,7 @@ export interface PoissonDemoHandle {
   dispose(): void;
 }
 
-const dt = poissonInfo.defaults.dt;
+const dt = poissonDefaults.dt;
 const spec = (name: string) => poissonParameters.find((p) => p.name === name)!;
 const defaultNumber = (name: string) => (spec(name) as NumberParam).default;
 const burninDefault = defaultNumber('burnin');
@@ -288,7 +289,6 @@ export function mountPoissonDemo(element: HTMLElement, options: PoissonDemoOptio
   function experimentOptions(c: PoissonDemoConfig, steps: number): ExperimentOptions {
     const neurons = Array.from({ length: Math.min(rasterNeurons, c.n) }, (_, i) => i);
     return {
-      model: 'poisson',
       set: { rIn: c.rIn, w: c.w, theta: c.theta, sigmoid: c.sigmoid, u0: c.u0, burnin: Math.min(burninDefault, (steps * dt) / 2) },
       n: c.n,
       steps,

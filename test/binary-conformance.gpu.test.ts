@@ -5,6 +5,7 @@ import { useGpu } from './helpers/gpu.ts';
 import { WebGpuBinarySimulation } from '../src/models/binary/webgpu-simulation.ts';
 import { CpuBinarySimulation, binaryLambda, makeBinaryPartners, makeErPartners, type BinaryParams, type BinarySimulationSpec } from '../src/models/binary/network.ts';
 import { ParameterError } from '../src/errors.ts';
+import { binaryModel } from '../src/models/binary/index.ts';
 
 const gpu = useGpu();
 
@@ -223,5 +224,27 @@ describe('binary E-I network: Erdos-Renyi connectivity', () => {
     expect(mk({}, { patternNeurons: 17 })).toThrow(/patternNeurons/);
     expect(mk({ N: 8, k: 3 }, { patternNeurons: 9 })).toThrow(/patternNeurons/);
     expect(() => new CpuBinarySimulation({ params: [{ N: 100, k: 10, alpha: 0.2, WE: 1, WI: 1, p0: 0.01 }, { N: 100, k: 10, alpha: 0.2, WE: 1, WI: 1, p0: 0.01, connectivity: 'erdos-renyi' }], seed: 1, burnin: 0 })).toThrow(/connectivity/);
+  });
+});
+
+describe('binary runner on WebGPU', () => {
+  it('split run() calls on WebGPU equal one CPU call exactly (entropy within the reducer tolerance)', async () => {
+    const r = binaryModel.resolve({ n: 80, steps: 400, seed: 5, recordEvery: 3, params: { k: 8, burnin: 40, WE: 1.4, WI: 1.2 } });
+    const g = await binaryModel.createRunner(r, { backend: 'webgpu', ctx: gpu.ctx });
+    const c = await binaryModel.createRunner(r, { backend: 'cpu' });
+    try {
+      for (const part of [1, 150, 0, 249]) await g.run(part);
+      await c.run(400);
+      const [rg, rc] = [await g.result(), await c.result()];
+      expect(rg.histogram).toEqual(rc.histogram);
+      expect(rg.timeseries).toEqual(rc.timeseries);
+      expect(rg.meanActivity).toBe(rc.meanActivity);
+      expect(Math.abs(rg.entropyBits - rc.entropyBits)).toBeLessThan(2e-6 * (1 + rc.entropyBits));
+      expect(await g.readState()).toEqual(await c.readState());
+    } finally {
+      g.dispose();
+      g.dispose();
+      c.dispose();
+    }
   });
 });

@@ -1,73 +1,25 @@
 // Browser tier: builds the demo, serves it on 127.0.0.1 and drives headless Chromium (WebGPU on SwiftShader) through a run and its CPU check.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type ConsoleMessage, type Page } from 'puppeteer';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumArgs as baseChromiumArgs, chromiumPath, serveDirectory, withTimeout } from './helpers/browser.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const chromiumPath = process.env.EI_CHROMIUM ?? '/usr/bin/chromium';
 const outputDir = join(repoRoot, 'test-output');
 
 // SwiftShader on two cores: a run of n * steps = 4e5 neuron-steps plus its CPU check takes seconds, not minutes.
 const runTimeoutMs = 90_000;
 const chromiumArgs = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-dev-shm-usage',
+  ...baseChromiumArgs,
   // A non-secure origin for the same server: there navigator.gpu is missing, as in a browser without WebGPU.
   '--host-resolver-rules=MAP ei-insecure.test 127.0.0.1',
 ];
 
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json; charset=utf-8',
-};
-
-/** A static file server for the built demo, bound to 127.0.0.1 (a secure context, so navigator.gpu exists). */
-async function serveDirectory(dir: string): Promise<{ server: http.Server; url: string }> {
-  const server = http.createServer(async (req, res) => {
-    try {
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-      const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
-      if (!file.startsWith(dir + sep) || !(await stat(file)).isFile()) throw new Error('not found');
-      res.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(await readFile(file));
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, fail) => {
-    timer = setTimeout(() => fail(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
 
 /** The slice of window.__eiDemo the assertions read. */
 interface DemoState {

@@ -45,7 +45,7 @@ describe('Dawn instance lifetime under garbage collection', () => {
       ctx.dispose();
     }
     let calls = 0;
-    const r = await runExperiment({ model: 'poisson', n: 500, steps: 3000, backend: 'cpu', seed: 1, set: { burnin: 0 }, recorders: { chunkSteps: 100 }, onProgress: () => (++calls % 3 === 0 ? gc!() : undefined) });
+    const r = await runExperiment({ n: 500, steps: 3000, backend: 'cpu', seed: 1, set: { burnin: 0 }, recorders: { chunkSteps: 100 }, onProgress: () => (++calls % 3 === 0 ? gc!() : undefined) });
     gc!();
     expect(r.instances[0].sim.steps).toBe(3000);
     expect(await echoOnce()).toBe(77);

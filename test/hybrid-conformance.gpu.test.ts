@@ -8,6 +8,8 @@ import type { HybridSimulation, HybridSimulationSpec, HybridStepRecord } from '.
 import { resolveParams } from '../src/core/params.ts';
 import { hybridParameters } from '../src/models/hybrid/params.ts';
 import { seedToKey } from '../src/rng/index.ts';
+import { resolveHybridRun } from '../src/models/hybrid/resolve.ts';
+import { HybridRunner } from '../src/models/hybrid/runner.ts';
 
 const gpu = useGpu();
 
@@ -71,5 +73,29 @@ describe('hybrid u histograms', () => {
     for (let row = 0; row < 4; row++) expect(hg.slice(row * 40, row * 40 + 40).reduce((s, x) => s + x, 0)).toBe(n);
     g.dispose();
     c.dispose();
+  });
+});
+
+describe('hybrid runner on WebGPU', () => {
+  it('split run() calls equal one call, and the exact totals equal the CPU runner\'s', async () => {
+    const r = resolveHybridRun({ n: 300, batch: 2, steps: 90, seed: 4, params: { burnin: 0 }, recordEvery: 1 }, { snapshotTimes: [0.05], chunkSteps: 16 });
+    const run = async (backend: 'cpu' | 'webgpu', parts: number[]) => {
+      const runner = await HybridRunner.create(r, { backend, ctx: gpu.ctx });
+      try {
+        for (const p of parts) await runner.run(p);
+        return await runner.result();
+      } finally {
+        runner.dispose();
+      }
+    };
+    const one = await run('webgpu', [90]);
+    const split = await run('webgpu', [7, 40, 43]);
+    expect(split.timeseries.rows).toEqual(one.timeseries.rows);
+    expect([...split.finalState]).toEqual([...one.finalState]);
+    expect([...split.snapshots[0].counts]).toEqual([...one.snapshots[0].counts]);
+    expect(split.instances).toEqual(one.instances);
+    // nuE, nuI (columns 6, 7) come from the exact totals: equal to the CPU reference's.
+    const cpu = await run('cpu', [90]);
+    expect(one.timeseries.rows.map((row) => [row[6], row[7]])).toEqual(cpu.timeseries.rows.map((row) => [row[6], row[7]]));
   });
 });

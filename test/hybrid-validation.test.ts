@@ -5,7 +5,7 @@ import { CpuHybridSimulation } from '../src/models/hybrid/cpu-simulation.ts';
 import { resolveParams } from '../src/core/params.ts';
 import { hybridParameters, makeHybridModelParams } from '../src/models/hybrid/params.ts';
 import { simulateEventDriven } from '../src/models/hybrid/event-driven.ts';
-import { makeHybridState, runHybridExperiment } from '../src/models/hybrid/experiment.ts';
+import { makeHybridState, runHybrid } from '../src/models/hybrid/runner.ts';
 import { seedToKey } from '../src/rng/index.ts';
 
 function meanSe(xs: number[]): { mean: number; se: number } {
@@ -41,7 +41,7 @@ describe('hybrid: particles converge to the Gaussian limit', () => {
   it('the distance to the limit shrinks with n (B1 defaults, n = 100 vs 1600)', async () => {
     const err: Record<number, { mE: number; X: number; vE: number }> = {};
     for (const n of [100, 1600]) {
-      const r = await runHybridExperiment({ n, T: 3, seed: 2, backend: 'cpu', set: { burnin: 1 } });
+      const r = await runHybrid({ n, T: 3, seed: 2, params: { burnin: 1 } }, { backend: 'cpu' });
       const i = r.instances[0];
       expect(i.blowup).toBeNull();
       err[n] = { mE: i.rmsError.mE, X: i.rmsError.X, vE: i.rmsError.vE };
@@ -56,11 +56,11 @@ describe('hybrid: particles converge to the Gaussian limit', () => {
 
   it('reports blow-up conditions instead of NaN', async () => {
     // JE > JI with muE > muI: excitation wins any common shift (JE gE > JI gI).
-    const r = await runHybridExperiment({ n: 100, T: 0.5, seed: 1, backend: 'cpu', set: { JE: 3, JI: 1, burnin: 0 } });
+    const r = await runHybrid({ n: 100, T: 0.5, seed: 1, params: { JE: 3, JI: 1, burnin: 0 } }, { backend: 'cpu' });
     const b = r.instances[0].blowup;
     expect(b).not.toBeNull();
     expect(b!.condition.length).toBeGreaterThan(0);
-    const d = await runHybridExperiment({ n: 100, T: 0.5, seed: 1, backend: 'cpu', set: { variant: 'B2', JEE: 2, JII: 2, JEI: 1, JIE: 1, burnin: 0 } });
+    const d = await runHybrid({ n: 100, T: 0.5, seed: 1, params: { variant: 'B2', JEE: 2, JII: 2, JEI: 1, JIE: 1, burnin: 0 } }, { backend: 'cpu' });
     expect(d.instances[0].blowup?.condition).toMatch(/D <= 0/);
   });
 });

@@ -7,7 +7,8 @@ import { runMinimaxGpu, type MinimaxGpuOptions } from '../src/models/minimax/web
 import { AdapterLimitError, ParameterError } from '../src/errors.ts';
 import type { MinimaxInstance, MinimaxNetwork, MinimaxRunResult, MinimaxRunSpec } from '../src/models/minimax/network.ts';
 import { makeTightBalanceNetwork } from '../src/models/minimax/networks.ts';
-import { runMinimaxCpu } from '../src/models/minimax/simulate-cpu.ts';
+import { MinimaxCpuSimulation, runMinimaxCpu } from '../src/models/minimax/simulate-cpu.ts';
+import { createMinimaxSpecRunner } from '../src/models/minimax/runner.ts';
 
 const gpu = useGpu();
 
@@ -113,6 +114,43 @@ describe('minimax spiking network: WebGPU = CPU reference', () => {
     const g = await runMinimaxGpu(gpu.ctx, spec, undefined, { sharedWeights: 'off', residentState: false, stepsPerDispatch: 3001, chunkSteps: 7000, dispatchesPerSubmit: 2, workgroupSize: 8 });
     expectConforms(g, cpu(), 'storage weights');
   }, 60_000);
+
+  it('split run() calls of the runner give exactly one call\'s result: chunks stay on the grid of absolute steps', async () => {
+    const options: MinimaxGpuOptions = { stepsPerDispatch: 3001, chunkSteps: 7000 };
+    const whole = await runMinimaxGpu(gpu.ctx, spec, undefined, options);
+    const runner = await createMinimaxSpecRunner(spec, { backend: 'webgpu', ctx: gpu.ctx }, options);
+    const cpuPart = new MinimaxCpuSimulation(spec);
+    try {
+      await runner.run(1);
+      await runner.run(4999);
+      await runner.run(7345);
+      // Mid-chunk (step 12345 of the chunk [7000, 14000)): the chunk's sums are read from the GPU; counts are exact.
+      const mid = await runner.result();
+      cpuPart.step(12_345);
+      const c = cpuPart.result();
+      expect(mid.steps).toBe(12_345);
+      expect(Array.from(mid.measuredSteps)).toEqual(Array.from(c.measuredSteps));
+      if (gpu.ctx.info.isSoftware) {
+        expect(Array.from(mid.spikeCounts)).toEqual(Array.from(c.spikeCounts));
+        expect(Array.from(mid.isiMean)).toEqual(Array.from(c.isiMean));
+        // Instance 2 starts measuring at step 12345: nothing measured yet, NaN means on both.
+        for (let q = 0; q < c.meanTrace.length; q++) {
+          if (Number.isNaN(c.meanTrace[q])) expect(mid.meanTrace[q]).toBeNaN();
+          else expect(Math.abs(mid.meanTrace[q] - c.meanTrace[q])).toBeLessThan(2e-5 * (Math.abs(c.meanTrace[q]) + 1));
+        }
+        expect(c.meanTrace.some((x) => x > 0)).toBe(true);
+      }
+      await runner.run(1655);
+      await runner.run(spec.steps - 14_000);
+      const g = await runner.result();
+      for (const k of ['spikeCounts', 'inputCounts', 'meanTrace', 'inputMoments', 'isiCount', 'isiMean', 'isiVar', 'raster'] as const) {
+        expect(Array.from(g[k] ?? []), k).toEqual(Array.from(whole[k] ?? []));
+      }
+    } finally {
+      runner.dispose();
+      runner.dispose();
+    }
+  }, 120_000);
 
   it('an instance gives the same result alone as in a batch (same instanceId), also one dispatch per step', async () => {
     const inst = spec.instances[1];

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
 import { F32_MAX, givenParams, makeParamTable, resolveParams } from '../src/core/params.ts';
 import { ParameterError } from '../src/errors.ts';
-import { modelInfos } from '../src/models/registry.ts';
+import { modelList } from '../src/models/index.ts';
+import { poissonParameters } from '../src/models/poisson/params.ts';
 import { hybridParameters, makeHybridModelParams } from '../src/models/hybrid/params.ts';
 import { findBalancingShift, solveLimitB1 } from '../src/models/hybrid/limit.ts';
 import { annealedChain } from '../src/models/binary/chain.ts';
@@ -83,7 +84,8 @@ describe('parameters that do not apply to the chosen variant', () => {
 
   it('are declared consistently: every condition names a choice parameter of the same model and valid choices', () => {
     let declared = 0;
-    for (const [id, info] of Object.entries(modelInfos)) {
+    for (const info of modelList) {
+      const id = info.id;
       for (const p of info.parameters) {
         for (const [key, values] of Object.entries(p.appliesWhen ?? {})) {
           const choice = info.parameters.find((q) => q.name === key);
@@ -143,8 +145,8 @@ describe('numbers', () => {
     await rejects(['run', 'poisson', '--set', 'tau=0x10'], /poisson\.tau: '0x10' is not a decimal number/);
     await rejects(['run', 'poisson', '--set', 'w=0b1'], /poisson\.w: '0b1' is not a decimal number/);
     await rejects(['run', 'poisson', '--set', 'w=Infinity'], /poisson\.w: 'Infinity' is not a decimal number/);
-    expect(resolveParams('poisson', modelInfos.poisson.parameters, { tau: ' 1.5e-2 ' }).tau).toBe(0.015);
-    expect(() => resolveParams('poisson', modelInfos.poisson.parameters, { w: ' ' })).toThrow(/poisson\.w: ' ' is not a decimal number/);
+    expect(resolveParams('poisson', poissonParameters, { tau: ' 1.5e-2 ' }).tau).toBe(0.015);
+    expect(() => resolveParams('poisson', poissonParameters, { w: ' ' })).toThrow(/poisson\.w: ' ' is not a decimal number/);
   });
 
   it('outside the f32 range are refused', async () => {
@@ -154,8 +156,8 @@ describe('numbers', () => {
     const tau = await rejects(['run', 'rate', '--set', 'tauE=1e-300'], /rate\.tauE/);
     // tau must be > 0, so 0 is not offered as the fix.
     expect(tau).not.toMatch(/or 0/);
-    expect(() => resolveParams('poisson', modelInfos.poisson.parameters, { u0: F32_MAX })).not.toThrow();
-    expect(() => resolveParams('poisson', modelInfos.poisson.parameters, { u0: 3.5e38 })).toThrow(ParameterError);
+    expect(() => resolveParams('poisson', poissonParameters, { u0: F32_MAX })).not.toThrow();
+    expect(() => resolveParams('poisson', poissonParameters, { u0: 3.5e38 })).toThrow(ParameterError);
   });
 
   it('whose combination would overflow f32 or give NaN theory are refused up front, naming the culprit', async () => {

@@ -4,7 +4,8 @@ import { useGpu } from './helpers/gpu.ts';
 import { createSimulation } from '../src/models/poisson/create-simulation.ts';
 import type { RecordChunk, SimulationSpec } from '../src/models/poisson/simulation.ts';
 import { resolveParams } from '../src/core/params.ts';
-import { poissonModel, poissonParameters } from '../src/models/poisson/index.ts';
+import { poissonParameters } from '../src/models/poisson/index.ts';
+import { poissonPopulation } from '../src/models/poisson/population.ts';
 import { seedToKey } from '../src/rng/index.ts';
 
 const gpu = useGpu();
@@ -51,7 +52,7 @@ function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe('poisson model: WebGPU = CPU reference', () => {
   const spec: SimulationSpec = {
-    model: poissonModel,
+    model: poissonPopulation,
     params,
     n: 1000, // not a multiple of the workgroup size
     dt: 1e-4,

@@ -1,8 +1,9 @@
 // Batched rate-circuit integration: the WebGPU kernel against its f32 CPU mirror, RK4's order, sampling, the 2-D dispatch fold and input errors.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu.ts';
-import { integrateRateBatchGpu } from '../src/models/rate/webgpu-integrator.ts';
-import { integrateRateBatchCpu, type RateBatch } from '../src/models/rate/integrate-cpu.ts';
+import { integrateRateBatchGpu, RateGpuIntegrator } from '../src/models/rate/webgpu-integrator.ts';
+import { integrateRateBatchCpu, RateCpuIntegrator, type RateBatch } from '../src/models/rate/integrate-cpu.ts';
+import { rateModel } from '../src/models/rate/index.ts';
 import type { Activation, Circuit } from '../src/models/rate/circuit.ts';
 import { ParameterError } from '../src/errors.ts';
 
@@ -176,6 +177,47 @@ describe('trajectories and dispatch', () => {
     expect(agree.maxRel).toBeLessThan(1e-5);
     // The last circuits (in the fold's second row) were integrated, not left at x0 = 0.
     expect(g.final.subarray((B - 10) * 2).some((v) => v !== 0)).toBe(true);
+  });
+});
+
+describe('incremental runs', () => {
+  it('split run() calls give the states and samples of one call, on both backends, across sample-buffer windows', async () => {
+    const rand = makeRandom(21);
+    const B = 7;
+    const circuits = Array.from({ length: B }, (_, b) => makeWilsonCowan(rand, activations[b % 3]));
+    const batch: RateBatch = { circuits, x0: makeStates(rand, B * 2), dt: 0.05, steps: 103, method: 'rk4', sampleEvery: 4 };
+    const parts = [1, 3, 40, 0, 17, 42];
+    const split = async (it: RateGpuIntegrator | RateCpuIntegrator) => {
+      for (const k of parts) await it.run(k);
+      const r = { final: await it.readState(), samples: Float32Array.from(it.samples!), stepsDone: it.stepsDone };
+      it.dispose();
+      it.dispose();
+      return r;
+    };
+    const one = await integrateRateBatchGpu(gpu.ctx, batch, undefined, { stepsPerDispatch: 5, sampleBudgetBytes: 3 * B * 2 * 4 });
+    const gpuSplit = await split(await RateGpuIntegrator.create(gpu.ctx, batch, { stepsPerDispatch: 5, sampleBudgetBytes: 3 * B * 2 * 4 }));
+    const cpuSplit = await split(new RateCpuIntegrator(batch));
+    const cpuOne = integrateRateBatchCpu(batch);
+    expect(gpuSplit.stepsDone).toBe(103);
+    expect([...gpuSplit.final]).toEqual([...one.final]);
+    expect([...gpuSplit.samples]).toEqual([...one.samples!]);
+    expect([...cpuSplit.final]).toEqual([...cpuOne.final]);
+    expect([...cpuSplit.samples]).toEqual([...cpuOne.samples!]);
+    if (gpu.ctx.info.isSoftware) expect([...gpuSplit.samples]).toEqual([...cpuSplit.samples]);
+  });
+
+  it('the model runner: split calls on WebGPU equal one call, and the CPU runner (software adapter)', async () => {
+    const r = rateModel.resolve({ params: { circuit: 'lateral', channels: 3, initial: 5 }, T: 7.77, seed: 4 });
+    const results = [];
+    for (const [backend, parts] of [['webgpu', [r.steps]], ['webgpu', [5, 300, 0, r.steps - 305]], ['cpu', [r.steps]]] as const) {
+      const runner = await rateModel.createRunner(r, { backend, ctx: gpu.ctx });
+      for (const k of parts) await runner.run(k);
+      results.push(await runner.result());
+      runner.dispose();
+    }
+    expect([...results[1].samples]).toEqual([...results[0].samples]);
+    expect(results[1].summary).toEqual(results[0].summary);
+    if (gpu.ctx.info.isSoftware) expect(results[0].summary).toEqual(results[2].summary);
   });
 });
 

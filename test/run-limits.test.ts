@@ -109,13 +109,13 @@ describe('the shared comparison', () => {
   });
 
   it('the poisson estimate grows with --n x --batch and counts device buffers only on webgpu', () => {
-    const shape = resolveExperimentShape({ model: 'poisson', n: 1000, batch: 10, steps: 100, backend: 'cpu' });
+    const shape = resolveExperimentShape({ n: 1000, batch: 10, steps: 100 });
     const cpu = estimatePopulationRun(shape, { backend: 'cpu' });
     const gpu = estimatePopulationRun(shape, { backend: 'webgpu', isSoftware: true });
     const bytes = (e: RunEstimate, place: string) => e.memory.filter((x) => x.place === place).reduce((s, x) => s + x.bytes, 0);
     expect(bytes(cpu, 'device')).toBe(0);
     expect(bytes(gpu, 'device')).toBeGreaterThanOrEqual(4 * 1000 * 10);
-    const big = estimatePopulationRun(resolveExperimentShape({ model: 'poisson', n: 1000, batch: 1000, steps: 100, backend: 'cpu' }), { backend: 'cpu' });
+    const big = estimatePopulationRun(resolveExperimentShape({ n: 1000, batch: 1000, steps: 100 }), { backend: 'cpu' });
     expect(bytes(big, 'host')).toBeGreaterThan(50 * bytes(cpu, 'host'));
     expect(cpu.work.units).toBe(1000 * 10 * 100);
   });

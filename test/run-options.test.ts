@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
 import { parseCsv } from '../src/io/csv.ts';
-import { checkRunFlags, runFlagsByModel } from '../src/cli/run-options.ts';
+import { modelList } from '../src/models/index.ts';
+import { checkRequest, runOptionFlags } from '../src/core/request.ts';
+import { runOptionNames, type RunOptionName } from '../src/core/contract.ts';
+
+/** Each model's run options as CLI flags. */
+const takesOf = (m: (typeof modelList)[number]) => m.options.takes.map((o) => runOptionFlags[o].slice(2));
 
 let dir = '';
 beforeAll(() => {
@@ -37,8 +42,9 @@ describe('ei run refuses flags a model does not use', () => {
   });
 
   it('each flag against each model, through the CLI', async () => {
-    for (const [model, spec] of Object.entries(runFlagsByModel)) {
-      for (const flag of allFlags.filter((x) => !spec.takes.includes(x))) {
+    for (const m of modelList) {
+      const model = m.id;
+      for (const flag of allFlags.filter((x) => !takesOf(m).includes(x))) {
         const out = join(dir, `${model}-${flag}`);
         const r = await ei('run', model, `--${flag}`, sample[flag], '--backend', 'cpu', '--quiet', '--out', out);
         expect(r.code, `${model} --${flag}: ${r.err}`).toBe(2);
@@ -50,16 +56,20 @@ describe('ei run refuses flags a model does not use', () => {
   });
 
   it('the record flags are poisson-only; poisson takes every run flag', () => {
-    for (const model of ['hybrid', 'binary', 'minimax', 'rate']) {
-      for (const flag of ['record-spikes', 'record-traces', 'trace-every']) expect(runFlagsByModel[model].takes).not.toContain(flag);
+    for (const m of modelList.filter((x) => x.id !== 'poisson')) {
+      for (const flag of ['record-spikes', 'record-traces', 'trace-every']) expect(takesOf(m)).not.toContain(flag);
     }
-    expect([...runFlagsByModel.poisson.takes].sort()).toEqual([...allFlags].sort());
+    expect(takesOf(modelList.find((m) => m.id === 'poisson')!).sort()).toEqual([...allFlags].sort());
+    // Every option a model refuses has a hint of what to use instead.
+    for (const m of modelList) for (const o of runOptionNames.filter((x) => !m.options.takes.includes(x))) expect(m.options.instead[o], `${m.id} ${o}`).toBeTruthy();
   });
 
   it('flags a model takes, and flags every model takes, pass', () => {
-    for (const [model, spec] of Object.entries(runFlagsByModel)) {
-      const given = new Set([...spec.takes, 'set', 'seed', 'backend', 'adapter', 'quiet', 'out']);
-      expect(() => checkRunFlags(model, { given, flags: { backend: 'auto', 'record-traces': 10 } })).not.toThrow();
+    for (const m of modelList) {
+      const request = Object.fromEntries(m.options.takes.map((o: RunOptionName) => [o, 1]));
+      expect(() => checkRequest(m.id, m.options, { ...request, params: {}, seed: 1 })).not.toThrow();
+      const refused = runOptionNames.find((o) => !m.options.takes.includes(o));
+      if (refused) expect(() => checkRequest(m.id, m.options, { [refused]: 1 })).toThrow(new RegExp(`${runOptionFlags[refused]} is not used by ${m.id}`));
     }
   });
 

@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ei } from './helpers/cli.ts';
-import { estimateSweep, sweepInstanceCounts } from '../src/engine/sweep-limits.ts';
+import { estimateModelSweep, sweepInstanceCounts } from '../src/engine/sweep.ts';
+import { getModelDefinition } from '../src/engine/models.ts';
 import { parseGridSpec } from '../src/core/sweep-grid.ts';
 
 let dir = '';
@@ -46,9 +47,11 @@ describe('ei sweep refuses sweeps that cannot fit or finish (they hung)', () => 
     expect(sweepInstanceCounts([parseGridSpec('rIn=1:2:10')], 3)).toEqual({ total: 30, points: 10, mine: 30 });
     expect(sweepInstanceCounts([parseGridSpec('rIn=1:2:10')], 3, '0/4')).toEqual({ total: 30, points: 10, mine: 8 });
     expect(sweepInstanceCounts([parseGridSpec('rIn=1:2:10')], 3, '3/4')).toEqual({ total: 30, points: 10, mine: 7 });
-    const f = { set: [], seed: 1, backend: 'cpu', adapter: 'auto', replicas: 100_000, n: 50, steps: 10 };
-    const whole = estimateSweep('poisson', [parseGridSpec('rIn=1000:2000:100')], f);
-    const shard = estimateSweep('poisson', [parseGridSpec('rIn=1000:2000:100')], { ...f, shard: '0/10' });
+    const poisson = getModelDefinition('poisson');
+    const grids = [parseGridSpec('rIn=1000:2000:100')];
+    const request = { seed: 1, n: 50, steps: 10 };
+    const whole = estimateModelSweep(poisson, poisson.sweep!, request, grids, sweepInstanceCounts(grids, 100_000), { backend: 'cpu' });
+    const shard = estimateModelSweep(poisson, poisson.sweep!, request, grids, sweepInstanceCounts(grids, 100_000, '0/10'), { backend: 'cpu' });
     expect(shard.outputs[0].rows).toBe(whole.outputs[0].rows / 10);
     expect(shard.work.seconds.cpu).toBeCloseTo(whole.work.seconds.cpu / 10, 6);
   });

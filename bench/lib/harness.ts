@@ -10,7 +10,8 @@ import { defaultHybridDt, hybridParameters } from '../../src/models/hybrid/param
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { structLayout } from '../../src/gpu/pack.ts';
 import { makeNeuronsPerThread, stepWorkgroupSize } from '../../src/models/poisson/webgpu-simulation.ts';
-import { poissonModel, poissonParameters } from '../../src/models/poisson/index.ts';
+import { poissonParameters } from '../../src/models/poisson/index.ts';
+import { poissonPopulation } from '../../src/models/poisson/population.ts';
 import { seedToKey } from '../../src/rng/index.ts';
 
 /** Bumped when the JSON layout changes; summarize.ts refuses files it does not understand. */
@@ -238,7 +239,7 @@ export function makeBenchParams(model: BenchModel = 'poisson'): ParamValues {
 
 function makeSpec(c: BenchCase, params: ParamValues, dt: number, seed: number): SimulationSpec {
   return {
-    model: poissonModel,
+    model: poissonPopulation,
     params: Array.from({ length: c.batch }, () => params),
     n: c.n,
     dt,
@@ -496,7 +497,7 @@ export async function runBenchmark(plan: BenchPlan, ctx: GpuContext | null, opts
     flags,
     model: model === 'hybrid'
       ? { id: 'hybrid', params: makeBenchParams('hybrid'), dt: NaN, seed, recorders: 'per-step records (exact totals and moments per population); dt = min(2e-3, 0.1/sqrt(n)) tau per case; N = neurons per population, neuron-steps count both populations' }
-      : { id: poissonModel.id, params: makeBenchParams(), dt, seed, recorders: 'none (population counts and moments only, always recorded)' },
+      : { id: poissonPopulation.id, params: makeBenchParams(), dt, seed, recorders: 'none (population counts and moments only, always recorded)' },
     cases,
     speedups: makeSpeedups(cases),
   };

@@ -1,11 +1,14 @@
 // The `ei` command line: info, run, sweep, merge and reproduce.
 import { readFileSync } from 'node:fs';
+import '../gpu/node-provider.ts'; // Node's WebGPU (Dawn); the library's Node entry does the same
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EiError, ParameterError } from '../errors.ts';
 import { createGpuContext } from '../gpu/context.ts';
 import { makeParamTable } from '../core/params.ts';
-import { modelInfos } from '../models/registry.ts';
+import { modelList } from '../models/index.ts';
+import { modelIds } from '../engine/models.ts';
+import { runOptionFlags } from '../core/request.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { runCommand } from './run-command.ts';
 import { sweepCommand, mergeCommand } from './sweep-command.ts';
@@ -24,7 +27,7 @@ usage:
   ei reproduce --list | <figure-id>         registered paper reproductions
   ei models                                 the models and their parameters
 
-models: ${Object.keys(modelInfos).join(', ')}
+models: ${modelIds.join(', ')}
 'ei <command> --help' describes each command's options.`;
 
 const infoSpec = {
@@ -71,9 +74,9 @@ function printHelp(spec: ArgSpec, extra = ''): number {
 }
 
 function modelsCommand(): number {
-  for (const m of Object.values(modelInfos)) {
-    const dt = Number.isNaN(m.defaults.dt) ? 'model-dependent' : `${m.defaults.dt}`;
-    console.log(`${m.id}: ${m.title}\n  ${m.summary}\n  defaults: n = ${m.defaults.n}, dt = ${dt}, T = ${m.defaults.T}\n  parameters (--set name=value):\n${makeParamTable(m.parameters)}\n`);
+  for (const m of modelList) {
+    const takes = m.options.takes.map((o) => runOptionFlags[o]).join(', ');
+    console.log(`${m.id}: ${m.title}\n  ${m.summary}\n  run options: ${takes}, --set, --seed; backends: cpu${m.webgpu ? ', webgpu' : ''}${m.sweep ? '; ei sweep' : ''}\n  definition: ${m.doc}\n  parameters (--set name=value):\n${makeParamTable(m.parameters)}\n`);
   }
   return 0;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createResultDir, type ResultDir } from '../io/result-dir.ts';
 import type { AdapterChoice } from '../gpu/node-webgpu.ts';
 import { createProgressBar, type ProgressBar } from './progress.ts';
-import { selectBackend, type BackendSelection } from './context.ts';
+import { selectBackend, type BackendSelection } from '../engine/backend.ts';
 
 export interface SessionOptions {
   outPath: string;

@@ -1,8 +1,10 @@
-// `ei sweep` runs every grid point x replica as instances of batched dispatches; `ei merge` verifies shard outputs and joins them.
+// `ei sweep` runs every grid point x replica of any model with a sweep as instances of batched runs; `ei merge`
+// verifies shard outputs and joins them.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ConfigError, ParameterError } from '../errors.ts';
-import { resolveExperiment, runExperiment, type ExperimentOptions } from '../models/poisson/experiment.ts';
+import type { RunTarget, SweepCounts } from '../core/contract.ts';
+import { checkRequest, resolveSeed } from '../core/request.ts';
 import {
   checkPerPointColumns,
   describeSweepDifference,
@@ -19,191 +21,124 @@ import {
   type SweepPoint,
   type SweepSchema,
 } from '../core/sweep-grid.ts';
-import type { GpuContext } from '../gpu/context.ts';
-import { getModel, models } from '../models/registry.ts';
+import { checkRunLimits } from '../core/limits.ts';
+import { modelList } from '../models/index.ts';
+import { getModelDefinition } from '../engine/models.ts';
+
+import { estimateModelSweep, sweepInstanceCounts } from '../engine/sweep.ts';
+import { makeAdapterRecord } from '../engine/backend.ts';
+import { engineVersion as libraryVersion } from '../engine/version.ts';
 import { makeCsv, type CsvCell } from '../io/csv.ts';
 import { createResultDir } from '../io/result-dir.ts';
-import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from './args.ts';
-import { type BackendSelection } from './context.ts';
+import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { withResultSession } from './result-session.ts';
-import { checkSweepInSession, checkSweepLimits } from '../engine/sweep-limits.ts';
-import { binarySweepSchema, sweepBinaryCommand } from '../models/binary/sweep.ts';
-import { defaultOutDir, makeAdapterRecord, simulationFlags } from './run-command.ts';
+import { defaultOutDir, makeRequestFromFlags, simulationFlags } from './run-command.ts';
 
 const sweepSpec = {
   command: 'ei sweep',
-  description: 'Runs a parameter sweep: every grid point x replica is one instance; instances share dispatches (as many as the device holds). Writes DIR/sweep.csv (one row per point and replica), config.json and summary.json.',
-  positionals: [{ name: 'model', help: `model id (${Object.keys(models).join(', ')})`, required: true }],
+  description: 'Runs a parameter sweep: every grid point x replica is one instance; instances share batched runs (as many as the device holds). Writes DIR/sweep.csv (one row per point and replica), config.json and summary.json.',
+  positionals: [{ name: 'model', help: `model id (${modelList.filter((m) => m.sweep).map((m) => m.id).join(', ')})`, required: true }],
   flags: {
     ...simulationFlags,
     grid: { type: 'strings', valueName: 'name=start:stop:count', help: 'swept parameter (repeatable): start:stop:count, start:stop:count:log or a,b,c' },
     replicas: { type: 'integer', min: 1, default: 1, help: 'independent replicas per grid point' },
     shard: { type: 'string', valueName: 'i/N', help: 'run only shard i of N (0-based; also from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' },
-    'max-batch': { type: 'integer', min: 1, help: 'cap on instances per dispatch (default: as many as fit the device)' },
+    'max-batch': { type: 'integer', min: 1, help: 'cap on instances per batched run (default: as many as fit the device)' },
     out: { type: 'string', help: 'result folder (default results/<model>-sweep-<time>)' },
   },
 } as const satisfies ArgSpec;
 
-/** Instances per dispatch: as many as the device's binding limits hold (and a cap that keeps chunks responsive). */
-export function maxBatchFor(n: number, ctx: GpuContext | null, cap = 16_384): number {
-  if (!ctx) return Math.max(1, Math.min(cap, Math.floor(4e6 / n)));
-  const maxBinding = ctx.device.limits.maxStorageBufferBindingSize;
-  const byState = Math.floor(maxBinding / (4 * n));
-  const byPartials = Math.floor(maxBinding / (16 * Math.ceil(n / 256) * 64));
-  return Math.max(1, Math.min(cap, byState, byPartials));
-}
-
-export const sweepResultColumns = ['meanU', 'varU', 'rateHz', 'intensityHz', 'spikes', 'meanUTheory', 'varUTheory', 'rateHzTheory', 'spikeCountZ'];
-
-function closeTo(a: number, b: number, rel: number): boolean {
-  return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
-}
-
-/**
- * What a population-model sweep row holds. No result column may be empty or NaN: the averages divide by
- * max(1, averaged steps), spikeCountZ is 0 when no spike is expected, and the theory is closed-form (probit) or a fixed
- * quadrature (logistic) of finite, validated parameters (the model's checks reject parameters whose potential would
- * overflow the f32 kernels). So a non-finite or empty value is damage, and merge refuses it.
- */
-export const populationSweepSchema: SweepSchema = {
-  resultColumns: sweepResultColumns,
-  emptyColumns: () => ({}),
-  countColumns: ['spikes'],
-  perPointColumns: ['meanUTheory', 'varUTheory', 'rateHzTheory'],
-  checkRow(row, params, config) {
-    const dt = config.dt as number;
-    const n = config.n;
-    // As runExperiment: steps from round(burnin / dt) on enter the averages, and rateHz = spikes / (steps n dt).
-    const averaged = Math.max(1, config.steps - Math.round(((params.burnin as number | undefined) ?? 0) / dt));
-    const rate = row.spikes / (averaged * n * dt);
-    if (!closeTo(row.rateHz, rate, 1e-12)) {
-      return `fields 'spikes' (${row.spikes}) and 'rateHz' (${row.rateHz}) disagree: with ${n} neurons and ${averaged} averaged steps of ${dt} s, rateHz = spikes / (n x steps x dt) = ${rate}`;
-    }
-    // intensityHz x steps x dt x n is the expected spike count the z-score was taken against.
-    const expected = row.intensityHz * (averaged * dt) * n;
-    const z = expected > 0 ? (row.spikes - expected) / Math.sqrt(expected) : 0;
-    if (!(Math.abs(z - row.spikeCountZ) <= 1e-6 * (1 + Math.abs(z)))) {
-      return `field 'spikeCountZ' (${row.spikeCountZ}) disagrees with 'spikes' and 'intensityHz', which give ${z}`;
-    }
-    return null;
-  },
-};
-
 /** The row format of every model `ei sweep` can run, by config.json `model`. */
 export const sweepSchemas: Record<string, SweepSchema> = {
-  ...Object.fromEntries(Object.keys(models).map((id) => [id, populationSweepSchema])),
-  binary: binarySweepSchema,
+  ...Object.fromEntries(modelList.flatMap((m) => (m.sweep ? [[m.id, m.sweep.schema]] : []))),
 };
 
-export async function sweepCommand(argv: string[], engineVersion: string): Promise<number> {
+export async function sweepCommand(argv: string[], engineVersion: string = libraryVersion): Promise<number> {
   const a = parseArgs(argv, sweepSpec);
   const modelId = a.positionals[0];
-  if (modelId === 'binary') return sweepBinaryCommand(argv, engineVersion);
   if (a.help || !modelId) {
     console.log(makeHelpText(sweepSpec));
     return a.help ? 0 : 2;
   }
   const f = a.flags;
-  const model = getModel(modelId);
+  const def = getModelDefinition(modelId);
+  const sweep = def.sweep;
+  if (!sweep) throw new ConfigError(`model '${def.id}' has no sweep`, `sweeps exist for: ${modelList.filter((m) => m.sweep).map((m) => m.id).join(', ')}; run single points with \`ei run ${def.id}\``);
   if (f.grid.length === 0) throw new ParameterError('--grid', 'no grid given', 'add at least one --grid name=start:stop:count');
-  const grids = f.grid.map((g) => parseGridSpec(g, '--grid', model.info));
-  checkSweepLimits(modelId, grids, f);
+  const grids = f.grid.map((g) => parseGridSpec(g, '--grid', def));
+  const request = makeRequestFromFlags(a);
+  checkRequest(def.id, def.options, request);
+  for (const g of grids) {
+    if (sweep.sweepable && !sweep.sweepable.names.includes(g.name)) {
+      throw new ParameterError('--grid', `'${g.name}' cannot be swept in one ${def.id} sweep`, `sweep ${sweep.sweepable.names.join(', ')}; ${sweep.sweepable.why}`);
+    }
+    if (request.params && g.name in request.params) throw new ParameterError('--grid', `${g.name} is both swept and fixed with --set`, `drop --set ${g.name}=...`);
+  }
+  if (!Number.isInteger(f.replicas) || f.replicas < 1) throw new ParameterError('--replicas', `${f.replicas} is not a positive integer`, 'use --replicas 1 or more');
+  const counts: SweepCounts = { ...sweepInstanceCounts(grids, f.replicas, f.shard), maxBatch: f['max-batch'] };
+  // Before the points are expanded: a sweep that cannot fit or finish is refused from its grids.
+  checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, { backend: f.backend === 'cpu' ? 'cpu' : 'webgpu' }), { backend: f.backend as 'auto', adapter: f.adapter }, (m) => console.error(m));
   const points = makeSweepPoints(grids, f.replicas);
   const shard = resolveShard({ shard: f.shard });
   const mine = selectShard(points, shard);
   const emptyNote = makeEmptyShardNote(points.length, shard, mine.length);
   if (emptyNote) console.error(emptyNote);
-  const base = {
-    model: modelId,
-    set: parseSetAssignments(f.set),
-    n: f.n,
-    steps: f.steps,
-    T: f.T,
-    dt: f.dt,
-    seed: f.seed,
-  };
-  const gridNames = grids.map((g) => g.name);
-  for (const g of gridNames) {
-    if (g in base.set) throw new ParameterError('--grid', `${g} is both swept and fixed with --set`, `drop --set ${g}=...`);
-  }
   // Resolve every point first: a bad grid value fails before any simulation runs.
-  const check = resolveExperiment({ ...base, instances: points.map((p) => p.point), backend: 'cpu' });
+  const s = sweep.resolve(request, points.map((p) => p.point), grids);
+  const gridNames = grids.map((g) => g.name);
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir(`${modelId}-sweep`), overwrite: f.overwrite, backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `sweep ${modelId} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet },
+    { outPath: f.out ?? defaultOutDir(`${def.id}-sweep`), overwrite: f.overwrite, backend: def.webgpu ? (f.backend as 'auto') : 'cpu', adapter: f.adapter as 'auto', label: (b) => `sweep ${def.id} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet, cpuBeatsSoftware: def.cpuBeatsSoftware },
     async ({ sel, bar, out }) => {
-      checkSweepInSession(modelId, grids, f, sel);
-      const perDispatch = Math.min(f['max-batch'] ?? Infinity, maxBatchFor(check.n, sel.ctx));
+      const target: RunTarget = { backend: sel.backend, ctx: sel.ctx };
+      // With --backend cpu the estimate was printed already.
+      checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, target), target, f.backend === 'cpu' ? undefined : (m) => console.error(m));
+      const perBatch = Math.max(1, Math.min(f['max-batch'] ?? Infinity, sweep.maxBatch(s, target)));
       const rows: CsvCell[][] = [];
       const t0 = performance.now();
-      for (let i = 0; i < mine.length; i += perDispatch) {
-        const group: SweepPoint[] = mine.slice(i, i + perDispatch);
-        const opts: ExperimentOptions = {
-          ...base,
-          instances: group.map((p) => p.point),
-          instanceIds: group.map((p) => p.index),
-          backend: sel.backend,
-          ctx: sel.ctx ?? undefined,
-          recordEvery: Number.MAX_SAFE_INTEGER,
-          onProgress: (d, total) => bar.update(i + (group.length * d) / total),
-        };
-        const r = await runExperiment(opts);
-        r.instances.forEach((s, b) => {
+      for (let i = 0; i < mine.length; i += perBatch) {
+        const group: SweepPoint[] = mine.slice(i, i + perBatch);
+        const results = await sweep.runBatch(s, group, target, { onProgress: (d, total) => bar.update(i + (group.length * d) / total) });
+        results.forEach((cols, b) => {
           const p = group[b];
-          rows.push([p.index, p.pointIndex, p.replica, ...gridNames.map((g) => p.point[g]), s.sim.meanU, s.sim.varU, s.sim.rateHz, s.sim.intensityHz, s.sim.spikes, s.theory.meanU, s.theory.varU, s.theory.rateHz, s.spikeCountZ]);
+          rows.push([p.index, p.pointIndex, p.replica, ...gridNames.map((g) => p.point[g]), ...cols]);
         });
+        bar.update(i + group.length);
       }
       const wallSeconds = (performance.now() - t0) / 1000;
-      const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...sweepResultColumns];
+      const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...sweep.schema.resultColumns];
       const csv = makeCsv(columns, rows);
-      const config = makeSweepConfig(engineVersion, argv, modelId, check, grids, f.replicas, shard, points.length, columns, sel);
+      const config: Record<string, unknown> = {
+        engineVersion,
+        command: ['ei', 'sweep', ...argv],
+        createdAt: new Date().toISOString(),
+        model: def.id,
+        ...sweep.config(s),
+        seed: resolveSeed(request.seed).seed,
+        rngKey: resolveSeed(request.seed).key,
+        grids,
+        replicas: f.replicas,
+        totalInstances: points.length,
+        columns,
+        shard,
+        shardSelection: 'round-robin: sweep index k belongs to shard k mod N; the RNG stream of an instance is its sweep index, so results do not depend on sharding or batching',
+        backend: sel.backend,
+        fallbackReason: sel.fallbackReason,
+        adapter: makeAdapterRecord(sel),
+        node: process.version,
+        doc: def.doc,
+        note: def.note,
+      };
+      // After the definition fields it hashes; the same fields give the same hash in every shard of the sweep.
+      config.sweepHash = sweepHashOf(config);
       out.write('sweep.csv', csv);
       out.write('config.json', JSON.stringify(config, null, 2) + '\n');
       // Written last, with the digests `ei merge` checks the other two files against.
-      out.write('summary.json', JSON.stringify({ model: modelId, backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perDispatch, wallSeconds, neuronStepsPerSecond: (rows.length * check.n * check.steps) / wallSeconds, ...shardDigests(config, csv) }, null, 2) + '\n');
-      console.error(`ei: sweep ${modelId}: ${rows.length} of ${points.length} instances on ${sel.backend} (${perDispatch} per dispatch) in ${wallSeconds.toFixed(2)} s`);
+      out.write('summary.json', JSON.stringify({ model: def.id, backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perBatch, wallSeconds, neuronStepsPerSecond: (rows.length * sweep.neuronStepsPerInstance(s)) / wallSeconds, ...shardDigests(config, csv) }, null, 2) + '\n');
+      console.error(`ei: sweep ${def.id}: ${rows.length} of ${points.length} instances on ${sel.backend} (up to ${perBatch} per batch) in ${wallSeconds.toFixed(2)} s`);
       console.log(out.path);
       return 0;
     },
   );
-}
-
-function makeSweepConfig(
-  engineVersion: string,
-  argv: string[],
-  model: string,
-  r: ReturnType<typeof resolveExperiment>,
-  grids: GridAxis[],
-  replicas: number,
-  shard: { index: number; count: number } | null,
-  total: number,
-  columns: string[],
-  sel: BackendSelection,
-) {
-  const config: Record<string, unknown> = {
-    engineVersion,
-    command: ['ei', 'sweep', ...argv],
-    createdAt: new Date().toISOString(),
-    model,
-    n: r.n,
-    steps: r.steps,
-    dt: r.dt,
-    seed: r.seed,
-    rngKey: r.key,
-    fixed: r.params[0] ? Object.fromEntries(Object.entries(r.params[0]).filter(([k]) => !grids.some((g) => g.name === k))) : {},
-    grids,
-    replicas,
-    totalInstances: total,
-    columns,
-    shard,
-    shardSelection: 'round-robin: sweep index k belongs to shard k mod N; the RNG stream of an instance is its sweep index, so results do not depend on sharding or batching',
-    backend: sel.backend,
-    fallbackReason: sel.fallbackReason,
-    adapter: makeAdapterRecord(sel),
-    node: process.version,
-  };
-  // After the definition fields it hashes; the same fields give the same hash in every shard of the sweep.
-  config.sweepHash = sweepHashOf(config);
-  return config;
 }
 
 const mergeSpec = {

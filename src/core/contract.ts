@@ -117,6 +117,14 @@ export interface RunInfo {
   wallSeconds: number;
 }
 
+/** Instances of a whole sweep and of this shard; maxBatch is --max-batch when given. */
+export interface SweepCounts {
+  total: number;
+  points: number;
+  mine: number;
+  maxBatch?: number;
+}
+
 /** A sweep: every grid point x replica is one instance; rows must not depend on sharding or batching. */
 export interface SweepDefinition<S> {
   /** Parameters that may be swept, and why the others may not (default: every parameter). */
@@ -124,13 +132,16 @@ export interface SweepDefinition<S> {
   schema: SweepSchema;
   /** Validates the request and every point of the whole sweep (before sharding) before anything runs. */
   resolve(request: RunRequest, points: readonly Record<string, GridValue>[], grids: readonly GridAxis[]): S;
-  /** Memory and time of this shard's instances. */
-  estimate(s: S, counts: { total: number; mine: number }, target: RunTarget): RunEstimate;
+  /**
+   * Memory and time of this shard's instances, from the request and grids alone: it runs before the points are
+   * expanded (a 1e7-point grid must be refused before it is built). The command adds the points, rows and sweep.csv.
+   */
+  estimate(request: RunRequest, grids: readonly GridAxis[], counts: SweepCounts, target: RunTarget): RunEstimate;
   /** Instances per batched run on the target. */
   maxBatch(s: S, target: RunTarget): number;
   /** Runs one batch of points; returns the result columns (schema.resultColumns) of each instance, in order. */
   runBatch(s: S, group: readonly SweepPoint[], target: RunTarget, control: RunControl): Promise<(number | null)[][]>;
-  /** The fields that define the sweep besides grids and replicas (n, steps, dt, fixed parameters ...): config.json, hashed by merge. */
+  /** The fields that define the sweep besides seed, grids and replicas: n, steps, dt (null when discrete), fixed (the parameters not swept) and the model's own (k, burnin ...); config.json, hashed by merge. */
   config(s: S): Record<string, unknown>;
   /** Neuron updates of one instance over the run, for throughput. */
   neuronStepsPerInstance(s: S): number;

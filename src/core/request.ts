@@ -29,7 +29,8 @@ export function checkRequest(model: string, support: RunOptionSupport, request: 
       throw new ParameterError(k, `unknown run option`, `run options are ${[...known].join(', ')}`);
     }
   }
-  const unused = runOptionNames.filter((k) => request[k] !== undefined && !support.takes.includes(k));
+  // In the order given (the CLI passes the flags in the order they were typed).
+  const unused = (Object.keys(request) as RunOptionName[]).filter((k) => (runOptionNames as readonly string[]).includes(k) && request[k] !== undefined && !support.takes.includes(k));
   if (unused.length) {
     const names = unused.map((x) => runOptionFlags[x]);
     const hints = [...new Set(unused.map((x) => support.instead[x] ?? `drop ${runOptionFlags[x]}`))];

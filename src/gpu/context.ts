@@ -1,4 +1,7 @@
 // The GPU context: one WebGPU device (browser or Node), its adapter facts, error capture and owned resources.
+// Browser-safe: Node's WebGPU (Dawn, src/gpu/node-webgpu.ts) is not imported here but installed with
+// setNodeGpuProvider by src/gpu/node-provider.ts, which the Node entry (src/index.ts), the CLI, the tests and the
+// benchmarks import; the browser entry (src/browser.ts) never reaches Dawn or a node: module.
 import {
   AdapterLimitError,
   AdapterUnavailableError,
@@ -9,7 +12,17 @@ import {
   GpuValidationError,
   WebGpuUnavailableError,
 } from '../errors.ts';
-import type { AdapterChoice } from './node-webgpu.ts';
+import type { AdapterChoice, NodeAdapterResult } from './node-webgpu.ts';
+
+/** How Node gets a WebGPU adapter: Dawn's requestNodeAdapter (src/gpu/node-webgpu.ts). */
+export type NodeGpuProvider = (choice: AdapterChoice, powerPreference?: GPUPowerPreference) => Promise<NodeAdapterResult>;
+
+let nodeGpuProvider: NodeGpuProvider | null = null;
+
+/** Installs (or, with null, removes) the WebGPU that createGpuContext uses in Node; src/gpu/node-provider.ts installs Dawn. */
+export function setNodeGpuProvider(provider: NodeGpuProvider | null): void {
+  nodeGpuProvider = provider;
+}
 
 export interface AdapterSummary {
   vendor: string;
@@ -197,9 +210,14 @@ export async function createGpuContext(options: GpuContextOptions = {}): Promise
   if (isNode) {
     // An explicit hardware/software wins; 'auto' (also the CLI's default) defers to EI_ADAPTER. Checked even when unused.
     const envChoice = adapterChoiceFromEnv(process.env);
-    const { requestNodeAdapter } = await import('./node-webgpu.ts');
+    if (!nodeGpuProvider) {
+      throw new WebGpuUnavailableError(
+        'no WebGPU implementation for Node is installed (the browser entry of ei-engine does not load Dawn)',
+        "in Node, import from 'ei-engine', whose Node entry installs Dawn (the `webgpu` package), not from 'ei-engine/browser' (from the sources: import src/gpu/node-provider.ts)",
+      );
+    }
     const choice = options.adapter && options.adapter !== 'auto' ? options.adapter : envChoice ?? 'auto';
-    const got = await requestNodeAdapter(choice, options.powerPreference);
+    const got = await nodeGpuProvider(choice, options.powerPreference);
     ({ instance, adapter, notice } = got);
   } else {
     if (!nav?.gpu) {

@@ -69,6 +69,11 @@ export function structStride(layout: StructLayout): number {
   return Math.ceil(layout.size / layout.align) * layout.align;
 }
 
+/** Reads one struct back as its generated type (the layout and the type come from the same WGSL struct). */
+export function readStruct<N extends StructName>(name: N, view: DataView, base = 0): StructTypes[N] {
+  return unpackStruct(structLayout(name), view, base) as unknown as StructTypes[N];
+}
+
 /** Reads one struct back (tests and readback of parameter echoes). */
 export function unpackStruct(layout: StructLayout, view: DataView, base = 0): Record<string, number | number[]> {
   const out: Record<string, number | number[]> = {};

@@ -1,5 +1,5 @@
 // Generated `ei run <model>` invocations for the property tests in test/property-cli.test.ts, and the check of
-// their outcome. Parameter values come from the model registry's specs (src/models/registry.ts: min/max,
+// their outcome. Parameter values come from the model registry's specs (src/models/index.ts: min/max,
 // exclusivity, integer kind, choices, appliesWhen); run options from what each runner accepts
 // (src/cli/run-*.ts, src/experiments/*.ts). Whether a case must be refused is decided from the spec and the
 // raw text alone (see expectParam / expectOption), never from how the generator picked the value.
@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ParamSpec } from '../../src/core/params.ts';
-import { modelInfos } from '../../src/models/registry.ts';
+import { modelList } from '../../src/models/index.ts';
 import type { CliOutcome } from './cli-pool.ts';
 
 /** 'invalid': must be refused. 'either': may complete or be refused. 'extreme': 'either', but absurd in size (exempt from the cost cap). */
@@ -314,7 +314,7 @@ const num = (c: ParsedCase, k: string, d: number) => (typeof c.p[k] === 'number'
 const stepsOf = (c: ParsedCase, dt: number, defaultT: number) => c.steps ?? Math.max(1, Math.round((c.T ?? defaultT) / dt));
 
 function config(id: string, rest: Omit<ModelConfig, 'id' | 'specs'>): ModelConfig {
-  const info = modelInfos[id];
+  const info = modelList.find((m) => m.id === id);
   if (!info) throw new Error(`cli-cases: no model '${id}' in the registry`);
   return { id, specs: info.parameters, ...rest };
 }

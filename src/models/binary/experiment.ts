@@ -5,10 +5,36 @@
 // on how the points are batched or sharded.
 import { ParameterError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
+import type { RunControl, RunTarget } from '../../core/contract.ts';
 import { annealedChain, robustness, type RobustnessResult } from './chain.ts';
-import { binaryLambda, CpuBinarySimulation, type BinaryParams } from './network.ts';
+import { binaryLambda, CpuBinarySimulation, type BinaryChunk, type BinaryParams, type BinarySimulationSpec } from './network.ts';
 import { WebGpuBinarySimulation } from './webgpu-simulation.ts';
 import { formatCount, rowHeapBytes, type BackendKind, type MemoryItem, type RunEstimate } from '../../core/limits.ts';
+
+/** Either backend's simulation: the same methods, the same integers. */
+export type BinarySimulation = CpuBinarySimulation | WebGpuBinarySimulation;
+
+/** The simulation of `spec` on the target's backend (webgpu needs the target's context). */
+export async function createBinarySimulation(spec: BinarySimulationSpec, target: RunTarget): Promise<BinarySimulation> {
+  if (target.backend === 'cpu') return new CpuBinarySimulation(spec);
+  if (!target.ctx) throw new ParameterError('ctx', 'the webgpu backend needs a GPU context', 'pass target.ctx or use backend cpu');
+  return WebGpuBinarySimulation.create(target.ctx, spec);
+}
+
+/** Steps per run() call of the simulation: the signal is honoured between them (the simulations' own chunk). */
+const controlChunkSteps = 1000;
+
+/** Advances `sim` by `steps`, a chunk at a time, stopping with the signal's reason (an AbortError) at a chunk boundary. */
+export async function advanceBinary(sim: BinarySimulation, steps: number, control: RunControl<BinaryChunk> = {}): Promise<void> {
+  let done = 0;
+  while (done < steps) {
+    control.signal?.throwIfAborted();
+    const m = Math.min(controlChunkSteps, steps - done);
+    const before = done;
+    await sim.run(m, { onChunk: control.onChunk, onProgress: (d) => control.onProgress?.(before + d, steps) });
+    done += m;
+  }
+}
 
 export interface BinaryPoint {
   WE: number;
@@ -35,6 +61,8 @@ export interface BinaryBatchOptions {
   /** Also solve the annealed chain per distinct point (default false). */
   chain?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Stops the batch at a chunk boundary (with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 export interface BinaryPointResult {
@@ -120,7 +148,6 @@ export async function runBinaryBatch(o: BinaryBatchOptions): Promise<BinaryPoint
   if (points.length === 0) throw new ParameterError('points', 'no points', 'pass at least one {WE, WI, alpha, p0}');
   if (!Number.isInteger(steps) || steps <= burnin) throw new ParameterError('steps', `${steps} steps leave nothing after burnin ${burnin}`, `use steps > burnin (${burnin})`);
   if (o.instanceIds && o.instanceIds.length !== points.length) throw new ParameterError('instanceIds', `${o.instanceIds.length} ids for ${points.length} points`, 'give one id per point');
-  if (o.backend === 'webgpu' && !o.ctx) throw new ParameterError('ctx', 'the webgpu backend needs a GPU context', 'pass ctx or use backend cpu');
   const ids = o.instanceIds ?? points.map((_, i) => i);
   const per = Math.max(1, Math.min(o.maxBatch ?? Infinity, binaryMaxBatch(N, o.backend, o.ctx)));
   const out: BinaryPointResult[] = new Array(points.length);
@@ -128,9 +155,9 @@ export async function runBinaryBatch(o: BinaryBatchOptions): Promise<BinaryPoint
     const group = points.slice(start, start + per);
     const params: BinaryParams[] = group.map((p) => ({ N, k, alpha: p.alpha, WE: p.WE, WI: p.WI, p0: p.p0, connectivity: o.connectivity }));
     const spec = { params, seed, instanceIds: ids.slice(start, start + per), burnin };
-    const sim = o.backend === 'webgpu' ? await WebGpuBinarySimulation.create(o.ctx!, spec) : new CpuBinarySimulation(spec);
+    const sim = await createBinarySimulation(spec, { backend: o.backend, ctx: o.ctx });
     try {
-      await sim.run(steps, { onProgress: (d, t) => o.onProgress?.(start + (group.length * d) / t, points.length) });
+      await advanceBinary(sim, steps, { signal: o.signal, onProgress: (d, t) => o.onProgress?.(start + (group.length * d) / t, points.length) });
       const hist = await sim.histogram();
       const H = await sim.entropyBits();
       for (let b = 0; b < group.length; b++) {
@@ -167,11 +194,6 @@ export interface BinaryRobustness extends RobustnessResult {
   meanPerturbedH: number;
   /** meanPerturbedH / H at the unperturbed point. */
   perturbedRatio: number;
-}
-
-/** Points W (1 + delta) for the perturbation measure: both strengths scaled by the same factor. */
-export function perturbedPoints(p: BinaryPoint, deltas: readonly number[] = perturbationDeltas): BinaryPoint[] {
-  return deltas.map((d) => ({ ...p, WE: p.WE * (1 + d), WI: p.WI * (1 + d) }));
 }
 
 /** Robustness of one entropy curve in lambda, plus the mean entropy at the perturbed points (their H in `perturbedH`). */

@@ -24,7 +24,7 @@
 // fl(fl(a wE) - fl(b wI)), wE = fl(WE/k), wI = fl(WI/k), so it does not depend on summation order.
 import { entropyBitsBatch } from '../../analysis/entropy.ts';
 import { DisposedError, ParameterError } from '../../errors.ts';
-import type { BinaryInstance, BinaryUniforms } from '../../gpu/shaders.generated.ts';
+import { maxSteps } from '../../core/limits.ts';
 import { rngBernoulli, rngCreate, rngNextU32, rngReset, rngUniform, seedToKey, type Rng } from '../../rng/index.ts';
 import { detLog } from '../../rng/detmath.ts';
 
@@ -71,9 +71,25 @@ export interface BinaryRunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const binaryStreams = { connect: 1, update: 2, init: 3 } as const;
+/**
+ * The per-instance constants of shaders/binary/step.wgsl's BinaryInstance (weights already divided by k). The WebGPU
+ * host packs these values as that struct, so a renamed WGSL field breaks the build there; the CPU reference uses them too.
+ */
+export interface BinaryInstanceValues {
+  weightE: number;
+  weightI: number;
+  p0: number;
+  oneMinusP0: number;
+  /** Neurons [0, nE) are excitatory. */
+  nE: number;
+  pad0: number;
+  pad1: number;
+  pad2: number;
+}
+
+const binaryStreams = { connect: 1, update: 2, init: 3 } as const;
 export const maxBinaryN = 1 << 20;
-export const maxPatternNeurons = 16;
+const maxPatternNeurons = 16;
 /** Largest k for Erdos-Renyi connectivity (the per-neuron draws must stay far below the RNG's 2^18 words per key). */
 export const maxErdosRenyiK = 1 << 17;
 
@@ -85,7 +101,7 @@ export function binaryLambda(p: BinaryParams): number {
   return (1 - p.alpha) * p.WE - p.alpha * p.WI;
 }
 
-export function binaryInhibitoryCount(p: BinaryParams): number {
+function binaryInhibitoryCount(p: BinaryParams): number {
   return Math.round(p.alpha * p.N);
 }
 
@@ -124,6 +140,12 @@ export function checkBinarySpec(spec: BinarySimulationSpec): void {
   if (spec.chunkSteps !== undefined) need(Number.isInteger(spec.chunkSteps) && spec.chunkSteps >= 1, 'chunkSteps', `${spec.chunkSteps} is not an integer >= 1`, 'use chunkSteps >= 1');
 }
 
+/** Steps `done + steps` must stay within the u32 step counter of the kernel and the random streams. */
+export function checkBinaryStepBudget(done: number, steps: number): void {
+  if (!(Number.isInteger(steps) && steps >= 0)) throw new ParameterError('steps', `${steps} is not a whole number of steps`, 'run a non-negative integer number of steps');
+  if (done + steps > maxSteps) throw new ParameterError('steps', `${done} + ${steps} steps passes the ${maxSteps} (2^32 - 1) a simulation can take (u32 step counter)`, `run at most ${maxSteps - done} more steps`);
+}
+
 export function binaryConnectivity(p: BinaryParams): BinaryConnectivity {
   return p.connectivity ?? 'fixed-indegree';
 }
@@ -134,7 +156,7 @@ export function makeErScale(N: number, k: number): number {
 }
 
 /** The per-instance struct values (shaders/binary/step.wgsl BinaryInstance). */
-export function makeBinaryInstance(p: BinaryParams): BinaryInstance {
+export function makeBinaryInstance(p: BinaryParams): BinaryInstanceValues {
   const p0 = f(p.p0);
   return { weightE: f(p.WE / p.k), weightI: f(p.WI / p.k), p0, oneMinusP0: f(1 - p0), nE: p.N - binaryInhibitoryCount(p), pad0: 0, pad1: 0, pad2: 0 };
 }
@@ -144,15 +166,6 @@ export function makeHalfBits(N: number): number {
   let h = 1;
   while (2 ** (2 * h) < N - 1) h++;
   return h;
-}
-
-export function makeBinaryUniforms(spec: BinarySimulationSpec, workgroupsPerInstance: number): BinaryUniforms {
-  const { N, k } = spec.params[0];
-  const er = binaryConnectivity(spec.params[0]) === 'erdos-renyi';
-  return {
-    n: N, batch: spec.params.length, seed: seedToKey(spec.seed), k, halfBits: makeHalfBits(N), workgroupsPerInstance, burnin: spec.burnin,
-    connectivity: er ? 1 : 0, erScale: er ? makeErScale(N, k) : 0, patternNeurons: spec.patternNeurons ?? 0, pad0: 0,
-  };
 }
 
 /** lowbias32 integer mixer (mirror of mix32). */
@@ -167,7 +180,7 @@ function mix32(v: number): number {
 }
 
 /** The Feistel keys of neuron i (mirror of the four rngNextU32 words drawn in stepBinaryNeurons). */
-export function makePartnerKeys(seed: readonly [number, number], instanceId: number, i: number, out = new Uint32Array(4), rng?: Rng): Uint32Array {
+function makePartnerKeys(seed: readonly [number, number], instanceId: number, i: number, out = new Uint32Array(4), rng?: Rng): Uint32Array {
   const r = rng ? rngReset(rng, seed, binaryStreams.connect, 0, instanceId, i) : rngCreate(seed, binaryStreams.connect, 0, instanceId, i);
   for (let w = 0; w < 4; w++) out[w] = rngNextU32(r);
   return out;
@@ -205,7 +218,7 @@ export function makeBinaryPartners(seed: number, instanceId: number, i: number, 
  * The Erdos-Renyi presynaptic set of neuron i (mirror of the geometric-skip loop of stepBinaryNeurons), ascending,
  * never i. `emit` receives each partner; returns the set size.
  */
-export function forEachErPartner(seed: readonly [number, number], instanceId: number, i: number, N: number, erScale: number, emit: (j: number) => void, rng?: Rng): number {
+function forEachErPartner(seed: readonly [number, number], instanceId: number, i: number, N: number, erScale: number, emit: (j: number) => void, rng?: Rng): number {
   const r = rng ? rngReset(rng, seed, binaryStreams.connect, 0, instanceId, i) : rngCreate(seed, binaryStreams.connect, 0, instanceId, i);
   let v = 0;
   let size = 0;
@@ -228,7 +241,7 @@ export function makeErPartners(seed: number, instanceId: number, i: number, N: n
 }
 
 /** Binary entropy (bits) of an activity fraction c / T; 0 at c = 0 or c = T (or T = 0). */
-export function binaryEntropyBits(c: number, T: number): number {
+function binaryEntropyBits(c: number, T: number): number {
   if (T <= 0 || c <= 0 || c >= T) return 0;
   const q = c / T;
   return -(q * Math.log2(q) + (1 - q) * Math.log2(1 - q));
@@ -246,7 +259,7 @@ export function meanSingleNeuronEntropyBits(active: Uint32Array, batch: number, 
 }
 
 /** P[s_i(t+1) = 1] from the active partner counts, in the WGSL's f32 operation order. */
-export function makeActivationProbability(inst: BinaryInstance, a: number, b: number): number {
+function makeActivationProbability(inst: BinaryInstanceValues, a: number, b: number): number {
   const drive = f(a * inst.weightE);
   const brake = f(b * inst.weightI);
   const x = f(drive - brake);
@@ -262,7 +275,7 @@ export class CpuBinarySimulation {
   readonly batch: number;
   private readonly key: [number, number];
   private readonly ids: number[];
-  private readonly instances: BinaryInstance[];
+  private readonly instances: BinaryInstanceValues[];
   private readonly halfBits: number;
   private readonly chunkSteps: number;
   private cur: Uint32Array;
@@ -383,6 +396,7 @@ export class CpuBinarySimulation {
 
   async run(steps: number, options: BinaryRunOptions = {}): Promise<void> {
     this.assertLive();
+    checkBinaryStepBudget(this.stepCount, steps);
     const rng = rngCreate(this.key, binaryStreams.update, 0, 0, 0);
     let done = 0;
     while (done < steps) {

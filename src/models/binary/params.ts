@@ -25,3 +25,10 @@ export function makeBinaryParams(p: ParamValues, N: number): BinaryParams {
   if (k > maxErdosRenyiK) throw new ParameterError('binary.k', `k = ${k} exceeds ${maxErdosRenyiK} for erdos-renyi`, `use --set k=${maxErdosRenyiK} or less`);
   return { ...base, connectivity: 'erdos-renyi' };
 }
+
+/** The burn-in (steps) of resolved parameters. */
+export function binaryBurnin(p: ParamValues): number {
+  const b = p.burnin;
+  if (typeof b !== 'number') throw new ParameterError('binary.burnin', `${String(b)} is not a number of steps`, 'use --set burnin=<integer>');
+  return b;
+}

@@ -1,39 +1,22 @@
 // `ei sweep binary`: every (grid point, replica) of a binary E-I sweep is one instance of a batched simulation; one CSV row each.
 // The RNG coordinate of an instance is its sweep index, so rows do not depend on sharding or batching (merge with `ei merge`).
-import { ParameterError } from '../../errors.ts';
+import type { RunOptionSupport, RunRequest, SweepDefinition } from '../../core/contract.ts';
+import { formatCount, type MemoryItem, type RunEstimate } from '../../core/limits.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
-import { makeEmptyShardNote, makeSweepPoints, parseGridSpec, resolveShard, selectShard, shardDigests, sweepHashOf, type SweepSchema } from '../../core/sweep-grid.ts';
-import { binaryChainOf, runBinaryBatch, binaryMaxBatch } from './experiment.ts';
-import { makeCsv, type CsvCell } from '../../io/csv.ts';
-import { binaryLambda } from './network.ts';
-import { binaryParameters, makeBinaryParams } from './params.ts';
-import { seedToKey } from '../../rng/index.ts';
-import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec } from '../../cli/args.ts';
-import { withResultSession } from '../../cli/result-session.ts';
-import { checkSweepInSession, checkSweepLimits } from '../../engine/sweep-limits.ts';
-import { defaultOutDir, makeAdapterRecord, simulationFlags } from '../../cli/run-command.ts';
-
-const sweepBinarySpec = {
-  command: 'ei sweep binary',
-  description:
-    'Sweeps the binary E-I network (a reconstruction of Agrawal et al. 2018): every grid point x replica is one instance of a batched simulation. ' +
-    'Writes DIR/sweep.csv (index, pointIndex, replica, grid parameters, lambda, entropyBits, meanActivity, chainEntropyBits, chainMeanActivity), config.json and summary.json.',
-  positionals: [{ name: 'model', help: 'binary', required: true }],
-  flags: {
-    ...simulationFlags,
-    grid: { type: 'strings', valueName: 'name=start:stop:count', help: 'swept parameter (WE, WI, alpha, p0; repeatable): start:stop:count, start:stop:count:log or a,b,c' },
-    replicas: { type: 'integer', min: 1, default: 1, help: 'independent replicas (network and noise) per grid point' },
-    shard: { type: 'string', valueName: 'i/N', help: 'run only shard i of N (0-based; also from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' },
-    'max-batch': { type: 'integer', min: 1, help: 'cap on instances per simulation (default: as many as fit the device)' },
-    out: { type: 'string', help: 'result folder (default results/binary-sweep-<time>)' },
-  },
-} as const satisfies ArgSpec;
+import { checkRequest, resolveSeed } from '../../core/request.ts';
+import type { GridAxis, GridValue, SweepSchema } from '../../core/sweep-grid.ts';
+import { ParameterError } from '../../errors.ts';
+import { binaryChainEstimate, binaryChainOf, binaryMaxBatch, binaryStepSeconds, runBinaryBatch } from './experiment.ts';
+import { binaryLambda, type BinaryParams } from './network.ts';
+import { binaryBurnin, binaryParameters, makeBinaryParams } from './params.ts';
+import { binaryDefaultN, resolveBinarySteps } from './runner.ts';
 
 /** Parameters a binary sweep may vary per instance (N and k are shared by a batch). */
-export const binarySweepable = ['WE', 'WI', 'alpha', 'p0'] as const;
+const binarySweepable = ['WE', 'WI', 'alpha', 'p0'] as const;
+const notSweepable = 'N and k are shared by a batch (fix them with --n and --set k=...)';
 /** The annealed chain is solved per distinct point up to this N (GTH is O(N^3)); above it the chain columns are empty. */
-export const binarySweepChainMaxN = 2000;
-export const binarySweepColumns = ['lambda', 'entropyBits', 'meanActivity', 'chainEntropyBits', 'chainMeanActivity'];
+const binarySweepChainMaxN = 2000;
+const binarySweepColumns = ['lambda', 'entropyBits', 'meanActivity', 'chainEntropyBits', 'chainMeanActivity'];
 
 /**
  * What a binary sweep row holds. The chain columns are empty in every row exactly when N > binarySweepChainMaxN (the
@@ -56,107 +39,145 @@ export const binarySweepSchema: SweepSchema = {
   },
 };
 
-export async function sweepBinaryCommand(argv: string[], engineVersion: string): Promise<number> {
-  const a = parseArgs(argv, sweepBinarySpec);
-  if (a.help) {
-    console.log(makeHelpText(sweepBinarySpec));
-    return 0;
-  }
-  const f = a.flags;
-  if (f.T !== undefined) throw new ParameterError('--T', 'the binary model is discrete-time', 'use --steps');
-  if (f.dt !== undefined) throw new ParameterError('--dt', 'the binary model is discrete-time', 'use --steps');
-  if (f.grid.length === 0) throw new ParameterError('--grid', 'no grid given', 'add at least one --grid name=start:stop:count, e.g. --grid WE=0.5:8:64');
-  const grids = f.grid.map((g) => parseGridSpec(g, '--grid', { id: 'binary', parameters: binaryParameters }));
-  const set = parseSetAssignments(f.set);
+const discrete = 'the binary model is discrete-time: give --steps (default burnin + 20000)';
+const oneRow = 'a sweep writes one row per instance (sweep.csv); for time series run `ei run binary`';
+
+/** The run options a sweep takes: every instance is one network of --n neurons for --steps steps. */
+const binarySweepOptions: RunOptionSupport = {
+  takes: ['n', 'steps'],
+  instead: { T: discrete, dt: discrete, batch: 'a sweep batches its instances itself (cap them with --max-batch); use --replicas for replicas', recordEvery: oneRow, recordSpikes: oneRow, recordTraces: oneRow, traceEvery: oneRow },
+};
+
+/** A resolved binary sweep: shared N, k, steps, burnin and connectivity, and the network of every distinct point. */
+export interface BinarySweep {
+  N: number;
+  k: number;
+  steps: number;
+  burnin: number;
+  seed: number;
+  connectivity: BinaryParams['connectivity'];
+  gridNames: readonly string[];
+  /** The parameters not swept (resolved). */
+  fixed: ParamValues;
+  /** Whether the chain columns are filled (N <= binarySweepChainMaxN). */
+  chain: boolean;
+  /** The network of each distinct point, by pointKey. */
+  networks: ReadonlyMap<string, BinaryParams>;
+  /** Chain results of the points solved so far in this process, by pointKey. */
+  chainCache: Map<string, { entropyBits: number; meanActivity: number }>;
+}
+
+function pointKey(gridNames: readonly string[], point: Readonly<Record<string, GridValue>>): string {
+  return JSON.stringify(gridNames.map((g) => point[g]));
+}
+
+function checkGrids(request: RunRequest, grids: readonly GridAxis[]): void {
   for (const g of grids) {
     if (!(binarySweepable as readonly string[]).includes(g.name)) {
-      throw new ParameterError('--grid', `'${g.name}' cannot be swept in one binary sweep`, `sweep ${binarySweepable.join(', ')}; N and k are shared by a batch (fix them with --n and --set k=...)`);
+      throw new ParameterError('--grid', `'${g.name}' cannot be swept in one binary sweep`, `sweep ${binarySweepable.join(', ')}; ${notSweepable}`);
     }
-    if (g.name in set) throw new ParameterError('--grid', `${g.name} is both swept and fixed with --set`, `drop --set ${g.name}=...`);
+    if (request.params && g.name in request.params) throw new ParameterError('--grid', `${g.name} is both swept and fixed with --set`, `drop --set ${g.name}=...`);
   }
-  checkSweepLimits('binary', grids, f);
-  const points = makeSweepPoints(grids, f.replicas);
-  const shard = resolveShard({ shard: f.shard });
-  const mine = selectShard(points, shard);
-  const emptyNote = makeEmptyShardNote(points.length, shard, mine.length);
-  if (emptyNote) console.error(emptyNote);
-  const N = f.n ?? 500;
-  // Resolve every distinct point first: a bad grid value fails (naming the field) before any simulation runs.
-  const nPoints = points.length / f.replicas;
-  const resolved: ParamValues[] = [];
-  for (let p = 0; p < nPoints; p++) resolved.push(resolveParams('binary', binaryParameters, { ...set, ...points[p * f.replicas].point }));
-  const bps = resolved.map((r) => makeBinaryParams(r, N));
-  const { k } = bps[0];
-  const burnin = resolved[0].burnin as number;
-  const steps = f.steps ?? burnin + 20_000;
-  if (steps <= burnin) throw new ParameterError('--steps', `${steps} steps leave nothing after burnin ${burnin}`, `use --steps above ${burnin} (or --set burnin=...)`);
-  seedToKey(f.seed);
-  const gridNames = grids.map((g) => g.name);
-  const fixed = Object.fromEntries(Object.entries(resolved[0]).filter(([name]) => !gridNames.includes(name)));
-  return withResultSession(
-    { outPath: f.out ?? defaultOutDir('binary-sweep'), overwrite: f.overwrite, backend: f.backend as 'auto', adapter: f.adapter as 'auto', label: (b) => `sweep binary on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet },
-    async ({ sel, bar, out }) => {
-      checkSweepInSession('binary', grids, f, sel);
-      const perBatch = Math.min(f['max-batch'] ?? Infinity, binaryMaxBatch(N, sel.backend, sel.ctx ?? undefined));
-      const t0 = performance.now();
-      const res = await runBinaryBatch({
-        points: mine.map((s) => bps[s.pointIndex]),
-        N, k, steps, burnin, seed: f.seed,
-        connectivity: bps[0].connectivity,
-        instanceIds: mine.map((s) => s.index),
-        backend: sel.backend,
-        ctx: sel.ctx ?? undefined,
-        maxBatch: perBatch,
-        onProgress: (d) => bar.update(d),
-      });
-      const wallSeconds = (performance.now() - t0) / 1000;
-      const chainCache = new Map<number, { entropyBits: number; meanActivity: number }>();
-      const chainOf = (pi: number) => {
-        let c = chainCache.get(pi);
-        if (!c) chainCache.set(pi, (c = binaryChainOf(bps[pi], N, k)));
-        return c;
-      };
-      const rows: CsvCell[][] = mine.map((s, i) => {
-        const r = res[i];
-        const c = N <= binarySweepChainMaxN ? chainOf(s.pointIndex) : null;
-        return [s.index, s.pointIndex, s.replica, ...gridNames.map((g) => s.point[g]), r.lambda, r.entropyBits, r.meanActivity, c ? c.entropyBits : null, c ? c.meanActivity : null];
-      });
-      const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...binarySweepColumns];
-      const csv = makeCsv(columns, rows);
-      const config: Record<string, unknown> = {
-        engineVersion,
-        command: ['ei', 'sweep', ...argv],
-        createdAt: new Date().toISOString(),
-        model: 'binary',
-        n: N,
-        k,
-        steps,
-        burnin,
-        dt: null,
-        seed: f.seed,
-        rngKey: seedToKey(f.seed),
-        fixed,
-        grids,
-        replicas: f.replicas,
-        totalInstances: points.length,
-        columns,
-        shard,
-        shardSelection: 'round-robin: sweep index i belongs to shard i mod N; the RNG instance coordinate of a row is its sweep index, so results do not depend on sharding or batching',
-        chain: N <= binarySweepChainMaxN ? 'annealed chain (GTH / power iteration) per distinct point' : `not computed: N > ${binarySweepChainMaxN}`,
-        backend: sel.backend,
-        fallbackReason: sel.fallbackReason,
-        adapter: makeAdapterRecord(sel),
-        node: process.version,
-        note: 'binary is a reconstruction of Agrawal et al. (2018) from the abstract',
-      };
-      config.sweepHash = sweepHashOf(config);
-      out.write('sweep.csv', csv);
-      out.write('config.json', JSON.stringify(config, null, 2) + '\n');
-      // Written last, with the digests `ei merge` checks the other two files against.
-      out.write('summary.json', JSON.stringify({ model: 'binary', backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perBatch, N, k, steps, wallSeconds, neuronUpdatesPerSecond: (rows.length * N * steps) / wallSeconds, ...shardDigests(config, csv) }, null, 2) + '\n');
-      console.error(`ei: sweep binary: ${rows.length} of ${points.length} instances on ${sel.backend} (up to ${perBatch} per batch) in ${wallSeconds.toFixed(2)} s`);
-      console.log(out.path);
-      return 0;
-    },
-  );
 }
+
+export const binarySweep: SweepDefinition<BinarySweep> = {
+  sweepable: { names: binarySweepable, why: notSweepable },
+  schema: binarySweepSchema,
+  resolve(request, points, grids) {
+    checkRequest('binary', binarySweepOptions, request);
+    checkGrids(request, grids);
+    const N = request.n ?? binaryDefaultN;
+    const gridNames = grids.map((g) => g.name);
+    // Every distinct point first: a bad grid value fails (naming the field) before any simulation runs.
+    const networks = new Map<string, BinaryParams>();
+    let first: { p: ParamValues; network: BinaryParams } | null = null;
+    for (const point of points) {
+      const key = pointKey(gridNames, point);
+      if (networks.has(key)) continue;
+      const p = resolveParams('binary', binaryParameters, { ...request.params, ...point });
+      const network = makeBinaryParams(p, N);
+      first ??= { p, network };
+      networks.set(key, network);
+    }
+    if (!first) throw new ParameterError('--grid', 'the sweep has no points', 'add at least one --grid name=start:stop:count');
+    const burnin = binaryBurnin(first.p);
+    const steps = resolveBinarySteps(request.steps, burnin);
+    const { seed } = resolveSeed(request.seed);
+    const fixed = Object.fromEntries(Object.entries(first.p).filter(([name]) => !gridNames.includes(name)));
+    return { N, k: first.network.k, steps, burnin, seed, connectivity: first.network.connectivity, gridNames, fixed, chain: N <= binarySweepChainMaxN, networks, chainCache: new Map() };
+  },
+  estimate(request, grids, counts, target): RunEstimate {
+    checkGrids(request, grids);
+    const base = resolveParams('binary', binaryParameters, { ...request.params });
+    const N = request.n ?? binaryDefaultN;
+    const bp = makeBinaryParams(base, N);
+    const burnin = binaryBurnin(base);
+    const steps = resolveBinarySteps(request.steps, burnin);
+    const backend = target.backend;
+    const perBatch = Math.max(1, Math.min(counts.maxBatch ?? Infinity, binaryMaxBatch(N, backend, target.ctx ?? undefined), Math.max(1, counts.mine)));
+    const memory: MemoryItem[] = [
+      { what: 'resolved grid points', bytes: counts.points * 700, place: 'heap', options: ['--grid'] },
+      { what: 'states, counts and histograms of one batch', bytes: perBatch * (16 * N + 4), place: backend === 'cpu' ? 'host' : 'device', options: ['--n', '--max-batch'], binding: true },
+    ];
+    if (backend === 'cpu' && perBatch * N * bp.k <= 1 << 26) memory.push({ what: 'cached partner lists of one batch', bytes: 4 * perBatch * N * bp.k, place: 'host', options: ['--n', 'binary.k'] });
+    const chain = N <= binarySweepChainMaxN ? binaryChainEstimate(N) : { bytes: 0, seconds: 0 };
+    if (chain.bytes) memory.push({ what: 'annealed chain of one point', bytes: chain.bytes, place: 'host', options: ['--n'] });
+    const per = binaryStepSeconds(N, bp.k, 1);
+    const seconds = (kind: keyof typeof per) => counts.mine * steps * per[kind] + Math.min(counts.points, counts.mine) * chain.seconds;
+    return {
+      model: 'sweep binary',
+      size: `${formatCount(counts.mine)} of ${formatCount(counts.total)} instances x --n ${formatCount(N)} x ${formatCount(steps)} steps`,
+      memory,
+      outputs: [],
+      work: { units: counts.mine * N * steps, unit: 'neuron updates', seconds: { cpu: seconds('cpu'), 'webgpu-software': seconds('webgpu-software'), 'webgpu-hardware': seconds('webgpu-hardware') }, options: ['--grid', '--replicas', '--n', '--steps'] },
+    };
+  },
+  maxBatch(s, target) {
+    return binaryMaxBatch(s.N, target.backend, target.ctx ?? undefined);
+  },
+  async runBatch(s, group, target, control) {
+    const keys = group.map((p) => pointKey(s.gridNames, p.point));
+    const networks = keys.map((key) => {
+      const bp = s.networks.get(key);
+      if (!bp) throw new ParameterError('--grid', `point ${key} was not resolved`, 'pass the points of the sweep to resolve');
+      return bp;
+    });
+    const res = await runBinaryBatch({
+      points: networks,
+      N: s.N,
+      k: s.k,
+      steps: s.steps,
+      burnin: s.burnin,
+      seed: s.seed,
+      connectivity: s.connectivity,
+      instanceIds: group.map((p) => p.index),
+      backend: target.backend,
+      ctx: target.ctx ?? undefined,
+      maxBatch: group.length,
+      onProgress: control.onProgress,
+      signal: control.signal,
+    });
+    return res.map((r, i) => {
+      let c: { entropyBits: number; meanActivity: number } | null = null;
+      if (s.chain) {
+        c = s.chainCache.get(keys[i]) ?? null;
+        if (!c) s.chainCache.set(keys[i], (c = binaryChainOf(networks[i], s.N, s.k)));
+      }
+      return [r.lambda, r.entropyBits, r.meanActivity, c ? c.entropyBits : null, c ? c.meanActivity : null];
+    });
+  },
+  config(s) {
+    return {
+      n: s.N,
+      k: s.k,
+      steps: s.steps,
+      burnin: s.burnin,
+      dt: null,
+      fixed: s.fixed,
+      chain: s.chain ? 'annealed chain (GTH / power iteration) per distinct point' : `not computed: N > ${binarySweepChainMaxN}`,
+    };
+  },
+  neuronStepsPerInstance(s) {
+    return s.N * s.steps;
+  },
+};

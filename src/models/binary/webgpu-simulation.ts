@@ -4,15 +4,36 @@
 import { packStepSlots, type StepSlot } from '../../gpu/step-slots.ts';
 import { createReducer, type Reducer } from '../../gpu/reducer.ts';
 import { AdapterLimitError, DisposedError } from '../../errors.ts';
-import { checkStepBudget } from '../poisson/simulation.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { packStruct, packStructArray, structLayout } from '../../gpu/pack.ts';
 import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel } from '../../gpu/shaders.ts';
-import { checkBinarySpec, makeBinaryInstance, makeBinaryUniforms, meanSingleNeuronEntropyBits, type BinaryRunOptions, type BinarySimulationSpec } from './network.ts';
+import type { BinaryUniforms } from '../../gpu/shaders.generated.ts';
 import { createBufferSet, type BufferSet } from '../../gpu/buffer-set.ts';
-import { makeNeuronsPerThread, stepWorkgroupSize } from '../poisson/webgpu-simulation.ts';
+import { makeNeuronsPerThread, stepWorkgroupSize } from '../../gpu/neurons-per-thread.ts';
+import { seedToKey } from '../../rng/index.ts';
+import {
+  binaryConnectivity,
+  checkBinarySpec,
+  checkBinaryStepBudget,
+  makeBinaryInstance,
+  makeErScale,
+  makeHalfBits,
+  meanSingleNeuronEntropyBits,
+  type BinaryRunOptions,
+  type BinarySimulationSpec,
+} from './network.ts';
 
 const countBudgetBytes = 16 << 20;
+
+/** The simulation-wide uniforms (shaders/binary/step.wgsl BinaryUniforms). */
+function makeBinaryUniforms(spec: BinarySimulationSpec, workgroupsPerInstance: number): BinaryUniforms {
+  const { N, k } = spec.params[0];
+  const er = binaryConnectivity(spec.params[0]) === 'erdos-renyi';
+  return {
+    n: N, batch: spec.params.length, seed: seedToKey(spec.seed), k, halfBits: makeHalfBits(N), workgroupsPerInstance, burnin: spec.burnin,
+    connectivity: er ? 1 : 0, erScale: er ? makeErScale(N, k) : 0, patternNeurons: spec.patternNeurons ?? 0, pad0: 0,
+  };
+}
 
 interface Resources {
   kernel: ComputeKernel;
@@ -124,7 +145,7 @@ export class WebGpuBinarySimulation {
 
   async run(steps: number, options: BinaryRunOptions = {}): Promise<void> {
     if (this.disposed) throw new DisposedError('WebGpuBinarySimulation');
-    checkStepBudget(this.stepCount, steps);
+    checkBinaryStepBudget(this.stepCount, steps);
     const r = this.r;
     const dev = this.ctx.device;
     let done = 0;

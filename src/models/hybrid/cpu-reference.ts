@@ -1,5 +1,6 @@
 // CPU mirror of shaders/hybrid/step.wgsl: same random bits, same exact fixed-point totals, same f32 roundings.
 import { detLogistic, detNormalCdf, rngCreate, rngNormal, rngPoisson, rngReset } from '../../rng/index.ts';
+import type { HybridInstance } from './params.ts';
 
 const f = Math.fround;
 export const streamInputE = 3;
@@ -25,20 +26,29 @@ export function u64ToF32(x: number): number {
   return f(f(f(hi) * two32) + f(lo));
 }
 
+/** The kernel's view of the instance constants: every value as the f32 the GPU reads (the u32 sigmoid flag is exact either way). */
+function toF32(c: HybridInstance): HybridInstance {
+  return {
+    decay: f(c.decay), driveE: f(c.driveE), driveI: f(c.driveI), jumpEE: f(c.jumpEE), jumpEI: f(c.jumpEI), jumpIE: f(c.jumpIE), jumpII: f(c.jumpII),
+    meanPerUnit: f(c.meanPerUnit), sigmoid: c.sigmoid, theta: f(c.theta), gain: f(c.gain), initMeanE: f(c.initMeanE), initSdE: f(c.initSdE),
+    initMeanI: f(c.initMeanI), initSdI: f(c.initSdI), pad: f(c.pad),
+  };
+}
+
 /** One instance of the hybrid network on the CPU (state: 2n f32 potentials). */
 export class HybridCpuInstance {
   readonly u: Float32Array;
   private readonly units: Uint32Array;
   totalE = 0;
   totalI = 0;
-  private readonly c: Record<string, number>;
+  private readonly c: HybridInstance;
   private readonly probit: boolean;
   private readonly rng = rngCreate([0, 0], streamInit, 0, 0, 0);
 
-  constructor(readonly n: number, instance: Record<string, number>, private readonly key: readonly [number, number], private readonly id: number) {
+  constructor(readonly n: number, instance: HybridInstance, private readonly key: readonly [number, number], private readonly id: number) {
     this.u = new Float32Array(2 * n);
     this.units = new Uint32Array(2 * n);
-    this.c = Object.fromEntries(Object.entries(instance).map(([k, v]) => [k, f(v)]));
+    this.c = toF32(instance);
     this.probit = instance.sigmoid === 0;
   }
 

@@ -1,10 +1,9 @@
 // CPU reference backend of the hybrid network: HybridCpuInstance per instance, recording like the GPU.
 import { DisposedError } from '../../errors.ts';
-import { checkStepBudget } from '../poisson/simulation.ts';
 import { histogramF32 } from '../../analysis/histogram.ts';
 import { HybridCpuInstance } from './cpu-reference.ts';
 import { makeHybridInstance } from './params.ts';
-import { checkHybridSpec, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from './simulation.ts';
+import { checkHybridSpec, checkStepBudget, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from './simulation.ts';
 
 export class CpuHybridSimulation implements HybridSimulation {
   readonly backend = 'cpu' as const;
@@ -12,10 +11,11 @@ export class CpuHybridSimulation implements HybridSimulation {
   readonly batch: number;
   readonly dt: number;
   readonly initial: HybridStepRecord[];
+  readonly chunkSteps: number;
   private stepCount = 0;
   private instances: HybridCpuInstance[] | null;
 
-  constructor(private readonly spec: HybridSimulationSpec) {
+  constructor(spec: HybridSimulationSpec) {
     checkHybridSpec(spec);
     this.n = spec.n;
     this.batch = spec.params.length;
@@ -23,6 +23,8 @@ export class CpuHybridSimulation implements HybridSimulation {
     const ids = spec.instanceIds ?? spec.params.map((_, b) => b);
     this.instances = spec.params.map((p, b) => new HybridCpuInstance(spec.n, makeHybridInstance(p, spec.n, spec.dt), spec.key, ids[b]));
     this.initial = this.instances.map((i) => i.init());
+    // About 2e6 neuron-steps per chunk: progress roughly once a second.
+    this.chunkSteps = spec.chunkSteps ?? Math.max(1, Math.min(1000, Math.floor(2e6 / (2 * this.n * this.batch))));
   }
 
   get step(): number {
@@ -32,8 +34,7 @@ export class CpuHybridSimulation implements HybridSimulation {
   async run(steps: number, options: { onChunk?: (c: HybridChunk) => void; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
     if (!this.instances) throw new DisposedError('CpuHybridSimulation');
     checkStepBudget(this.stepCount, steps);
-    // About 2e6 neuron-steps per chunk: progress roughly once a second.
-    const chunk = this.spec.chunkSteps ?? Math.max(1, Math.min(1000, Math.floor(2e6 / (2 * this.n * this.batch))));
+    const chunk = this.chunkSteps;
     let done = 0;
     while (done < steps) {
       const m = Math.min(chunk, steps - done);

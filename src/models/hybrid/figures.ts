@@ -1,9 +1,15 @@
 // Figures of a hybrid-network run: moments, rates and X against the large-n limit, and u histograms against Gaussians.
-import type { HybridExperimentResult } from './experiment.ts';
+import type { HybridResult } from './runner.ts';
+import type { HybridRun } from './resolve.ts';
 import { makeHistogramPlot, makeLinePlot, type PlotSeries } from '../../report/svg.ts';
-import type { Figure } from '../poisson/figures.ts';
 
-function col(r: HybridExperimentResult, name: string, instance: number): number[] {
+export interface Figure {
+  name: string;
+  caption: string;
+  svg: string;
+}
+
+function col(r: HybridResult, name: string, instance: number): number[] {
   const i = r.timeseries.columns.indexOf(name);
   return r.timeseries.rows.filter((row) => row[1] === instance).map((row) => row[i]);
 }
@@ -35,8 +41,8 @@ export function makeUHistogram(title: string, u: ArrayLike<number>, m: number, v
 }
 
 /** Pure: the standard figures of instance 0. */
-export function makeHybridFigures(r: HybridExperimentResult): Figure[] {
-  const note = `n = ${r.resolved.n} per population, dt = ${r.resolved.dt.toPrecision(3)}, seed ${r.resolved.seed}`;
+export function makeHybridFigures(r: HybridResult, run: HybridRun): Figure[] {
+  const note = `n = ${run.n} per population, dt = ${run.dt.toPrecision(3)}, seed ${run.seed}`;
   const t = col(r, 't', 0);
   const pair = (name: string, label: string): PlotSeries[] => [
     { name: `${label} particles`, x: t, y: col(r, name, 0), style: 'line' },
@@ -48,7 +54,7 @@ export function makeHybridFigures(r: HybridExperimentResult): Figure[] {
     { name: 'rates', caption: 'Population rates nubar_a = mean f(u) against the limit.', svg: makeLinePlot({ title: 'Population rates', x: { label: 'time', unit: 'tau' }, y: { label: 'rate', unit: '1/tau' }, series: [...pair('nuE', 'nu_E'), ...pair('nuI', 'nu_I')], notes: [note] }) },
     { name: 'balance', caption: 'X = sqrt(n) (J_E nubar_E - J_I nubar_I) against the limit multiplier X(t).', svg: makeLinePlot({ title: 'Balance multiplier X', x: { label: 'time', unit: 'tau' }, y: { label: 'X', unit: '' }, series: pair('X', 'X'), notes: [note] }) },
   ];
-  const n = r.resolved.n;
+  const n = run.n;
   const inst = r.instances[0];
   const u = r.finalState.subarray(0, 2 * n);
   if (Number.isFinite(inst.limit.vE) && inst.limit.vE > 0) {

@@ -2,6 +2,9 @@
 // paper's abstract, see docs/models/hybrid-balanced.md) and the kernel constants derived from them.
 import { ParameterError } from '../../errors.ts';
 import type { ParamSpec, ParamValues } from '../../core/params.ts';
+import type { HybridInstance } from '../../gpu/shaders.generated.ts';
+
+export type { HybridInstance };
 
 export const hybridParameters: readonly ParamSpec[] = [
   { name: 'variant', kind: 'choice', default: 'B1', choices: ['B1', 'B2'], doc: 'B1: source-type weights JE, JI and drift mu_a; B2: weights J_ab and drive sqrt(n) muhat_a' },
@@ -88,8 +91,11 @@ export function checkHybridParams(p: ParamValues, dt: number, n: number): void {
   if (n > 2 ** 30) throw new ParameterError('n', `${n} neurons per population is too many`, 'use n <= 2^30');
 }
 
-/** Pure: the WGSL HybridInstance values for one parameter set (the CPU reference reads the same values as f32). */
-export function makeHybridInstance(p: ParamValues, n: number, dt: number): Record<string, number> {
+/**
+ * Pure: the WGSL HybridInstance values for one parameter set (the CPU reference reads the same values as f32). The
+ * return type is the layout generated from shaders/hybrid/step.wgsl, so a renamed or added WGSL field breaks the build here.
+ */
+export function makeHybridInstance(p: ParamValues, n: number, dt: number): HybridInstance {
   const sq = Math.sqrt(n);
   const w = hybridWeights(p);
   const probit = p.sigmoid === 'probit';

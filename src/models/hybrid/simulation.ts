@@ -1,5 +1,6 @@
 // Backend-neutral contract of the hybrid network simulation (two coupled populations per instance).
 import { ParameterError } from '../../errors.ts';
+import { maxSteps } from '../../core/limits.ts';
 import type { ParamValues } from '../../core/params.ts';
 import type { HybridStepRecord } from './cpu-reference.ts';
 
@@ -31,6 +32,8 @@ export interface HybridSimulation {
   readonly batch: number;
   readonly dt: number;
   readonly step: number;
+  /** Steps per chunk: run(m) with m <= chunkSteps is one chunk (one onChunk call). */
+  readonly chunkSteps: number;
   /** The records of the initial state (t = 0), one per instance. */
   readonly initial: readonly HybridStepRecord[];
   run(steps: number, options?: { onChunk?: (c: HybridChunk) => void; onProgress?: (done: number, total: number) => void }): Promise<void>;
@@ -50,4 +53,10 @@ export function checkHybridSpec(spec: HybridSimulationSpec): void {
   if (!(spec.dt > 0)) throw new ParameterError('dt', `${spec.dt} must be > 0`, 'use a positive --dt');
   if (spec.params.length < 1) throw new ParameterError('batch', 'no instances', 'use --batch >= 1');
   if (spec.instanceIds && spec.instanceIds.length !== spec.params.length) throw new ParameterError('instanceIds', 'needs one id per instance', 'give one id per parameter set');
+}
+
+/** A run may not pass step maxSteps (2^32 - 1): the kernels' step counter and the random streams' counter word are u32, so later steps would repeat earlier random numbers. */
+export function checkStepBudget(done: number, steps: number): void {
+  if (!(Number.isInteger(steps) && steps >= 0)) throw new ParameterError('steps', `${steps} is not a whole number of steps`, 'run a non-negative integer number of steps');
+  if (done + steps > maxSteps) throw new ParameterError('steps', `${done} + ${steps} steps passes the ${maxSteps} (2^32 - 1) a simulation can take (u32 step counter)`, `run at most ${maxSteps - done} more steps`);
 }

@@ -2,13 +2,12 @@
 // many steps per submit; records (exact totals, moments) are read back once per chunk.
 import { packStepSlots, type StepSlot } from '../../gpu/step-slots.ts';
 import { AdapterLimitError, DisposedError } from '../../errors.ts';
-import { checkStepBudget } from '../poisson/simulation.ts';
 import type { GpuContext } from '../../gpu/context.ts';
-import { packStruct, packStructArray, structLayout, structStride, unpackStruct } from '../../gpu/pack.ts';
+import { packStruct, packStructArray, readStruct, structLayout, structStride } from '../../gpu/pack.ts';
 import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel } from '../../gpu/shaders.ts';
 import { makeHybridInstance } from './params.ts';
-import { checkHybridSpec, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from './simulation.ts';
-import { makeNeuronsPerThread, stepWorkgroupSize } from '../poisson/webgpu-simulation.ts';
+import { checkHybridSpec, checkStepBudget, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from './simulation.ts';
+import { makeNeuronsPerThread, stepWorkgroupSize } from '../../gpu/neurons-per-thread.ts';
 import { createReducer, type Reducer } from '../../gpu/reducer.ts';
 import { createBufferSet, type BufferSet } from '../../gpu/buffer-set.ts';
 
@@ -71,7 +70,7 @@ export class WebGpuHybridSimulation implements HybridSimulation {
       const kernel = await createComputeKernel(ctx, 'hybrid/step.wgsl', { workgroupSize: stepWorkgroupSize, neuronsPerThread: npt }, { dynamicOffsets: ['stepInfo'] });
       const sim = await buf('sim', structLayout('HybridUniforms').size, U | CD);
       dev.queue.writeBuffer(sim, 0, packStruct('HybridUniforms', { n, batch, seed: [spec.key[0], spec.key[1]], workgroupsPerPopulation: wpp, pad0: 0, pad1: 0, pad2: 0 }));
-      const instData = packStructArray('HybridInstance', spec.params.map((p) => makeHybridInstance(p, n, spec.dt)) as never);
+      const instData = packStructArray('HybridInstance', spec.params.map((p) => makeHybridInstance(p, n, spec.dt)));
       const instances = await buf('instances', instData.byteLength, S | CD);
       dev.queue.writeBuffer(instances, 0, instData);
       const ids = await buf('instanceIds', batch * 4, S | CD);
@@ -110,6 +109,10 @@ export class WebGpuHybridSimulation implements HybridSimulation {
     return this.stepCount;
   }
 
+  get chunkSteps(): number {
+    return this.r.chunkSteps;
+  }
+
   private writeSlots(rows: StepSlot[]): void {
     this.ctx.device.queue.writeBuffer(this.r.stepSlots, 0, packStepSlots(rows, this.r.slotStride));
   }
@@ -134,12 +137,11 @@ export class WebGpuHybridSimulation implements HybridSimulation {
     this.ctx.assertUsable('WebGpuHybridSimulation');
     const view = new DataView(r.staging.getMappedRange(0, bytes).slice(0));
     r.staging.unmap();
-    const layout = structLayout('HybridRecord');
     const out: HybridStepRecord[] = [];
     for (let i = 0; i < rows * this.batch; i++) {
-      const x = unpackStruct(layout, view, i * r.recordStride) as Record<string, number[] & number>;
-      const tE = x.totalE as unknown as number[];
-      const tI = x.totalI as unknown as number[];
+      const x = readStruct('HybridRecord', view, i * r.recordStride);
+      const tE = x.totalE;
+      const tI = x.totalI;
       out.push({
         totalE: tE[0] + tE[1] * 4294967296,
         totalI: tI[0] + tI[1] * 4294967296,

@@ -42,13 +42,6 @@ export function simulatedRatesHz(r: MinimaxRunResult, b: number, tauE: number, t
   return { E, I };
 }
 
-/** Spike-count rates in Hz over the measured steps of instance b (E neurons then I). */
-export function countRatesHz(r: MinimaxRunResult, b: number, dt: number): Float64Array {
-  const N = r.nE + r.nI;
-  const T = r.measuredSteps[b] * dt;
-  return Float64Array.from(r.spikeCounts.subarray(b * N, (b + 1) * N), (c) => c / T);
-}
-
 /** The spec's prediction measures: corr(pred, sim) and (1/n) ||pred - sim||_2 in Hz. */
 export function predictionStats(predHz: ArrayLike<number>, simHz: ArrayLike<number>): { corr: number; errorHz: number } {
   let s = 0;
@@ -157,7 +150,7 @@ export function angularSpeed(times: ArrayLike<number>, angles: ArrayLike<number>
  * Power spectrum of a side x side map on the torus (mean removed), by a direct 2-D DFT: power[ky][kx] for
  * integer wave numbers in [0, side). O(side^3) with separable transforms.
  */
-export function spatialPowerSpectrum(map: ArrayLike<number>, side: number): Float64Array {
+function spatialPowerSpectrum(map: ArrayLike<number>, side: number): Float64Array {
   const m = mean(map);
   const re1 = new Float64Array(side * side);
   const im1 = new Float64Array(side * side);

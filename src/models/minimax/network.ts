@@ -79,6 +79,7 @@ export interface MinimaxRunResult {
   batch: number;
   nE: number;
   nI: number;
+  /** Steps run (all of the spec's, or fewer for the result of a runner stopped part-way). */
   steps: number;
   /** Measured steps per instance (steps - measureFrom, >= 0). */
   measuredSteps: Uint32Array;
@@ -103,6 +104,17 @@ export interface MinimaxRunResult {
   rasterWords: number;
   /** Wall time of the simulation (s). */
   wallSeconds: number;
+}
+
+/** What a minimax runner passes to onChunk: the absolute steps [from, to) that every instance has completed. */
+export interface MinimaxChunk {
+  from: number;
+  to: number;
+}
+
+/** Pure: an instance with one time constant for E, I and the input trace and constant input rates. */
+export function makeConstantInputInstance(network: number, tau: number, dt: number, rates: ArrayLike<number>, measureFrom: number, instanceId?: number): MinimaxInstance {
+  return { network, dt, tauE: tau, tauI: tau, tauX: tau, inputRates: Float64Array.from(rates), segments: 1, segmentSteps: 1, measureFrom, instanceId };
 }
 
 function need(ok: boolean, field: string, problem: string, fix: string): void {
@@ -179,9 +191,3 @@ export function makeInputProbabilities(inst: MinimaxInstance): Float32Array {
   return Float32Array.from(inst.inputRates, (r) => r * inst.dt);
 }
 
-/** Pure: transposes a row-major [post][pre] block into f32 [pre][post], so adding presynaptic column j is contiguous. */
-export function packColumns(a: Float64Array, post: number, pre: number): Float32Array {
-  const out = new Float32Array(post * pre);
-  for (let i = 0; i < post; i++) for (let j = 0; j < pre; j++) out[j * post + i] = a[i * pre + j];
-  return out;
-}

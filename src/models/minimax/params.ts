@@ -2,7 +2,7 @@
 import { givenParams, type ParamSpec, type ParamValues } from '../../core/params.ts';
 import { ParameterError } from '../../errors.ts';
 import type { MinimaxInstance, MinimaxNetwork } from './network.ts';
-import { makeGridNetwork, makeRingNetwork, makeTightBalanceNetwork, ringCueRates } from './networks.ts';
+import { makeGridNetwork, makeRingNetwork, makeTightBalanceNetwork, ringCueRates, type GridNetwork, type RingNetwork, type TightBalanceNetwork } from './networks.ts';
 
 export const minimaxParameters: readonly ParamSpec[] = [
   { name: 'network', kind: 'choice', default: 'tight-balance', choices: ['tight-balance', 'ring', 'grid'], doc: 'tight-balance (Fig. 1: 20 E, 20 I, 20 Poisson inputs), ring (Fig. 4 ring attractor) or grid (Fig. 4 grid attractor)' },
@@ -30,12 +30,23 @@ export interface MinimaxRunPlan {
   side?: number;
 }
 
+/** Networks already built, by what defines them (a sweep builds each distinct network once). */
+export interface MinimaxNetworkCache {
+  tightBalance: Map<number, TightBalanceNetwork>;
+  ring: Map<number, RingNetwork>;
+  grid: Map<number, GridNetwork>;
+}
+
+export function makeMinimaxNetworkCache(): MinimaxNetworkCache {
+  return { tightBalance: new Map(), ring: new Map(), grid: new Map() };
+}
+
 /** Pure: the network and schedule of `ei run minimax` (--T in s and --dt in s override the defaults). */
-export function makeMinimaxRunPlan(p: ParamValues, seed: number, T?: number, dtGiven?: number): MinimaxRunPlan {
+export function makeMinimaxRunPlan(p: ParamValues, seed: number, T?: number, dtGiven?: number, cache?: MinimaxNetworkCache): MinimaxRunPlan {
   if (dtGiven !== undefined && givenParams(p).has('dtOverTau')) {
     throw new ParameterError('minimax.dtOverTau', `is ignored when --dt is given (--dt ${dtGiven} sets the step itself)`, 'give either --dt or --set dtOverTau=..., not both');
   }
-  const plan = makePlan(p, seed, T, dtGiven);
+  const plan = makePlan(p, seed, T, dtGiven, cache);
   checkPlanStep(p, plan, dtGiven !== undefined);
   return plan;
 }
@@ -69,18 +80,32 @@ function checkPlanStep(p: ParamValues, plan: MinimaxRunPlan, dtGiven: boolean): 
   throw new ParameterError('minimax.tau', `the default dt = ${fmt(dt)} s: ${problem}`, `use a larger --set tau= or give a smaller --dt (${largest})`);
 }
 
-function makePlan(p: ParamValues, seed: number, T?: number, dtGiven?: number): MinimaxRunPlan {
+/** The network of the key, built once per cache. */
+function cached<K, T>(map: Map<K, T> | undefined, key: K, make: () => T): T {
+  const hit = map?.get(key);
+  if (hit) return hit;
+  const made = make();
+  map?.set(key, made);
+  return made;
+}
+
+/** The step without --dt: dtOverTau x tau for tight-balance, 1 ms for the ring and the grid. */
+export function minimaxDefaultDt(p: ParamValues): number {
+  return p.network === 'tight-balance' ? (p.dtOverTau as number) * (p.tau as number) : 1e-3;
+}
+
+function makePlan(p: ParamValues, seed: number, T?: number, dtGiven?: number, cache?: MinimaxNetworkCache): MinimaxRunPlan {
   const kind = p.network as string;
   const tau = p.tau as number;
   if (kind === 'tight-balance') {
-    const net = makeTightBalanceNetwork(seed);
-    const dt = dtGiven ?? (p.dtOverTau as number) * tau;
+    const net = cached(cache?.tightBalance, seed, () => makeTightBalanceNetwork(seed));
+    const dt = dtGiven ?? minimaxDefaultDt(p);
     const steps = stepsFor(T ?? 100 * tau, dt);
     return { network: net.network, instance: { network: 0, dt, tauE: tau, tauI: tau, tauX: tau, inputRates: Float64Array.from(net.inputRates), segments: 1, segmentSteps: 1 }, dt, steps, predictionRates: Float64Array.from(net.inputRates) };
   }
   if (kind === 'ring') {
-    const ring = makeRingNetwork({ gamma: p.gamma as number });
-    const dt = dtGiven ?? 1e-3;
+    const ring = cached(cache?.ring, p.gamma as number, () => makeRingNetwork({ gamma: p.gamma as number }));
+    const dt = dtGiven ?? minimaxDefaultDt(p);
     const steps = stepsFor(T ?? 10, dt);
     const NE = ring.network.nE;
     const cueSteps = Math.round((p.cueSeconds as number) / dt);
@@ -89,8 +114,8 @@ function makePlan(p: ParamValues, seed: number, T?: number, dtGiven?: number): M
     return { network: ring.network, instance: { network: 0, dt, tauE: tau, tauI: tau, tauX: tau, inputRates: cueSteps > 0 ? rates : rates.subarray(NE), segments: cueSteps > 0 ? 2 : 1, segmentSteps: Math.max(1, cueSteps) }, dt, steps, predictionRates: null, thetas: ring.thetas };
   }
   if (kind === 'grid') {
-    const grid = makeGridNetwork({ side: p.side as number });
-    const dt = dtGiven ?? 1e-3;
+    const grid = cached(cache?.grid, p.side as number, () => makeGridNetwork({ side: p.side as number }));
+    const dt = dtGiven ?? minimaxDefaultDt(p);
     const steps = stepsFor(T ?? 30, dt);
     return { network: grid.network, instance: { network: 0, dt, tauE: grid.tauE, tauI: grid.tauI, tauX: grid.tauX, inputRates: new Float64Array(grid.network.nIn).fill(p.inputHz as number), segments: 1, segmentSteps: 1 }, dt, steps, predictionRates: null, side: grid.side };
   }

@@ -383,7 +383,7 @@ export interface KktReport {
 }
 
 /** The membrane potentials V_E = W_EE rE - W_EI rI + F xbar - thE and V_I = W_IE rE - W_II rI - thI. */
-export function minimaxPotentials(net: MinimaxNetwork, xbar: ArrayLike<number>, rE: ArrayLike<number>, rI: ArrayLike<number>): { vE: Float64Array; vI: Float64Array } {
+function minimaxPotentials(net: MinimaxNetwork, xbar: ArrayLike<number>, rE: ArrayLike<number>, rI: ArrayLike<number>): { vE: Float64Array; vI: Float64Array } {
   const { nE, nI, nIn } = net;
   const vE = new Float64Array(nE);
   const vI = new Float64Array(nI);
@@ -443,7 +443,7 @@ export interface MinimaxRates extends KktReport {
 }
 
 /** The LCP data (M, q) of a network at mean input xbar, z = [rE; rI]. */
-export function minimaxLcp(net: MinimaxNetwork, xbar: ArrayLike<number>): { M: Float64Array; q: Float64Array } {
+function minimaxLcp(net: MinimaxNetwork, xbar: ArrayLike<number>): { M: Float64Array; q: Float64Array } {
   const { nE, nI, nIn } = net;
   const n = nE + nI;
   const M = new Float64Array(n * n);

@@ -1,4 +1,5 @@
 // CPU mirror of shaders/poisson/step.wgsl: same random bits, every f32 operation rounded the same way.
+import type { PoissonInstance } from '../../gpu/shaders.generated.ts';
 import { detLogistic, detNormalCdf, rngCreate, rngPoisson, rngReset } from '../../rng/index.ts';
 import type { NeuronStepOut } from './population-model.ts';
 
@@ -7,7 +8,7 @@ export const streamOutput = 1;
 export const streamInput = 2;
 
 /** Returns the per-neuron step function for one instance's constants (as packed into f32). */
-export function makePoissonCpuStepper(inst: Record<string, number>) {
+export function makePoissonCpuStepper(inst: PoissonInstance) {
   const decay = f(inst.decay);
   const drive = f(inst.drive);
   const jump = f(inst.jump);

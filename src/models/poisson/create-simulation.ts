@@ -1,5 +1,4 @@
 // Chooses a backend and builds a Simulation: WebGPU on the best adapter, or the CPU reference on request.
-import { AdapterUnavailableError, WebGpuUnavailableError } from '../../errors.ts';
 import { CpuPopulationSimulation } from './cpu-simulation.ts';
 import { WebGpuPopulationSimulation } from './webgpu-simulation.ts';
 import type { GpuContext } from '../../gpu/context.ts';
@@ -10,9 +9,4 @@ export async function createSimulation(spec: SimulationSpec, backend: 'cpu' | 'w
   if (backend === 'cpu') return new CpuPopulationSimulation(spec);
   if (!ctx) throw new Error('createSimulation: the webgpu backend needs a GpuContext (createGpuContext())');
   return WebGpuPopulationSimulation.create(ctx, spec);
-}
-
-/** True for the errors that mean "no WebGPU here" (as opposed to a bug or bad input). */
-export function isNoGpuError(e: unknown): boolean {
-  return e instanceof WebGpuUnavailableError || e instanceof AdapterUnavailableError;
 }

@@ -1,15 +1,18 @@
-// Runs a population model experiment on a chosen backend and condenses the records into summary and tables.
+// The poisson model's runs: resolve a request, estimate it, and a Runner that condenses the chunk records of its
+// simulation into summary and tables (the same runner on the CPU reference and on WebGPU).
 import { ParameterError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
-import { getModel, type RegisteredModel } from '../registry.ts';
-import { seedToKey } from '../../rng/index.ts';
+import type { Backend, ResolvedRun, RunControl, Runner, RunRequest, RunTarget } from '../../core/contract.ts';
+import { checkRequest, resolveSeed } from '../../core/request.ts';
 import { createSimulation } from './create-simulation.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
-import type { RecordChunk, RecorderOptions } from './simulation.ts';
+import type { RecordChunk, RecorderOptions, Simulation } from './simulation.ts';
 import { checkMemory, formatCount, machineLimits, resolveSteps, rowHeapBytes, type MemoryItem, type OutputFile, type RunEstimate } from '../../core/limits.ts';
+import { checkPoissonParams, poissonParameters } from './params.ts';
+import { poissonTheoryAtStep, poissonDefaults, poissonPopulation } from './population.ts';
 
+/** Options of the convenience runExperiment (reproductions, tests, the demo): a request plus a target. */
 export interface ExperimentOptions {
-  model: string;
   /** Parameter values shared by every instance (strings as given on the command line). */
   set?: Record<string, string | number>;
   /** Per-instance overrides (a sweep's grid points); batch = its length when given. */
@@ -22,7 +25,7 @@ export interface ExperimentOptions {
   T?: number;
   dt?: number;
   seed?: number;
-  backend: 'cpu' | 'webgpu';
+  backend: Backend;
   ctx?: GpuContext;
   recorders?: RecorderOptions;
   /** Keep every k-th step in the time series table (all steps still enter the summary). */
@@ -44,8 +47,7 @@ export interface InstanceSummary {
 }
 
 export interface ExperimentResult {
-  model: RegisteredModel;
-  resolved: { n: number; batch: number; steps: number; dt: number; seed: number; key: [number, number]; params: ParamValues[]; recordEvery: number };
+  resolved: { n: number; batch: number; steps: number; dt: number; seed: number; key: readonly [number, number]; params: ParamValues[]; recordEvery: number };
   instances: InstanceSummary[];
   timeseries: { columns: string[]; rows: number[][] };
   spikes: { columns: string[]; rows: number[][] };
@@ -54,10 +56,14 @@ export interface ExperimentResult {
   wallSeconds: number;
 }
 
-function positiveInt(name: string, v: number | undefined, fallback: number): number {
-  const x = v ?? fallback;
-  if (!Number.isInteger(x) || x <= 0) throw new ParameterError(name, `${x} is not a positive integer`, `use --${name} with a positive integer`);
-  return x;
+/** A resolved poisson run. */
+export interface PoissonResolved extends ResolvedRun {
+  n: number;
+  dt: number;
+  options: { recordEvery: number; recorders: RecorderOptions; instanceIds?: readonly number[] };
+  /** The shared parameters (a run's instances all have them; a sweep adds its grid values per instance). */
+  base: ParamValues;
+  stepsFlag: string;
 }
 
 /** Default --record-every: at most 20000 rows per instance and about 2e6 in all, so the table stays writable. */
@@ -66,24 +72,23 @@ export function defaultRecordEvery(steps: number, batch: number): number {
   return Math.max(1, Math.ceil(steps / rowsPerInstance));
 }
 
-/** What an experiment is without its per-instance parameters: cheap for any batch, enough for its estimate. */
-export function resolveExperimentShape(o: ExperimentOptions) {
-  const model = getModel(o.model);
-  const d = model.info.defaults;
-  const n = positiveInt('n', o.n, d.n);
-  const plan = resolveSteps({ model: model.info.id, steps: o.steps, T: o.T, dt: o.dt, dtDefault: d.dt, defaultT: d.T });
-  const seed = o.seed ?? 1;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ParameterError('seed', `${seed} is not a non-negative integer`, 'use --seed with an integer in [0, 2^53)');
+/** The shape of a run (no per-instance parameters): cheap for any batch, enough for its estimate. */
+export function resolveExperimentShape(o: { set?: Record<string, string | number>; n?: number; batch?: number; steps?: number; T?: number; dt?: number; seed?: number; recordEvery?: number; instances?: readonly unknown[] }) {
+  const d = poissonDefaults;
+  const n = o.n ?? d.n;
+  if (!Number.isInteger(n) || n <= 0) throw new ParameterError('--n', `${n} is not a positive integer`, 'use --n with a positive integer');
+  const plan = resolveSteps({ model: 'poisson', steps: o.steps, T: o.T, dt: o.dt, dtDefault: d.dt, defaultT: d.T });
+  const { seed, key } = resolveSeed(o.seed);
   if (o.instances && o.batch !== undefined && o.batch !== o.instances.length) {
-    throw new ParameterError('batch', `--batch ${o.batch} disagrees with ${o.instances.length} sweep instances`, 'omit --batch for sweeps');
+    throw new ParameterError('--batch', `--batch ${o.batch} disagrees with ${o.instances.length} sweep instances`, 'omit --batch for sweeps');
   }
-  const batch = o.instances ? o.instances.length : positiveInt('batch', o.batch, 1);
-  if (batch < 1) throw new ParameterError('batch', 'no instances', 'use --batch >= 1');
+  const batch = o.instances ? o.instances.length : (o.batch ?? 1);
+  if (!Number.isInteger(batch) || batch < 1) throw new ParameterError('--batch', `${batch} is not a positive integer`, 'use --batch >= 1');
   const { steps, dt } = plan;
   const recordEvery = o.recordEvery ?? defaultRecordEvery(steps, batch);
   // The shared values (a sweep's grid values come on top); single fields are checked here, cross-field ones per instance.
-  const base = resolveParams(model.info.id, model.info.parameters, o.set ?? {});
-  return { model, n, dt, steps, seed, batch, recordEvery, base, dtAdjusted: plan.dtAdjusted, stepsFlag: o.T !== undefined ? '--T' : '--steps' };
+  const base = resolveParams('poisson', poissonParameters, o.set ?? {});
+  return { n, dt, steps, seed, key, batch, recordEvery, base, dtAdjusted: plan.dtAdjusted, stepsFlag: o.T !== undefined ? '--T' : '--steps' };
 }
 
 export type ExperimentShape = ReturnType<typeof resolveExperimentShape>;
@@ -137,8 +142,8 @@ export function estimatePopulationRun(s: ExperimentShape, o: { recorders?: Recor
   const rowsPerInstance = Math.floor((steps - 1) / recordEvery) + 1 + ((steps - 1) % recordEvery !== 0 ? 1 : 0);
   const tsRows = B * rowsPerInstance;
   // Expected spikes of the recorded neurons, from the theory's rate at the start and at stationarity (with a margin).
-  const th0 = s.model.theoryAtStep(s.base, dt, 0).rateHz;
-  const thInf = s.model.theoryAtStep(s.base, dt, Number.MAX_SAFE_INTEGER).rateHz;
+  const th0 = poissonTheoryAtStep(s.base, dt, 0).rateHz;
+  const thInf = poissonTheoryAtStep(s.base, dt, Number.MAX_SAFE_INTEGER).rateHz;
   const rate = Math.max(th0, thInf, 0);
   const spikeRows = rec.spikes ? Math.ceil(1.2 * rec.spikes * B * steps * Math.min(1, rate * dt)) : 0;
   const traceRows = rec.traces ? rec.traces * B * Math.floor(steps / rec.traceEvery) : 0;
@@ -154,7 +159,7 @@ export function estimatePopulationRun(s: ExperimentShape, o: { recorders?: Recor
   const units = n * B * steps;
   const hostPerInstanceStep = 2e-6;
   return {
-    model: s.model.info.id,
+    model: 'poisson',
     size: `--n ${formatCount(n)} x --batch ${formatCount(B)} x ${formatCount(steps)} steps`,
     memory,
     outputs,
@@ -171,71 +176,149 @@ export function estimatePopulationRun(s: ExperimentShape, o: { recorders?: Recor
   };
 }
 
-/** Validates and resolves everything an experiment needs, before any GPU work starts. A run (no `instances`) is checked against the machine first (sweeps: checkSweepLimits). */
-export function resolveExperiment(o: ExperimentOptions) {
-  const shape = resolveExperimentShape(o);
-  const { model, n, dt, steps, seed, batch, recordEvery } = shape;
-  if (!o.instances) {
-    // A run's instances all have the shared values: check them, then the machine, before anything is allocated.
-    model.checkParams(shape.base, dt, n);
-    const limits = machineLimits(o.ctx);
-    checkMemory(estimatePopulationRun(shape, { recorders: o.recorders, backend: o.backend, isSoftware: limits.device?.isSoftware, maxBinding: limits.device?.maxStorageBufferBindingSize }), o.backend, limits);
+/** What poisson takes of a request, and what to use instead of the rest. */
+export const poissonOptions = {
+  takes: ['n', 'steps', 'T', 'dt', 'batch', 'recordSpikes', 'recordTraces', 'traceEvery', 'recordEvery'],
+  instead: {},
+} as const;
+
+/**
+ * Validates a request once: options, parameters of every instance (a sweep's `instances` come on top of the shared
+ * `params`), recorders and the burn-in against the run's length.
+ */
+export function resolvePoisson(request: RunRequest, sweep?: { instances: readonly Record<string, string | number>[]; instanceIds?: readonly number[] }): PoissonResolved {
+  checkRequest('poisson', poissonOptions, request);
+  const shape = resolveExperimentShape({ ...request, set: { ...request.params }, instances: sweep?.instances });
+  const { n, dt, steps, batch } = shape;
+  const spikesM = request.recordSpikes ?? 100;
+  const tracesM = request.recordTraces ?? 10;
+  if (request.traceEvery !== undefined && tracesM === 0) {
+    throw new ParameterError('--trace-every', 'has no effect with --record-traces 0 (no traces are recorded)', 'drop --trace-every, or record traces with --record-traces M');
   }
-  const base = o.set ?? {};
-  const rows = o.instances ?? Array.from({ length: batch }, () => ({}));
-  const params = rows.map((r) => {
-    const p = resolveParams(model.info.id, model.info.parameters, { ...base, ...r });
-    model.checkParams(p, dt, n);
+  const recorders: RecorderOptions = {
+    spikes: spikesM > 0 ? { neurons: Array.from({ length: Math.min(spikesM, n) }, (_, i) => i) } : undefined,
+    traces: tracesM > 0 ? { neurons: Array.from({ length: Math.min(tracesM, n) }, (_, i) => i), every: request.traceEvery ?? 10 } : undefined,
+  };
+  if (!sweep) {
+    checkPoissonParams(shape.base, dt, n);
+    // Before the per-instance parameters exist: a batch whose tables cannot fit V8's heap is refused here (the
+    // machine's memory and the device are checked against estimate() by the caller).
+    const m = machineLimits();
+    checkMemory(estimatePopulationRun(shape, { recorders, backend: 'cpu' }), 'cpu', { ...m, totalMemory: Infinity, freeMemory: Infinity, device: null });
+  }
+  const rows = sweep?.instances ?? Array.from({ length: batch }, () => ({}));
+  const params = rows.map((row) => {
+    const p = sweep ? resolveParams('poisson', poissonParameters, { ...request.params, ...row }) : shape.base;
+    if (sweep) checkPoissonParams(p, dt, n);
     return p;
   });
   params.forEach((p, i) => {
     const burnin = (p.burnin as number | undefined) ?? 0;
     if (burnin > 0 && Math.round(burnin / dt) >= steps) {
-      throw new ParameterError(`${model.info.id}.burnin`, `burnin ${burnin} s${params.length > 1 ? ` (instance ${i})` : ''} is not shorter than the run (${steps} steps x ${dt} s = ${steps * dt} s), so no step would enter the time averages`, `lengthen the run (--T) or lower --set burnin=`);
+      throw new ParameterError('poisson.burnin', `burnin ${burnin} s${params.length > 1 ? ` (instance ${i})` : ''} is not shorter than the run (${steps} steps x ${dt} s = ${steps * dt} s), so no step would enter the time averages`, `lengthen the run (--T) or lower --set burnin=`);
     }
   });
-  return { model, n, dt, steps, seed, key: seedToKey(seed) as [number, number], params, batch: params.length, recordEvery, dtAdjusted: shape.dtAdjusted };
+  return {
+    model: 'poisson',
+    n,
+    batch: params.length,
+    steps,
+    dt,
+    seed: shape.seed,
+    key: shape.key,
+    params,
+    dtAdjusted: shape.dtAdjusted,
+    neuronsPerStep: n * params.length,
+    options: { recordEvery: shape.recordEvery, recorders, ...(sweep?.instanceIds ? { instanceIds: sweep.instanceIds } : {}) },
+    base: shape.base,
+    stepsFlag: shape.stepsFlag,
+  };
 }
 
-/** Runs the experiment; the caller owns `ctx`. */
-export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
-  const r = resolveExperiment(o);
-  if (o.instances) {
-    // A sweep's group of instances: its own memory (the whole sweep was checked by checkSweepLimits).
-    const limits = machineLimits(o.ctx);
-    checkMemory(estimatePopulationRun(resolveExperimentShape(o), { recorders: o.recorders, backend: o.backend, isSoftware: limits.device?.isSoftware, maxBinding: limits.device?.maxStorageBufferBindingSize }), o.backend, limits);
+/** Memory, outputs and time of a resolved run on a target. */
+export function estimatePoisson(r: PoissonResolved, target: RunTarget): RunEstimate {
+  const shape: ExperimentShape = { n: r.n, dt: r.dt, steps: r.steps, seed: r.seed, key: [r.key[0], r.key[1]], batch: r.batch, recordEvery: r.options.recordEvery, base: r.base, dtAdjusted: r.dtAdjusted, stepsFlag: r.stepsFlag };
+  const ctx = target.ctx;
+  return estimatePopulationRun(shape, { recorders: r.options.recorders, backend: target.backend, isSoftware: ctx?.info.isSoftware, maxBinding: ctx ? Number(ctx.device.limits.maxStorageBufferBindingSize) : undefined });
+}
+
+/** Accumulates a poisson simulation's chunk records into time averages, theory and tables, over any number of run() calls. */
+export class PoissonRunner implements Runner<ExperimentResult, RecordChunk> {
+  readonly stepsTotal: number;
+  private readonly acc: { sumU: number; sumV: number; sumExtra: number; spikes: number; steps: number; thU: number; thV: number; thRate: number; thSamples: number }[];
+  private readonly burnSteps: number[];
+  private readonly theoryStride: number;
+  private readonly ts: number[][] = [];
+  private readonly spikeRows: number[][] = [];
+  private readonly traceRows: number[][] = [];
+  private wallMs = 0;
+  private disposed = false;
+
+  private constructor(private readonly r: PoissonResolved, private readonly sim: Simulation) {
+    this.stepsTotal = r.steps;
+    this.acc = r.params.map(() => ({ sumU: 0, sumV: 0, sumExtra: 0, spikes: 0, steps: 0, thU: 0, thV: 0, thRate: 0, thSamples: 0 }));
+    this.burnSteps = r.params.map((p) => Math.round(((p.burnin as number | undefined) ?? 0) / r.dt));
+    // Theory is averaged over the same window as the simulation, sampled at <= ~4000 steps (it is smooth in time).
+    this.theoryStride = Math.max(1, Math.ceil(r.steps / 4000));
   }
-  const { model, n, dt, steps, params, batch, recordEvery } = r;
-  const sim = await createSimulation(
-    { model: model.population, params, n, dt, key: r.key, instanceIds: o.instanceIds, recorders: o.recorders },
-    o.backend,
-    o.ctx,
-  );
-  const acc = params.map(() => ({ sumU: 0, sumV: 0, sumExtra: 0, spikes: 0, steps: 0, thU: 0, thV: 0, thRate: 0, thSamples: 0 }));
-  const burnSteps = params.map((p) => Math.round(((p.burnin as number | undefined) ?? 0) / dt));
-  // Theory is averaged over the same window as the simulation, sampled at <= ~4000 steps (it is smooth in time).
-  const theoryStride = Math.max(1, Math.ceil(steps / 4000));
-  const ts: number[][] = [];
-  const spikeRows: number[][] = [];
-  const traceRows: number[][] = [];
-  const spikeNeurons = o.recorders?.spikes?.neurons ?? [];
-  const traceNeurons = o.recorders?.traces?.neurons ?? [];
-  const onChunk = (c: RecordChunk) => {
+
+  static async create(r: PoissonResolved, target: RunTarget): Promise<PoissonRunner> {
+    const sim = await createSimulation(
+      { model: poissonPopulation, params: r.params, n: r.n, dt: r.dt, key: r.key, instanceIds: r.options.instanceIds, recorders: r.options.recorders },
+      target.backend,
+      target.ctx ?? undefined,
+    );
+    return new PoissonRunner(r, sim);
+  }
+
+  get backend(): Backend {
+    return this.sim.backend;
+  }
+
+  get stepsDone(): number {
+    return this.sim.step;
+  }
+
+  async run(steps: number, control: RunControl<RecordChunk> = {}): Promise<void> {
+    if (this.disposed) throw new ParameterError('runner', 'is disposed', 'create a new simulation');
+    if (!(Number.isInteger(steps) && steps >= 0 && this.sim.step + steps <= this.stepsTotal)) {
+      throw new ParameterError('steps', `${steps} more steps after ${this.sim.step} passes the run's ${this.stepsTotal}`, `run at most ${this.stepsTotal - this.sim.step} more steps`);
+    }
+    const t0 = performance.now();
+    try {
+      await this.sim.run(steps, {
+        onChunk: (c) => {
+          control.signal?.throwIfAborted();
+          this.record(c);
+          control.onChunk?.(c);
+        },
+        onProgress: control.onProgress,
+      });
+    } finally {
+      this.wallMs += performance.now() - t0;
+    }
+  }
+
+  private record(c: RecordChunk): void {
+    const { n, dt, params, batch, steps } = this.r;
+    const recordEvery = this.r.options.recordEvery;
+    const spikeNeurons = this.r.options.recorders.spikes?.neurons ?? [];
+    const traceNeurons = this.r.options.recorders.traces?.neurons ?? [];
     for (let s = 0; s < c.steps; s++) {
       const step = c.stepStart + s;
       for (let b = 0; b < batch; b++) {
         const row = (s * batch + b) * 4;
         const count = c.counts[s * batch + b];
         const [meanU, varU, extra] = [c.population[row], c.population[row + 1], c.population[row + 2]];
-        if (step >= burnSteps[b]) {
-          const a = acc[b];
+        if (step >= this.burnSteps[b]) {
+          const a = this.acc[b];
           a.sumU += meanU;
           a.sumV += varU;
           a.sumExtra += extra;
           a.spikes += count;
           a.steps++;
-          if ((step - burnSteps[b]) % theoryStride === 0) {
-            const th = model.theoryAtStep(params[b], dt, step);
+          if ((step - this.burnSteps[b]) % this.theoryStride === 0) {
+            const th = poissonTheoryAtStep(params[b], dt, step);
             a.thU += th.meanU;
             a.thV += th.varU;
             a.thRate += th.rateHz;
@@ -243,8 +326,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
           }
         }
         if (step % recordEvery === 0 || step === steps - 1) {
-          const th = model.theoryAtStep(params[b], dt, step);
-          ts.push([step, (step + 1) * dt, b, count, count / (n * dt), meanU, varU, extra / dt, th.meanU, th.varU, th.rateHz]);
+          const th = poissonTheoryAtStep(params[b], dt, step);
+          this.ts.push([step, (step + 1) * dt, b, count, count / (n * dt), meanU, varU, extra / dt, th.meanU, th.varU, th.rateHz]);
         }
         if (c.spikeBits) {
           for (let w = 0; w < c.spikeWords; w++) {
@@ -252,7 +335,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
             while (bits) {
               const j = 31 - Math.clz32(bits & -bits);
               bits &= bits - 1;
-              spikeRows.push([step, (step + 0.5) * dt, b, spikeNeurons[w * 32 + j]]);
+              this.spikeRows.push([step, (step + 0.5) * dt, b, spikeNeurons[w * 32 + j]]);
             }
           }
         }
@@ -261,20 +344,19 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     if (c.traces) {
       c.traceSteps.forEach((step, i) => {
         for (let b = 0; b < batch; b++) {
-          traceNeurons.forEach((k, j) => traceRows.push([step, (step + 1) * dt, b, k, c.traces![(i * batch + b) * traceNeurons.length + j]]));
+          traceNeurons.forEach((k, j) => this.traceRows.push([step, (step + 1) * dt, b, k, c.traces![(i * batch + b) * traceNeurons.length + j]]));
         }
       });
     }
-  };
-  const t0 = performance.now();
-  try {
-    await sim.run(steps, { onChunk, onProgress: o.onProgress });
-    const finalState = await sim.readState();
-    const wallSeconds = (performance.now() - t0) / 1000;
+  }
+
+  async result(): Promise<ExperimentResult> {
+    const { n, dt, params, batch, steps } = this.r;
+    const finalState = await this.sim.readState();
     const instances: InstanceSummary[] = params.map((p, b) => {
-      const a = acc[b];
+      const a = this.acc[b];
       const k = Math.max(1, a.steps);
-      const st = model.theoryAtStep(p, dt, Number.MAX_SAFE_INTEGER);
+      const st = poissonTheoryAtStep(p, dt, Number.MAX_SAFE_INTEGER);
       const ts = Math.max(1, a.thSamples);
       const expected = a.sumExtra * n;
       return {
@@ -287,16 +369,39 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       };
     });
     return {
-      model,
-      resolved: { n, batch, steps, dt, seed: r.seed, key: r.key, params, recordEvery },
+      resolved: { n, batch, steps, dt, seed: this.r.seed, key: this.r.key, params, recordEvery: this.r.options.recordEvery },
       instances,
-      timeseries: { columns: ['step', 't', 'instance', 'spikes', 'rateHz', 'meanU', 'varU', 'intensityHz', 'meanUTheory', 'varUTheory', 'rateHzTheory'], rows: ts },
-      spikes: { columns: ['step', 't', 'instance', 'neuron'], rows: spikeRows },
-      traces: { columns: ['step', 't', 'instance', 'neuron', 'u'], rows: traceRows },
+      timeseries: { columns: ['step', 't', 'instance', 'spikes', 'rateHz', 'meanU', 'varU', 'intensityHz', 'meanUTheory', 'varUTheory', 'rateHzTheory'], rows: this.ts },
+      spikes: { columns: ['step', 't', 'instance', 'neuron'], rows: this.spikeRows },
+      traces: { columns: ['step', 't', 'instance', 'neuron', 'u'], rows: this.traceRows },
       finalState,
-      wallSeconds,
+      wallSeconds: this.wallMs / 1000,
     };
+  }
+
+  readState(): Promise<Float32Array> {
+    return this.sim.readState();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.sim.dispose();
+  }
+}
+
+/** Resolves, runs every step and returns the result (reproductions, tests, the demo); the caller owns `ctx`. */
+export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
+  const request: RunRequest = { params: o.set, n: o.n, batch: o.instances ? undefined : o.batch, steps: o.steps, T: o.T, dt: o.dt, seed: o.seed, recordEvery: o.recordEvery, recordSpikes: o.recorders?.spikes ? undefined : 0, recordTraces: o.recorders?.traces ? undefined : 0 };
+  const r = resolvePoisson(request, o.instances ? { instances: o.instances, instanceIds: o.instanceIds } : undefined);
+  // Recorders given as neuron lists (tests, the demo) replace the default first-M ones.
+  r.options.recorders = o.recorders ?? {};
+  if (!o.instances && o.instanceIds) r.options.instanceIds = o.instanceIds;
+  const runner = await PoissonRunner.create(r, { backend: o.backend, ctx: o.ctx });
+  try {
+    await runner.run(r.steps, { onProgress: o.onProgress });
+    return await runner.result();
   } finally {
-    sim.dispose();
+    runner.dispose();
   }
 }

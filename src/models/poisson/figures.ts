@@ -1,4 +1,5 @@
 // Figures of a population experiment: moments and rate against theory, raster, and the final distribution of u.
+import { poissonTheoryAtStep } from './population.ts';
 import type { ExperimentResult } from './experiment.ts';
 import { makeHistogramPlot, makeLinePlot, makeScatter, type PlotSeries } from '../../report/svg.ts';
 
@@ -76,7 +77,7 @@ export function makePopulationFigures(r: ExperimentResult): Figure[] {
     for (const v of u) counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]++;
     const width = (hi - lo) / bins;
     const densities = counts.map((c) => c / (n * width));
-    const th = r.model.theoryAtStep(r.resolved.params[0], r.resolved.dt, r.resolved.steps - 1);
+    const th = poissonTheoryAtStep(r.resolved.params[0], r.resolved.dt, r.resolved.steps - 1);
     const xs = Array.from({ length: 200 }, (_, i) => lo + ((hi - lo) * i) / 199);
     const pdf = xs.map((x) => Math.exp(-((x - th.meanU) ** 2) / (2 * th.varU)) / Math.sqrt(2 * Math.PI * th.varU));
     figures.push({

@@ -1,4 +1,5 @@
 // Parameters of the `poisson` model: independent neurons, leaky potential, Poisson input, Poisson spikes with sigmoidal intensity.
+import type { PoissonInstance } from '../../gpu/shaders.generated.ts';
 import { ParameterError } from '../../errors.ts';
 import type { ParamSpec, ParamValues } from '../../core/params.ts';
 
@@ -68,7 +69,7 @@ export function checkPoissonParams(p: ParamValues, dt: number, n?: number): void
 }
 
 /** The WGSL PoissonInstance values (f32 fields rounded by the packer; the CPU mirror rounds the same way). */
-export function makePoissonInstance(p: ParamValues, dt: number): Record<string, number> {
+export function makePoissonInstance(p: ParamValues, dt: number): PoissonInstance {
   const probit = p.sigmoid === 'probit';
   return {
     decay: 1 - dt / (p.tau as number),

@@ -1,4 +1,5 @@
 // Exact moments of the discretised potential and the Gaussian-approximation firing rate of the `poisson` model.
+import type { PoissonInstance } from '../../gpu/shaders.generated.ts';
 import type { ParamValues } from '../../core/params.ts';
 import { normalCdf } from '../../analysis/stats.ts';
 
@@ -10,13 +11,13 @@ export interface PoissonTheory {
   rateHz: number;
 }
 
-function coefficients(inst: Record<string, number>) {
+function coefficients(inst: PoissonInstance) {
   const f = Math.fround;
   return { decay: f(inst.decay), drive: f(inst.drive), jump: f(inst.jump), inputMean: f(inst.inputMean) };
 }
 
 /** Mean and variance of u after k steps from u0: u_{k+1} = decay u_k + drive + jump K, K ~ Poisson(inputMean). */
-export function momentsAtStep(inst: Record<string, number>, u0: number, k: number): { mean: number; variance: number } {
+export function momentsAtStep(inst: PoissonInstance, u0: number, k: number): { mean: number; variance: number } {
   const { decay, drive, jump, inputMean } = coefficients(inst);
   const mStar = (drive + jump * inputMean) / (1 - decay);
   const vStar = (jump * jump * inputMean) / (1 - decay * decay);
@@ -48,7 +49,7 @@ export function expectedRate(p: ParamValues, mean: number, variance: number): nu
 }
 
 /** Stationary theory for one instance. */
-export function stationaryTheory(p: ParamValues, inst: Record<string, number>): PoissonTheory {
+export function stationaryTheory(p: ParamValues, inst: PoissonInstance): PoissonTheory {
   const { mean, variance } = momentsAtStep(inst, 0, Infinity);
   return { meanU: mean, varU: variance, rateHz: expectedRate(p, mean, variance) };
 }

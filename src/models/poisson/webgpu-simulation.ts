@@ -1,7 +1,7 @@
 // WebGPU backend: many steps per submit for a PopulationModel's step kernel, recording into GPU buffers read back per chunk.
 import { AdapterLimitError, DisposedError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
-import { packStruct, packStructArray, structLayout, type StructName } from '../../gpu/pack.ts';
+import { packStruct, packStructArray, structLayout } from '../../gpu/pack.ts';
 import { createComputeKernel, makeDispatchSize, readBuffer, type ComputeKernel } from '../../gpu/shaders.ts';
 import { createBufferSet, type BufferSet } from '../../gpu/buffer-set.ts';
 import { packStepSlots, type StepSlot } from '../../gpu/step-slots.ts';
@@ -103,8 +103,7 @@ export class WebGpuPopulationSimulation implements Simulation {
       dev.queue.writeBuffer(simUniform, 0, packStruct('SimUniforms', {
         n, batch, seed: [spec.key[0], spec.key[1]], workgroupsPerInstance: wpi, spikeWords, recordSpikes: spikeWords > 0 ? 1 : 0, pad: 0,
       }));
-      const instStruct = model.instanceStruct as StructName;
-      const instData = packStructArray(instStruct, spec.params.map((p) => model.makeInstance(p, spec.dt)) as never);
+      const instData = packStructArray(model.instanceStruct, spec.params.map((p) => model.makeInstance(p, spec.dt)));
       const instances = await buf('instances', instData.byteLength, S | CD);
       dev.queue.writeBuffer(instances, 0, instData);
 

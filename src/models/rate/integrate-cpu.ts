@@ -140,7 +140,7 @@ export function rateTanh(y: number): number {
   return f(f(1 - t) * detRecip(f(1 + t)));
 }
 
-/** Integrates steps [from, to) of instance b in place on x (length n), writing samples into rows relative to `sampleBase`. */
+/** Integrates steps [from, to) of instance b in place on x (length n), writing the samples of those steps into their rows. */
 function integrateInstance(a: RateBatchArrays, b: number, x: Float32Array, from: number, to: number, rk4: boolean, samples: Float32Array | null): void {
   const { n, weights, inputs, stepScales } = a;
   const kind = a.kinds[b];
@@ -193,21 +193,133 @@ function integrateInstance(a: RateBatchArrays, b: number, x: Float32Array, from:
   x.set(xs);
 }
 
+/** What an incremental rate integrator is told per run() call. */
+export interface RateRunControl {
+  /** Steps done of this call, and its total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Checked at chunk boundaries; an abort throws the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A batch being integrated, step by step: run(k) advances every circuit k steps (split calls give bit-identical states
+ * and samples to one call). The CPU reference and the WebGPU integrator share this interface.
+ */
+export interface RateIntegrator {
+  readonly backend: 'cpu' | 'webgpu';
+  readonly batch: number;
+  readonly n: number;
+  /** Steps done so far (at most the batch's steps). */
+  readonly stepsDone: number;
+  readonly stepsTotal: number;
+  /** S x B x n samples at `sampleSteps`, filled up to stepsDone (null when sampleEvery is omitted). */
+  readonly samples: Float32Array | null;
+  readonly sampleSteps: readonly number[];
+  run(steps: number, control?: RateRunControl): Promise<void>;
+  /** B x n states after stepsDone steps. */
+  readState(): Promise<Float32Array>;
+  /** Idempotent. */
+  dispose(): void;
+}
+
+/** Checks a run(steps) request against what is left of the batch. */
+export function checkRunSteps(steps: number, done: number, total: number): void {
+  if (!(Number.isInteger(steps) && steps >= 0 && done + steps <= total)) {
+    throw new ParameterError('steps', `${steps} more steps after ${done} passes the batch's ${total}`, `run an integer number of steps, at most ${total - done}`);
+  }
+}
+
+/** Lets the event loop run (so an abort can arrive) between chunks of synchronous work. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Steps per chunk of the CPU reference: progress and aborts are seen between chunks. */
+const cpuChunkSteps = 1000;
+
+/** The CPU reference as an incremental integrator (f32, op for op as the kernel). */
+export class RateCpuIntegrator implements RateIntegrator {
+  readonly backend = 'cpu' as const;
+  readonly batch: number;
+  readonly n: number;
+  readonly stepsTotal: number;
+  readonly samples: Float32Array | null;
+  readonly sampleSteps: readonly number[];
+  private readonly a: RateBatchArrays;
+  private readonly x: Float32Array;
+  private readonly rk4: boolean;
+  private done = 0;
+  private disposed = false;
+
+  constructor(batch: RateBatch) {
+    const a = makeRateBatchArrays(batch);
+    this.a = a;
+    this.batch = a.batch;
+    this.n = a.n;
+    this.stepsTotal = batch.steps;
+    this.sampleSteps = a.sampleSteps;
+    this.x = Float32Array.from(a.x0);
+    this.samples = a.sampleEvery > 0 ? new Float32Array(a.sampleSteps.length * a.batch * a.n) : null;
+    this.samples?.set(a.x0, 0);
+    this.rk4 = batch.method === 'rk4';
+  }
+
+  get stepsDone(): number {
+    return this.done;
+  }
+
+  async run(steps: number, control: RateRunControl = {}): Promise<void> {
+    if (this.disposed) throw new ParameterError('integrator', 'is disposed', 'create a new one');
+    checkRunSteps(steps, this.done, this.stepsTotal);
+    const start = this.done;
+    const end = start + steps;
+    while (this.done < end) {
+      if (control.signal) {
+        await yieldToEventLoop();
+        control.signal.throwIfAborted();
+      }
+      this.advance(Math.min(end, this.done + cpuChunkSteps));
+      control.onProgress?.(this.done - start, steps);
+    }
+  }
+
+  /** Synchronous run(steps) without abort (integrateRateBatchCpu, tests). */
+  runSync(steps: number, onProgress?: (done: number, total: number) => void): void {
+    if (this.disposed) throw new ParameterError('integrator', 'is disposed', 'create a new one');
+    checkRunSteps(steps, this.done, this.stepsTotal);
+    const start = this.done;
+    const end = start + steps;
+    while (this.done < end) {
+      this.advance(Math.min(end, this.done + cpuChunkSteps));
+      onProgress?.(this.done - start, steps);
+    }
+  }
+
+  /** The final state so far, without a copy (read-only by convention). */
+  get state(): Float32Array {
+    return this.x;
+  }
+
+  private advance(to: number): void {
+    const { batch: B, n } = this.a;
+    const from = this.done;
+    for (let b = 0; b < B; b++) integrateInstance(this.a, b, this.x.subarray(b * n, (b + 1) * n), from, to, this.rk4, this.samples);
+    this.done = to;
+  }
+
+  async readState(): Promise<Float32Array> {
+    return this.x.slice();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
+}
+
 /** Integrates every circuit of the batch on the CPU in f32 (the reference for integrateRateBatchGpu). */
 export function integrateRateBatchCpu(batch: RateBatch, onProgress?: (done: number, total: number) => void): RateBatchResult {
-  const a = makeRateBatchArrays(batch);
   const t0 = performance.now();
-  const { batch: B, n } = a;
-  const state = Float32Array.from(a.x0);
-  const samples = a.sampleEvery > 0 ? new Float32Array(a.sampleSteps.length * B * n) : null;
-  samples?.set(a.x0, 0);
-  const rk4 = batch.method === 'rk4';
-  // Chunks of steps over all instances, so progress is reported like the GPU backend's.
-  const chunk = 1000;
-  for (let from = 0; from < batch.steps; from += chunk) {
-    const to = Math.min(batch.steps, from + chunk);
-    for (let b = 0; b < B; b++) integrateInstance(a, b, state.subarray(b * n, (b + 1) * n), from, to, rk4, samples);
-    onProgress?.(to, batch.steps);
-  }
-  return { final: state, samples, sampleSteps: a.sampleSteps, wallSeconds: (performance.now() - t0) / 1000, backend: 'cpu' };
+  const it = new RateCpuIntegrator(batch);
+  it.runSync(batch.steps, onProgress);
+  return { final: it.state, samples: it.samples, sampleSteps: [...it.sampleSteps], wallSeconds: (performance.now() - t0) / 1000, backend: 'cpu' };
 }

@@ -7,7 +7,7 @@ import { makeReportHtml } from '../../../report/html.ts';
 import { makeHeatmap, makeLinePlot } from '../../../report/svg.ts';
 import { boundaryW } from '../chain.ts';
 import { binaryChainOf, binaryRobustness, perturbationDeltas, runBinaryBatch, type BinaryPoint, type BinaryPointResult } from '../experiment.ts';
-import type { Reproduction, ReproductionContext } from '../../../reproduce/registry.ts';
+import type { Reproduction, ReproductionContext } from '../../../core/contract.ts';
 import { checksSection, type Check } from '../../../report/checks.ts';
 
 

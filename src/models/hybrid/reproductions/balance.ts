@@ -1,10 +1,10 @@
 // Reproduction `hybrid-balance`: the sqrt(n)-scaled E-I imbalance sqrt(n)(J_E nubar_E - J_I nubar_I) of the particles against the limit multiplier X(t), including the initial common jump c0.
-import { runHybridExperiment, type HybridExperimentResult } from '../experiment.ts';
+import { runHybrid, type HybridRunResult } from '../runner.ts';
 import { makeCsv } from '../../../io/csv.ts';
 import { rateDerivs } from '../limit.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeLinePlot, type PlotSeries } from '../../../report/svg.ts';
-import type { Reproduction } from '../../../reproduce/registry.ts';
+import type { Reproduction } from '../../../core/contract.ts';
 import { commonOffset, finiteOrNull, limitParamsOf, makeProgressSplit, modelNote, quickNote, seriesOf } from './moments.ts';
 import { checksSection } from '../../../report/checks.ts';
 
@@ -47,9 +47,9 @@ export const hybridBalance: Reproduction = {
     const ns = c.quick ? [200, 800, 3200] : [1e3, 1e4, 1e5, 1e6];
     const T = 2;
     const prog = makeProgressSplit(c.onProgress, ns.map((n) => n * Math.max(1, Math.sqrt(n) / 50)));
-    const runs: { n: number; r: HybridExperimentResult }[] = [];
+    const runs: { n: number; r: HybridRunResult }[] = [];
     for (let k = 0; k < ns.length; k++) {
-      runs.push({ n: ns[k], r: await runHybridExperiment({ n: ns[k], T, seed: c.seed, backend: c.backend, ctx: c.ctx ?? undefined, set: { ...initial, burnin: 0.5 }, onProgress: prog(k) }) });
+      runs.push({ n: ns[k], r: await runHybrid({ n: ns[k], T, seed: c.seed, params: { ...initial, burnin: 0.5 } }, { backend: c.backend, ctx: c.ctx }, {}, prog(k)) });
     }
     const inst0 = runs[0].r.instances[0];
     const c0 = inst0.c0 ?? NaN;
@@ -78,7 +78,7 @@ export const hybridBalance: Reproduction = {
       const offset = commonOffset(lp, n, { mE: at('limitME'), mI: at('limitMI'), vE: at('limitVE'), vI: at('limitVI'), X: at('limitX') });
       const X = seriesOf(r, 0, 'X');
       const LX = seriesOf(r, 0, 'limitX');
-      const stride = r.resolved.recordEvery;
+      const stride = r.resolved.options.recordEvery;
       const half = Math.max(1, Math.round(0.05 / (dt * stride)));
       const rmsX = rmsWhere(t, X, LX, (x) => x >= tAfter);
       const rmsXSmooth = rmsWhere(t, smooth(X, half), LX, (x) => x >= tAfter + 0.05 && x <= T - 0.05);

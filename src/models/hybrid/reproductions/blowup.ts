@@ -1,12 +1,12 @@
 // Reproduction `hybrid-blowup`: parameter sets that break the balance conditions, each detected and reported by name (never as NaN), next to what the particle system does there.
-import { runHybridExperiment } from '../experiment.ts';
+import { runHybrid } from '../runner.ts';
 import { resolveParams } from '../../../core/params.ts';
 import { makeCsv } from '../../../io/csv.ts';
 import { checkConditionsB1, checkConditionsB2, type LimitCondition } from '../limit.ts';
 import { hybridParameters } from '../params.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeLinePlot, type PlotSeries } from '../../../report/svg.ts';
-import type { Reproduction } from '../../../reproduce/registry.ts';
+import type { Reproduction } from '../../../core/contract.ts';
 import { finiteOrNull, limitParamsOf, makeProgressSplit, modelNote, quickNote, seriesOf } from './moments.ts';
 import { checksSection } from '../../../report/checks.ts';
 
@@ -62,7 +62,7 @@ export const hybridBlowup: Reproduction = {
       const theory = lp.variant === 'B1' ? checkConditionsB1(lp, init) : checkConditionsB2(lp);
       const perN = [];
       for (const n of ns) {
-        const r = await runHybridExperiment({ n, T, seed: c.seed, backend: c.backend, ctx: c.ctx ?? undefined, set: { ...cs.set, burnin: 0 }, onProgress: prog(k++) });
+        const r = await runHybrid({ n, T, seed: c.seed, params: { ...cs.set, burnin: 0 } }, { backend: c.backend, ctx: c.ctx }, {}, prog(k++));
         const inst = r.instances[0];
         const t = seriesOf(r, 0, 't');
         const X = seriesOf(r, 0, 'X');

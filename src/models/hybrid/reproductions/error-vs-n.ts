@@ -1,9 +1,9 @@
 // Reproduction `hybrid-error-vs-n`: the distance between particles and limit against n on log-log axes, from batched replicas, with a fitted slope against -1/2.
-import { runHybridExperiment } from '../experiment.ts';
+import { runHybrid } from '../runner.ts';
 import { makeCsv } from '../../../io/csv.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeLinePlot } from '../../../report/svg.ts';
-import type { Reproduction } from '../../../reproduce/registry.ts';
+import type { Reproduction } from '../../../core/contract.ts';
 import { finiteOrNull, fitLine, makeProgressSplit, modelNote, quickNote, trajectoryRms } from './moments.ts';
 import { checksSection } from '../../../report/checks.ts';
 
@@ -27,7 +27,7 @@ export const hybridErrorVsN: Reproduction = {
     const runInfo: { n: number; replicas: number; dt: number; steps: number; wallSeconds: number }[] = [];
     for (let k = 0; k < plan.ns.length; k++) {
       const n = plan.ns[k];
-      const r = await runHybridExperiment({ n, batch: plan.R[k], T, seed: c.seed, backend: c.backend, ctx: c.ctx ?? undefined, set: { burnin: tFrom }, onProgress: prog(k) });
+      const r = await runHybrid({ n, batch: plan.R[k], T, seed: c.seed, params: { burnin: tFrom } }, { backend: c.backend, ctx: c.ctx }, {}, prog(k));
       runInfo.push({ n, replicas: plan.R[k], dt: r.resolved.dt, steps: r.resolved.steps, wallSeconds: r.wallSeconds });
       r.instances.forEach((inst, b) => points.push({ n, replica: b, err: trajectoryRms(r, b, pooled, tFrom), errX: trajectoryRms(r, b, ['X'], tFrom), blowup: inst.blowup !== null }));
     }

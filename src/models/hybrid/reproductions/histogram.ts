@@ -1,11 +1,11 @@
 // Reproduction `hybrid-histogram`: the distribution of u_k over each population at fixed times against the limit's Gaussian N(m_a(t), v_a(t)), with KS distances.
-import { runHybridExperiment } from '../experiment.ts';
+import { runHybrid } from '../runner.ts';
 import { ksPValue, ksStatistic, normalCdf } from '../../../analysis/stats.ts';
 import { makeCsv } from '../../../io/csv.ts';
 import { solveLimitB1, steadyStateB1 } from '../limit.ts';
 import { makeUHistogram } from '../figures.ts';
 import { makeReportHtml } from '../../../report/html.ts';
-import type { Reproduction } from '../../../reproduce/registry.ts';
+import type { Reproduction } from '../../../core/contract.ts';
 import { commonOffset, finiteOrNull, limitParamsOf, modelNote, quickNote } from './moments.ts';
 import { checksSection } from '../../../report/checks.ts';
 
@@ -30,7 +30,7 @@ export const hybridHistogram: Reproduction = {
     const n = c.quick ? 1500 : 100_000;
     const times = [0.25, 1, 3];
     const T = times[times.length - 1];
-    const r = await runHybridExperiment({ n, T, seed: c.seed, backend: c.backend, ctx: c.ctx ?? undefined, snapshotTimes: times, keepSnapshotStates: true, set: { burnin: 0.5 }, onProgress: c.onProgress });
+    const r = await runHybrid({ n, T, seed: c.seed, params: { burnin: 0.5 } }, { backend: c.backend, ctx: c.ctx }, { snapshotTimes: times, keepSnapshotStates: true }, c.onProgress);
     const p = r.resolved.params[0];
     const lp = limitParamsOf(p);
     const init = { mE: p.mE0 as number, mI: p.mI0 as number, vE: p.vE0 as number, vI: p.vI0 as number };

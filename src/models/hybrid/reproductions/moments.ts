@@ -1,12 +1,12 @@
 // Reproduction `hybrid-moments`: population means and variances of u in the hybrid network against the limit ODE, across n (plus helpers the other hybrid reproductions share).
 import type { ParamValues } from '../../../core/params.ts';
-import { runHybridExperiment, type HybridExperimentResult } from '../experiment.ts';
+import { limitName, runHybrid, type HybridResult, type HybridRunResult } from '../runner.ts';
 import { makeCsv } from '../../../io/csv.ts';
 import type { HybridLimitParams } from '../limit.ts';
 import { rateDerivs, steadyStateB1 } from '../limit.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeLinePlot, type PlotSeries } from '../../../report/svg.ts';
-import type { Reproduction } from '../../../reproduce/registry.ts';
+import type { Reproduction } from '../../../core/contract.ts';
 import { checksSection } from '../../../report/checks.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -23,16 +23,14 @@ export function limitParamsOf(p: ParamValues): HybridLimitParams {
 }
 
 /** One column of the recorded time series of one instance. */
-export function seriesOf(r: HybridExperimentResult, instance: number, name: string): number[] {
+export function seriesOf(r: HybridResult, instance: number, name: string): number[] {
   const i = r.timeseries.columns.indexOf(name);
   if (i < 0) throw new Error(`no column '${name}'`);
   return r.timeseries.rows.filter((row) => row[1] === instance).map((row) => row[i]);
 }
 
-export const limitName = (c: string) => `limit${c[0].toUpperCase()}${c.slice(1)}`;
-
 /** Root mean square of sim - limit over recorded times t >= tFrom, pooled over the given quantities (rows where the limit is missing are skipped). */
-export function trajectoryRms(r: HybridExperimentResult, instance: number, cols: readonly string[], tFrom: number): number {
+export function trajectoryRms(r: HybridResult, instance: number, cols: readonly string[], tFrom: number): number {
   const t = seriesOf(r, instance, 't');
   let sq = 0;
   let k = 0;
@@ -126,9 +124,9 @@ export const hybridMoments: Reproduction = {
     const tFrom = 0.1; // after the initial common-mode layer (width ~ 1/sqrt(n) tau)
     const costs = ns.map((n, k) => n * replicas[k] * Math.max(1, Math.sqrt(n) / 50));
     const prog = makeProgressSplit(c.onProgress, costs);
-    const runs: { n: number; r: HybridExperimentResult }[] = [];
+    const runs: { n: number; r: HybridRunResult }[] = [];
     for (let k = 0; k < ns.length; k++) {
-      const r = await runHybridExperiment({ n: ns[k], batch: replicas[k], T, seed: c.seed, backend: c.backend, ctx: c.ctx ?? undefined, set: { burnin: 1 }, onProgress: prog(k) });
+      const r = await runHybrid({ n: ns[k], batch: replicas[k], T, seed: c.seed, params: { burnin: 1 } }, { backend: c.backend, ctx: c.ctx }, {}, prog(k));
       runs.push({ n: ns[k], r });
     }
     const p0 = runs[0].r.resolved.params[0];

@@ -4,11 +4,11 @@
 import { makeCsv } from '../../../io/csv.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeHeatmap, makeLinePlot } from '../../../report/svg.ts';
-import { runMinimax } from '../experiment.ts';
+import { runMinimaxSpec } from '../runner.ts';
 import { angularSpeed, binRaster, blurTorus, countBumps, dominantWavelength, populationVector, wrapAngle } from '../analysis.ts';
 import { gridPredictedWavelength } from '../theory.ts';
 import { makeGridNetwork, makeRingNetwork, ringCueRates } from '../networks.ts';
-import type { Reproduction } from '../../../reproduce/registry.ts';
+import type { Reproduction } from '../../../core/contract.ts';
 import { minimaxCpuBeatsSoftware } from '../params.ts';
 import { fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './shared.ts';
 import { checksSection } from '../../../report/checks.ts';
@@ -39,7 +39,7 @@ export const minimaxRing: Reproduction = {
     const rates = new Float64Array(2 * NE);
     rates.set(cue, 0);
     rates.set(free, NE);
-    const res = await runMinimax(
+    const res = await runMinimaxSpec(
       {
         networks: rings.map((r) => r.network),
         instances: gammas.map((_, b) => ({ network: b, dt, tauE: tau, tauI: tau, tauX: tau, inputRates: rates, segments: 2, segmentSteps: cueSteps, measureFrom: cueSteps + Math.floor(freeSteps / 2), instanceId: b })),
@@ -47,9 +47,8 @@ export const minimaxRing: Reproduction = {
         seed: c.seed,
         raster: { from: 0, steps },
       },
-      c.backend,
-      c.ctx,
-      c.onProgress,
+      { backend: c.backend, ctx: c.ctx },
+      { onProgress: c.onProgress },
     );
     const binSteps = 100;
     const binT = binSteps * dt;
@@ -171,16 +170,15 @@ export const minimaxGrid: Reproduction = {
     const measureFrom = steps - Math.round((c.quick ? 4 : 10) / dt);
     const grid = makeGridNetwork({ side });
     const { network } = grid;
-    const res = await runMinimax(
+    const res = await runMinimaxSpec(
       {
         networks: [network],
         instances: [{ network: 0, dt, tauE: 0.5, tauI: 0.2, tauX: 0.5, inputRates: new Float64Array(network.nIn).fill(4), segments: 1, segmentSteps: 1, measureFrom, instanceId: 0 }],
         steps,
         seed: c.seed,
       },
-      c.backend,
-      c.ctx,
-      c.onProgress,
+      { backend: c.backend, ctx: c.ctx },
+      { onProgress: c.onProgress },
     );
     const T = (steps - measureFrom) * dt;
     const map = Float64Array.from({ length: side * side }, (_, i) => res.spikeCounts[i] / T);

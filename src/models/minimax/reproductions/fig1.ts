@@ -4,16 +4,17 @@
 import { makeCsv } from '../../../io/csv.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeLinePlot, makeScatter } from '../../../report/svg.ts';
-import { makeConstantInputInstance, runMinimax } from '../experiment.ts';
+import { makeConstantInputInstance } from '../network.ts';
+import { runMinimaxSpec } from '../runner.ts';
 import { balanceIndex, empiricalInputRatesHz, finiteMean, isiCv, predictionStats, simulatedRatesHz } from '../analysis.ts';
 import { makeTightBalanceNetwork } from '../networks.ts';
 import { solveMinimaxRates } from '../theory.ts';
-import type { Reproduction } from '../../../reproduce/registry.ts';
+import type { Reproduction } from '../../../core/contract.ts';
 import { minimaxCpuBeatsSoftware } from '../params.ts';
 import { fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './shared.ts';
 import { checksSection } from '../../../report/checks.ts';
 
-export const fig1Taus = [0.01, 0.05, 0.08, 0.1, 0.3, 0.5, 1, 5, 10];
+const fig1Taus = [0.01, 0.05, 0.08, 0.1, 0.3, 0.5, 1, 5, 10];
 const quickTaus = [0.05, 0.1, 1];
 
 export interface Fig1Row {
@@ -31,7 +32,7 @@ export interface Fig1Row {
 }
 
 /** Non-increasing (or non-decreasing) up to a relative slack: counts the adjacent pairs that break the trend. */
-export function trendBreaks(v: number[], direction: 'down' | 'up', slack = 0): number {
+function trendBreaks(v: number[], direction: 'down' | 'up', slack = 0): number {
   let k = 0;
   for (let i = 1; i < v.length; i++) {
     const d = direction === 'down' ? v[i] - v[i - 1] : v[i - 1] - v[i];
@@ -58,7 +59,7 @@ export const minimaxFig1: Reproduction = {
     const net = makeTightBalanceNetwork(c.seed);
     const { network, inputRates } = net;
     const rasterSteps = Math.min(20_000, steps);
-    const res = await runMinimax(
+    const res = await runMinimaxSpec(
       {
         networks: [network],
         instances: taus.map((tau, b) => makeConstantInputInstance(0, tau, 1e-4 * tau, inputRates, measureFrom, b)),
@@ -66,9 +67,8 @@ export const minimaxFig1: Reproduction = {
         seed: c.seed,
         raster: { from: steps - rasterSteps, steps: rasterSteps },
       },
-      c.backend,
-      c.ctx,
-      c.onProgress,
+      { backend: c.backend, ctx: c.ctx },
+      { onProgress: c.onProgress },
     );
     // The prediction is the KKT point at each run's empirical mean input (x = rate tau; Hz = r / tau, so the
     // prediction is tau-free up to the input sample), as the authors did; the nominal-rate prediction is kept beside it.

@@ -3,10 +3,11 @@
 import { makeCsv } from '../../../io/csv.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeScatter } from '../../../report/svg.ts';
-import { makeConstantInputInstance, runMinimax } from '../experiment.ts';
+import { makeConstantInputInstance } from '../network.ts';
+import { runMinimaxSpec } from '../runner.ts';
 import { empiricalInputRatesHz, pearson } from '../analysis.ts';
 import { decoderTarget, makeDecoderNetwork } from '../networks.ts';
-import type { Reproduction } from '../../../reproduce/registry.ts';
+import type { Reproduction } from '../../../core/contract.ts';
 import { minimaxCpuBeatsSoftware } from '../params.ts';
 import { fmt, minimaxSource, quickNote, type Check } from './shared.ts';
 import { checksSection } from '../../../report/checks.ts';
@@ -29,11 +30,10 @@ export const minimaxFig2a: Reproduction = {
     const tau = 1;
     const dt = 1e-3;
     const steps = Math.round((c.quick ? 20 : 100) / dt);
-    const res = await runMinimax(
+    const res = await runMinimaxSpec(
       { networks: [network], instances: vectors.map((x, b) => makeConstantInputInstance(0, tau, dt, x, steps / 2, b)), steps, seed: c.seed },
-      c.backend,
-      c.ctx,
-      c.onProgress,
+      { backend: c.backend, ctx: c.ctx },
+      { onProgress: c.onProgress },
     );
     const N = network.nE + network.nI;
     const xs: number[] = [];

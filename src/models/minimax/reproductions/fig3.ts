@@ -4,9 +4,9 @@
 import { makeCsv } from '../../../io/csv.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeHeatmap } from '../../../report/svg.ts';
-import { runMinimax } from '../experiment.ts';
+import { runMinimaxSpec } from '../runner.ts';
 import { makeMemoryNetwork, memoryBackgroundRates, memoryCueRates } from '../networks.ts';
-import type { Reproduction } from '../../../reproduce/registry.ts';
+import type { Reproduction } from '../../../core/contract.ts';
 import { minimaxCpuBeatsSoftware } from '../params.ts';
 import { fmt, makeRasterPlot, minimaxSource, quickNote, type Check } from './shared.ts';
 import { checksSection } from '../../../report/checks.ts';
@@ -55,7 +55,7 @@ export const minimaxFig3: Reproduction = {
       rates.set(background, nE);
       return { pattern, cued: cue.cued, rates };
     });
-    const res = await runMinimax(
+    const res = await runMinimaxSpec(
       {
         networks: [network],
         instances: trials.map((t, b) => ({ network: 0, dt, tauE: tau, tauI: tau, tauX: tau, inputRates: t.rates, segments: 2, segmentSteps: cueSteps, measureFrom: steps - Math.round((c.quick ? 3 : 5) / dt), instanceId: b })),
@@ -63,9 +63,8 @@ export const minimaxFig3: Reproduction = {
         seed: c.seed,
         raster: { from: 0, steps },
       },
-      c.backend,
-      c.ctx,
-      c.onProgress,
+      { backend: c.backend, ctx: c.ctx },
+      { onProgress: c.onProgress },
     );
     const N = network.nE + network.nI;
     const patternHz = mem.level / tau;

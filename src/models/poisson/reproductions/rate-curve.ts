@@ -28,7 +28,6 @@ export const poissonRateCurve: Reproduction = {
     for (let si = 0; si < sigmoids.length; si++) {
       const sigmoid = sigmoids[si];
       const r = await runExperiment({
-        model: 'poisson',
         set: { sigmoid, burnin: 0.1 },
         instances: rates.map((rIn) => ({ rIn })),
         n,

@@ -8,7 +8,8 @@ import { makeRateCircuit, rateParameters } from '../params.ts';
 import type { Circuit } from '../circuit.ts';
 import { classifyWilsonCowan, contrast, contrastGainTheory, lateralRegimeBoundary } from '../analysis.ts';
 import { integrateRateBatch, makeInitialStates, makeOutcome } from '../experiment.ts';
-import type { Reproduction, ReproductionContext } from '../../../reproduce/registry.ts';
+import type { Reproduction, ReproductionContext } from '../../../core/contract.ts';
+import { resolveSeed } from '../../../core/request.ts';
 import { checksSection } from '../../../report/checks.ts';
 
 const regimes = ['unique-stable', 'inhibition-stabilised', 'bistable', 'oscillatory', 'runaway'] as const;
@@ -22,7 +23,7 @@ function linspace(a: number, b: number, k: number): number[] {
 async function simulateMany(c: ReproductionContext, circuits: Circuit[], copies: number, T: number, dt: number) {
   const n = circuits[0].n;
   const scale = 2 * Math.max(1, ...circuits.flatMap((k) => Array.from(k.u).map(Math.abs)));
-  const x0One = makeInitialStates(n, copies, scale, c.seed);
+  const x0One = makeInitialStates(n, copies, scale, resolveSeed(c.seed).key);
   const x0 = new Float32Array(circuits.length * copies * n);
   for (let i = 0; i < circuits.length; i++) x0.set(x0One, i * copies * n);
   const steps = Math.round(T / dt);
@@ -97,7 +98,7 @@ export const rateWilsonCowan: Reproduction = {
       const circuit = makeRateCircuit(resolveParams('rate', rateParameters, { circuit: 'wilson-cowan', wEE: ex.wEE, wEI: Math.sqrt(ex.prod), wIE: Math.sqrt(ex.prod), wII: 0.5, uE: 1, uI: 0, activation: 'clip', xmax }));
       const k = 6;
       const steps = 3000;
-      const r = await integrateRateBatch({ circuits: Array.from({ length: k }, () => circuit), x0: makeInitialStates(2, k, 4, c.seed), dt: 0.01, steps, method: 'rk4', sampleEvery: 10 }, c.backend, c.ctx ?? undefined);
+      const r = await integrateRateBatch({ circuits: Array.from({ length: k }, () => circuit), x0: makeInitialStates(2, k, 4, resolveSeed(c.seed).key), dt: 0.01, steps, method: 'rk4', sampleEvery: 10 }, c.backend, c.ctx ?? undefined);
       const rows = r.sampleSteps.length;
       const portrait = makeLinePlot({
         title: `${ex.name}: w_EE = ${ex.wEE}, w_EI w_IE = ${ex.prod}`,

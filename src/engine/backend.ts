@@ -1,6 +1,6 @@
-// Backend selection for CLI commands: WebGPU on the best adapter, with a loud notice when it falls back to the CPU.
+// Backend selection for the engine and the CLI: WebGPU on the best adapter, with a loud notice when it falls back to the CPU.
 import { createGpuContext, type GpuContext } from '../gpu/context.ts';
-import { isNoGpuError } from '../models/poisson/create-simulation.ts';
+import { AdapterUnavailableError, WebGpuUnavailableError } from '../errors.ts';
 import type { AdapterChoice } from '../gpu/node-webgpu.ts';
 
 export interface BackendSelection {
@@ -35,4 +35,14 @@ export async function selectBackend(requested: 'auto' | 'cpu' | 'webgpu', adapte
     }
     throw e;
   }
+}
+
+/** True for the errors that mean "no WebGPU here" (as opposed to a bug or bad input). */
+export function isNoGpuError(e: unknown): boolean {
+  return e instanceof WebGpuUnavailableError || e instanceof AdapterUnavailableError;
+}
+
+/** config.json's adapter record: the WebGPU adapter, or the CPU reference. */
+export function makeAdapterRecord(sel: BackendSelection): unknown {
+  return sel.ctx ? { ...sel.ctx.info, notice: sel.ctx.notice } : { vendor: 'cpu', architecture: 'javascript', isSoftware: true, runtime: typeof process !== 'undefined' && process.versions?.node ? 'node' : 'browser' };
 }

@@ -1,0 +1,61 @@
+/// <reference types="@webgpu/types" preserve="true" />
+/**
+ * ei-engine in a browser (and any runtime with `navigator.gpu`): the same API as the Node entry, without Dawn and
+ * without any `node:` module, so a bundler (Vite, esbuild, webpack) can package it for a page. Bundlers pick this file
+ * through the `browser` condition of `import ... from 'ei-engine'`; `'ei-engine/browser'` names it explicitly.
+ *
+ * ```ts
+ * import { createEngine } from 'ei-engine';
+ * const engine = await createEngine(); // WebGPU through navigator.gpu, else the CPU reference
+ * const sim = await engine.simulate('hybrid', { n: 1000, T: 1, seed: 1, onProgress: (done, total) => console.log(done, total) });
+ * console.log((await sim.outputs()).summary);
+ * engine.dispose();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { createEngine, modelIds } from './engine/engine.ts';
+export type { Engine, EngineOptions, ModelSummary, SimulateOptions, Simulation } from './engine/engine.ts';
+export { engineVersion } from './engine/version.ts';
+export type {
+  AnyModel,
+  Backend,
+  BenchDefinition,
+  ModelDefinition,
+  OutputFile,
+  Reproduction,
+  ReproductionContext,
+  ReproductionOutcome,
+  ResolvedRun,
+  RunControl,
+  RunInfo,
+  RunOptionName,
+  RunOptionSupport,
+  RunOutputs,
+  RunRequest,
+  RunTarget,
+  Runner,
+  SweepCounts,
+  SweepDefinition,
+} from './core/contract.ts';
+export { runOptionNames } from './core/contract.ts';
+export type { AppliesWhen, ChoiceParam, NumberParam, ParamSpec, ParamValues } from './core/params.ts';
+export type { BackendKind, MemoryItem, MemoryPlace, OutputFile as EstimatedOutputFile, RunEstimate } from './core/limits.ts';
+export type { GridAxis, GridValue, Shard, SweepConfig, SweepPoint, SweepSchema } from './core/sweep-grid.ts';
+export type { ReportCell, ReportSection, ReportTable } from './report/html.ts';
+export type { ResultDir } from './io/result-dir.ts';
+export type { AdapterSummary, GpuContext } from './gpu/context.ts';
+export type { AdapterChoice } from './gpu/node-webgpu.ts';
+export {
+  AdapterLimitError,
+  AdapterUnavailableError,
+  ConfigError,
+  DeviceLostError,
+  DisposedError,
+  EiError,
+  GpuOutOfMemoryError,
+  GpuValidationError,
+  ParameterError,
+  ShaderCompileError,
+  WebGpuUnavailableError,
+} from './errors.ts';
