@@ -1,11 +1,12 @@
 // `npm run bench`: times a model (poisson or hybrid) end to end on WebGPU and the CPU reference and writes a result JSON to bench/results/.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
 import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
-import { EiError, ParameterError } from '../src/errors.ts';
+import { EiError } from '../src/errors.ts';
+import { adapterSlug, makeResultPath, parsePositiveList } from './lib/common.ts';
 import { runBenchmark, validateBenchResult, type BackendName, type BenchPlan, type BenchResult, type CaseResult } from './lib/harness.ts';
 import { writeSummary } from './summarize.ts';
 
@@ -37,29 +38,10 @@ const spec = {
   },
 } as const satisfies ArgSpec;
 
-function parseList(flag: string, text: string | undefined, fallback: number[]): number[] {
-  if (text === undefined) return fallback;
-  if (text.trim() === 'none') return [];
-  const out = text.split(',').map((s) => Number(s.trim()));
-  if (out.length === 0 || out.some((v) => !Number.isSafeInteger(v) || v < 1)) {
-    throw new ParameterError(`--${flag}`, `'${text}' is not a comma-separated list of positive integers`, `write e.g. --${flag} 1e4,1e5`);
-  }
-  return out;
-}
-
-function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'unknown';
-}
-
-/** bench/results/<vendor>-<architecture>-<YYYY-MM-DD>.json, with -2, -3 ... for later runs on the same day. */
+/** bench/results/<vendor>-<architecture>[-<model>]-<YYYY-MM-DD>.json, with -2, -3 ... for later runs on the same day. */
 function makeDefaultOutPath(result: BenchResult): string {
-  const a = result.environment.adapter;
-  const base = a ? `${slug(a.vendor)}-${slug(a.architecture || a.device || 'gpu')}` : `cpu-only-${slug(result.environment.os.cpuModel).slice(0, 40)}`;
-  const name = result.model.id === 'poisson' ? base : `${base}-${result.model.id}`;
-  const day = result.environment.date.slice(0, 10);
-  let path = join(resultsDir, `${name}-${day}.json`);
-  for (let i = 2; existsSync(path); i++) path = join(resultsDir, `${name}-${day}-${i}.json`);
-  return path;
+  const base = adapterSlug(result.environment);
+  return makeResultPath(resultsDir, result.model.id === 'poisson' ? base : `${base}-${result.model.id}`, result.environment);
 }
 
 function fmt(x: number | undefined, digits = 3): string {
@@ -87,10 +69,10 @@ async function main(argv: string[]): Promise<number> {
   const backends: BackendName[] = f.backend === 'gpu' ? ['webgpu'] : f.backend === 'cpu' ? ['cpu'] : ['webgpu', 'cpu'];
   const plan: BenchPlan = {
     backends,
-    sizes: parseList('sizes', f.sizes, quick ? [1e4, 1e5] : [1e4, 1e5, 1e6, 1e7]),
-    batches: parseList('batches', f.batches, quick ? [1, 10, 100] : [1, 10, 100, 1000]),
+    sizes: parsePositiveList('sizes', f.sizes, quick ? [1e4, 1e5] : [1e4, 1e5, 1e6, 1e7]),
+    batches: parsePositiveList('batches', f.batches, quick ? [1, 10, 100] : [1, 10, 100, 1000]),
     batchN: f['batch-n'],
-    chunkSizes: parseList('chunk-sizes', f['chunk-sizes'], quick ? [1, 100] : [1, 10, 100, 1000]),
+    chunkSizes: parsePositiveList('chunk-sizes', f['chunk-sizes'], quick ? [1, 100] : [1, 10, 100, 1000]),
     chunkN: f['chunk-n'],
   };
   const maxSeconds = f['max-seconds'] ?? (quick ? 10 : 60);

@@ -2,7 +2,9 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatSeconds, formatSi } from './lib/common.ts';
 import { validateBenchResult, type BenchResult, type CaseResult } from './lib/harness.ts';
+import { makeModelsSection, modelsAdapterKey, modelsBenchSchema, modelsSectionIntro, validateModelsBenchResult, type ModelsBenchResult } from './lib/models-harness.ts';
 
 export interface LoadedResult {
   file: string;
@@ -35,13 +37,20 @@ export interface MinimaxBenchFile {
   };
 }
 
+/** A result of the generic harness over every registered model (bench/models.bench.ts, models-*.json). */
+export interface ModelsBenchFile {
+  file: string;
+  result: ModelsBenchResult;
+}
+
 /** Reads every *.json in `dir`; malformed files are reported, not summarised. */
-export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[]; rate: RateBenchFile[]; binary: BinaryBenchFile[]; minimax: MinimaxBenchFile[] } {
+export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[]; rate: RateBenchFile[]; binary: BinaryBenchFile[]; minimax: MinimaxBenchFile[]; models: ModelsBenchFile[] } {
   const loaded: LoadedResult[] = [];
   const rejected: string[] = [];
   const rate: RateBenchFile[] = [];
   const binary: BinaryBenchFile[] = [];
   const minimax: MinimaxBenchFile[] = [];
+  const models: ModelsBenchFile[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     let parsed: unknown;
     try {
@@ -62,11 +71,17 @@ export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: st
       minimax.push({ file, result: parsed as MinimaxBenchFile['result'] });
       continue;
     }
+    if ((parsed as { schema?: string }).schema === modelsBenchSchema) {
+      const problems = validateModelsBenchResult(parsed);
+      if (problems.length) rejected.push(`${file}: ${problems.slice(0, 3).join('; ')}`);
+      else models.push({ file, result: parsed as ModelsBenchResult });
+      continue;
+    }
     const problems = validateBenchResult(parsed);
     if (problems.length) rejected.push(`${file}: ${problems.slice(0, 3).join('; ')}`);
     else loaded.push({ file, result: parsed as BenchResult });
   }
-  return { loaded, rejected, rate, binary, minimax };
+  return { loaded, rejected, rate, binary, minimax, models };
 }
 
 /** Per-chunk overhead from the WebGPU chunking cases: least squares of wall/steps = perStep + perChunk x chunks/steps. */
@@ -90,22 +105,8 @@ function adapterKey(r: BenchResult): string {
   return `${model}${a.vendor || '?'} / ${a.architecture || '?'}${a.description ? ` (${a.description})` : ''}${a.isSoftware ? ' — software adapter' : ''}`;
 }
 
-function si(x: number | undefined, unit = ''): string {
-  if (x === undefined || !Number.isFinite(x)) return '-';
-  const prefixes = ['', 'k', 'M', 'G', 'T', 'P'];
-  let i = 0;
-  let v = Math.abs(x);
-  while (v >= 999.5 && i < prefixes.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${x < 0 ? '-' : ''}${v.toPrecision(3)} ${prefixes[i]}${unit}`.trim();
-}
-
-function seconds(x: number | undefined): string {
-  if (x === undefined || !Number.isFinite(x)) return '-';
-  return x >= 1 ? `${x.toFixed(2)} s` : x >= 1e-3 ? `${(x * 1e3).toFixed(1)} ms` : `${(x * 1e6).toFixed(0)} µs`;
-}
+const si = formatSi;
+const seconds = formatSeconds;
 
 function n(x: number): string {
   return x >= 1000 && Math.log10(x) % 1 === 0 ? `1e${Math.log10(x)}` : String(x);
@@ -216,6 +217,7 @@ export function makeSummaryMarkdown(
   rate: readonly RateBenchFile[] = [],
   binary: readonly BinaryBenchFile[] = [],
   minimax: readonly MinimaxBenchFile[] = [],
+  models: readonly ModelsBenchFile[] = [],
 ): string {
   const byAdapter = new Map<string, LoadedResult[]>();
   for (const l of results) {
@@ -265,15 +267,26 @@ export function makeSummaryMarkdown(
       'instance-steps/s = batch x steps/s. A probe run may lower the steps to fit --max-seconds (see the note).');
     for (const m of minimax) out.push('', makeMinimaxSection(m));
   }
+  if (models.length) {
+    out.push('', '## All registered models (bench/models.bench.ts)', '', modelsSectionIntro);
+    const byAdapter = new Map<string, ModelsBenchFile[]>();
+    for (const m of models) byAdapter.set(modelsAdapterKey(m.result), [...(byAdapter.get(modelsAdapterKey(m.result)) ?? []), m]);
+    for (const [adapter, runs] of [...byAdapter.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      runs.sort((x, y) => x.result.environment.date.localeCompare(y.result.environment.date) || x.file.localeCompare(y.file));
+      const latest = runs[runs.length - 1];
+      out.push('', `### ${adapter}`, '', makeModelsSection(latest.file, latest.result));
+      if (runs.length > 1) out.push('', `Earlier runs on this adapter: ${runs.slice(0, -1).map((l) => `\`${l.file}\``).join(', ')}.`);
+    }
+  }
   if (rejected.length) out.push('', '## Files not summarised', '', ...rejected.map((r) => `- ${r}`));
   return out.join('\n') + '\n';
 }
 
 /** Regenerates `dir`/SUMMARY.md; returns its path. */
 export function writeSummary(dir: string): string {
-  const { loaded, rejected, rate, binary, minimax } = loadResults(dir);
+  const { loaded, rejected, rate, binary, minimax, models } = loadResults(dir);
   const path = join(dir, 'SUMMARY.md');
-  writeFileSync(path, makeSummaryMarkdown(loaded, rejected, rate, binary, minimax));
+  writeFileSync(path, makeSummaryMarkdown(loaded, rejected, rate, binary, minimax, models));
   return path;
 }
 

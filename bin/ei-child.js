@@ -6,6 +6,13 @@ import { existsSync } from 'node:fs';
 // If the supervisor dies (it only does when killed hard), stop too rather than run on unsupervised.
 const orphaned = () => process.exit(129);
 process.on('disconnect', orphaned);
+// A reader that stops early (`ei models | head`) is not an error: stop writing and exit quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 const sources = new URL('../src/cli/main.ts', import.meta.url);
 let main;
 if (existsSync(sources)) {

@@ -176,3 +176,22 @@ describe('ei info and reproduce', () => {
     for (const f of ['rate-curve.csv', 'rate-probit.svg', 'report.html', 'config.json']) expect(existsSync(join(out, f))).toBe(true);
   });
 });
+
+describe('ei models', () => {
+  it('lists every registered model with its run options and definition, and a reader that stops early is not an error', async () => {
+    const { modelList } = await import('../src/models/index.ts');
+    const all = await ei('models');
+    expect(all.code).toBe(0);
+    for (const m of modelList) {
+      expect(all.out).toContain(`${m.id}: ${m.title}`);
+      expect(all.out).toContain(`definition: ${m.doc}`);
+      expect(existsSync(join(__dirname, '..', m.doc)), m.doc).toBe(true);
+    }
+    // A reader that is gone before ei writes (`| true` exits at once; `| head -1` is the same race): ei exits 0
+    // without a stack trace (it threw EPIPE).
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', 'node bin/ei.js models | true'], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE|Error/);
+    expect(r.status).toBe(0);
+  });
+});

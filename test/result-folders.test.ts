@@ -160,6 +160,8 @@ describe('one writer per folder, and no leftovers of dead writers', () => {
     mkdirSync(stale);
     writeFileSync(join(stale, '.ei-partial.json'), owner);
     writeFileSync(join(dir, '.gone.ei-lock'), owner);
+    // The private file a lock is linked from, left by a writer killed between writing it and linking it.
+    writeFileSync(join(dir, `.half.ei-lock.${pid}.tmp`), owner);
     const foreign = join(dir, '.mine.partial-1');
     mkdirSync(foreign);
     writeFileSync(join(foreign, 'keep.txt'), 'user');
@@ -171,6 +173,7 @@ describe('one writer per folder, and no leftovers of dead writers', () => {
     expect((await ei(...quick, '--out', join(dir, 'next'))).code).toBe(0);
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(join(dir, '.gone.ei-lock'))).toBe(false);
+    expect(existsSync(join(dir, `.half.ei-lock.${pid}.tmp`))).toBe(false);
     expect(readFileSync(join(foreign, 'keep.txt'), 'utf8')).toBe('user');
     expect(existsSync(alive)).toBe(true); // a live writer (this process) is never cleaned
     expect(existsSync(join(dir, '.elsewhere.ei-lock'))).toBe(true); // another host's writer cannot be checked

@@ -1,6 +1,4 @@
 // Benchmark harness for the poisson model: timed repeats after a warm-up, budget-driven step counts, a byte model, and the environment record every result JSON carries.
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import { createSimulation } from '../../src/models/poisson/create-simulation.ts';
 import { resolveParams, type ParamValues } from '../../src/core/params.ts';
 import type { SimulationSpec } from '../../src/models/poisson/simulation.ts';
@@ -13,6 +11,9 @@ import { makeNeuronsPerThread, stepWorkgroupSize } from '../../src/models/poisso
 import { poissonParameters } from '../../src/models/poisson/index.ts';
 import { poissonPopulation } from '../../src/models/poisson/population.ts';
 import { seedToKey } from '../../src/rng/index.ts';
+import { describeError, makeEnvironmentRecord as makeBaseEnvironmentRecord, makeTimingStats, median, validateEnvironmentRecord, type EnvironmentRecord, type TimingStats } from './common.ts';
+
+export { makeTimingStats, median, type EnvironmentRecord, type TimingStats };
 
 /** Bumped when the JSON layout changes; summarize.ts refuses files it does not understand. */
 export const resultSchemaVersion = 1;
@@ -60,13 +61,6 @@ export interface HarnessOptions {
   log?: (line: string) => void;
   /** Seconds clock (injectable for tests). */
   now?: () => number;
-}
-
-export interface TimingStats {
-  /** Wall seconds of each timed run() call. */
-  samples: number[];
-  median: number;
-  min: number;
 }
 
 export interface ByteModel {
@@ -120,25 +114,6 @@ export interface Speedup {
   gpuOverCpu: number;
 }
 
-export interface EnvironmentRecord {
-  engineVersion: string;
-  date: string;
-  node: string;
-  os: { platform: string; release: string; arch: string; cpuModel: string; cpuCount: number; totalMemoryBytes: number };
-  /** null when no WebGPU backend ran. */
-  adapter: {
-    vendor: string;
-    architecture: string;
-    device: string;
-    description: string;
-    isSoftware: boolean;
-    features: string[];
-    limits: Record<string, number>;
-    neuronsPerThread: number;
-  } | null;
-  env: Record<string, string>;
-}
-
 export interface BenchResult {
   schema: 'ei-engine/bench-poisson' | 'ei-engine/bench-hybrid';
   schemaVersion: number;
@@ -149,53 +124,10 @@ export interface BenchResult {
   speedups: Speedup[];
 }
 
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-export function makeTimingStats(samples: readonly number[]): TimingStats {
-  return { samples: [...samples], median: median(samples), min: Math.min(...samples) };
-}
-
-function readEngineVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-/** Where the run happened: engine version, Node, OS/CPU, adapter facts and limits, relevant env vars. */
+/** The environment record (bench/lib/common.ts) plus the neurons per thread the population kernels chose. */
 export function makeEnvironmentRecord(ctx: GpuContext | null, now = new Date()): EnvironmentRecord {
-  const cpus = os.cpus();
-  const env: Record<string, string> = {};
-  for (const k of ['EI_NEURONS_PER_THREAD', 'EI_ADAPTER', 'VK_ICD_FILENAMES']) if (process.env[k]) env[k] = process.env[k]!;
-  return {
-    engineVersion: readEngineVersion(),
-    date: now.toISOString(),
-    node: process.version,
-    os: {
-      platform: os.platform(),
-      release: os.release(),
-      arch: os.arch(),
-      cpuModel: cpus[0]?.model ?? 'unknown',
-      cpuCount: cpus.length,
-      totalMemoryBytes: os.totalmem(),
-    },
-    adapter: ctx
-      ? {
-          vendor: ctx.info.vendor,
-          architecture: ctx.info.architecture,
-          device: ctx.info.device,
-          description: ctx.info.description,
-          isSoftware: ctx.info.isSoftware,
-          features: ctx.info.features,
-          limits: ctx.info.limits,
-          neuronsPerThread: makeNeuronsPerThread(ctx.info.isSoftware),
-        }
-      : null,
-    env,
-  };
+  const e = makeBaseEnvironmentRecord(ctx, now);
+  return { ...e, adapter: e.adapter && ctx ? { ...e.adapter, neuronsPerThread: makeNeuronsPerThread(ctx.info.isSoftware) } : e.adapter };
 }
 
 // The WebGPU backend's step-kernel workgroup size; only the byte model uses it.
@@ -246,12 +178,6 @@ function makeSpec(c: BenchCase, params: ParamValues, dt: number, seed: number): 
     key: seedToKey(seed),
     recorders: c.chunkSteps !== undefined ? { chunkSteps: c.chunkSteps } : {},
   };
-}
-
-/** 'Name: message; fix: hint' on one line, for a case's reason. */
-function describeError(e: unknown): string {
-  const err = e instanceof Error ? e : new Error(String(e));
-  return `${err.name}: ${err.message.replace(/\n\s*/g, '; ')}`;
 }
 
 interface TimedRun {
@@ -510,12 +436,7 @@ export function validateBenchResult(x: unknown): string[] {
   const posFinite = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
   if (!r || (r.schema !== 'ei-engine/bench-poisson' && r.schema !== 'ei-engine/bench-hybrid')) return ['schema is not ei-engine/bench-poisson or ei-engine/bench-hybrid'];
   if (r.schemaVersion !== resultSchemaVersion) problems.push(`schemaVersion ${r.schemaVersion} != ${resultSchemaVersion}`);
-  const e = r.environment;
-  if (!e || typeof e.engineVersion !== 'string' || Number.isNaN(Date.parse(e.date)) || !/^v\d+/.test(e.node ?? '')) problems.push('environment: engineVersion, date or node missing');
-  if (!e?.os || typeof e.os.cpuModel !== 'string' || !posFinite(e.os.cpuCount)) problems.push('environment.os: cpuModel or cpuCount missing');
-  if (e && e.adapter !== null && (typeof e.adapter?.vendor !== 'string' || typeof e.adapter?.isSoftware !== 'boolean' || typeof e.adapter?.limits !== 'object')) {
-    problems.push('environment.adapter: vendor, isSoftware or limits missing');
-  }
+  problems.push(...validateEnvironmentRecord(r.environment));
   if (!Array.isArray(r.cases) || r.cases.length === 0) problems.push('no cases');
   for (const [i, c] of (r.cases ?? []).entries()) {
     const at = `cases[${i}] (${c.backend} ${c.group} n=${c.n} batch=${c.batch})`;

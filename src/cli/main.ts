@@ -1,21 +1,18 @@
 // The `ei` command line: info, run, sweep, merge and reproduce.
-import { readFileSync } from 'node:fs';
 import '../gpu/node-provider.ts'; // Node's WebGPU (Dawn); the library's Node entry does the same
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EiError, ParameterError } from '../errors.ts';
 import { createGpuContext } from '../gpu/context.ts';
 import { makeParamTable } from '../core/params.ts';
 import { modelList } from '../models/index.ts';
 import { modelIds } from '../engine/models.ts';
 import { runOptionFlags } from '../core/request.ts';
+import { engineVersion } from '../engine/version.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { runCommand } from './run-command.ts';
 import { sweepCommand, mergeCommand } from './sweep-command.ts';
 import { reproduceCommand } from './reproduce-command.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-export const engineVersion: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+export { engineVersion };
 
 const topHelp = `ei ${engineVersion} — WebGPU simulation engine for balanced E-I networks
 

@@ -36,6 +36,8 @@ export interface ModelSummary {
   options: readonly string[];
   /** Whether it has a WebGPU runner (else it runs on the CPU reference). */
   webgpu: boolean;
+  /** What an empty request resolves to: the model's default size, batch, steps and dt (null where not applicable). */
+  defaults: { n: number | null; batch: number; steps: number; dt: number | null };
 }
 
 /**
@@ -88,7 +90,9 @@ export interface Engine {
 
 /** Pure: the summary of a registered model. */
 export function makeModelSummary(m: AnyModel): ModelSummary {
-  return { id: m.id, title: m.title, summary: m.summary, doc: m.doc, parameters: m.parameters, options: m.options.takes, webgpu: m.webgpu };
+  // Resolving an empty request allocates nothing: it only fills in and checks the defaults.
+  const d = m.resolve({});
+  return { id: m.id, title: m.title, summary: m.summary, doc: m.doc, parameters: m.parameters, options: m.options.takes, webgpu: m.webgpu, defaults: { n: d.n, batch: d.batch, steps: d.steps, dt: d.dt } };
 }
 
 /**

@@ -1,7 +1,7 @@
 // Result folders that cannot destroy anything: files are written into a hidden partial folder beside DIR and appear
 // under DIR only when all are written; DIR must be new, empty, or a complete ei result (replaced only with overwrite).
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.ts';
@@ -143,12 +143,36 @@ function listFiles(dir: string, prefix = ''): string[] {
   return out;
 }
 
+/**
+ * Creates `lockPath` holding `text`, exclusively and complete at once: the text goes to a private file first, which
+ * is then hard-linked to the lock's name (link fails if the name exists), so a second writer never reads a lock that
+ * exists but is still empty. Where hard links are not supported, an exclusive create and a write.
+ */
+function createLockFile(lockPath: string, text: string): void {
+  const tmp = `${lockPath}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { flag: 'w' });
+  try {
+    linkSync(tmp, lockPath);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    const fd = openSync(lockPath, 'wx');
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
 /** Takes the writer's lock of a result folder: a file created exclusively beside it, removed at commit or abort. */
 function takeLock(lockPath: string, flag: string, shown: string): void {
   for (let attempt = 0; attempt < 2; attempt++) {
-    let fd: number;
     try {
-      fd = openSync(lockPath, 'wx');
+      createLockFile(lockPath, JSON.stringify(me()) + '\n');
+      return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(e, `use ${flag}`, shown, `choose a folder you can write to for ${flag}`);
       const holder = readJson<Owner>(lockPath);
@@ -162,12 +186,6 @@ function takeLock(lockPath: string, flag: string, shown: string): void {
         `wait for that run to end or choose another ${flag}; if no such process exists any more, delete ${lockPath}`,
       );
     }
-    try {
-      writeSync(fd, JSON.stringify(me()) + '\n');
-    } finally {
-      closeSync(fd);
-    }
-    return;
   }
   throw new ConfigError(`${flag} ${shown}: could not take the lock ${lockPath}`, `delete ${lockPath} if no ei process is writing there`);
 }
@@ -184,7 +202,8 @@ function removeStaleLeftovers(parent: string): void {
     const p = join(parent, n);
     if (/^\..+\.partial-\d+$/.test(n)) {
       if (isStale(readJson<Owner>(join(p, PARTIAL_MARKER)))) rmSync(p, { recursive: true, force: true });
-    } else if (/^\..+\.ei-lock$/.test(n)) {
+    } else if (/^\..+\.ei-lock(\.\d+\.tmp)?$/.test(n)) {
+      // A lock, or the private file a lock is linked from (left when a writer died between the two).
       if (isStale(readJson<Owner>(p))) rmSync(p, { force: true });
     }
   }

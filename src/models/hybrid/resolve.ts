@@ -1,4 +1,5 @@
 // The hybrid model's runs: what it takes of a request, resolving one (every option checked once), and its estimate.
+import { hybridGpuBytes } from './webgpu-simulation.ts';
 import { ParameterError } from '../../errors.ts';
 import type { ResolvedRun, RunOptionSupport, RunRequest, RunTarget } from '../../core/contract.ts';
 import { checkRequest, resolveSeed } from '../../core/request.ts';
@@ -97,7 +98,7 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
   const NB = ['--n', '--batch'];
   const snaps = s.snapshots ?? 0;
   const samples = Math.floor(steps / recordEvery) + 1 + (steps % recordEvery !== 0 ? 1 : 0) + snaps;
-  const recordStride = 48;
+  const recordStride = hybridGpuBytes.record;
   const memory: MemoryItem[] = [
     { what: 'final potentials', bytes: 8 * n * B, place: 'host', options: NB, elements: 2 * n * B },
     perInstanceHeap(B),
@@ -118,7 +119,7 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
     memory.push(
       { what: 'step records of one chunk', bytes: m * B * (120 + recordStride), place: 'heap', options: ['--batch'] },
       { what: 'GPU potentials', bytes: 8 * n * B, place: 'device', options: NB, binding: true },
-      { what: 'GPU workgroup partials', bytes: 2 * wpp * B * 32, place: 'device', options: NB, binding: true },
+      { what: 'GPU workgroup partials', bytes: 2 * wpp * B * hybridGpuBytes.partial, place: 'device', options: NB, binding: true },
       { what: 'GPU step records', bytes: (m + 1) * B * recordStride, place: 'device', options: ['--batch'], binding: true },
       { what: 'GPU readback staging', bytes: (m + 1) * B * recordStride, place: 'device', options: ['--batch'] },
     );

@@ -28,6 +28,10 @@ interface Resources {
   reduceDispatch: [number, number];
 }
 
+
+/** Bytes of the GPU records the estimate counts, from the reflected WGSL layouts. */
+export const hybridGpuBytes = { record: structStride(structLayout('HybridRecord')), partial: structLayout('MomentPartial').size };
+
 export class WebGpuHybridSimulation implements HybridSimulation {
   readonly backend = 'webgpu' as const;
   readonly n: number;

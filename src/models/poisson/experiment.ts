@@ -5,6 +5,7 @@ import type { GpuContext } from '../../gpu/context.ts';
 import type { Backend, ResolvedRun, RunControl, Runner, RunRequest, RunTarget } from '../../core/contract.ts';
 import { checkRequest, resolveSeed } from '../../core/request.ts';
 import { createSimulation } from './create-simulation.ts';
+import { momentPartialBytes } from './webgpu-simulation.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
 import type { RecordChunk, RecorderOptions, Simulation } from './simulation.ts';
 import { checkMemory, formatCount, machineLimits, resolveSteps, rowHeapBytes, type MemoryItem, type OutputFile, type RunEstimate } from '../../core/limits.ts';
@@ -122,7 +123,7 @@ export function estimatePopulationRun(s: ExperimentShape, o: { recorders?: Recor
     if (rec.traces) memory.push({ what: 'trace samples of one chunk', bytes: (Math.ceil(m / rec.traceEvery) + 1) * B * rec.traces * 9, place: 'heap', options: ['--batch', '--record-traces'] });
   } else {
     const slot = 256;
-    const bytesPerStep = B * (4 + wpi * 32 + 16 + 4 * words) + slot;
+    const bytesPerStep = B * (4 + wpi * momentPartialBytes + 16 + 4 * words) + slot;
     const budget = Math.min(64 << 20, o.maxBinding ?? 64 << 20);
     const m = Math.max(1, Math.min(1000, Math.floor(budget / bytesPerStep)));
     const traceRows = rec.traces ? Math.ceil(m / rec.traceEvery) + 1 : 0;
@@ -131,7 +132,7 @@ export function estimatePopulationRun(s: ExperimentShape, o: { recorders?: Recor
       { what: 'readback of one chunk (copy and f64 moments)', bytes: staging + m * B * 32, place: 'host', options: NB },
       { what: 'initial potentials upload', bytes: 4 * n * B, place: 'host', options: NB, elements: n * B },
       { what: 'GPU potentials', bytes: 4 * n * B, place: 'device', options: NB, binding: true },
-      { what: 'GPU workgroup moment partials', bytes: m * B * wpi * 32, place: 'device', options: NB, binding: true },
+      { what: 'GPU workgroup moment partials', bytes: m * B * wpi * momentPartialBytes, place: 'device', options: NB, binding: true },
       { what: 'GPU per-step records', bytes: m * B * (4 + 16 + 4 * words), place: 'device', options: ['--batch'], binding: true },
       { what: 'GPU readback staging', bytes: staging, place: 'device', options: ['--batch'] },
       { what: 'GPU instance constants', bytes: B * 36, place: 'device', options: ['--batch'], binding: true },

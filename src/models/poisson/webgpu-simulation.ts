@@ -8,6 +8,10 @@ import { packStepSlots, type StepSlot } from '../../gpu/step-slots.ts';
 import { checkSimulationSpec, checkStepBudget, makeChunkSteps, type RecordChunk, type RunOptions, type Simulation, type SimulationSpec } from './simulation.ts';
 
 /** Threads per workgroup of step kernels (a power of two: the in-workgroup reduction halves it). */
+
+/** Bytes of a workgroup's moment partial, from the reflected WGSL layout (the estimate counts them). */
+export const momentPartialBytes = structLayout('MomentPartial').size;
+
 export const stepWorkgroupSize = 64;
 const workgroupSize = stepWorkgroupSize;
 
