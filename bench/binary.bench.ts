@@ -1,17 +1,12 @@
 // `npm run bench:binary`: binary E-I network neuron-updates and synaptic reads per second for N x k x batch, WebGPU vs the
 // CPU reference; writes bench/results/<adapter>-binary-<date>.json and refreshes SUMMARY.md.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
-import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
-import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
+import type { ArgSpec } from '../src/cli/args.ts';
 import { CpuBinarySimulation, type BinaryParams } from '../src/models/binary/network.ts';
 import { WebGpuBinarySimulation } from '../src/models/binary/webgpu-simulation.ts';
+import { backendsOf, createBenchGpuContext, parseBenchFlags, parsePositiveList, saveResult } from './lib/common.ts';
 import { makeEnvironmentRecord } from './lib/harness.ts';
 import { writeSummary } from './summarize.ts';
-
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 const spec = {
   command: 'npm run bench:binary --',
@@ -27,21 +22,15 @@ const spec = {
   },
 } as const satisfies ArgSpec;
 
-const list = (s: string) => s.split(',').map((x) => Number(x.trim()));
-
 async function main(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, spec);
-  if (a.help) {
-    console.log(makeHelpText(spec));
-    return 0;
-  }
-  const f = a.flags;
-  let ctx: GpuContext | null = null;
+  const f = parseBenchFlags(argv, spec);
+  if (!f) return 0;
+  const ctx = await createBenchGpuContext(f.backend, f.adapter);
   const cases: Record<string, unknown>[] = [];
   try {
-    if (f.backend !== 'cpu') ctx = await createGpuContext({ adapter: f.adapter as 'auto', notify: (m) => console.error(m) });
-    const backends = f.backend === 'gpu' ? ['webgpu'] : f.backend === 'cpu' ? ['cpu'] : ['webgpu', 'cpu'];
-    for (const N of list(f.sizes)) for (const k of list(f.degrees)) for (const batch of list(f.batches)) for (const backend of backends) {
+    const backends = backendsOf(f.backend);
+    const [sizes, degrees, batches] = [parsePositiveList('sizes', f.sizes, []), parsePositiveList('degrees', f.degrees, []), parsePositiveList('batches', f.batches, [])];
+    for (const N of sizes) for (const k of degrees) for (const batch of batches) for (const backend of backends) {
       if (k >= N) continue;
       const W = 1 / (1 - 2 * 0.2);
       const params: BinaryParams[] = Array.from({ length: batch }, () => ({ N, k, alpha: 0.2, WE: W, WI: W, p0: 1e-3 }));
@@ -71,14 +60,7 @@ async function main(argv: string[]): Promise<number> {
         sim?.dispose();
       }
     }
-    const env = makeEnvironmentRecord(ctx);
-    const ad = env.adapter;
-    const name = ad ? `${ad.vendor}-${ad.architecture}`.toLowerCase().replace(/[^a-z0-9]+/g, '-') : 'cpu-only';
-    let path = join(resultsDir, `${name}-binary-${env.date.slice(0, 10)}.json`);
-    for (let i = 2; existsSync(path); i++) path = join(resultsDir, `${name}-binary-${env.date.slice(0, 10)}-${i}.json`);
-    mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(path, JSON.stringify({ schema: 'ei-engine/bench-binary', schemaVersion: 1, environment: env, flags: f, cases }, null, 2) + '\n');
-    console.error(`bench: wrote ${path}\nbench: wrote ${writeSummary(resultsDir)}`);
+    saveResult({ schema: 'ei-engine/bench-binary', schemaVersion: 1, environment: makeEnvironmentRecord(ctx), flags: f, cases }, 'binary', writeSummary);
     return 0;
   } finally {
     ctx?.dispose();

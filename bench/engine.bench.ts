@@ -1,17 +1,11 @@
 // `npm run bench`: times a model (poisson or hybrid) end to end on WebGPU and the CPU reference and writes a result JSON to bench/results/.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
-import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
+import type { ArgSpec } from '../src/cli/args.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
-import { EiError } from '../src/errors.ts';
-import { adapterSlug, makeResultPath, parsePositiveList } from './lib/common.ts';
+import { adapterSlug, backendFlag, backendsOf, formatPrecision as fmt, logAdapter, makeResultPath, parseBenchFlags, parsePositiveList, reportResult, resultFlags, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
 import { runBenchmark, validateBenchResult, type BackendName, type BenchPlan, type BenchResult, type CaseResult } from './lib/harness.ts';
 import { writeSummary } from './summarize.ts';
-
-const benchDir = dirname(fileURLToPath(import.meta.url));
-const resultsDir = join(benchDir, 'results');
 
 const spec = {
   command: 'npm run bench --',
@@ -22,7 +16,7 @@ const spec = {
     model: { type: 'string', choices: ['poisson', 'hybrid'], default: 'poisson', help: 'which model to time' },
     quick: { type: 'boolean', help: 'sizes up to 1e5, batches up to 100, few steps and repeats (< 2 min on SwiftShader)' },
     'max-seconds': { type: 'number', min: 0, help: 'budget per case for the timed runs; a probe estimates it and lowers steps or skips the case (default 60, quick 10)' },
-    backend: { type: 'string', choices: ['gpu', 'cpu', 'both'], default: 'both', help: 'which backends to time' },
+    backend: backendFlag,
     sizes: { type: 'string', valueName: 'n,n,...', help: 'batch-1 network sizes (default 1e4,1e5,1e6,1e7; quick 1e4,1e5)' },
     batches: { type: 'string', valueName: 'b,b,...', help: "batch sizes of the small-network case (default 1,10,100,1000; quick 1,10,100; 'none' skips)" },
     'batch-n': { type: 'integer', min: 1, default: 1000, help: 'neurons per instance in the batched case' },
@@ -31,10 +25,7 @@ const spec = {
     steps: { type: 'integer', min: 1, help: 'steps per timed run before the budget lowers it (default 200, quick 50)' },
     repeats: { type: 'integer', min: 1, help: 'timed runs per case after the warm-up (default 3, quick 2)' },
     'kernel-time': { type: 'boolean', default: true, help: 'also time compute passes with timestamp queries (one extra run per WebGPU case); --no-kernel-time to skip' },
-    adapter: { type: 'string', choices: ['auto', 'hardware', 'software'], default: 'auto', help: 'WebGPU adapter (auto: hardware if present, else SwiftShader)' },
-    seed: { type: 'integer', min: 0, default: 1, help: 'RNG seed' },
-    out: { type: 'string', valueName: 'FILE', help: 'result JSON path (default bench/results/<adapter>-<date>.json)' },
-    summary: { type: 'boolean', default: true, help: 'regenerate bench/results/SUMMARY.md afterwards (--no-summary to skip)' },
+    ...resultFlags('<adapter>-<date>.json'),
   },
 } as const satisfies ArgSpec;
 
@@ -42,10 +33,6 @@ const spec = {
 function makeDefaultOutPath(result: BenchResult): string {
   const base = adapterSlug(result.environment);
   return makeResultPath(resultsDir, result.model.id === 'poisson' ? base : `${base}-${result.model.id}`, result.environment);
-}
-
-function fmt(x: number | undefined, digits = 3): string {
-  return x === undefined || !Number.isFinite(x) ? '-' : x.toPrecision(digits);
 }
 
 function printCase(c: CaseResult): void {
@@ -59,14 +46,10 @@ function printCase(c: CaseResult): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, spec);
-  if (a.help) {
-    console.log(makeHelpText(spec));
-    return 0;
-  }
-  const f = a.flags;
+  const f = parseBenchFlags(argv, spec);
+  if (!f) return 0;
   const quick = f.quick;
-  const backends: BackendName[] = f.backend === 'gpu' ? ['webgpu'] : f.backend === 'cpu' ? ['cpu'] : ['webgpu', 'cpu'];
+  const backends: BackendName[] = backendsOf(f.backend);
   const plan: BenchPlan = {
     backends,
     sizes: parsePositiveList('sizes', f.sizes, quick ? [1e4, 1e5] : [1e4, 1e5, 1e6, 1e7]),
@@ -83,33 +66,20 @@ async function main(argv: string[]): Promise<number> {
   if (backends.includes('webgpu')) {
     // The bench asked for WebGPU: no adapter is an error, not a silent CPU-only run.
     ctx = await createGpuContext({ adapter: f.adapter as 'auto', notify: (m) => console.error(m) });
-    const i = ctx.info;
-    console.error(`bench: adapter ${i.vendor}/${i.architecture}${i.description ? ` (${i.description})` : ''}${i.isSoftware ? ' — SOFTWARE: numbers measure plumbing, not GPU speed' : ''}`);
+    logAdapter(ctx);
   }
   try {
     const flags = { ...f, maxSeconds, steps, repeats, plan };
     console.error(`bench: ${plan.sizes.length} sizes, ${plan.batches.length} batches, ${plan.chunkSizes.length} chunk sizes on ${backends.join(' + ')}; ${repeats} x ${steps} steps per case, budget ${maxSeconds} s per case`);
     const result = await runBenchmark(plan, ctx, { model: f.model as 'poisson', steps, repeats, maxSeconds, seed: f.seed, kernelTime: f['kernel-time'], log: (l) => console.error(l) }, flags);
-    const problems = validateBenchResult(result);
-    if (problems.length) throw new Error(`bench produced a malformed result:\n  ${problems.join('\n  ')}`);
-    const out = f.out ? resolve(f.out) : makeDefaultOutPath(result);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    const out = writeCheckedResult(result, validateBenchResult(result), (r) => (f.out ? resolve(f.out) : makeDefaultOutPath(r)));
     for (const c of result.cases) printCase(c);
     for (const s of result.speedups) console.log(`speedup ${s.group} n=${s.n} batch=${s.batch}: webgpu / cpu = ${fmt(s.gpuOverCpu)}`);
-    console.error(`bench: wrote ${out}`);
-    if (f.summary && dirname(out) === resultsDir) console.error(`bench: wrote ${writeSummary(resultsDir)}`);
+    reportResult(out, f.summary, writeSummary);
     return 0;
   } finally {
     ctx?.dispose();
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof EiError) console.error(`bench: ${e.message}`);
-    else console.error(e);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -2,20 +2,15 @@
 // (9 instances of 40 neurons in one dispatch), the dense grid network (7938 neurons), and the kernel's design choices (steps
 // looped inside one dispatch vs one dispatch per step, weights in workgroup memory vs storage); writes
 // bench/results/<adapter>-minimax-<date>.json and refreshes SUMMARY.md.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
-import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
-import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
+import type { ArgSpec } from '../src/cli/args.ts';
 import { makeMinimaxWorkgroupSize, runMinimaxGpu, type MinimaxGpuOptions } from '../src/models/minimax/webgpu-simulation.ts';
 import type { MinimaxRunResult, MinimaxRunSpec } from '../src/models/minimax/network.ts';
 import { makeGridNetwork, makeTightBalanceNetwork } from '../src/models/minimax/networks.ts';
 import { runMinimaxCpu } from '../src/models/minimax/simulate-cpu.ts';
+import { backendsOf, createBenchGpuContext, parseBenchFlags, saveResult } from './lib/common.ts';
 import { makeEnvironmentRecord } from './lib/harness.ts';
 import { writeSummary } from './summarize.ts';
-
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 const spec = {
   command: 'npm run bench:minimax --',
@@ -83,22 +78,17 @@ interface CaseRecord {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, spec);
-  if (a.help) {
-    console.log(makeHelpText(spec));
-    return 0;
-  }
-  const f = a.flags;
+  const f = parseBenchFlags(argv, spec);
+  if (!f) return 0;
   const quick = f.quick;
   const sweepSteps = f.steps ?? (quick ? 5000 : 100_000);
   const gridSteps = f['grid-steps'] ?? (quick ? 4 : 3000);
   const maxSeconds = f['max-seconds'] ?? (quick ? 60 : 300);
   const wanted = new Set(f.cases.split(',').map((s) => s.trim()));
-  let ctx: GpuContext | null = null;
+  const ctx = await createBenchGpuContext(f.backend, f.adapter);
   const cases: CaseRecord[] = [];
   try {
-    if (f.backend !== 'cpu') ctx = await createGpuContext({ adapter: f.adapter as 'auto', notify: (m) => console.error(m) });
-    const backends: ('webgpu' | 'cpu')[] = f.backend === 'gpu' ? ['webgpu'] : f.backend === 'cpu' ? ['cpu'] : ['webgpu', 'cpu'];
+    const backends = backendsOf(f.backend);
 
     const time = async (name: string, backend: 'cpu' | 'webgpu', make: (steps: number) => MinimaxRunSpec, steps: number, probeSteps: number, options?: MinimaxGpuOptions) => {
       const run = (s: MinimaxRunSpec): Promise<MinimaxRunResult> => (backend === 'webgpu' ? runMinimaxGpu(ctx!, s, undefined, options) : Promise.resolve(runMinimaxCpu(s)));
@@ -184,15 +174,8 @@ async function main(argv: string[]): Promise<number> {
     const env = makeEnvironmentRecord(ctx);
     const kernel = ctx ? { defaultWorkgroupSize: { tauSweep: makeMinimaxWorkgroupSize(40, ctx.info.isSoftware, ctx.info.limits.maxComputeInvocationsPerWorkgroup), grid: makeMinimaxWorkgroupSize(7938, ctx.info.isSoftware, ctx.info.limits.maxComputeInvocationsPerWorkgroup) }, defaultStepsPerDispatch: 10_000 } : null;
     const result = { schema: 'ei-engine/bench-minimax', schemaVersion: 1, environment: env, flags: { ...f, steps: sweepSteps, gridSteps, maxSeconds }, kernel, cases, ratios, conformance };
-    const ad = env.adapter;
-    const name = ad ? `${ad.vendor}-${ad.architecture}`.toLowerCase().replace(/[^a-z0-9]+/g, '-') : 'cpu-only';
-    let path = f.out ?? join(resultsDir, `${name}-minimax-${env.date.slice(0, 10)}.json`);
-    for (let i = 2; !f.out && existsSync(path); i++) path = join(resultsDir, `${name}-minimax-${env.date.slice(0, 10)}-${i}.json`);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
-    console.error(`bench: wrote ${path}`);
     // The summary covers bench/results/ only; a result written elsewhere (--out) leaves it alone.
-    if (dirname(resolve(path)) === resultsDir) console.error(`bench: wrote ${writeSummary(resultsDir)}`);
+    saveResult(result, 'minimax', writeSummary, f.out);
     return 0;
   } finally {
     ctx?.dispose();

@@ -1,18 +1,13 @@
 // `npm run bench:rate`: a Wilson-Cowan phase diagram of --instances circuits integrated in one batch, WebGPU vs the CPU
 // reference, in circuit-steps per second; writes bench/results/<adapter>-rate-<date>.json and refreshes SUMMARY.md.
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
-import { makeHelpText, parseArgs, type ArgSpec } from '../src/cli/args.ts';
-import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
+import type { ArgSpec } from '../src/cli/args.ts';
 import { makeWilsonCowan, type Circuit } from '../src/models/rate/circuit.ts';
 import { integrateRateBatchCpu } from '../src/models/rate/integrate-cpu.ts';
 import { integrateRateBatchGpu } from '../src/models/rate/webgpu-integrator.ts';
+import { createBenchGpuContext, parseBenchFlags, saveResult } from './lib/common.ts';
 import { makeEnvironmentRecord } from './lib/harness.ts';
 import { writeSummary } from './summarize.ts';
-
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 const spec = {
   command: 'npm run bench:rate --',
@@ -36,16 +31,11 @@ function makeGrid(count: number): Circuit[] {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, spec);
-  if (a.help) {
-    console.log(makeHelpText(spec));
-    return 0;
-  }
-  const f = a.flags;
-  let ctx: GpuContext | null = null;
+  const f = parseBenchFlags(argv, spec);
+  if (!f) return 0;
+  const ctx = await createBenchGpuContext(f.backend, f.adapter);
   const cases: Record<string, unknown>[] = [];
   try {
-    if (f.backend !== 'cpu') ctx = await createGpuContext({ adapter: f.adapter as 'auto', notify: (m) => console.error(m) });
     const run = async (backend: 'cpu' | 'webgpu', instances: number) => {
       const batch = { circuits: makeGrid(instances), x0: null, dt: 0.01, steps: f.steps, method: 'rk4' as const };
       // Warm-up (pipeline compile, JIT) on a short run.
@@ -60,15 +50,7 @@ async function main(argv: string[]): Promise<number> {
     };
     if (ctx) await run('webgpu', f.instances);
     if (f.backend !== 'gpu') await run('cpu', f['cpu-instances'] ?? f.instances);
-    const env = makeEnvironmentRecord(ctx);
-    const result = { schema: 'ei-engine/bench-rate', schemaVersion: 1, environment: env, flags: f, cases };
-    const a2 = env.adapter;
-    const base = a2 ? `${a2.vendor}-${a2.architecture}`.toLowerCase().replace(/[^a-z0-9]+/g, '-') : 'cpu-only';
-    let path = join(resultsDir, `${base}-rate-${env.date.slice(0, 10)}.json`);
-    for (let i = 2; existsSync(path); i++) path = join(resultsDir, `${base}-rate-${env.date.slice(0, 10)}-${i}.json`);
-    mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
-    console.error(`bench: wrote ${path}\nbench: wrote ${writeSummary(resultsDir)}`);
+    saveResult({ schema: 'ei-engine/bench-rate', schemaVersion: 1, environment: makeEnvironmentRecord(ctx), flags: f, cases }, 'rate', writeSummary);
     return 0;
   } finally {
     ctx?.dispose();

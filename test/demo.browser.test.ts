@@ -1,16 +1,9 @@
 // Browser tier: builds the demo, serves it on 127.0.0.1 and drives headless Chromium (WebGPU on SwiftShader) through a run and its CPU check.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type ConsoleMessage, type Page } from 'puppeteer';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumArgs as baseChromiumArgs, chromiumPath, serveDirectory, withTimeout } from './helpers/browser.ts';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const outputDir = join(repoRoot, 'test-output');
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BrowserSession, beforeAllOrFail, chromiumArgs as baseChromiumArgs, requireChromium, testOutputDir as outputDir } from './helpers/browser.ts';
 
 // SwiftShader on two cores: a run of n * steps = 4e5 neuron-steps plus its CPU check takes seconds, not minutes.
 const runTimeoutMs = 90_000;
@@ -49,87 +42,25 @@ async function waitForRun(page: Page, runs: number): Promise<DemoState> {
 }
 
 describe('browser demo (headless Chromium, WebGPU on SwiftShader)', () => {
-  let buildDir = '';
-  let profileDir = '';
-  let server: http.Server | null = null;
-  let baseUrl = '';
-  let browser: Browser | null = null;
-  let page: Page | null = null;
+  const session = new BrowserSession();
   const consoleErrors: string[] = [];
   const pageErrors: string[] = [];
-  // A setup failure (no Chromium, a broken build) is rethrown by every test, so each one fails rather than being reported as skipped.
-  let setupError: unknown = null;
-  const ready = (): Page => {
-    if (setupError) throw setupError;
-    return page!;
-  };
-
-  beforeAll(async () => {
-    try {
-      await setUp();
-    } catch (e) {
-      setupError = e;
-    }
+  const ready = beforeAllOrFail(async (): Promise<Page> => {
+    requireChromium();
+    mkdirSync(outputDir, { recursive: true });
+    await session.buildAndServeDemo('ei-demo-build-');
+    await session.launch('ei-demo-profile-', chromiumArgs);
+    return session.newPage(pageErrors, consoleErrors);
   }, 120_000);
 
-  async function setUp(): Promise<void> {
-    if (!existsSync(chromiumPath)) {
-      throw new Error(
-        `Chromium not found at ${chromiumPath}: the browser tests need Debian's chromium (it also ships SwiftShader). ` +
-          'Run `npm run setup` (scripts/setup.sh) or `sudo apt-get install chromium`, or set EI_CHROMIUM to a Chromium binary.',
-      );
-    }
-    mkdirSync(outputDir, { recursive: true });
-    buildDir = mkdtempSync(join(tmpdir(), 'ei-demo-build-'));
-    profileDir = mkdtempSync(join(tmpdir(), 'ei-demo-profile-'));
-    // A production build served statically: no HMR socket or dependency optimiser that could reload the page mid-run.
-    await withTimeout(
-      build({ configFile: join(repoRoot, 'vite.config.ts'), logLevel: 'warn', build: { outDir: buildDir, emptyOutDir: true, sourcemap: false } }),
-      60_000,
-      'vite build of demo/',
-    );
-    const served = await serveDirectory(resolve(buildDir));
-    server = served.server;
-    baseUrl = served.url;
-    browser = await puppeteer.launch({
-      executablePath: chromiumPath,
-      headless: true, // adds --headless=new
-      args: chromiumArgs,
-      userDataDir: profileDir,
-      timeout: 30_000,
-      protocolTimeout: 120_000,
-      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() },
-    });
-    page = await browser.newPage();
-    page.setDefaultTimeout(30_000);
-    await page.setViewport({ width: 1280, height: 900 });
-    page.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => pageErrors.push(e instanceof Error ? e.message : String(e)));
-  }
-
-  afterAll(async () => {
-    const b = browser;
-    browser = null;
-    if (b) {
-      await withTimeout(b.close(), 15_000, 'closing Chromium').catch(() => b.process()?.kill('SIGKILL'));
-    }
-    if (server) {
-      const s = server;
-      server = null;
-      s.closeAllConnections();
-      await new Promise<void>((ok) => s.close(() => ok()));
-    }
-    for (const d of [buildDir, profileDir]) if (d) rmSync(d, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => session.close(), 30_000);
 
   it('autoruns from URL parameters on SwiftShader and matches the CPU reference spike for spike', async () => {
-    ready();
+    const page = ready();
     const n = 2000;
     const steps = 200;
-    await page!.goto(`${baseUrl}/?n=${n}&steps=${steps}&seed=5&u0=2&autorun=1`, { waitUntil: 'load', timeout: 30_000 });
-    const s = await waitForRun(page!, 1);
+    await page.goto(`${session.baseUrl}/?n=${n}&steps=${steps}&seed=5&u0=2&autorun=1`, { waitUntil: 'load', timeout: 30_000 });
+    const s = await waitForRun(page, 1);
     expect(s.status, `demo ended with: ${s.message}`).toBe('done');
     expect(s.error).toBeNull();
 
@@ -161,7 +92,7 @@ describe('browser demo (headless Chromium, WebGPU on SwiftShader)', () => {
     expect(s.summary!.rasterSpikes).toBeGreaterThan(0);
 
     // Three rendered figures with drawn data, and the verdict shown to the user.
-    const plots = await page!.$$eval('.ei-plot', (figs) =>
+    const plots = await page.$$eval('.ei-plot', (figs) =>
       figs.map((f) => ({ name: f.getAttribute('data-plot'), svgs: f.querySelectorAll('svg').length, marks: f.querySelectorAll('svg path.series, svg circle').length, w: f.getBoundingClientRect().width })),
     );
     expect(plots.map((p) => p.name)).toEqual(['rate', 'mean-u', 'raster']);
@@ -170,12 +101,12 @@ describe('browser demo (headless Chromium, WebGPU on SwiftShader)', () => {
       expect(p.marks, `${p.name} draws data`).toBeGreaterThan(0);
       expect(p.w).toBeGreaterThan(300);
     }
-    const verdict = await page!.$eval('.ei-verdict', (e) => ({ text: e.textContent ?? '', hidden: (e as HTMLElement).hidden }));
+    const verdict = await page.$eval('.ei-verdict', (e) => ({ text: e.textContent ?? '', hidden: (e as HTMLElement).hidden }));
     expect(verdict.hidden).toBe(false);
     expect(verdict.text).toMatch(/identical/i);
-    expect(await page!.$eval('.ei-adapter', (e) => e.textContent ?? '')).toMatch(/swiftshader/i);
+    expect(await page.$eval('.ei-adapter', (e) => e.textContent ?? '')).toMatch(/swiftshader/i);
 
-    await page!.screenshot({ path: join(outputDir, 'demo-screenshot.png'), fullPage: true });
+    await page.screenshot({ path: join(outputDir, 'demo-screenshot.png'), fullPage: true });
     expect(s.pageErrors).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
@@ -184,7 +115,7 @@ describe('browser demo (headless Chromium, WebGPU on SwiftShader)', () => {
   it('runs from a real click on the Run button with values typed into the form', async () => {
     const p = ready();
     // A fresh page without autorun, so this test does not depend on the previous one.
-    await p.goto(`${baseUrl}/`, { waitUntil: 'load', timeout: 30_000 });
+    await p.goto(`${session.baseUrl}/`, { waitUntil: 'load', timeout: 30_000 });
     await p.waitForFunction(() => (window as unknown as { __eiDemo?: { status: string } }).__eiDemo?.status === 'idle', { timeout: 30_000, polling: 100 });
     await p.locator('input[name=n]').fill('1000');
     await p.locator('input[name=T]').fill('0.01');
@@ -218,9 +149,9 @@ describe('browser demo (headless Chromium, WebGPU on SwiftShader)', () => {
 
   it('says clearly that WebGPU is unavailable where navigator.gpu is missing', async () => {
     ready();
-    const p = await browser!.newPage();
+    const p = await session.browser!.newPage();
     try {
-      const insecure = baseUrl.replace('127.0.0.1', 'ei-insecure.test');
+      const insecure = session.baseUrl.replace('127.0.0.1', 'ei-insecure.test');
       await p.goto(`${insecure}/?n=100&steps=10&autorun=1`, { waitUntil: 'load', timeout: 30_000 });
       expect(await p.evaluate(() => window.isSecureContext)).toBe(false);
       await p.waitForFunction(() => (window as unknown as { __eiDemo?: { status: string } }).__eiDemo?.status === 'unavailable', { timeout: 30_000, polling: 100 });

@@ -1,20 +1,13 @@
 // Browser tier: the models page (demo/models.html), which finds every model through the registry. Builds the demo,
 // serves it on 127.0.0.1 and drives headless Chromium (WebGPU on SwiftShader): the picker, two runs with the form's
 // defaults, a bad value shown at its field, and Stop.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type ConsoleMessage, type Page } from 'puppeteer';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer';
+import { afterAll, describe, expect, it } from 'vitest';
 import { modelList } from '../src/models/index.ts';
 import type { ModelsPageState } from '../demo/models.ts';
-import { chromiumArgs, chromiumPath, serveDirectory, withTimeout } from './helpers/browser.ts';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const outputDir = join(repoRoot, 'test-output');
+import { BrowserSession, beforeAllOrFail, repoRoot, requireChromium, testOutputDir as outputDir } from './helpers/browser.ts';
 const ids = modelList.map((m) => m.id);
 // The form's small defaults (n <= 500, <= 1500 steps) end in seconds on SwiftShader; 2 busy cores get room.
 const runTimeoutMs = 45_000;
@@ -40,70 +33,20 @@ async function selectModel(p: Page, id: string): Promise<void> {
 }
 
 describe('models page (headless Chromium, WebGPU on SwiftShader)', () => {
-  let buildDir = '';
-  let profileDir = '';
-  let server: http.Server | null = null;
-  let baseUrl = '';
-  let browser: Browser | null = null;
-  let page: Page | null = null;
+  const session = new BrowserSession();
   const consoleErrors: string[] = [];
   const pageErrors: string[] = [];
-  let setupError: unknown = null;
-  const ready = (): Page => {
-    if (setupError) throw setupError;
-    return page!;
-  };
-
-  beforeAll(async () => {
-    try {
-      if (!existsSync(chromiumPath)) {
-        throw new Error(`Chromium not found at ${chromiumPath}: run \`npm run setup\` (scripts/setup.sh) or set EI_CHROMIUM to a Chromium binary.`);
-      }
-      buildDir = mkdtempSync(join(tmpdir(), 'ei-models-build-'));
-      profileDir = mkdtempSync(join(tmpdir(), 'ei-models-profile-'));
-      await withTimeout(
-        build({ configFile: join(repoRoot, 'vite.config.ts'), logLevel: 'warn', build: { outDir: buildDir, emptyOutDir: true, sourcemap: false } }),
-        60_000,
-        'vite build of demo/',
-      );
-      const served = await serveDirectory(resolve(buildDir));
-      server = served.server;
-      baseUrl = served.url;
-      browser = await puppeteer.launch({
-        executablePath: chromiumPath,
-        headless: true,
-        args: [...chromiumArgs],
-        userDataDir: profileDir,
-        timeout: 30_000,
-        protocolTimeout: 120_000,
-        env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() },
-      });
-      page = await browser.newPage();
-      page.setDefaultTimeout(30_000);
-      await page.setViewport({ width: 1280, height: 900 });
-      page.on('console', (m: ConsoleMessage) => {
-        if (m.type() === 'error') consoleErrors.push(m.text());
-      });
-      page.on('pageerror', (e) => pageErrors.push(e instanceof Error ? e.message : String(e)));
-      await page.goto(`${baseUrl}/models.html`, { waitUntil: 'load', timeout: 30_000 });
-      await page.waitForFunction(() => window.__eiModels?.status === 'ready' || window.__eiModels?.status === 'error', { timeout: 30_000, polling: 100 });
-    } catch (e) {
-      setupError = e;
-    }
+  const ready = beforeAllOrFail(async (): Promise<Page> => {
+    requireChromium();
+    await session.buildAndServeDemo('ei-models-build-');
+    await session.launch('ei-models-profile-');
+    const page = await session.newPage(pageErrors, consoleErrors);
+    await page.goto(`${session.baseUrl}/models.html`, { waitUntil: 'load', timeout: 30_000 });
+    await page.waitForFunction(() => window.__eiModels?.status === 'ready' || window.__eiModels?.status === 'error', { timeout: 30_000, polling: 100 });
+    return page;
   }, 120_000);
 
-  afterAll(async () => {
-    const b = browser;
-    browser = null;
-    if (b) await withTimeout(b.close(), 15_000, 'closing Chromium').catch(() => b.process()?.kill('SIGKILL'));
-    if (server) {
-      const s = server;
-      server = null;
-      s.closeAllConnections();
-      await new Promise<void>((ok) => s.close(() => ok()));
-    }
-    for (const d of [buildDir, profileDir]) if (d) rmSync(d, { recursive: true, force: true });
-  }, 30_000);
+  afterAll(() => session.close(), 30_000);
 
   it('names no model in its source', () => {
     for (const file of ['demo/models.ts', 'demo/models.html']) {
@@ -192,9 +135,9 @@ describe('models page (headless Chromium, WebGPU on SwiftShader)', () => {
 
   it('leaves the poisson page (the second Vite input) built and loading', async () => {
     ready();
-    const p = await browser!.newPage();
+    const p = await session.browser!.newPage();
     try {
-      await p.goto(`${baseUrl}/index.html`, { waitUntil: 'load', timeout: 30_000 });
+      await p.goto(`${session.baseUrl}/index.html`, { waitUntil: 'load', timeout: 30_000 });
       await p.waitForFunction(() => (window as unknown as { __eiDemo?: { status: string } }).__eiDemo?.status === 'idle', { timeout: 15_000, polling: 100 });
       expect(await p.$$eval('button[data-action=run]', (b) => b.length)).toBe(1);
     } finally {

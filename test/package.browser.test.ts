@@ -2,21 +2,13 @@
 // 'ei-engine' (test/helpers/packed-project.ts, shared with test/package.test.ts), and the page of examples/browser,
 // served on 127.0.0.1 and opened in headless Chromium (WebGPU on SwiftShader): models run through createEngine with
 // progress and the page exposes what it got.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
-import { build, createLogger } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumArgs as baseChromiumArgs, chromiumPath, serveDirectory, withTimeout } from './helpers/browser.ts';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer';
+import { createLogger } from 'vite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BrowserSession, beforeAllOrFail, capturePageErrors, requireChromium } from './helpers/browser.ts';
 import { usePackedProject, type PackedProject } from './helpers/packed-project.ts';
-
-const chromiumArgs = [
-  ...baseChromiumArgs,
-];
-
 
 /** The test's own page: written like a user's, against the installed package. */
 const pageHtml = `<!doctype html>
@@ -61,86 +53,50 @@ document.getElementById('status').textContent = state.status;
 `;
 
 describe('the packed package in a Vite page (headless Chromium, WebGPU on SwiftShader)', () => {
-  let project: PackedProject | null = null;
+  const session = new BrowserSession();
   let release: (() => Promise<void>) | null = null;
-  let server: http.Server | null = null;
-  let baseUrl = '';
-  let browser: Browser | null = null;
-  let profileDir = '';
   const warnings: string[] = [];
   const pageErrors: string[] = [];
-  let setupError: unknown = null;
-  const ready = (): PackedProject => {
-    if (setupError) throw setupError;
-    return project!;
-  };
-
-  beforeAll(async () => {
-    try {
-      if (!(await stat(chromiumPath).catch(() => null))) {
-        throw new Error(`Chromium not found at ${chromiumPath}: run \`npm run setup\` or \`sudo apt-get install chromium\`, or set EI_CHROMIUM`);
-      }
-      ({ project, release } = await usePackedProject());
-      const dir = project.dir;
-      mkdirSync(join(dir, 'page'), { recursive: true });
-      writeFileSync(join(dir, 'page/index.html'), pageHtml);
-      writeFileSync(join(dir, 'page/main.js'), pageJs);
-      // Vite from the repository, building pages of the scratch project: 'ei-engine' resolves to its node_modules.
-      const logger = createLogger('warn');
-      const warn = logger.warn.bind(logger);
-      logger.warn = (msg, o) => {
-        warnings.push(msg);
-        warn(msg, o);
-      };
-      const outDir = join(dir, 'site');
-      await withTimeout(
-        build({
-          configFile: false,
-          root: dir,
-          base: './',
-          logLevel: 'warn',
-          customLogger: logger,
-          build: { outDir, emptyOutDir: true, rollupOptions: { input: { page: join(dir, 'page/index.html'), example: join(dir, 'examples/browser/index.html') } } },
-        }),
-        120_000,
-        'vite build of the scratch pages',
-      );
-      const served = await serveDirectory(resolve(outDir));
-      server = served.server;
-      baseUrl = served.url;
-      profileDir = mkdtempSync(join(tmpdir(), 'ei-package-profile-'));
-      browser = await puppeteer.launch({
-        executablePath: chromiumPath,
-        headless: true,
-        args: chromiumArgs,
-        userDataDir: profileDir,
-        timeout: 30_000,
-        protocolTimeout: 120_000,
-        env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() },
-      });
-    } catch (e) {
-      setupError = e;
-    }
+  const ready = beforeAllOrFail(async (): Promise<PackedProject> => {
+    requireChromium();
+    const packed = await usePackedProject();
+    release = packed.release;
+    const dir = packed.project.dir;
+    mkdirSync(join(dir, 'page'), { recursive: true });
+    writeFileSync(join(dir, 'page/index.html'), pageHtml);
+    writeFileSync(join(dir, 'page/main.js'), pageJs);
+    // Vite from the repository, building pages of the scratch project: 'ei-engine' resolves to its node_modules.
+    const logger = createLogger('warn');
+    const warn = logger.warn.bind(logger);
+    logger.warn = (msg, o) => {
+      warnings.push(msg);
+      warn(msg, o);
+    };
+    await session.buildAndServe(
+      {
+        configFile: false,
+        root: dir,
+        base: './',
+        logLevel: 'warn',
+        customLogger: logger,
+        build: { outDir: join(dir, 'site'), emptyOutDir: true, rollupOptions: { input: { page: join(dir, 'page/index.html'), example: join(dir, 'examples/browser/index.html') } } },
+      },
+      120_000,
+      'vite build of the scratch pages',
+    );
+    await session.launch('ei-package-profile-');
+    return packed.project;
   }, 480_000);
 
   afterAll(async () => {
-    const b = browser;
-    browser = null;
-    if (b) await withTimeout(b.close(), 15_000, 'closing Chromium').catch(() => b.process()?.kill('SIGKILL'));
-    if (server) {
-      const s = server;
-      server = null;
-      s.closeAllConnections();
-      await new Promise<void>((ok) => s.close(() => ok()));
-    }
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await session.close();
     await release?.();
   }, 30_000);
 
   async function open(path: string, global: string): Promise<{ page: Page; state: any }> {
-    const page = await browser!.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e instanceof Error ? e.message : String(e)));
-    await page.goto(`${baseUrl}${path}`, { waitUntil: 'load', timeout: 30_000 });
+    const page = await session.browser!.newPage();
+    capturePageErrors(page, pageErrors);
+    await page.goto(`${session.baseUrl}${path}`, { waitUntil: 'load', timeout: 30_000 });
     await page.waitForFunction((g: string) => ['done', 'error'].includes((window as any)[g]?.status), { timeout: 120_000, polling: 250 }, global);
     return { page, state: await page.evaluate((g: string) => (window as any)[g], global) };
   }

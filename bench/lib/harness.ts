@@ -11,7 +11,7 @@ import { makeNeuronsPerThread, stepWorkgroupSize } from '../../src/models/poisso
 import { poissonParameters } from '../../src/models/poisson/index.ts';
 import { poissonPopulation } from '../../src/models/poisson/population.ts';
 import { seedToKey } from '../../src/rng/index.ts';
-import { describeError, makeEnvironmentRecord as makeBaseEnvironmentRecord, makeTimingStats, median, validateEnvironmentRecord, type EnvironmentRecord, type TimingStats } from './common.ts';
+import { describeError, isPositiveFinite as posFinite, isValidTimingStats, makeEnvironmentRecord as makeBaseEnvironmentRecord, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './common.ts';
 
 export { makeTimingStats, median, type EnvironmentRecord, type TimingStats };
 
@@ -433,7 +433,6 @@ export async function runBenchmark(plan: BenchPlan, ctx: GpuContext | null, opts
 export function validateBenchResult(x: unknown): string[] {
   const problems: string[] = [];
   const r = x as BenchResult;
-  const posFinite = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
   if (!r || (r.schema !== 'ei-engine/bench-poisson' && r.schema !== 'ei-engine/bench-hybrid')) return ['schema is not ei-engine/bench-poisson or ei-engine/bench-hybrid'];
   if (r.schemaVersion !== resultSchemaVersion) problems.push(`schemaVersion ${r.schemaVersion} != ${resultSchemaVersion}`);
   problems.push(...validateEnvironmentRecord(r.environment));
@@ -445,16 +444,12 @@ export function validateBenchResult(x: unknown): string[] {
       for (const k of ['steps', 'repeats', 'neuronStepsPerSecond', 'neuronStepsPerSecondBest', 'effectiveBytesPerSecond', 'bytesPerRun'] as const) {
         if (!posFinite(c[k])) problems.push(`${at}: ${k} = ${c[k]} is not a positive finite number`);
       }
-      if (!c.wall || !posFinite(c.wall.median) || !posFinite(c.wall.min) || c.wall.samples.length !== c.repeats || !c.wall.samples.every(posFinite)) {
-        problems.push(`${at}: wall timings invalid`);
-      }
+      if (!isValidTimingStats(c.wall, c.repeats)) problems.push(`${at}: wall timings invalid`);
       if (!c.chunking || !posFinite(c.chunking.chunksPerRun) || !posFinite(c.chunking.maxChunkSteps)) problems.push(`${at}: chunking missing`);
-    } else if (c.status === 'skipped' || c.status === 'failed') {
-      if (typeof c.reason !== 'string' || c.reason.length === 0) problems.push(`${at}: ${c.status} without a reason`);
     } else {
-      problems.push(`${at}: unknown status ${String(c.status)}`);
+      problems.push(...validateNotOkCase(at, c));
     }
   }
-  if (!Array.isArray(r.speedups) || r.speedups.some((s) => !posFinite(s.gpuOverCpu))) problems.push('speedups invalid');
+  problems.push(...validateSpeedups(r.speedups));
   return problems;
 }

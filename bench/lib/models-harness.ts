@@ -4,7 +4,7 @@
 import type { AnyModel, Backend, BenchDefinition, ResolvedRun, RunRequest, RunTarget, Runner } from '../../src/core/contract.ts';
 import { backendKindOf, checkRunLimits } from '../../src/core/limits.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
-import { describeError, formatSeconds, formatSi, makeEnvironmentRecord, makeTimingStats, median, validateEnvironmentRecord, type EnvironmentRecord, type TimingStats } from './common.ts';
+import { describeError, formatSeconds, formatSi, isPositiveFinite as posFinite, isValidTimingStats, makeEnvironmentRecord, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './common.ts';
 
 export const modelsBenchSchema = 'ei-engine/bench-models';
 /** Bumped when the JSON layout changes; summarize.ts refuses files it does not understand. */
@@ -339,7 +339,6 @@ export async function runModelsBenchmark(opts: ModelsBenchOptions, flags: Record
 /** Checks a parsed models result JSON; returns a list of problems (empty when it is well formed). */
 export function validateModelsBenchResult(x: unknown): string[] {
   const r = x as ModelsBenchResult;
-  const posFinite = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
   if (!r || r.schema !== modelsBenchSchema) return [`schema is not ${modelsBenchSchema}`];
   const problems: string[] = [];
   if (r.schemaVersion !== modelsBenchSchemaVersion) problems.push(`schemaVersion ${r.schemaVersion} != ${modelsBenchSchemaVersion}`);
@@ -354,18 +353,13 @@ export function validateModelsBenchResult(x: unknown): string[] {
       for (const k of ['steps', 'repeats', 'batch', 'neuronsPerStep', 'neuronStepsPerSecond', 'neuronStepsPerSecondBest'] as const) {
         if (!posFinite(c[k])) problems.push(`${at}: ${k} = ${c[k]} is not a positive finite number`);
       }
-      for (const k of ['wall', 'setup'] as const) {
-        const t = c[k];
-        if (!t || !posFinite(t.median) || !posFinite(t.min) || t.samples.length !== c.repeats || !t.samples.every(posFinite)) problems.push(`${at}: ${k} timings invalid`);
-      }
+      for (const k of ['wall', 'setup'] as const) if (!isValidTimingStats(c[k], c.repeats)) problems.push(`${at}: ${k} timings invalid`);
       if (c.neuronStepsPerSecondBest! < c.neuronStepsPerSecond!) problems.push(`${at}: best throughput below the median's`);
-    } else if (c.status === 'skipped' || c.status === 'failed') {
-      if (typeof c.reason !== 'string' || c.reason.length === 0) problems.push(`${at}: ${c.status} without a reason`);
     } else {
-      problems.push(`${at}: unknown status ${String(c.status)}`);
+      problems.push(...validateNotOkCase(at, c));
     }
   }
-  if (!Array.isArray(r.speedups) || r.speedups.some((s) => !posFinite(s.gpuOverCpu))) problems.push('speedups invalid');
+  problems.push(...validateSpeedups(r.speedups));
   return problems;
 }
 

@@ -1,8 +1,20 @@
-// Browser-tier helpers: Chromium's flags, a static file server on 127.0.0.1 (a secure context, so navigator.gpu exists) and a timeout.
+// Browser-tier helpers: Chromium's flags, a static file server on 127.0.0.1 (a secure context, so navigator.gpu exists),
+// a timeout, the set-up every browser test shares (a Vite build served statically, headless Chromium, pages whose
+// errors are collected) and its tear-down.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type ConsoleMessage, type Page } from 'puppeteer';
+import { build, type InlineConfig } from 'vite';
+import { beforeAll } from 'vitest';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+/** Where browser tests leave screenshots. */
+export const testOutputDir = join(repoRoot, 'test-output');
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -13,7 +25,6 @@ const contentTypes: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
 };
 
-/** A static file server for the built demo, bound to 127.0.0.1 (a secure context, so navigator.gpu exists). */
 /** Headless Chromium with WebGPU on SwiftShader (Vulkan), quiet and without a sandbox (CI containers). */
 export const chromiumArgs: readonly string[] = [
   '--no-sandbox',
@@ -31,6 +42,7 @@ export const chromiumArgs: readonly string[] = [
 /** Chromium from Debian (scripts/setup.sh), or EI_CHROMIUM. */
 export const chromiumPath = process.env.EI_CHROMIUM ?? '/usr/bin/chromium';
 
+/** A static file server for the built demo, bound to 127.0.0.1 (a secure context, so navigator.gpu exists). */
 export async function serveDirectory(dir: string): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer(async (req, res) => {
     try {
@@ -57,4 +69,117 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
     timer = setTimeout(() => fail(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs `setUp` in beforeAll and keeps what it gives or its failure (no Chromium, a broken build): `ready()`, which
+ * every test calls first, returns the first or rethrows the second, so each test fails rather than being reported as
+ * skipped.
+ */
+export function beforeAllOrFail<T>(setUp: () => Promise<T>, timeoutMs: number): () => T {
+  let value: T | undefined;
+  let setupError: unknown = null;
+  beforeAll(async () => {
+    try {
+      value = await setUp();
+    } catch (e) {
+      setupError = e;
+    }
+  }, timeoutMs);
+  return () => {
+    if (setupError) throw setupError;
+    return value!;
+  };
+}
+
+/** Throws, saying how to get it, when Chromium is not at chromiumPath. */
+export function requireChromium(): void {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(
+      `Chromium not found at ${chromiumPath}: the browser tests need Debian's chromium (it also ships SwiftShader). ` +
+        'Run `npm run setup` (scripts/setup.sh) or `sudo apt-get install chromium`, or set EI_CHROMIUM to a Chromium binary.',
+    );
+  }
+}
+
+/** Collects a page's uncaught errors into `pageErrors` and, when given, its console.error lines into `consoleErrors`. */
+export function capturePageErrors(page: Page, pageErrors: string[], consoleErrors?: string[]): void {
+  if (consoleErrors) {
+    page.on('console', (m: ConsoleMessage) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+  }
+  page.on('pageerror', (e) => pageErrors.push(e instanceof Error ? e.message : String(e)));
+}
+
+/** What a browser test sets up and its afterAll takes down: a static server of a Vite build, Chromium, temporary folders. */
+export class BrowserSession {
+  server: http.Server | null = null;
+  baseUrl = '';
+  browser: Browser | null = null;
+  private readonly tempDirs: string[] = [];
+
+  /** A new folder under the OS temporary folder; close() removes it. */
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    this.tempDirs.push(dir);
+    return dir;
+  }
+
+  /** A Vite build with `config`, given `timeoutMs` to finish, then its outDir served on 127.0.0.1; returns the base URL. */
+  async buildAndServe(config: InlineConfig & { build: { outDir: string } }, timeoutMs: number, what: string): Promise<string> {
+    await withTimeout(build(config), timeoutMs, what);
+    const served = await serveDirectory(resolve(config.build.outDir));
+    this.server = served.server;
+    this.baseUrl = served.url;
+    return served.url;
+  }
+
+  /** demo/ built with vite.config.ts into a temporary folder and served. */
+  buildAndServeDemo(prefix: string): Promise<string> {
+    const outDir = this.tempDir(prefix);
+    // A production build served statically: no HMR socket or dependency optimiser that could reload the page mid-run.
+    return this.buildAndServe(
+      { configFile: join(repoRoot, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } },
+      60_000,
+      'vite build of demo/',
+    );
+  }
+
+  /** Headless Chromium (chromiumPath) with `args` and a fresh profile in a temporary folder. */
+  async launch(profilePrefix: string, args: readonly string[] = chromiumArgs): Promise<Browser> {
+    this.browser = await puppeteer.launch({
+      executablePath: chromiumPath,
+      headless: true, // adds --headless=new
+      args: [...args],
+      userDataDir: this.tempDir(profilePrefix),
+      timeout: 30_000,
+      protocolTimeout: 120_000,
+      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() },
+    });
+    return this.browser;
+  }
+
+  /** A new page: 30 s default timeout, a 1280 x 900 viewport, its errors collected (capturePageErrors). */
+  async newPage(pageErrors: string[], consoleErrors?: string[]): Promise<Page> {
+    const page = await this.browser!.newPage();
+    page.setDefaultTimeout(30_000);
+    await page.setViewport({ width: 1280, height: 900 });
+    capturePageErrors(page, pageErrors, consoleErrors);
+    return page;
+  }
+
+  /** Closes Chromium (killed if it does not close within 15 s) and the server, and removes the temporary folders. */
+  async close(): Promise<void> {
+    const b = this.browser;
+    this.browser = null;
+    if (b) await withTimeout(b.close(), 15_000, 'closing Chromium').catch(() => b.process()?.kill('SIGKILL'));
+    const s = this.server;
+    this.server = null;
+    if (s) {
+      s.closeAllConnections();
+      await new Promise<void>((ok) => s.close(() => ok()));
+    }
+    for (const d of this.tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  }
 }
