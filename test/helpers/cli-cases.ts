@@ -1,7 +1,7 @@
 // Generated `ei run <model>` invocations for the property tests in test/property-cli.test.ts, and the check of
 // their outcome. Parameter values come from the model registry's specs (src/models/index.ts: min/max,
 // exclusivity, integer kind, choices, appliesWhen); run options from what each runner accepts
-// (src/cli/run-*.ts, src/experiments/*.ts). Whether a case must be refused is decided from the spec and the
+// (each model's `options` and `resolve` in src/models/<id>/). Whether a case must be refused is decided from the spec and the
 // raw text alone (see expectParam / expectOption), never from how the generator picked the value.
 import { UNEXPLAINED } from '../../src/io/summary-json.ts';
 import fc from 'fast-check';
