@@ -18,5 +18,6 @@
  * @packageDocumentation
  */
 import './gpu/node-provider.ts';
+import './wasm/node-threads.ts';
 
 export * from './browser.ts';

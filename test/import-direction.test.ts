@@ -1,5 +1,6 @@
 // Dependencies point one way: each layer of src/ imports only the layers below it, models import neither the CLI nor
-// the engine nor each other, only a model's WebGPU host files import src/gpu, and no value imports form a cycle.
+// the engine nor each other, only a model's WebGPU host files import src/gpu (and its wasm host files src/wasm), and no
+// value imports form a cycle.
 import { describe, expect, it } from 'vitest';
 import { findCycles, readImportGraph, type ImportEdge } from './helpers/import-graph.ts';
 
@@ -8,7 +9,7 @@ const edges = readImportGraph(root, ['src']);
 const values = edges.filter((e) => !e.typeOnly);
 
 /** Layers from the bottom; a value import goes to a lower layer or within its own folder. */
-const rank: Record<string, number> = { errors: -1, util: 0, rng: 1, analysis: 1, report: 1, io: 1, core: 2, gpu: 2, models: 3, engine: 4, reproduce: 5, cli: 6, browser: 7, index: 8 };
+const rank: Record<string, number> = { errors: -1, util: 0, rng: 1, analysis: 1, report: 1, io: 1, core: 2, gpu: 2, wasm: 2, models: 3, engine: 4, reproduce: 5, cli: 6, browser: 7, index: 8 };
 const layerOf = (p: string) => (p.startsWith('src/') ? p.split('/')[1].replace(/\.ts$/, '') : null);
 const modelOf = (p: string) => (p.startsWith('src/models/') && p.split('/').length > 3 ? p.split('/')[2] : null);
 const show = (es: readonly ImportEdge[]) => es.map((e) => `${e.from} -> ${e.to}`);
@@ -31,7 +32,7 @@ describe('import direction', () => {
   });
 
   it('src/core and the utility layers use only pure modules of io (csv), never result folders or signals', () => {
-    const wrong = values.filter((e) => ['core', 'analysis', 'report', 'rng', 'gpu'].includes(layerOf(e.from) ?? '') && e.to.startsWith('src/io/') && e.to !== 'src/io/csv.ts');
+    const wrong = values.filter((e) => ['core', 'analysis', 'report', 'rng', 'gpu', 'wasm'].includes(layerOf(e.from) ?? '') && e.to.startsWith('src/io/') && e.to !== 'src/io/csv.ts');
     expect(show(wrong)).toEqual([]);
   });
 
@@ -49,6 +50,11 @@ describe('import direction', () => {
 
   it("only a model's WebGPU host files (webgpu-*.ts) import src/gpu", () => {
     const wrong = values.filter((e) => modelOf(e.from) && e.to.startsWith('src/gpu/') && !/\/webgpu-[^/]*\.ts$/.test(e.from));
+    expect(show(wrong)).toEqual([]);
+  });
+
+  it("only a model's wasm host files (wasm-*.ts) import src/wasm", () => {
+    const wrong = values.filter((e) => modelOf(e.from) && e.to.startsWith('src/wasm/') && !/\/wasm-[^/]*\.ts$/.test(e.from));
     expect(show(wrong)).toEqual([]);
   });
 

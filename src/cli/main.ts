@@ -1,5 +1,6 @@
 // The `ei` command line: info, run, sweep, merge and reproduce.
 import '../gpu/node-provider.ts'; // Node's WebGPU (Dawn); the library's Node entry does the same
+import '../wasm/node-threads.ts'; // worker_threads for --backend wasm --threads N (likewise)
 import { EiError, ParameterError } from '../errors.ts';
 import { createGpuContext } from '../gpu/context.ts';
 import { makeParamTable } from '../core/params.ts';
@@ -73,7 +74,7 @@ function printHelp(spec: ArgSpec, extra = ''): number {
 function modelsCommand(): number {
   for (const m of modelList) {
     const takes = m.options.takes.map((o) => runOptionFlags[o]).join(', ');
-    console.log(`${m.id}: ${m.title}\n  ${m.summary}\n  run options: ${takes}, --set, --seed; backends: cpu${m.webgpu ? ', webgpu' : ''}${m.sweep ? '; ei sweep' : ''}\n  definition: ${m.doc}\n  parameters (--set name=value):\n${makeParamTable(m.parameters)}\n`);
+    console.log(`${m.id}: ${m.title}\n  ${m.summary}\n  run options: ${takes}, --set, --seed; backends: cpu${m.webgpu ? ', webgpu' : ''}${m.wasm ? ', wasm' : ''}${m.sweep ? '; ei sweep' : ''}\n  definition: ${m.doc}\n  parameters (--set name=value):\n${makeParamTable(m.parameters)}\n`);
   }
   return 0;
 }

@@ -5,13 +5,14 @@ import { createResultDir, type ResultDir } from '../io/result-dir.ts';
 import type { AdapterChoice } from '../gpu/node-webgpu.ts';
 import { createProgressBar, type ProgressBar } from './progress.ts';
 import { selectBackend, type BackendSelection } from '../engine/backend.ts';
+import type { Backend } from '../core/contract.ts';
 
 export interface SessionOptions {
   outPath: string;
-  backend: 'auto' | 'cpu' | 'webgpu';
+  backend: 'auto' | Backend;
   adapter: AdapterChoice;
   /** Progress label, given the backend actually used. */
-  label: (backend: 'cpu' | 'webgpu') => string;
+  label: (backend: Backend) => string;
   total: number;
   unit: string;
   quiet: boolean;

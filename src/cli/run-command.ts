@@ -7,6 +7,7 @@ import type { RunOptionName, RunRequest } from '../core/contract.ts';
 import { checkRequest } from '../core/request.ts';
 import { makeParamTable } from '../core/params.ts';
 import { getModelDefinition, modelIds } from '../engine/models.ts';
+import { modelList } from '../models/index.ts';
 import { makeAdapterRecord } from '../engine/backend.ts';
 import { makeRunConfig, makeRunSummary, runResolved } from '../engine/run.ts';
 import { ParameterError } from '../errors.ts';
@@ -26,7 +27,7 @@ export const simulationFlags = {
   T: { type: 'number', help: 'simulated time (instead of --steps); with --dt it must be a whole number of steps, with the default dt the step is lowered to fit (noted, and recorded in config.json)' },
   dt: { type: 'number', help: 'time step (model default if omitted)' },
   seed: { type: 'integer', min: 0, default: 1, help: 'random seed (runs are reproducible bit for bit per backend)' },
-  backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu'], default: 'auto', help: 'webgpu, cpu (reference) or auto (webgpu, else cpu with a notice)' },
+  backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu', 'wasm'], default: 'auto', help: 'webgpu, cpu (reference), wasm (WebAssembly kernels, bit-identical to cpu; models that have them, see `ei models`) or auto (webgpu, else cpu with a notice)' },
   adapter: { type: 'string', choices: ['auto', 'hardware', 'software'], default: 'auto', help: 'WebGPU adapter: hardware GPU or SwiftShader' },
   quiet: { type: 'boolean', help: 'no progress bar' },
   overwrite: { type: 'boolean', help: 'replace an earlier ei result in --out (only the files ei wrote there)' },
@@ -44,8 +45,17 @@ const runSpec = {
     'record-traces': { type: 'integer', min: 0, max: 1024, help: 'record u of the first M neurons of each instance (models that take it)' },
     'trace-every': { type: 'integer', min: 1, help: 'trace sampling interval in steps (default 10)' },
     'record-every': { type: 'integer', min: 1, help: "keep every k-th step in timeseries.csv (default: the model's, so the table stays writable)" },
+    threads: { type: 'integer', min: 1, max: 64, help: 'with --backend wasm: worker threads per simulation (default 1; the results do not depend on it)' },
   },
 } as const satisfies ArgSpec;
+
+/** --backend wasm for a model without wasm kernels is an error naming the models that have them. */
+export function checkWasmBackend(def: { id: string; wasm: boolean }, backend: unknown): void {
+  if (backend === 'wasm' && !def.wasm) {
+    const have = modelList.filter((m) => m.wasm).map((m) => m.id);
+    throw new ParameterError('--backend', `${def.id} has no wasm kernels (models with a wasm backend: ${have.join(', ') || 'none'})`, 'use --backend cpu (the same results) or auto');
+  }
+}
 
 export function defaultOutDir(model: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
@@ -93,23 +103,25 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
     return a.help ? 0 : 2;
   }
   const f = a.flags;
-  if (a.given.has('adapter') && f.backend === 'cpu') {
-    throw new ParameterError('--adapter', `--adapter ${String(f.adapter)} has no effect with --backend cpu`, 'drop --adapter, or use --backend webgpu (or auto) to choose the WebGPU adapter');
+  if (a.given.has('adapter') && (f.backend === 'cpu' || f.backend === 'wasm')) {
+    throw new ParameterError('--adapter', `--adapter ${String(f.adapter)} has no effect with --backend ${f.backend}`, 'drop --adapter, or use --backend webgpu (or auto) to choose the WebGPU adapter');
   }
   const def = getModelDefinition(modelId);
+  checkWasmBackend(def, f.backend);
+  if (a.given.has('threads') && f.backend !== 'wasm') throw new ParameterError('--threads', `--threads has no effect with --backend ${String(f.backend)}`, 'drop --threads, or use --backend wasm');
   // Everything is validated before the GPU or the output folder is touched.
   const request = makeRequestFromFlags(a);
   checkRequest(def.id, def.options, request);
   const r = def.resolve(request);
-  checkBeforeSession(def.estimate(r, { backend: f.backend === 'cpu' ? 'cpu' : 'webgpu' }), f);
+  checkBeforeSession(def.estimate(r, { backend: f.backend === 'cpu' || f.backend === 'wasm' ? f.backend : 'webgpu' }), f);
   noteDtAdjusted(r.dtAdjusted);
-  const requested = def.webgpu ? (f.backend as 'auto' | 'cpu' | 'webgpu') : 'cpu';
+  const requested = f.backend === 'wasm' ? 'wasm' : def.webgpu ? (f.backend as 'auto' | 'cpu' | 'webgpu') : 'cpu';
   if (!def.webgpu && f.backend === 'webgpu') throw new ParameterError('--backend', `${def.id} has no WebGPU runner`, 'use --backend cpu (or auto)');
   if (!def.webgpu && f.backend === 'auto') console.error(`ei: ${def.id} has no WebGPU runner; running it on the CPU reference`);
   return withResultSession(
     { outPath: f.out ?? defaultOutDir(def.id), backend: requested, adapter: f.adapter as 'auto', label: (b) => `${def.id} on ${b}`, total: r.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite, cpuBeatsSoftware: def.cpuBeatsSoftware },
     async ({ sel, bar, out }) => {
-      const target = { backend: sel.backend, ctx: sel.ctx };
+      const target = { backend: sel.backend, ctx: sel.ctx, threads: f.threads as number | undefined };
       checkInSession(def.estimate(r, target), sel);
       const { outputs, wallSeconds } = await runResolved(def, r, target, { onProgress: (d) => bar.update(d) });
       const config = makeRunConfig(def, r, { command: ['ei', 'run', ...argv], backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), gitCommit: gitCommit() });

@@ -8,7 +8,7 @@ export function checkBeforeSession(e: RunEstimate, f: { backend: string; adapter
 }
 
 /** Once the backend is chosen: device limits and the time estimate, printed first when the run is long. */
-export function checkInSession(e: RunEstimate, sel: { backend: 'cpu' | 'webgpu'; ctx: GpuContext | null }): void {
+export function checkInSession(e: RunEstimate, sel: { backend: 'cpu' | 'webgpu' | 'wasm'; ctx: GpuContext | null }): void {
   checkRunLimits(e, { backend: sel.backend, ctx: sel.ctx }, (m) => console.error(m));
 }
 

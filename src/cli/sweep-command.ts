@@ -32,7 +32,7 @@ import { makeCsv, type CsvCell } from '../io/csv.ts';
 import { createResultDir } from '../io/result-dir.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { withResultSession } from './result-session.ts';
-import { defaultOutDir, makeRequestFromFlags, simulationFlags } from './run-command.ts';
+import { checkWasmBackend, defaultOutDir, makeRequestFromFlags, simulationFlags } from './run-command.ts';
 
 const sweepSpec = {
   command: 'ei sweep',
@@ -63,6 +63,7 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
   const f = a.flags;
   const def = getModelDefinition(modelId);
   const sweep = def.sweep;
+  checkWasmBackend(def, f.backend);
   if (!sweep) throw new ConfigError(`model '${def.id}' has no sweep`, `sweeps exist for: ${modelList.filter((m) => m.sweep).map((m) => m.id).join(', ')}; run single points with \`ei run ${def.id}\``);
   if (f.grid.length === 0) throw new ParameterError('--grid', 'no grid given', 'add at least one --grid name=start:stop:count');
   const grids = f.grid.map((g) => parseGridSpec(g, '--grid', def));
@@ -77,7 +78,7 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
   if (!Number.isInteger(f.replicas) || f.replicas < 1) throw new ParameterError('--replicas', `${f.replicas} is not a positive integer`, 'use --replicas 1 or more');
   const counts: SweepCounts = { ...sweepInstanceCounts(grids, f.replicas, f.shard), maxBatch: f['max-batch'] };
   // Before the points are expanded: a sweep that cannot fit or finish is refused from its grids.
-  checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, { backend: f.backend === 'cpu' ? 'cpu' : 'webgpu' }), { backend: f.backend as 'auto', adapter: f.adapter }, (m) => console.error(m));
+  checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, { backend: f.backend === 'cpu' || f.backend === 'wasm' ? f.backend : 'webgpu' }), { backend: f.backend as 'auto', adapter: f.adapter }, (m) => console.error(m));
   const points = makeSweepPoints(grids, f.replicas);
   const shard = resolveShard({ shard: f.shard });
   const mine = selectShard(points, shard);
@@ -87,11 +88,11 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
   const s = sweep.resolve(request, points.map((p) => p.point), grids);
   const gridNames = grids.map((g) => g.name);
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir(`${def.id}-sweep`), overwrite: f.overwrite, backend: def.webgpu ? (f.backend as 'auto') : 'cpu', adapter: f.adapter as 'auto', label: (b) => `sweep ${def.id} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet, cpuBeatsSoftware: def.cpuBeatsSoftware },
+    { outPath: f.out ?? defaultOutDir(`${def.id}-sweep`), overwrite: f.overwrite, backend: f.backend === 'wasm' ? 'wasm' : def.webgpu ? (f.backend as 'auto') : 'cpu', adapter: f.adapter as 'auto', label: (b) => `sweep ${def.id} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet, cpuBeatsSoftware: def.cpuBeatsSoftware },
     async ({ sel, bar, out }) => {
       const target: RunTarget = { backend: sel.backend, ctx: sel.ctx };
       // With --backend cpu the estimate was printed already.
-      checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, target), target, f.backend === 'cpu' ? undefined : (m) => console.error(m));
+      checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, target), target, f.backend === 'cpu' || f.backend === 'wasm' ? undefined : (m) => console.error(m));
       const perBatch = Math.max(1, Math.min(f['max-batch'] ?? Infinity, sweep.maxBatch(s, target)));
       const rows: CsvCell[][] = [];
       const t0 = performance.now();

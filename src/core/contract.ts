@@ -7,7 +7,16 @@ import type { RunEstimate } from './limits.ts';
 import type { ParamSpec, ParamValues } from './params.ts';
 import type { GridAxis, GridValue, SweepPoint, SweepSchema } from './sweep-grid.ts';
 
-export type Backend = 'cpu' | 'webgpu';
+/** cpu: the TypeScript reference (the oracle); webgpu: the GPU kernels; wasm: WebAssembly kernels bit-identical to cpu. */
+export type Backend = 'cpu' | 'webgpu' | 'wasm';
+
+/**
+ * The backend as a model without a wasm runner sees it: wasm runs on the host like the CPU reference, so its memory
+ * and time estimates are the CPU's (the engine and the CLI never hand such a model's runner the wasm backend).
+ */
+export function cpuOrWebgpu(backend: Backend): 'cpu' | 'webgpu' {
+  return backend === 'webgpu' ? 'webgpu' : 'cpu';
+}
 
 /** The run options a model may take; every model also takes `params` and `seed`. */
 export const runOptionNames = ['n', 'batch', 'steps', 'T', 'dt', 'recordEvery', 'recordSpikes', 'recordTraces', 'traceEvery'] as const;
@@ -68,6 +77,8 @@ export interface ResolvedRun {
 export interface RunTarget {
   backend: Backend;
   ctx?: GpuContext | null;
+  /** wasm: worker threads per simulation (default 1; results are the same for any count). */
+  threads?: number;
 }
 
 export interface RunControl<Chunk = unknown> {
@@ -205,6 +216,8 @@ export interface ModelDefinition<R extends ResolvedRun = ResolvedRun, Result = u
   options: RunOptionSupport;
   /** Whether createRunner accepts the webgpu backend. */
   webgpu: boolean;
+  /** Whether createRunner accepts the wasm backend (results equal the cpu backend bit for bit). */
+  wasm: boolean;
   /** With --backend auto on a software adapter, prefer the CPU reference for this reason. */
   cpuBeatsSoftware?: string;
   /** Checks every option once (after checkRequest) and resolves defaults, seed -> key and per-instance parameters. */

@@ -33,6 +33,8 @@ export interface OutputFile {
 
 /** What runs the work: the CPU reference, WebGPU on a software adapter (SwiftShader) or on a hardware GPU. */
 export type BackendKind = 'cpu' | 'webgpu-software' | 'webgpu-hardware';
+/** The kinds a run's time is estimated for: a model without a wasm estimate is assumed as fast there as on the CPU reference. */
+export type TimeKind = BackendKind | 'wasm';
 
 export interface RunEstimate {
   /** e.g. 'poisson' or 'sweep poisson'. */
@@ -46,7 +48,7 @@ export interface RunEstimate {
     units: number;
     unit: string;
     /** Estimated seconds on each kind of backend (rough constants measured on a 2-core machine, bench/results). */
-    seconds: Record<BackendKind, number>;
+    seconds: Record<BackendKind, number> & { wasm?: number };
     /** The options that make it long (named in the error). */
     options: readonly string[];
   };
@@ -151,8 +153,9 @@ function formatExact(x: number): string {
   return String(Number(x.toPrecision(15)));
 }
 
-const backendWords: Record<BackendKind, string> = {
+const backendWords: Record<TimeKind, string> = {
   cpu: 'the CPU reference',
+  wasm: 'the wasm backend',
   'webgpu-software': 'WebGPU on a software adapter',
   'webgpu-hardware': 'WebGPU on a hardware GPU (an assumed rate: bench/results has no hardware measurement)',
 };
@@ -190,10 +193,10 @@ function reduceHint(options: readonly string[], factor: number): string {
  * array or string, the machine's free memory, or (with a device in `m`) the adapter's buffer limits. Device items
  * count against host memory on a software adapter, and are ignored for the CPU backend.
  */
-export function checkMemory(e: RunEstimate, backend: 'cpu' | 'webgpu' | 'auto', m: MachineLimits = machineLimits()): void {
+export function checkMemory(e: RunEstimate, backend: 'cpu' | 'webgpu' | 'wasm' | 'auto', m: MachineLimits = machineLimits()): void {
   const host = e.memory.filter((x) => x.place === 'host');
   const heap = e.memory.filter((x) => x.place === 'heap');
-  const device = backend === 'cpu' ? [] : e.memory.filter((x) => x.place === 'device');
+  const device = backend === 'cpu' || backend === 'wasm' ? [] : e.memory.filter((x) => x.place === 'device');
   for (const x of host) {
     if ((x.elements ?? 0) > maxTypedArrayLength) {
       refuse(e, x.options, `${x.what} is one array of ${formatCount(x.elements!)} elements, more than the 2^32 a JavaScript typed array holds`, reduceHint(x.options, x.elements! / maxTypedArrayLength));
@@ -233,20 +236,31 @@ export function checkMemory(e: RunEstimate, backend: 'cpu' | 'webgpu' | 'auto', 
 }
 
 /** The backend kind of a selection (what `withResultSession` chose). */
-export function backendKindOf(sel: { backend: 'cpu' | 'webgpu'; ctx?: GpuContext | null }): BackendKind {
-  if (sel.backend === 'cpu') return 'cpu';
+export function backendKindOf(sel: { backend: 'cpu' | 'webgpu' | 'wasm'; ctx?: GpuContext | null }): BackendKind {
+  // wasm runs on the host: without an estimate of its own it counts as the CPU reference.
+  if (sel.backend === 'cpu' || sel.backend === 'wasm') return 'cpu';
   return sel.ctx?.info.isSoftware === false ? 'webgpu-hardware' : 'webgpu-software';
 }
 
+/** The time-estimate kind of a selection: backendKindOf, with wasm as its own kind (see secondsOn). */
+export function timeKindOf(sel: { backend: 'cpu' | 'webgpu' | 'wasm'; ctx?: GpuContext | null }): TimeKind {
+  return sel.backend === 'wasm' ? 'wasm' : backendKindOf(sel);
+}
+
 /** The kinds a requested backend may end up on (before the adapter is known). */
-export function candidateKinds(backend: 'auto' | 'cpu' | 'webgpu', adapter: string = 'auto'): BackendKind[] {
-  if (backend === 'cpu') return ['cpu'];
+export function candidateKinds(backend: 'auto' | 'cpu' | 'webgpu' | 'wasm', adapter: string = 'auto'): TimeKind[] {
+  if (backend === 'cpu' || backend === 'wasm') return [backend];
   const gpu: BackendKind[] = adapter === 'software' ? ['webgpu-software'] : adapter === 'hardware' ? ['webgpu-hardware'] : ['webgpu-software', 'webgpu-hardware'];
   return backend === 'auto' ? ['cpu', ...gpu] : gpu;
 }
 
-function rateText(e: RunEstimate, kind: BackendKind): string {
-  const s = e.work.seconds[kind];
+/** Estimated seconds on a kind (a model without its own wasm estimate is assumed as fast there as on the CPU reference). */
+export function secondsOn(e: RunEstimate, kind: TimeKind): number {
+  return kind === 'wasm' ? (e.work.seconds.wasm ?? e.work.seconds.cpu) : e.work.seconds[kind];
+}
+
+function rateText(e: RunEstimate, kind: TimeKind): string {
+  const s = secondsOn(e, kind);
   return `${formatCount(e.work.units)} ${e.work.unit} at ~${formatCount(Number((e.work.units / Math.max(s, 1e-12)).toPrecision(2)))} ${e.work.unit}/s on ${backendWords[kind]}`;
 }
 
@@ -254,9 +268,9 @@ function rateText(e: RunEstimate, kind: BackendKind): string {
  * Time: above runTimeLimits.refuseSeconds on every kind in `kinds` the run is refused with the estimate; with one kind
  * (the backend is known) a run above noticeSeconds prints one line first: the estimate, the rate assumed and how to stop.
  */
-export function checkRunTime(e: RunEstimate, kinds: readonly BackendKind[], notify?: (m: string) => void): void {
-  const fastest = kinds.reduce((a, b) => (e.work.seconds[b] < e.work.seconds[a] ? b : a));
-  const s = e.work.seconds[fastest];
+export function checkRunTime(e: RunEstimate, kinds: readonly TimeKind[], notify?: (m: string) => void): void {
+  const fastest = kinds.reduce((a, b) => (secondsOn(e, b) < secondsOn(e, a) ? b : a));
+  const s = secondsOn(e, fastest);
   if (s > runTimeLimits.refuseSeconds) {
     refuse(e, e.work.options, `would take about ${formatDuration(s)} (${rateText(e, fastest)}), far beyond the ${formatDuration(runTimeLimits.refuseSeconds)} ei accepts`, `${reduceHint(e.work.options, s / runTimeLimits.refuseSeconds)}; split the work into shorter runs or sweep shards`);
   }
@@ -272,12 +286,12 @@ export function checkRunTime(e: RunEstimate, kinds: readonly BackendKind[], noti
  */
 export function checkRunLimits(
   e: RunEstimate,
-  target: { backend: 'auto' | 'cpu' | 'webgpu'; adapter?: string; ctx?: GpuContext | null },
+  target: { backend: 'auto' | 'cpu' | 'webgpu' | 'wasm'; adapter?: string; ctx?: GpuContext | null },
   notify?: (m: string) => void,
 ): void {
-  const chosen = target.backend !== 'auto' && (target.backend === 'cpu' || target.ctx);
+  const chosen = target.backend !== 'auto' && (target.backend === 'cpu' || target.backend === 'wasm' || target.ctx);
   checkMemory(e, target.backend, machineLimits(target.ctx));
-  checkRunTime(e, chosen ? [backendKindOf({ backend: target.backend as 'cpu' | 'webgpu', ctx: target.ctx })] : candidateKinds(target.backend, target.adapter), notify);
+  checkRunTime(e, chosen ? [timeKindOf({ backend: target.backend as 'cpu' | 'webgpu' | 'wasm', ctx: target.ctx })] : candidateKinds(target.backend, target.adapter), notify);
 }
 
 export interface StepPlan {

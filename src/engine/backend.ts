@@ -1,11 +1,13 @@
-// Backend selection for the engine and the CLI: WebGPU on the best adapter, with a loud notice when it falls back to the CPU.
+// Backend selection for the engine and the CLI: WebGPU on the best adapter, with a loud notice when it falls back to the CPU;
+// cpu and wasm (the WebAssembly kernels, bit-identical to cpu) only when asked for.
 import { createGpuContext, type GpuContext } from '../gpu/context.ts';
 import { AdapterUnavailableError, WebGpuUnavailableError } from '../errors.ts';
 import type { AdapterChoice } from '../gpu/node-webgpu.ts';
+import type { Backend } from '../core/contract.ts';
 
 export interface BackendSelection {
-  backend: 'cpu' | 'webgpu';
-  requested: 'auto' | 'cpu' | 'webgpu';
+  backend: Backend;
+  requested: 'auto' | Backend;
   ctx: GpuContext | null;
   /** Why WebGPU was not used when it was not asked for explicitly. */
   fallbackReason: string | null;
@@ -16,8 +18,8 @@ export interface BackendSelection {
  * `cpuBeatsSoftware` (a reason, e.g. measured speeds): with auto and a software adapter, use the CPU reference instead,
  * saying so; --backend webgpu still runs on the software adapter.
  */
-export async function selectBackend(requested: 'auto' | 'cpu' | 'webgpu', adapter: AdapterChoice, notify: (m: string) => void, cpuBeatsSoftware?: string): Promise<BackendSelection> {
-  if (requested === 'cpu') return { backend: 'cpu', requested, ctx: null, fallbackReason: null };
+export async function selectBackend(requested: 'auto' | Backend, adapter: AdapterChoice, notify: (m: string) => void, cpuBeatsSoftware?: string): Promise<BackendSelection> {
+  if (requested === 'cpu' || requested === 'wasm') return { backend: requested, requested, ctx: null, fallbackReason: null };
   try {
     const ctx = await createGpuContext({ adapter, notify });
     if (requested === 'auto' && cpuBeatsSoftware && ctx.info.isSoftware) {
@@ -42,7 +44,7 @@ export function isNoGpuError(e: unknown): boolean {
   return e instanceof WebGpuUnavailableError || e instanceof AdapterUnavailableError;
 }
 
-/** config.json's adapter record: the WebGPU adapter, or the CPU reference. */
+/** config.json's adapter record: the WebGPU adapter, or the CPU (running the TypeScript reference or the wasm kernels). */
 export function makeAdapterRecord(sel: BackendSelection): unknown {
-  return sel.ctx ? { ...sel.ctx.info, notice: sel.ctx.notice } : { vendor: 'cpu', architecture: 'javascript', isSoftware: true, runtime: typeof process !== 'undefined' && process.versions?.node ? 'node' : 'browser' };
+  return sel.ctx ? { ...sel.ctx.info, notice: sel.ctx.notice } : { vendor: 'cpu', architecture: sel.backend === 'wasm' ? 'wasm' : 'javascript', isSoftware: true, runtime: typeof process !== 'undefined' && process.versions?.node ? 'node' : 'browser' };
 }

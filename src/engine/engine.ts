@@ -13,8 +13,10 @@ import { modelList } from '../models/index.ts';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
-  /** 'auto' (default): WebGPU when an adapter answers, else the CPU reference (reported through onNotice). */
+  /** 'auto' (default): WebGPU when an adapter answers, else the CPU reference (reported through onNotice); 'wasm': the WebAssembly kernels (bit-identical to 'cpu') of the models that have them. */
   backend?: 'auto' | Backend;
+  /** backend 'wasm': worker threads per simulation (default 1; Node; results are the same for any count). */
+  threads?: number;
   /** Node: which WebGPU adapter (hardware GPU or SwiftShader); a browser picks its own. */
   adapter?: AdapterChoice;
   /** Notices such as a fallback to the CPU or a software adapter (default: console.warn). */
@@ -36,6 +38,8 @@ export interface ModelSummary {
   options: readonly string[];
   /** Whether it has a WebGPU runner (else it runs on the CPU reference). */
   webgpu: boolean;
+  /** Whether it has wasm kernels (the 'wasm' backend). */
+  wasm: boolean;
   /** What an empty request resolves to: the model's default size, batch, steps and dt (null where not applicable). */
   defaults: { n: number | null; batch: number; steps: number; dt: number | null };
 }
@@ -74,7 +78,7 @@ export interface Simulation {
 
 /** One backend (a WebGPU device or the CPU reference) that runs any registered model; made by {@link createEngine}. */
 export interface Engine {
-  /** 'webgpu' or 'cpu': where this engine's simulations run. */
+  /** 'webgpu', 'cpu' or 'wasm': where this engine's simulations run. */
   readonly backend: Backend;
   /** Why the engine is on the CPU when WebGPU was not refused explicitly, else null. */
   readonly fallbackReason: string | null;
@@ -92,7 +96,7 @@ export interface Engine {
 export function makeModelSummary(m: AnyModel): ModelSummary {
   // Resolving an empty request allocates nothing: it only fills in and checks the defaults.
   const d = m.resolve({});
-  return { id: m.id, title: m.title, summary: m.summary, doc: m.doc, parameters: m.parameters, options: m.options.takes, webgpu: m.webgpu, defaults: { n: d.n, batch: d.batch, steps: d.steps, dt: d.dt } };
+  return { id: m.id, title: m.title, summary: m.summary, doc: m.doc, parameters: m.parameters, options: m.options.takes, webgpu: m.webgpu, wasm: m.wasm, defaults: { n: d.n, batch: d.batch, steps: d.steps, dt: d.dt } };
 }
 
 /**
@@ -125,6 +129,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       const r = def.resolve(request);
       let backend: Backend = sel.backend;
       let fallbackReason = sel.fallbackReason;
+      if (backend === 'wasm' && !def.wasm) {
+        const have = modelList.filter((m) => m.wasm).map((m) => m.id);
+        throw new ParameterError('backend', `${def.id} has no wasm kernels (models with a wasm backend: ${have.join(', ') || 'none'})`, "create an engine with backend 'cpu' (the same results) or 'auto' for it");
+      }
       if (backend === 'webgpu' && !def.webgpu) {
         backend = 'cpu';
         fallbackReason = `${def.id} has no WebGPU runner`;
@@ -134,7 +142,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         fallbackReason = `software adapter: ${def.cpuBeatsSoftware}`;
         notify(`ei: the adapter is a software one and ${def.cpuBeatsSoftware}; running ${def.id} on the CPU reference`);
       }
-      const target = { backend, ctx: backend === 'webgpu' ? sel.ctx : null };
+      const target = { backend, ctx: backend === 'webgpu' ? sel.ctx : null, threads: backend === 'wasm' ? options.threads : undefined };
       checkRunLimits(def.estimate(r, target), target, notify);
       const runner: Runner<unknown> = await def.createRunner(r, target);
       const control: RunControl = { onProgress, onChunk, signal };

@@ -9,7 +9,7 @@ export interface RunResult {
 }
 
 /** Runs every step of a resolved run on a target and returns the model's result and outputs; the runner is disposed. */
-export async function runResolved(def: AnyModel, r: ResolvedRun, target: { backend: Backend; ctx?: import('../gpu/context.ts').GpuContext | null }, control: RunControl = {}): Promise<RunResult> {
+export async function runResolved(def: AnyModel, r: ResolvedRun, target: { backend: Backend; ctx?: import('../gpu/context.ts').GpuContext | null; threads?: number }, control: RunControl = {}): Promise<RunResult> {
   const runner = await def.createRunner(r, target);
   try {
     const t0 = performance.now();

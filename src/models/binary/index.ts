@@ -23,6 +23,7 @@ export const binaryModel: ModelDefinition<BinaryResolved, BinaryResult, BinaryCh
   parameters: binaryParameters,
   options: binaryOptions,
   webgpu: true,
+  wasm: false,
   resolve: resolveBinary,
   estimate: estimateBinary,
   createRunner: BinaryRunner.create,

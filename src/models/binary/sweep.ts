@@ -1,5 +1,6 @@
 // `ei sweep binary`: every (grid point, replica) of a binary E-I sweep is one instance of a batched simulation; one CSV row each.
 // The RNG coordinate of an instance is its sweep index, so rows do not depend on sharding or batching (merge with `ei merge`).
+import { cpuOrWebgpu } from '../../core/contract.ts';
 import type { RunOptionSupport, RunRequest, SweepDefinition } from '../../core/contract.ts';
 import { formatCount, type MemoryItem, type RunEstimate } from '../../core/limits.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
@@ -113,7 +114,7 @@ export const binarySweep: SweepDefinition<BinarySweep> = {
     const bp = makeBinaryParams(base, N);
     const burnin = binaryBurnin(base);
     const steps = resolveBinarySteps(request.steps, burnin);
-    const backend = target.backend;
+    const backend = cpuOrWebgpu(target.backend);
     const perBatch = Math.max(1, Math.min(counts.maxBatch ?? Infinity, binaryMaxBatch(N, backend, target.ctx ?? undefined), Math.max(1, counts.mine)));
     const memory: MemoryItem[] = [
       { what: 'resolved grid points', bytes: counts.points * 700, place: 'heap', options: ['--grid'] },
@@ -133,7 +134,7 @@ export const binarySweep: SweepDefinition<BinarySweep> = {
     };
   },
   maxBatch(s, target) {
-    return binaryMaxBatch(s.N, target.backend, target.ctx ?? undefined);
+    return binaryMaxBatch(s.N, cpuOrWebgpu(target.backend), target.ctx ?? undefined);
   },
   async runBatch(s, group, target, control) {
     const keys = group.map((p) => pointKey(s.gridNames, p.point));
@@ -151,7 +152,7 @@ export const binarySweep: SweepDefinition<BinarySweep> = {
       seed: s.seed,
       connectivity: s.connectivity,
       instanceIds: group.map((p) => p.index),
-      backend: target.backend,
+      backend: cpuOrWebgpu(target.backend),
       ctx: target.ctx ?? undefined,
       maxBatch: group.length,
       onProgress: control.onProgress,

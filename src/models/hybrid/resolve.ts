@@ -1,4 +1,5 @@
 // The hybrid model's runs: what it takes of a request, resolving one (every option checked once), and its estimate.
+import { cpuOrWebgpu } from '../../core/contract.ts';
 import { hybridGpuBytes } from './webgpu-simulation.ts';
 import { ParameterError } from '../../errors.ts';
 import type { ResolvedRun, RunOptionSupport, RunRequest, RunTarget } from '../../core/contract.ts';
@@ -152,7 +153,7 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
 export function estimateHybrid(r: HybridRun, target: RunTarget): RunEstimate {
   return estimateHybridShape(
     { n: r.n, batch: r.batch, steps: r.steps, dt: r.dt, recordEvery: r.options.recordEvery, tauMin: r.tauMin, stepsFlag: r.stepsFlag, snapshots: r.snapshotTimes.length, keepSnapshotStates: r.keepSnapshotStates },
-    { backend: target.backend, isSoftware: target.ctx?.info.isSoftware },
+    { backend: cpuOrWebgpu(target.backend), isSoftware: target.ctx?.info.isSoftware },
   );
 }
 

@@ -1,6 +1,7 @@
 // `ei sweep hybrid`: every grid point x replica is one instance of a batched hybrid network, next to its limit.
 // The RNG instance coordinate of a row is its sweep index and a diverging instance does not stop its batch, so rows
 // do not depend on sharding or batching.
+import { cpuOrWebgpu } from '../../core/contract.ts';
 import { ParameterError } from '../../errors.ts';
 import type { RunRequest, SweepDefinition } from '../../core/contract.ts';
 import { formatCount, type RunEstimate } from '../../core/limits.ts';
@@ -151,7 +152,7 @@ export const hybridSweep: SweepDefinition<HybridSweep> = {
     const first = Object.fromEntries(grids.map((g) => [g.name, g.values[0]]));
     const one = resolveHybridRun(sweepRequest(request), { instances: [first] });
     const mine = Math.max(1, counts.mine);
-    const e = estimateHybridShape({ n: one.n, batch: Math.min(mine, counts.maxBatch ?? mine), steps: one.steps, dt: one.dt, recordEvery: one.steps, tauMin: one.tauMin, stepsFlag: one.stepsFlag }, { backend: target.backend, isSoftware: target.ctx?.info.isSoftware });
+    const e = estimateHybridShape({ n: one.n, batch: Math.min(mine, counts.maxBatch ?? mine), steps: one.steps, dt: one.dt, recordEvery: one.steps, tauMin: one.tauMin, stepsFlag: one.stepsFlag }, { backend: cpuOrWebgpu(target.backend), isSoftware: target.ctx?.info.isSoftware });
     const batches = Math.ceil(mine / Math.min(mine, counts.maxBatch ?? mine));
     // Every shard solves the limit of every distinct point (to refuse a sweep whose limit blows up anywhere).
     const limitSeconds = counts.points * Math.min((one.steps * one.dt) / (1e-3 * one.tauMin), 2e5) * 1.2e-6;

@@ -24,6 +24,7 @@ export const minimaxModel: ModelDefinition<MinimaxResolved, MinimaxRunResult, Mi
   parameters: minimaxParameters,
   options: minimaxOptions,
   webgpu: true,
+  wasm: false,
   cpuBeatsSoftware: minimaxCpuBeatsSoftware,
   resolve: resolveMinimax,
   estimate: estimateMinimax,

@@ -1,5 +1,6 @@
 // `resolve` and `estimate` of the minimax model: a request becomes the network, the schedule and the run spec of
 // `ei run minimax` (replicas as instances of one batch), checked once; the estimate counts memory, outputs and time.
+import { cpuOrWebgpu } from '../../core/contract.ts';
 import type { ResolvedRun, RunOptionSupport, RunRequest, RunTarget } from '../../core/contract.ts';
 import { checkMemory, formatCount, resolveSteps, rowHeapBytes, type MemoryItem, type RunEstimate } from '../../core/limits.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
@@ -188,5 +189,5 @@ export function estimateMinimaxRun(
 /** Memory, outputs and time of a resolved run on a target. */
 export function estimateMinimax(r: MinimaxResolved, target: RunTarget): RunEstimate {
   const { nE, nI, nIn } = r.plan.network;
-  return estimateMinimaxRun({ nE, nI, nIn, batch: r.batch, steps: r.steps, rasterSteps: r.raster.steps, stepsFlag: r.stepsFlag }, { backend: target.backend });
+  return estimateMinimaxRun({ nE, nI, nIn, batch: r.batch, steps: r.steps, rasterSteps: r.raster.steps, stepsFlag: r.stepsFlag }, { backend: cpuOrWebgpu(target.backend) });
 }

@@ -24,6 +24,8 @@ export interface SimulationSpec {
   /** The RNG instance coordinate of each instance (default 0..B-1): a sweep row's global index. */
   instanceIds?: readonly number[];
   recorders?: RecorderOptions;
+  /** wasm backend: threads splitting each instance's neurons (default 1; results do not depend on it). */
+  threads?: number;
 }
 
 /** What one chunk of steps recorded. Arrays are step-major: [step][instance](...). */
@@ -49,7 +51,7 @@ export interface RunOptions {
 }
 
 export interface Simulation {
-  readonly backend: 'cpu' | 'webgpu';
+  readonly backend: 'cpu' | 'webgpu' | 'wasm';
   readonly n: number;
   readonly batch: number;
   readonly dt: number;

@@ -2,7 +2,7 @@
 // Runner that integrates the circuit from many initial states at once (the same runner on the CPU reference and WebGPU).
 import { ParameterError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
-import type { Backend, ResolvedRun, RunControl, Runner, RunOptionSupport, RunRequest, RunTarget } from '../../core/contract.ts';
+import { cpuOrWebgpu, type Backend, type ResolvedRun, type RunControl, type Runner, type RunOptionSupport, type RunRequest, type RunTarget } from '../../core/contract.ts';
 import { checkRequest, resolveSeed } from '../../core/request.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
 import { formatCount, maxSteps, resolveSteps, rowHeapBytes, type MemoryItem, type RunEstimate, type StepPlan } from '../../core/limits.ts';
@@ -154,7 +154,7 @@ export async function integrateRateBatch(batch: RateBatch, backend: Backend, ctx
   try {
     await it.run(batch.steps, { onProgress });
     const final = await it.readState();
-    return { final, samples: it.samples, sampleSteps: [...it.sampleSteps], wallSeconds: (performance.now() - t0) / 1000, backend };
+    return { final, samples: it.samples, sampleSteps: [...it.sampleSteps], wallSeconds: (performance.now() - t0) / 1000, backend: cpuOrWebgpu(backend) };
   } finally {
     it.dispose();
   }

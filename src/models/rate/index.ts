@@ -19,6 +19,7 @@ export const rateModel: ModelDefinition<RateResolved, RateResult, RateChunk, Rat
   parameters: rateParameters,
   options: rateOptions,
   webgpu: true,
+  wasm: false,
   resolve: resolveRate,
   estimate: estimateRate,
   createRunner: RateRunner.create,

@@ -1,0 +1,89 @@
+// The wasm kernels module (AssemblyScript in src/wasm/assembly/, embedded by src/wasm/kernels.generated.ts): compiled
+// once per process, instantiated per simulation (each instance has its own memory), the same in Node and browsers.
+import { kernelsSharedWasmBase64, kernelsWasmBase64 } from './kernels.generated.ts';
+
+/** The exports of src/wasm/assembly/index.ts (u32 results come back as signed i32: apply `>>> 0`). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  detExp(x: number): number;
+  detLog(x: number): number;
+  detLog1p(x: number): number;
+  detRecip(x: number): number;
+  detSqrt(x: number): number;
+  detNormalCdf(x: number): number;
+  detLogistic(x: number): number;
+  detCos2Pi(x: number): number;
+  detU32ToF32(x: number): number;
+  philox4x32_10(out: number, c0: number, c1: number, c2: number, c3: number, k0: number, k1: number): void;
+  rngReset(k0: number, k1: number, stream: number, step: number, instance: number, neuron: number): void;
+  rngNextU32(): number;
+  rngUniform(): number;
+  rngNormal(): number;
+  rngBernoulli(p: number): number;
+  rngPoisson(mean: number): number;
+  rngBinomial(n: number, p: number): number;
+  rngPoissonLogPmf(k: number, lam: number): number;
+  rngBinomialLogPmf(k: number, n: number, nf: number, p: number, q: number, np: number, nq: number): number;
+  rngStirlerr(n: number): number;
+  rngBd0(x: number, M: number, d: number): number;
+  poissonStep(
+    state: number, n: number, k0: number, k1: number, step: number, instance: number,
+    decay: number, drive: number, jump: number, inputMean: number, peak: number, theta: number, gain: number, probit: number,
+    slots: number, bits: number, moments: number,
+  ): number;
+  poissonStepRange(
+    state: number, from: number, to: number, k0: number, k1: number, step: number, instance: number,
+    decay: number, drive: number, jump: number, inputMean: number, peak: number, theta: number, gain: number, probit: number,
+    slots: number, bits: number, lambdas: number,
+  ): number;
+  populationMoments(state: number, lambdas: number, n: number, moments: number): void;
+}
+
+/** Host buffers start here: the module's static data lies below 64 KiB (page 0). */
+export const heapBase = 65536;
+
+let compiled: Promise<WebAssembly.Module> | null = null;
+let compiledShared: Promise<WebAssembly.Module> | null = null;
+
+function decodeBase64(b64: string): Uint8Array {
+  // atob exists in Node >= 16 and every browser: no node: import, so the browser entry can bundle this.
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** The compiled module (asynchronous: browsers refuse to compile large modules synchronously on the main thread). */
+export function compileKernels(): Promise<WebAssembly.Module> {
+  return (compiled ??= WebAssembly.compile(decodeBase64(kernelsWasmBase64) as BufferSource));
+}
+
+/** The variant that imports a shared memory (env.memory): one instance per thread on the same memory. */
+export function compileSharedKernels(): Promise<WebAssembly.Module> {
+  return (compiledShared ??= WebAssembly.compile(decodeBase64(kernelsSharedWasmBase64) as BufferSource));
+}
+
+/** A shared memory of `bytes` bytes from heapBase (needs SharedArrayBuffer: Node, or a cross-origin isolated page). */
+export function createSharedMemory(bytes: number): WebAssembly.Memory {
+  const pages = Math.ceil((heapBase + bytes) / 65536);
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** An instance of the shared variant on `memory`. */
+export async function instantiateSharedKernels(memory: WebAssembly.Memory): Promise<KernelExports> {
+  const instance = await WebAssembly.instantiate(await compileSharedKernels(), { env: { memory, abort: kernelAbort } });
+  return { ...(instance.exports as unknown as KernelExports), memory };
+}
+
+/** A fresh instance with its own memory, grown to hold `bytes` bytes from heapBase. */
+export async function instantiateKernels(bytes = 0): Promise<KernelExports> {
+  const instance = await WebAssembly.instantiate(await compileKernels(), { env: { abort: kernelAbort } });
+  const k = instance.exports as unknown as KernelExports;
+  const need = Math.ceil((heapBase + bytes) / 65536) - k.memory.buffer.byteLength / 65536;
+  if (need > 0) k.memory.grow(need);
+  return k;
+}
+
+function kernelAbort(): never {
+  throw new Error('wasm kernel abort');
+}
