@@ -3,13 +3,15 @@
 // the models and their cases come from the registry (src/models/index.ts) and each definition's `bench` member.
 import { resolve } from 'node:path';
 import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
+import '../src/wasm/node-threads.ts'; // worker_threads for the wasm backend's --threads
 import type { ArgSpec } from '../src/cli/args.ts';
 import type { AnyModel, Backend } from '../src/core/contract.ts';
 import { selectBackend } from '../src/engine/backend.ts';
 import { getModelDefinition } from '../src/engine/models.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { modelList } from '../src/models/index.ts';
-import { adapterSlug, backendFlag, backendsOf, formatPrecision as fmt, logAdapter, makeResultPath, parseBenchFlags, parsePositiveList, reportResult, resultFlags, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
+import { availableParallelism } from 'node:os';
+import { adapterSlug, backendsOf, formatPrecision as fmt, logAdapter, makeResultPath, parseBenchFlags, parsePositiveList, reportResult, resultFlags, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
 import { runModelsBenchmark, validateModelsBenchResult, type ModelCaseResult } from './lib/models-harness.ts';
 import { writeSummary } from './summarize.ts';
 
@@ -17,12 +19,13 @@ const spec = {
   command: 'npm run bench:models --',
   description:
     "Benchmarks every registered model that has a bench member (or --models a,b): its scaling cases over the bench member's sizes and its batched case over --batches, " +
-    'on WebGPU and the CPU reference, through the model contract (resolve, estimate, createRunner, run). Writes bench/results/models-<adapter>-<date>.json and regenerates SUMMARY.md.',
+    'on WebGPU, the CPU reference and wasm (models with wasm kernels), through the model contract (resolve, estimate, createRunner, run). Writes bench/results/models-<adapter>-<date>.json and regenerates SUMMARY.md.',
   flags: {
     models: { type: 'string', valueName: 'id,id,...', help: 'models to time (default: every registered model with a bench member; `ei models` lists them)' },
     quick: { type: 'boolean', help: "each model's quick sizes, batches 1,10,100, 2 repeats, 5 s per case" },
     'max-seconds': { type: 'number', min: 0, help: "budget per case for the timed runs; the model's estimate and a probe lower the steps or skip the case (default 60, quick 5)" },
-    backend: backendFlag,
+    backend: { type: 'string', choices: ['all', 'gpu', 'cpu', 'wasm', 'both'], default: 'all', help: 'which backends to time: all (webgpu, cpu, wasm), one of them, or both (webgpu and cpu)' },
+    threads: { type: 'integer', min: 1, help: 'worker threads of the wasm backend (default: the cores of this machine)' },
     batches: { type: 'string', valueName: 'b,b,...', help: "batches of the batched case (default 1,10,100,1000; quick 1,10,100; 'none' skips)" },
     steps: { type: 'integer', min: 1, help: "steps per timed run before the budget lowers them (default: each case's own length)" },
     repeats: { type: 'integer', min: 1, help: 'timed runs per case, each on a fresh runner (default 3, quick 2)' },
@@ -51,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
   const quick = f.quick;
   const models = pickModels(f.models);
   for (const m of models.filter((x) => !x.bench)) console.error(`bench: ${m.id} has no bench member; left out`);
-  const backends: Backend[] = backendsOf(f.backend);
+  const backends: Backend[] = f.backend === 'all' ? ['webgpu', 'cpu', 'wasm'] : f.backend === 'wasm' ? ['wasm'] : backendsOf(f.backend);
+  const threads = f.threads ?? availableParallelism();
   const batches = parsePositiveList('batches', f.batches, quick ? [1, 10, 100] : [1, 10, 100, 1000]);
   const maxSeconds = f['max-seconds'] ?? (quick ? 5 : 60);
   const repeats = f.repeats ?? (quick ? 2 : 3);
@@ -63,10 +67,10 @@ async function main(argv: string[]): Promise<number> {
     logAdapter(ctx!);
   }
   try {
-    const flags = { ...f, maxSeconds, steps: f.steps, repeats, batches, backends, models: models.map((m) => m.id) };
+    const flags = { ...f, maxSeconds, steps: f.steps, repeats, batches, backends, threads, models: models.map((m) => m.id) };
     console.error(`bench: ${models.filter((m) => m.bench).map((m) => m.id).join(', ')} on ${backends.join(' + ')}; ${repeats} repeats, budget ${maxSeconds} s per case`);
     const result = await runModelsBenchmark(
-      { models, backends, ctx, sizes: (b) => (quick ? b.sizes.quick : b.sizes.full), batches, steps: f.steps, repeats, maxSeconds, seed: f.seed, log: (l) => console.error(l) },
+      { models, backends, ctx, threads, sizes: (b) => (quick ? b.sizes.quick : b.sizes.full), batches, steps: f.steps, repeats, maxSeconds, seed: f.seed, log: (l) => console.error(l) },
       flags,
     );
     const out = writeCheckedResult(result, validateModelsBenchResult(result), (r) =>

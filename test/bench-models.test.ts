@@ -24,6 +24,26 @@ const tiny: ModelsBenchOptions = {
   probeSeconds: 0.01,
 };
 
+describe('bench:models with the wasm backend', () => {
+  it('times models with wasm kernels next to the CPU reference (ratio in speedups) and skips the others with a reason', async () => {
+    const result = await runModelsBenchmark({ ...tiny, backends: ['cpu', 'wasm'], threads: 2, batches: [] }, { test: true });
+    expect(validateModelsBenchResult(result)).toEqual([]);
+    const withWasm = benched.filter((m) => m.wasm);
+    expect(withWasm.length).toBeGreaterThan(0);
+    for (const m of benched) {
+      const c = result.cases.find((x) => x.model === m.id && x.backend === 'wasm' && x.group === 'scaling')!;
+      if (m.wasm) {
+        expect(c.status, `${m.id}: ${c.reason}`).toBe('ok');
+        const sp = result.speedups.find((x) => x.model === m.id && x.backend === 'wasm');
+        expect(sp?.overCpu).toBeGreaterThan(0);
+      } else {
+        expect(c.status).toBe('skipped');
+        expect(c.reason).toMatch(/no wasm kernels/);
+      }
+    }
+  });
+});
+
 describe('bench:models (cpu backend, tiny cases)', () => {
   it('the registry has models with bench members, each with quick sizes', () => {
     expect(benched.length).toBeGreaterThan(0);

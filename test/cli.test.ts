@@ -195,3 +195,28 @@ describe('ei models', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('--backend auto with wasm kernels', () => {
+  it('prefers wasm over the software adapter for a model with wasm kernels, says so and records it; --backend webgpu still uses the adapter', async () => {
+    const out = join(dir, 'auto-wasm');
+    const r = await ei('run', 'poisson', '--n', '2000', '--steps', '20', '--set', 'burnin=0', '--set', 'u0=3', '--quiet', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/using the wasm backend/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.backend).toBe('wasm');
+    expect(config.backendRequested).toBe('auto');
+    expect(config.fallbackReason).toMatch(/software adapter/);
+    expect(config.threads).toBe(1); // 2000 neurons: below one thread's worth of work
+    const gpu = await ei('run', 'poisson', '--n', '2000', '--steps', '20', '--set', 'burnin=0', '--set', 'u0=3', '--backend', 'webgpu', '--quiet', '--out', join(dir, 'auto-webgpu'));
+    expect(gpu.code, gpu.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'auto-webgpu', 'config.json'), 'utf8')).backend).toBe('webgpu');
+    // The same spike counts either way (the moments are reduced in another order on the GPU, so only the integers match).
+    const spikes = (d: string) => parseCsv(readFileSync(join(d, 'timeseries.csv'), 'utf8')).rows.map((x) => x[3]);
+    expect(spikes(out)).toEqual(spikes(join(dir, 'auto-webgpu')));
+    expect(spikes(out).some((x) => (x as number) > 0)).toBe(true);
+    // A model without wasm kernels keeps today's choice.
+    const h = await ei('run', 'hybrid', '--n', '100', '--T', '0.5', '--set', 'burnin=0.1', '--quiet', '--out', join(dir, 'auto-hybrid'));
+    expect(h.code, h.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'auto-hybrid', 'config.json'), 'utf8')).backend).toBe('webgpu');
+  });
+});

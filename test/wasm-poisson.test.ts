@@ -166,3 +166,14 @@ describe('--backend wasm', () => {
     expect(results[1].files).toEqual(results[0].files);
   });
 });
+
+describe('wasm default thread count', () => {
+  it('uses every core for large instances, one thread per 20000 neurons at most, and 1 for small ones', async () => {
+    const { availableParallelism } = await import('node:os');
+    const { defaultThreadCount, neuronsPerThreadMin } = await import('../src/wasm/threads.ts');
+    expect(defaultThreadCount(1000, 64)).toBe(1);
+    expect(defaultThreadCount(2 * neuronsPerThreadMin, 64)).toBe(Math.min(2, availableParallelism()));
+    expect(defaultThreadCount(1e7, 64)).toBe(Math.min(64, availableParallelism()));
+    expect(defaultThreadCount(1e7, 1)).toBe(1);
+  });
+});

@@ -68,8 +68,12 @@ export interface ModelsSpeedup {
   model: string;
   group: ModelCaseGroup;
   size: number;
-  /** webgpu over cpu neuron-steps/s (medians). */
+  /** The backend compared with the CPU reference (results before wasm have only webgpu rows and no field). */
+  backend?: Backend;
+  /** webgpu over cpu neuron-steps/s (medians); on wasm rows, wasm over cpu (the same as overCpu). */
   gpuOverCpu: number;
+  /** This backend over cpu neuron-steps/s (medians). */
+  overCpu?: number;
 }
 
 export interface ModelsBenchResult {
@@ -78,7 +82,7 @@ export interface ModelsBenchResult {
   environment: EnvironmentRecord;
   flags: Record<string, unknown>;
   /** The models benchmarked: what their bench member offers and how their length was set. */
-  models: { id: string; title: string; webgpu: boolean; takes: string[]; lengthBy: LengthOption; sizes: number[]; batches: number[] | null }[];
+  models: { id: string; title: string; webgpu: boolean; wasm?: boolean; takes: string[]; lengthBy: LengthOption; sizes: number[]; batches: number[] | null }[];
   cases: ModelCaseResult[];
   speedups: ModelsSpeedup[];
 }
@@ -89,6 +93,8 @@ export interface ModelsBenchOptions {
   backends: readonly Backend[];
   /** The WebGPU context (owned by the caller); null: WebGPU cases are skipped with a reason. */
   ctx: GpuContext | null;
+  /** Worker threads of the wasm backend (default 1). */
+  threads?: number;
   /** Scaling sizes of a model (default: its bench.sizes.full). */
   sizes?: (bench: BenchDefinition) => readonly number[];
   /** Batches of the batched case (for models whose bench member has one). */
@@ -158,7 +164,8 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
   const skip = (reason: string, extra: Partial<CaseOutcome> = {}): CaseOutcome => ({ ...base, ...extra, status: 'skipped', reason });
   if (backend === 'webgpu' && !def.webgpu) return skip(`${def.id} has no WebGPU runner`);
   if (backend === 'webgpu' && !opts.ctx) return skip('no WebGPU context');
-  const target: RunTarget = { backend, ctx: backend === 'webgpu' ? opts.ctx : null };
+  if (backend === 'wasm' && !def.wasm) return skip(`${def.id} has no wasm kernels yet`);
+  const target: RunTarget = { backend, ctx: backend === 'webgpu' ? opts.ctx : null, threads: backend === 'wasm' ? opts.threads : undefined };
 
   // The case as defined: its own length and time step.
   let own: ResolvedRun;
@@ -276,14 +283,16 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
   }
 }
 
-/** GPU-over-CPU ratios of median throughput for every case that ran on both backends. */
+/** Ratios over the CPU reference of median throughput, for every case that ran on cpu and another backend. */
 export function makeModelsSpeedups(cases: readonly ModelCaseResult[]): ModelsSpeedup[] {
   const key = (c: ModelCaseResult) => `${c.model}|${c.group}|${c.size}`;
   const cpu = new Map(cases.filter((c) => c.backend === 'cpu' && c.status === 'ok').map((c) => [key(c), c]));
   const out: ModelsSpeedup[] = [];
   for (const g of cases) {
-    const c = g.backend === 'webgpu' && g.status === 'ok' ? cpu.get(key(g)) : undefined;
-    if (c) out.push({ model: g.model, group: g.group, size: g.size, gpuOverCpu: g.neuronStepsPerSecond! / c.neuronStepsPerSecond! });
+    const c = g.backend !== 'cpu' && g.status === 'ok' ? cpu.get(key(g)) : undefined;
+    if (!c) continue;
+    const ratio = g.neuronStepsPerSecond! / c.neuronStepsPerSecond!;
+    out.push({ model: g.model, group: g.group, size: g.size, backend: g.backend, gpuOverCpu: ratio, overCpu: ratio });
   }
   return out;
 }
@@ -326,6 +335,7 @@ export async function runModelsBenchmark(opts: ModelsBenchOptions, flags: Record
       id: m.id,
       title: m.title,
       webgpu: m.webgpu,
+      wasm: m.wasm,
       takes: [...m.options.takes],
       lengthBy: lengthOptionOf(m),
       sizes: [...sizesOf(m.bench!)],
@@ -347,7 +357,7 @@ export function validateModelsBenchResult(x: unknown): string[] {
   if (!Array.isArray(r.cases) || r.cases.length === 0) problems.push('no cases');
   for (const [i, c] of (r.cases ?? []).entries()) {
     const at = `cases[${i}] (${c.model} ${c.backend} ${c.group} ${c.size})`;
-    if (typeof c.model !== 'string' || !['cpu', 'webgpu'].includes(c.backend) || !['scaling', 'batched'].includes(c.group) || !posFinite(c.size)) problems.push(`${at}: model, backend, group or size invalid`);
+    if (typeof c.model !== 'string' || !['cpu', 'webgpu', 'wasm'].includes(c.backend) || !['scaling', 'batched'].includes(c.group) || !posFinite(c.size)) problems.push(`${at}: model, backend, group or size invalid`);
     if (!['steps', 'T', 'fixed'].includes(c.lengthBy) || typeof c.request !== 'object' || c.request === null) problems.push(`${at}: lengthBy or request invalid`);
     if (c.status === 'ok') {
       for (const k of ['steps', 'repeats', 'batch', 'neuronsPerStep', 'neuronStepsPerSecond', 'neuronStepsPerSecondBest'] as const) {
@@ -393,17 +403,17 @@ export function makeModelsSection(file: string, r: ModelsBenchResult): string {
     `- flags: ${fl.quick ? '--quick, ' : ''}steps ${fl.steps ?? "each case's own"}, repeats ${fl.repeats}, --max-seconds ${fl.maxSeconds}, batches ${fl.batches?.join(',') ?? '-'}`,
     `- models: ${r.models.map((m) => `${m.id} (length by ${m.lengthBy === 'T' ? 'T = steps x dt' : m.lengthBy})`).join(', ')}`,
     '',
-    '| model | case | size | backend | neurons/step | steps x repeats | setup | median wall | neuron-steps/s | best | GPU/CPU | note |',
+    '| model | case | size | backend | neurons/step | steps x repeats | setup | median wall | neuron-steps/s | best | x CPU | note |',
     '| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
-  const speedup = new Map(r.speedups.map((s) => [`${s.model}|${s.group}|${s.size}`, s.gpuOverCpu]));
+  const speedup = new Map(r.speedups.map((s) => [`${s.model}|${s.group}|${s.size}|${s.backend ?? 'webgpu'}`, s.overCpu ?? s.gpuOverCpu]));
   for (const c of r.cases) {
     const head = `| ${c.model} | ${c.group} | ${sizeText(c.size)} | ${c.backend} | ${c.neuronsPerStep ?? '-'} |`;
     if (c.status !== 'ok') {
       lines.push(`${head} - | - | - | - | - | - | **${c.status}**: ${c.reason!.replace(/\|/g, '\\|')} |`);
       continue;
     }
-    const sp = c.backend === 'webgpu' ? speedup.get(`${c.model}|${c.group}|${c.size}`) : undefined;
+    const sp = c.backend !== 'cpu' ? speedup.get(`${c.model}|${c.group}|${c.size}|${c.backend}`) : undefined;
     lines.push(
       `${head} ${c.steps} x ${c.repeats} | ${formatSeconds(c.setup!.median)} | ${formatSeconds(c.wall!.median)} | ${formatSi(c.neuronStepsPerSecond)} | ${formatSi(c.neuronStepsPerSecondBest)} | ${sp === undefined ? '-' : `${sp.toFixed(2)}x`} | ${(c.stepsReason ?? '').replace(/\|/g, '\\|')} |`,
     );

@@ -20,6 +20,8 @@ export interface SessionOptions {
   overwrite?: boolean;
   /** With --backend auto on a software adapter, prefer the CPU reference for this reason (see selectBackend). */
   cpuBeatsSoftware?: string;
+  /** The model has wasm kernels: --backend auto prefers a hardware GPU, then wasm (see selectBackend). */
+  wasm?: boolean;
 }
 
 export interface Session {
@@ -37,7 +39,7 @@ export async function withResultSession<T>(o: SessionOptions, body: (s: Session)
   let sel: BackendSelection | null = null;
   let bar: ProgressBar | null = null;
   try {
-    sel = await selectBackend(o.backend, o.adapter, (m) => console.error(m), o.cpuBeatsSoftware);
+    sel = await selectBackend(o.backend, o.adapter, (m) => console.error(m), o.cpuBeatsSoftware, o.wasm);
     bar = createProgressBar({ label: o.label(sel.backend), total: o.total, unit: o.unit, silent: o.quiet });
     const result = await body({ sel, bar, out });
     bar.finish();

@@ -12,6 +12,7 @@ import { makeAdapterRecord } from '../engine/backend.ts';
 import { makeRunConfig, makeRunSummary, runResolved } from '../engine/run.ts';
 import { ParameterError } from '../errors.ts';
 import { makeReportHtml } from '../report/html.ts';
+import { defaultThreadCount } from '../wasm/threads.ts';
 import { makeHelpText, parseArgs, parseSetAssignments, type ArgSpec, type ParsedArgs } from './args.ts';
 import { makeSummaryJson } from '../io/summary-json.ts';
 import { withResultSession } from './result-session.ts';
@@ -45,7 +46,7 @@ const runSpec = {
     'record-traces': { type: 'integer', min: 0, max: 1024, help: 'record u of the first M neurons of each instance (models that take it)' },
     'trace-every': { type: 'integer', min: 1, help: 'trace sampling interval in steps (default 10)' },
     'record-every': { type: 'integer', min: 1, help: "keep every k-th step in timeseries.csv (default: the model's, so the table stays writable)" },
-    threads: { type: 'integer', min: 1, max: 64, help: 'with --backend wasm: worker threads per simulation (default 1; the results do not depend on it)' },
+    threads: { type: 'integer', min: 1, max: 64, help: 'with --backend wasm: worker threads per simulation (default: the cores, one per 20000 neurons at most; the results do not depend on it)' },
   },
 } as const satisfies ArgSpec;
 
@@ -119,12 +120,15 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
   if (!def.webgpu && f.backend === 'webgpu') throw new ParameterError('--backend', `${def.id} has no WebGPU runner`, 'use --backend cpu (or auto)');
   if (!def.webgpu && f.backend === 'auto') console.error(`ei: ${def.id} has no WebGPU runner; running it on the CPU reference`);
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir(def.id), backend: requested, adapter: f.adapter as 'auto', label: (b) => `${def.id} on ${b}`, total: r.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite, cpuBeatsSoftware: def.cpuBeatsSoftware },
+    { outPath: f.out ?? defaultOutDir(def.id), backend: requested, adapter: f.adapter as 'auto', label: (b) => `${def.id} on ${b}`, total: r.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite, cpuBeatsSoftware: def.cpuBeatsSoftware, wasm: def.wasm },
     async ({ sel, bar, out }) => {
-      const target = { backend: sel.backend, ctx: sel.ctx, threads: f.threads as number | undefined };
+      // wasm: the threads given, else every core the run can use (said, and recorded in config.json).
+      const threads = sel.backend === 'wasm' ? ((f.threads as number | undefined) ?? defaultThreadCount(r.n ?? 0, 64)) : undefined;
+      if (sel.backend === 'wasm' && f.threads === undefined) console.error(`ei: wasm backend on ${threads} thread${threads === 1 ? '' : 's'} (--threads N to choose)`);
+      const target = { backend: sel.backend, ctx: sel.ctx, threads };
       checkInSession(def.estimate(r, target), sel);
       const { outputs, wallSeconds } = await runResolved(def, r, target, { onProgress: (d) => bar.update(d) });
-      const config = makeRunConfig(def, r, { command: ['ei', 'run', ...argv], backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), gitCommit: gitCommit() });
+      const config = makeRunConfig(def, r, { command: ['ei', 'run', ...argv], backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), gitCommit: gitCommit(), threads });
       out.write('config.json', JSON.stringify(config, null, 2) + '\n');
       for (const file of outputs.files) out.write(file.name, file.content);
       out.write('report.html', makeReportHtml({

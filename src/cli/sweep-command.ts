@@ -88,7 +88,7 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
   const s = sweep.resolve(request, points.map((p) => p.point), grids);
   const gridNames = grids.map((g) => g.name);
   return withResultSession(
-    { outPath: f.out ?? defaultOutDir(`${def.id}-sweep`), overwrite: f.overwrite, backend: f.backend === 'wasm' ? 'wasm' : def.webgpu ? (f.backend as 'auto') : 'cpu', adapter: f.adapter as 'auto', label: (b) => `sweep ${def.id} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet, cpuBeatsSoftware: def.cpuBeatsSoftware },
+    { outPath: f.out ?? defaultOutDir(`${def.id}-sweep`), overwrite: f.overwrite, backend: f.backend === 'wasm' ? 'wasm' : def.webgpu ? (f.backend as 'auto') : 'cpu', adapter: f.adapter as 'auto', label: (b) => `sweep ${def.id} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet, cpuBeatsSoftware: def.cpuBeatsSoftware, wasm: def.wasm },
     async ({ sel, bar, out }) => {
       const target: RunTarget = { backend: sel.backend, ctx: sel.ctx };
       // With --backend cpu the estimate was printed already.

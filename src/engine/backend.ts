@@ -17,11 +17,18 @@ export interface BackendSelection {
  * auto: WebGPU if any adapter (hardware or SwiftShader) answers, else the CPU reference with a notice on stderr.
  * `cpuBeatsSoftware` (a reason, e.g. measured speeds): with auto and a software adapter, use the CPU reference instead,
  * saying so; --backend webgpu still runs on the software adapter.
+ * `wasm` (the model has wasm kernels): auto prefers a hardware GPU, then wasm; SwiftShader, a correctness tool, only
+ * when asked for with --backend webgpu.
  */
-export async function selectBackend(requested: 'auto' | Backend, adapter: AdapterChoice, notify: (m: string) => void, cpuBeatsSoftware?: string): Promise<BackendSelection> {
+export async function selectBackend(requested: 'auto' | Backend, adapter: AdapterChoice, notify: (m: string) => void, cpuBeatsSoftware?: string, wasm = false): Promise<BackendSelection> {
   if (requested === 'cpu' || requested === 'wasm') return { backend: requested, requested, ctx: null, fallbackReason: null };
   try {
     const ctx = await createGpuContext({ adapter, notify });
+    if (requested === 'auto' && wasm && ctx.info.isSoftware) {
+      ctx.dispose();
+      notify('ei: the adapter is a software one (SwiftShader, correct but slow); using the wasm backend (bit-identical to the CPU reference, and faster). Use --backend webgpu to run on the software adapter anyway.');
+      return { backend: 'wasm', requested, ctx: null, fallbackReason: 'software adapter: the wasm backend is faster than SwiftShader' };
+    }
     if (requested === 'auto' && cpuBeatsSoftware && ctx.info.isSoftware) {
       ctx.dispose();
       const reason = `software adapter: ${cpuBeatsSoftware}`;
@@ -32,6 +39,10 @@ export async function selectBackend(requested: 'auto' | Backend, adapter: Adapte
   } catch (e) {
     if (requested === 'auto' && isNoGpuError(e)) {
       const reason = (e as Error).message.split('\n')[0];
+      if (wasm) {
+        notify(`ei: WebGPU unavailable (${reason}); using the wasm backend (bit-identical to the CPU reference). Use --backend webgpu to make this an error.`);
+        return { backend: 'wasm', requested, ctx: null, fallbackReason: reason };
+      }
       notify(`ei: WebGPU unavailable (${reason}); FALLING BACK to the CPU reference backend (slow). Use --backend webgpu to make this an error.`);
       return { backend: 'cpu', requested, ctx: null, fallbackReason: reason };
     }

@@ -10,12 +10,13 @@ import { makeAdapterRecord, selectBackend, type BackendSelection } from './backe
 import { getModelDefinition, modelIds } from './models.ts';
 import { makeRunConfig, makeRunSummary } from './run.ts';
 import { modelList } from '../models/index.ts';
+import { defaultThreadCount } from '../wasm/threads.ts';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
   /** 'auto' (default): WebGPU when an adapter answers, else the CPU reference (reported through onNotice); 'wasm': the WebAssembly kernels (bit-identical to 'cpu') of the models that have them. */
   backend?: 'auto' | Backend;
-  /** backend 'wasm': worker threads per simulation (default 1; Node; results are the same for any count). */
+  /** backend 'wasm': worker threads per simulation (default: the cores, at most one per 20000 neurons; Node; results are the same for any count). */
   threads?: number;
   /** Node: which WebGPU adapter (hardware GPU or SwiftShader); a browser picks its own. */
   adapter?: AdapterChoice;
@@ -133,7 +134,13 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         const have = modelList.filter((m) => m.wasm).map((m) => m.id);
         throw new ParameterError('backend', `${def.id} has no wasm kernels (models with a wasm backend: ${have.join(', ') || 'none'})`, "create an engine with backend 'cpu' (the same results) or 'auto' for it");
       }
-      if (backend === 'webgpu' && !def.webgpu) {
+      const software = backend === 'webgpu' && Boolean(sel.ctx?.info.isSoftware);
+      if (sel.requested === 'auto' && def.wasm && (backend === 'cpu' || software)) {
+        // auto prefers a hardware GPU, then wasm (bit-identical to the CPU reference); SwiftShader only when asked for.
+        backend = 'wasm';
+        fallbackReason = software ? 'software adapter: the wasm backend is faster than SwiftShader' : sel.fallbackReason;
+        notify(`ei: running ${def.id} on the wasm backend (${software ? 'the adapter is a software one' : 'no WebGPU'}); create the engine with backend 'webgpu' to use the adapter anyway`);
+      } else if (backend === 'webgpu' && !def.webgpu) {
         backend = 'cpu';
         fallbackReason = `${def.id} has no WebGPU runner`;
         notify(`ei: ${def.id} has no WebGPU runner; running it on the CPU reference`);
@@ -142,7 +149,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         fallbackReason = `software adapter: ${def.cpuBeatsSoftware}`;
         notify(`ei: the adapter is a software one and ${def.cpuBeatsSoftware}; running ${def.id} on the CPU reference`);
       }
-      const target = { backend, ctx: backend === 'webgpu' ? sel.ctx : null, threads: backend === 'wasm' ? options.threads : undefined };
+      const target = { backend, ctx: backend === 'webgpu' ? sel.ctx : null, threads: backend === 'wasm' ? (options.threads ?? defaultThreadCount(r.n ?? 0, 64)) : undefined };
       checkRunLimits(def.estimate(r, target), target, notify);
       const runner: Runner<unknown> = await def.createRunner(r, target);
       const control: RunControl = { onProgress, onChunk, signal };

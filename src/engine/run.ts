@@ -32,6 +32,8 @@ export interface RunProvenance {
   adapter: unknown;
   /** The git commit of the engine's checkout, when it runs from one. */
   gitCommit?: string | null;
+  /** wasm: the worker threads of the run. */
+  threads?: number;
 }
 
 /** Pure: config.json of a run, the same fields for every model (the model's own resolved options at the end). */
@@ -57,6 +59,7 @@ export function makeRunConfig(def: AnyModel, r: ResolvedRun, p: RunProvenance, c
     backendRequested: p.backendRequested,
     fallbackReason: p.fallbackReason,
     adapter: p.adapter,
+    ...(p.threads !== undefined ? { threads: p.threads } : {}),
     ...r.options,
     node: typeof process !== 'undefined' && process.versions?.node ? process.version : null,
   };

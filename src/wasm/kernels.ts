@@ -26,16 +26,9 @@ export interface KernelExports {
   rngBinomialLogPmf(k: number, n: number, nf: number, p: number, q: number, np: number, nq: number): number;
   rngStirlerr(n: number): number;
   rngBd0(x: number, M: number, d: number): number;
-  poissonStep(
-    state: number, n: number, k0: number, k1: number, step: number, instance: number,
-    decay: number, drive: number, jump: number, inputMean: number, peak: number, theta: number, gain: number, probit: number,
-    slots: number, bits: number, moments: number,
-  ): number;
-  poissonStepRange(
-    state: number, from: number, to: number, k0: number, k1: number, step: number, instance: number,
-    decay: number, drive: number, jump: number, inputMean: number, peak: number, theta: number, gain: number, probit: number,
-    slots: number, bits: number, lambdas: number,
-  ): number;
+  /** params: the step's 16 words (StepParams in src/wasm/assembly/poisson.ts). */
+  poissonStep(params: number, moments: number): number;
+  poissonStepRange(params: number, from: number, to: number, bits: number, lambdas: number): number;
   populationMoments(state: number, lambdas: number, n: number, moments: number): void;
 }
 

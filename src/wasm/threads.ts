@@ -9,10 +9,24 @@ export interface SpawnedThread {
 export type ThreadSpawner = (code: string, data: unknown) => SpawnedThread;
 
 let spawner: ThreadSpawner | null = null;
+let cores = 1;
 
-/** Registers how to start a worker (Node: worker_threads; called by the Node entry). */
-export function setThreadSpawner(s: ThreadSpawner | null): void {
+/** Registers how to start a worker (Node: worker_threads; called by the Node entry) and how many cores there are. */
+export function setThreadSpawner(s: ThreadSpawner | null, coreCount = 1): void {
   spawner = s;
+  cores = Math.max(1, Math.floor(coreCount));
+}
+
+/** Neurons per thread below which another thread costs more (a barrier per step) than it saves. */
+export const neuronsPerThreadMin = 20_000;
+
+/**
+ * Threads when the user names none: every core of the machine, but no more than one per neuronsPerThreadMin
+ * neurons of an instance, and 1 without worker threads or shared memory. Results do not depend on the count.
+ */
+export function defaultThreadCount(neuronsPerInstance: number, max: number): number {
+  if (!spawner || typeof SharedArrayBuffer === 'undefined') return 1;
+  return Math.max(1, Math.min(cores, max, Math.floor(neuronsPerInstance / neuronsPerThreadMin)));
 }
 
 export function getThreadSpawner(): ThreadSpawner | null {
@@ -26,12 +40,11 @@ export const ctrlSlots = 64 + 64;
 
 /**
  * The worker's code (the spawner prefixes the binding of \`workerData\`, e.g. from worker_threads): instantiate the shared kernels on the shared memory, then per generation run poissonStepRange
- * with the arguments in the control block on this worker's range, store the count and report done.
+ * on this worker's range (control args: the step's parameters in wasm memory, n, this thread's spike words at bits + index * stride, stride, intensities), store the count and report done.
  */
 export const poissonWorkerCode = `
 const { module, memory, control, index, threads } = workerData;
 const c = new Int32Array(control);
-const f = new Float32Array(control);
 const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm kernel abort'); } } }).exports;
 let gen = 0;
 for (;;) {
@@ -42,7 +55,7 @@ for (;;) {
   const n = c[a + 1] >>> 0;
   const from = Math.floor((n * index) / threads);
   const to = Math.floor((n * (index + 1)) / threads);
-  c[${64} + index] = k.poissonStepRange(c[a], from, to, c[a + 2], c[a + 3], c[a + 4], c[a + 5], f[a + 6], f[a + 7], f[a + 8], f[a + 9], f[a + 10], f[a + 11], f[a + 12], c[a + 13], c[a + 14], c[a + 15] + index * c[a + 17], c[a + 16]);
+  c[${64} + index] = k.poissonStepRange(c[a], from, to, c[a + 2] + index * c[a + 3], c[a + 4]);
   Atomics.add(c, ${1}, 1);
   Atomics.notify(c, ${1});
 }

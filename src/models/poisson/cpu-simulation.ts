@@ -1,7 +1,8 @@
 // CPU reference backend: runs a PopulationModel's CPU stepper over B instances x N neurons, recording like the GPU.
 import { DisposedError } from '../../errors.ts';
 import type { NeuronStepOut } from './population-model.ts';
-import { checkSimulationSpec, checkStepBudget, makeChunkSteps, type RecordChunk, type RunOptions, type Simulation, type SimulationSpec } from './simulation.ts';
+import { runChunked } from './chunk-recorder.ts';
+import { checkSimulationSpec, checkStepBudget, type RunOptions, type Simulation, type SimulationSpec } from './simulation.ts';
 
 export class CpuPopulationSimulation implements Simulation {
   readonly backend = 'cpu' as const;
@@ -39,76 +40,44 @@ export class CpuPopulationSimulation implements Simulation {
     checkStepBudget(this.stepCount, steps);
     const { n, batch } = this;
     const key = this.spec.key;
-    const traces = this.spec.recorders?.traces;
-    // Bound a chunk's record arrays to ~64 MiB like the GPU backend, and (by default) to ~2e6 neuron-steps
-    // so progress is reported about once a second.
-    const requested = this.spec.recorders?.chunkSteps ?? Math.max(1, Math.min(1000, Math.floor(2e6 / (n * batch))));
-    const chunkSteps = makeChunkSteps(requested, batch * (48 + 4 * this.spikeWords), 64 << 20);
     const out: NeuronStepOut = { spikes: 0, extra: 0 };
-    let done = 0;
-    while (done < steps) {
-      const m = Math.min(chunkSteps, steps - done);
-      const counts = new Uint32Array(m * batch);
-      const population = new Float64Array(m * batch * 4);
-      const spikeBits = this.spikeSlot ? new Uint32Array(m * batch * this.spikeWords) : null;
-      const traceSteps: number[] = [];
-      const traceRows: number[] = [];
-      for (let s = 0; s < m; s++) {
+    await runChunked(this.spec, this.spikeWords, steps, options, {
+      state: () => this.state!,
+      step: (rec) => {
+        const state = this.state;
+        if (!state) throw new DisposedError('CpuPopulationSimulation');
         const step = this.stepCount;
         for (let b = 0; b < batch; b++) {
           const stepper = this.steppers[b];
           const id = this.ids[b];
           const base = b * n;
+          const spikeBits = rec.spikes(b);
           let count = 0;
           let sum = 0;
           let extra = 0;
           for (let k = 0; k < n; k++) {
-            const u = stepper(this.state[base + k], key, step, id, k, out);
-            this.state[base + k] = u;
+            const u = stepper(state[base + k], key, step, id, k, out);
+            state[base + k] = u;
             if (out.spikes > 0) {
               count += out.spikes;
               const slot = this.spikeSlot ? this.spikeSlot[k] : -1;
-              if (slot >= 0) spikeBits![(s * batch + b) * this.spikeWords + (slot >>> 5)] |= 1 << (slot & 31);
+              if (slot >= 0) spikeBits![slot >>> 5] |= 1 << (slot & 31);
             }
             sum += u;
             extra += out.extra;
           }
-          counts[s * batch + b] = count;
           const mean = sum / n;
           // Two-pass variance in f64: the reference must be more accurate than the kernel it checks.
           let m2 = 0;
           for (let k = 0; k < n; k++) {
-            const d = this.state[base + k] - mean;
+            const d = state[base + k] - mean;
             m2 += d * d;
           }
-          const row = (s * batch + b) * 4;
-          population[row] = mean;
-          population[row + 1] = m2 / n;
-          population[row + 2] = extra / n;
-          population[row + 3] = n;
+          rec.set(b, count, mean, m2 / n, extra / n);
         }
-        this.stepCount++;
-        if (traces && this.stepCount % traces.every === 0) {
-          traceSteps.push(step);
-          for (let b = 0; b < batch; b++) for (const k of traces.neurons) traceRows.push(this.state[b * n + k]);
-        }
-      }
-      done += m;
-      options.onChunk?.({
-        stepStart: this.stepCount - m,
-        steps: m,
-        batch,
-        counts,
-        population,
-        spikeWords: this.spikeWords,
-        spikeBits,
-        traces: traces ? Float32Array.from(traceRows) : null,
-        traceSteps,
-      });
-      options.onProgress?.(done, steps);
-      // Yield so progress bars redraw and callers stay responsive.
-      await new Promise((r) => setTimeout(r, 0));
-    }
+        return this.stepCount++;
+      },
+    });
   }
 
   async readState(): Promise<Float32Array> {

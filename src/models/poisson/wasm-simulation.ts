@@ -2,17 +2,21 @@
 // cpu-step.ts) over a state buffer in wasm memory, recording exactly like CpuPopulationSimulation.
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
-import { ctrl, ctrlSlots, getThreadSpawner, poissonWorkerCode, type SpawnedThread } from '../../wasm/threads.ts';
-import { checkSimulationSpec, checkStepBudget, makeChunkSteps, type RunOptions, type Simulation, type SimulationSpec } from './simulation.ts';
+import { ctrl, ctrlSlots, defaultThreadCount, getThreadSpawner, poissonWorkerCode, type SpawnedThread } from '../../wasm/threads.ts';
+import { runChunked } from './chunk-recorder.ts';
+import { checkSimulationSpec, checkStepBudget, type RunOptions, type Simulation, type SimulationSpec } from './simulation.ts';
 import type { PoissonInstance } from '../../gpu/shaders.generated.ts';
 
 /** wasm32 memory holds at most 4 GiB: state (4 bytes per neuron of every instance) and slots (4 per neuron) must fit. */
 export const wasmMaxBytes = 2 ** 32 - heapBase - (1 << 20);
 
-/** Bytes of wasm memory a run needs beyond the module's own: moments, spike words (per thread), recorder slots, intensities (threaded) and the state. */
+/** Bytes of wasm memory a run needs beyond the module's own: moments, step parameters, spike words (per thread), recorder slots, intensities (threaded) and the state. */
 export function wasmPopulationBytes(n: number, batch: number, spikeNeurons: number, threads = 1): number {
-  return 32 + threads * 4 * Math.ceil(spikeNeurons / 32) + (spikeNeurons > 0 ? 4 * n : 0) + (threads > 1 ? 4 * n : 0) + 4 * n * batch;
+  return 32 + 4 * stepParamsWords + threads * 4 * Math.ceil(spikeNeurons / 32) + (spikeNeurons > 0 ? 4 * n : 0) + (threads > 1 ? 4 * n : 0) + 4 * n * batch;
 }
+
+/** 32-bit words of the step parameters the kernels read (StepParams in src/wasm/assembly/poisson.ts). */
+export const stepParamsWords = 16;
 
 /** The most threads a simulation takes (each owns a contiguous range of every instance's neurons). */
 export const maxWasmThreads = 64;
@@ -36,6 +40,7 @@ export class WasmPopulationSimulation implements Simulation {
   private readonly insts: PoissonInstance[];
   private readonly spikeWords: number;
   private readonly momentsPtr = heapBase;
+  private readonly paramsPtr = heapBase + 32;
   private readonly bitsPtr: number;
   private readonly slotsPtr: number;
   private readonly statePtr: number;
@@ -52,7 +57,7 @@ export class WasmPopulationSimulation implements Simulation {
     this.insts = spec.params.map((p) => spec.model.makeInstance(p, spec.dt) as PoissonInstance);
     const rec = spec.recorders?.spikes?.neurons;
     this.spikeWords = rec ? Math.ceil(rec.length / 32) : 0;
-    this.bitsPtr = this.momentsPtr + 32;
+    this.bitsPtr = this.paramsPtr + 4 * stepParamsWords;
     this.slotsPtr = rec ? this.bitsPtr + threads * 4 * this.spikeWords : 0;
     const lambdasPtr = this.bitsPtr + threads * 4 * this.spikeWords + (rec ? 4 * this.n : 0);
     this.statePtr = lambdasPtr + (threads > 1 ? 4 * this.n : 0);
@@ -69,7 +74,7 @@ export class WasmPopulationSimulation implements Simulation {
   static async create(spec: SimulationSpec): Promise<WasmPopulationSimulation> {
     checkSimulationSpec(spec);
     if (spec.model.id !== 'poisson') throw new ParameterError('backend', `the wasm backend has no kernel for population model ${spec.model.id}`, 'use the cpu backend');
-    const threads = spec.threads ?? 1;
+    const threads = spec.threads ?? defaultThreadCount(spec.n, maxWasmThreads);
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= maxWasmThreads)) throw new ParameterError('--threads', `${threads} is not an integer in [1, ${maxWasmThreads}]`, 'use --threads 1 or more');
     const spawn = threads > 1 ? getThreadSpawner() : null;
     if (threads > 1 && (!spawn || typeof SharedArrayBuffer === 'undefined')) {
@@ -86,44 +91,61 @@ export class WasmPopulationSimulation implements Simulation {
     return sim;
   }
 
-  /** One step of instance b on every thread (this one takes range 0); returns the count, leaves moments and bits. */
-  private stepThreaded(k: KernelExports, pool: ThreadPool, b: number, step: number, slots: number, bitsRow: Uint32Array | null): number {
-    const c = pool.control;
-    const f = new Float32Array(c.buffer);
+  /** Packs instance b's step for the kernels (StepParams in src/wasm/assembly/poisson.ts) at paramsPtr. */
+  private writeStepParams(k: KernelExports, b: number, step: number): void {
+    const w = new Uint32Array(k.memory.buffer, this.paramsPtr, stepParamsWords);
+    const f = new Float32Array(k.memory.buffer, this.paramsPtr, stepParamsWords);
     const p = this.insts[b];
+    w[0] = this.statePtr + 4 * b * this.n;
+    w[1] = this.n;
+    w[2] = this.spec.key[0];
+    w[3] = this.spec.key[1];
+    w[4] = step;
+    w[5] = this.ids[b];
+    f[6] = p.decay;
+    f[7] = p.drive;
+    f[8] = p.jump;
+    f[9] = p.inputMean;
+    f[10] = p.peakPerStep;
+    f[11] = p.theta;
+    f[12] = p.gain;
+    w[13] = p.sigmoid === 0 ? 1 : 0;
+    w[14] = this.spikeWords > 0 ? this.slotsPtr : 0;
+    w[15] = this.bitsPtr;
+  }
+
+  /** One step of instance b on this thread: returns the count, leaves moments; recorded spikes go to spikes. */
+  private stepSingle(k: KernelExports, b: number, step: number, spikes: Uint32Array | null): number {
+    this.writeStepParams(k, b, step);
+    const bits = spikes ? new Uint32Array(k.memory.buffer, this.bitsPtr, this.spikeWords).fill(0) : null;
+    const count = k.poissonStep(this.paramsPtr, this.momentsPtr) >>> 0;
+    if (bits) spikes!.set(bits);
+    return count;
+  }
+
+  /** One step of instance b on every thread (this one takes range 0): returns the count, leaves moments; recorded spikes go to spikes. */
+  private stepThreaded(k: KernelExports, pool: ThreadPool, b: number, step: number, spikes: Uint32Array | null): number {
+    const c = pool.control;
     const a = ctrl.args;
     const stride = 4 * this.spikeWords;
-    const statePtr = this.statePtr + 4 * b * this.n;
+    this.writeStepParams(k, b, step);
     if (stride) new Uint32Array(k.memory.buffer, this.bitsPtr, pool.threads * this.spikeWords).fill(0);
-    c[a] = statePtr;
+    c[a] = this.paramsPtr;
     c[a + 1] = this.n;
-    c[a + 2] = this.spec.key[0];
-    c[a + 3] = this.spec.key[1];
-    c[a + 4] = step;
-    c[a + 5] = this.ids[b];
-    f[a + 6] = p.decay;
-    f[a + 7] = p.drive;
-    f[a + 8] = p.jump;
-    f[a + 9] = p.inputMean;
-    f[a + 10] = p.peakPerStep;
-    f[a + 11] = p.theta;
-    f[a + 12] = p.gain;
-    c[a + 13] = p.sigmoid === 0 ? 1 : 0;
-    c[a + 14] = slots;
-    c[a + 15] = this.bitsPtr;
-    c[a + 16] = pool.lambdasPtr;
-    c[a + 17] = stride;
+    c[a + 2] = this.bitsPtr;
+    c[a + 3] = stride;
+    c[a + 4] = pool.lambdasPtr;
     Atomics.store(c, ctrl.done, 0);
     Atomics.add(c, ctrl.generation, 1);
     Atomics.notify(c, ctrl.generation);
     const to = Math.floor(this.n / pool.threads);
-    let count = k.poissonStepRange(statePtr, 0, to, c[a + 2], c[a + 3], step, c[a + 5], f[a + 6], f[a + 7], f[a + 8], f[a + 9], f[a + 10], f[a + 11], f[a + 12], c[a + 13], slots, this.bitsPtr, pool.lambdasPtr) >>> 0;
+    let count = k.poissonStepRange(this.paramsPtr, 0, to, this.bitsPtr, pool.lambdasPtr) >>> 0;
     for (let d = Atomics.load(c, ctrl.done); d < pool.threads - 1; d = Atomics.load(c, ctrl.done)) Atomics.wait(c, ctrl.done, d);
     for (let t = 1; t < pool.threads; t++) count = (count + c[ctrl.results + t]) >>> 0;
-    k.populationMoments(statePtr, pool.lambdasPtr, this.n, this.momentsPtr);
-    if (bitsRow) {
+    k.populationMoments(this.statePtr + 4 * b * this.n, pool.lambdasPtr, this.n, this.momentsPtr);
+    if (spikes) {
       const all = new Uint32Array(k.memory.buffer, this.bitsPtr, pool.threads * this.spikeWords);
-      for (let t = 0; t < pool.threads; t++) for (let w = 0; w < this.spikeWords; w++) bitsRow[w] |= all[t * this.spikeWords + w];
+      for (let t = 0; t < pool.threads; t++) for (let w = 0; w < this.spikeWords; w++) spikes[w] |= all[t * this.spikeWords + w];
     }
     return count;
   }
@@ -141,63 +163,21 @@ export class WasmPopulationSimulation implements Simulation {
     const k = this.k;
     if (!k) throw new DisposedError('WasmPopulationSimulation');
     checkStepBudget(this.stepCount, steps);
-    const { n, batch } = this;
-    const key = this.spec.key;
-    const traces = this.spec.recorders?.traces;
-    // The same chunking as the CPU reference, so chunk records (and progress) are identical.
-    const requested = this.spec.recorders?.chunkSteps ?? Math.max(1, Math.min(1000, Math.floor(2e6 / (n * batch))));
-    const chunkSteps = makeChunkSteps(requested, batch * (48 + 4 * this.spikeWords), 64 << 20);
     // Memory never grows after create(), so these views stay valid.
     const state = this.stateView();
     const moments = new Float64Array(k.memory.buffer, this.momentsPtr, 3);
-    const bits = new Uint32Array(k.memory.buffer, this.bitsPtr, this.spikeWords);
-    const slots = this.spikeWords > 0 ? this.slotsPtr : 0;
-    let done = 0;
-    while (done < steps) {
-      const m = Math.min(chunkSteps, steps - done);
-      const counts = new Uint32Array(m * batch);
-      const population = new Float64Array(m * batch * 4);
-      const spikeBits = this.spikeWords > 0 ? new Uint32Array(m * batch * this.spikeWords) : null;
-      const traceSteps: number[] = [];
-      const traceRows: number[] = [];
-      for (let s = 0; s < m; s++) {
+    // The same chunking and records as the CPU reference, so chunk records (and progress) are identical.
+    await runChunked(this.spec, this.spikeWords, steps, options, {
+      state: () => state,
+      step: (rec) => {
         const step = this.stepCount;
-        for (let b = 0; b < batch; b++) {
-          const p = this.insts[b];
-          if (this.pool) {
-            counts[s * batch + b] = this.stepThreaded(k, this.pool, b, step, slots, spikeBits ? spikeBits.subarray((s * batch + b) * this.spikeWords, (s * batch + b + 1) * this.spikeWords) : null);
-          } else {
-            if (spikeBits) bits.fill(0);
-            counts[s * batch + b] = k.poissonStep(this.statePtr + 4 * b * n, n, key[0], key[1], step, this.ids[b], p.decay, p.drive, p.jump, p.inputMean, p.peakPerStep, p.theta, p.gain, p.sigmoid === 0 ? 1 : 0, slots, this.bitsPtr, this.momentsPtr) >>> 0;
-            if (spikeBits) spikeBits.set(bits, (s * batch + b) * this.spikeWords);
-          }
-          const row = (s * batch + b) * 4;
-          population[row] = moments[0];
-          population[row + 1] = moments[1];
-          population[row + 2] = moments[2];
-          population[row + 3] = n;
+        for (let b = 0; b < this.batch; b++) {
+          const count = this.pool ? this.stepThreaded(k, this.pool, b, step, rec.spikes(b)) : this.stepSingle(k, b, step, rec.spikes(b));
+          rec.set(b, count, moments[0], moments[1], moments[2]);
         }
-        this.stepCount++;
-        if (traces && this.stepCount % traces.every === 0) {
-          traceSteps.push(step);
-          for (let b = 0; b < batch; b++) for (const nk of traces.neurons) traceRows.push(state[b * n + nk]);
-        }
-      }
-      done += m;
-      options.onChunk?.({
-        stepStart: this.stepCount - m,
-        steps: m,
-        batch,
-        counts,
-        population,
-        spikeWords: this.spikeWords,
-        spikeBits,
-        traces: traces ? Float32Array.from(traceRows) : null,
-        traceSteps,
-      });
-      options.onProgress?.(done, steps);
-      await new Promise((r) => setTimeout(r, 0));
-    }
+        return this.stepCount++;
+      },
+    });
   }
 
   async readState(): Promise<Float32Array> {
