@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       f.out ? resolve(f.out) : makeResultPath(resultsDir, `models-${adapterSlug(r.environment)}`, r.environment),
     );
     for (const c of result.cases) printCase(c);
-    for (const s of result.speedups) console.log(`speedup ${s.model} ${s.group} size=${s.size}: webgpu / cpu = ${fmt(s.gpuOverCpu)}`);
+    for (const s of result.speedups) console.log(`speedup ${s.model} ${s.group} size=${s.size}: ${s.backend ?? 'webgpu'} / cpu = ${fmt(s.overCpu ?? s.gpuOverCpu)}`);
     reportResult(out, f.summary, writeSummary);
     return 0;
   } finally {
