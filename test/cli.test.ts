@@ -214,9 +214,13 @@ describe('--backend auto with wasm kernels', () => {
     const spikes = (d: string) => parseCsv(readFileSync(join(d, 'timeseries.csv'), 'utf8')).rows.map((x) => x[3]);
     expect(spikes(out)).toEqual(spikes(join(dir, 'auto-webgpu')));
     expect(spikes(out).some((x) => (x as number) > 0)).toBe(true);
-    // A model without wasm kernels keeps today's choice.
+    // hybrid has wasm kernels too: auto prefers them over the software adapter.
     const h = await ei('run', 'hybrid', '--n', '100', '--T', '0.5', '--set', 'burnin=0.1', '--quiet', '--out', join(dir, 'auto-hybrid'));
     expect(h.code, h.err).toBe(0);
-    expect(JSON.parse(readFileSync(join(dir, 'auto-hybrid', 'config.json'), 'utf8')).backend).toBe('webgpu');
+    expect(JSON.parse(readFileSync(join(dir, 'auto-hybrid', 'config.json'), 'utf8')).backend).toBe('wasm');
+    // A model without wasm kernels keeps today's choice.
+    const b = await ei('run', 'binary', '--n', '200', '--steps', '50', '--set', 'k=20', '--set', 'burnin=10', '--quiet', '--out', join(dir, 'auto-binary'));
+    expect(b.code, b.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'auto-binary', 'config.json'), 'utf8')).backend).toBe('webgpu');
   });
 });

@@ -137,9 +137,9 @@ describe('--backend wasm', () => {
   });
 
   it('is refused, naming the models that have it, for a model without wasm kernels', async () => {
-    const r = await ei('run', 'hybrid', '--backend', 'wasm', '--quiet', '--out', join(tmpdir(), 'ei-wasm-never'));
+    const r = await ei('run', 'binary', '--backend', 'wasm', '--quiet', '--out', join(tmpdir(), 'ei-wasm-never'));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/hybrid has no wasm kernels \(models with a wasm backend: poisson\)/);
+    expect(r.err).toMatch(/binary has no wasm kernels \(models with a wasm backend: poisson, hybrid\)/);
     const t = await ei('run', 'poisson', '--threads', '2', '--quiet', '--out', join(tmpdir(), 'ei-wasm-never'));
     expect(t.code).toBe(2);
     expect(t.err).toMatch(/--threads has no effect with --backend auto/);
@@ -157,7 +157,7 @@ describe('--backend wasm', () => {
       results.push({ state: [...new Uint32Array(state.buffer)], files: o.files.filter((f) => f.name.endsWith('.csv')).map((f) => [f.name, f.content]), backend: sim.backend });
       if (backend === 'wasm') {
         expect(engine.models.find((m) => m.id === 'poisson')?.wasm).toBe(true);
-        await expect(engine.simulate('hybrid', {})).rejects.toThrow(/hybrid has no wasm kernels/);
+        await expect(engine.simulate('binary', {})).rejects.toThrow(/binary has no wasm kernels/);
       }
       engine.dispose();
     }

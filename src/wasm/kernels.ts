@@ -30,6 +30,11 @@ export interface KernelExports {
   poissonStep(params: number, moments: number): number;
   poissonStepRange(params: number, from: number, to: number, bits: number, lambdas: number): number;
   populationMoments(state: number, lambdas: number, n: number, moments: number): void;
+  /** params: one hybrid instance's 24 words (HybridParams in src/wasm/assembly/hybrid.ts). */
+  hybridInit(params: number): void;
+  hybridStep(params: number): void;
+  hybridStepRange(params: number, from: number, to: number): void;
+  hybridRecord(params: number): void;
 }
 
 /** Host buffers start here: the module's static data lies below 64 KiB (page 0). */

@@ -60,3 +60,24 @@ for (;;) {
   Atomics.notify(c, ${1});
 }
 `;
+
+/**
+ * The hybrid model's worker code (like poissonWorkerCode): per generation run hybridStepRange on this worker's share of
+ * the instance's 2n neurons (control args: the instance's parameters in wasm memory, 2n) and report done.
+ */
+export const hybridWorkerCode = `
+const { module, memory, control, index, threads } = workerData;
+const c = new Int32Array(control);
+const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm kernel abort'); } } }).exports;
+let gen = 0;
+for (;;) {
+  Atomics.wait(c, ${0}, gen);
+  gen = Atomics.load(c, ${0});
+  if (Atomics.load(c, ${2}) !== 0) break;
+  const a = ${8};
+  const m = c[a + 1] >>> 0;
+  k.hybridStepRange(c[a], Math.floor((m * index) / threads), Math.floor((m * (index + 1)) / threads));
+  Atomics.add(c, ${1}, 1);
+  Atomics.notify(c, ${1});
+}
+`;

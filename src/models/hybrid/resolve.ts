@@ -94,7 +94,7 @@ interface HybridShape {
  * neuron-steps/s on the CPU reference (2n neurons per instance), ~3.5e5 on SwiftShader plus ~0.5 ms per workgroup
  * and step; a hardware GPU is assumed at ~1e9. The large-n limit adds at most 2e5 RK4 steps (~1.2 us) per instance.
  */
-export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgpu'; isSoftware?: boolean }): RunEstimate {
+export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgpu' | 'wasm'; isSoftware?: boolean }): RunEstimate {
   const { n, batch: B, steps, recordEvery } = s;
   const NB = ['--n', '--batch'];
   const snaps = s.snapshots ?? 0;
@@ -108,10 +108,10 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
     { what: 'time series rows', bytes: B * samples * rowHeapBytes(16), place: 'heap', options: ['--batch', s.stepsFlag, '--record-every'] },
   ];
   if (snaps && s.keepSnapshotStates) memory.push({ what: 'snapshot states', bytes: snaps * 8 * n * B, place: 'host', options: NB });
-  if (o.backend === 'cpu') {
+  if (o.backend === 'cpu' || o.backend === 'wasm') {
     const m = Math.max(1, Math.min(1000, Math.floor(2e6 / (2 * n * B))));
     memory.push(
-      { what: 'potentials and intensities', bytes: 16 * n * B, place: 'host', options: NB, elements: 2 * n },
+      { what: o.backend === 'wasm' ? 'potentials and intensities (wasm memory)' : 'potentials and intensities', bytes: 16 * n * B, place: 'host', options: NB, elements: 2 * n },
       { what: 'step records of one chunk', bytes: m * B * 120, place: 'heap', options: ['--batch'] },
     );
   } else {
@@ -141,6 +141,8 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
       unit: 'neuron-steps',
       seconds: {
         cpu: host + steps * B * 2 * n * 1.4e-6,
+        // One thread of the wasm kernel (two Poisson draws and a sigmoid per neuron): ~1.6e6 neuron-steps/s measured on a loaded 2-core machine.
+        wasm: host + steps * B * 2 * n * 5e-7,
         'webgpu-software': host + steps * (1e-4 + B * (2 * Math.ceil(n / 2048) + 1) * 5e-4 + B * 2 * n * 2.8e-6),
         'webgpu-hardware': host + steps * (2e-5 + B * (2 * Math.ceil(n / 256) + 1) * 1e-7 + B * 2 * n * 1e-9),
       },
@@ -153,7 +155,7 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
 export function estimateHybrid(r: HybridRun, target: RunTarget): RunEstimate {
   return estimateHybridShape(
     { n: r.n, batch: r.batch, steps: r.steps, dt: r.dt, recordEvery: r.options.recordEvery, tauMin: r.tauMin, stepsFlag: r.stepsFlag, snapshots: r.snapshotTimes.length, keepSnapshotStates: r.keepSnapshotStates },
-    { backend: cpuOrWebgpu(target.backend), isSoftware: target.ctx?.info.isSoftware },
+    { backend: target.backend === 'wasm' ? 'wasm' : cpuOrWebgpu(target.backend), isSoftware: target.ctx?.info.isSoftware },
   );
 }
 

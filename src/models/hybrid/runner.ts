@@ -7,6 +7,7 @@ import type { ParamValues } from '../../core/params.ts';
 import type { HybridChunk, HybridSimulation, HybridStepRecord } from './simulation.ts';
 import { CpuHybridSimulation } from './cpu-simulation.ts';
 import { WebGpuHybridSimulation } from './webgpu-simulation.ts';
+import { WasmHybridSimulation } from './wasm-simulation.ts';
 import { makeHybridModelParams } from './params.ts';
 import { checkConditionsB1, checkConditionsB2, solveLimitB1, solveLimitB2, type LimitTrajectory } from './limit.ts';
 import { resolveHybridRun, type HybridExtras, type HybridRun } from './resolve.ts';
@@ -154,6 +155,7 @@ export class HybridRunner implements Runner<HybridResult, HybridChunk> {
     const spec = { params, n, dt, key: r.key, instanceIds: r.instanceIds ?? undefined, chunkSteps: r.chunkSteps ?? undefined };
     let sim: HybridSimulation;
     if (target.backend === 'cpu') sim = new CpuHybridSimulation(spec);
+    else if (target.backend === 'wasm') sim = await WasmHybridSimulation.create({ ...spec, threads: target.threads });
     else {
       if (!target.ctx) throw new ConfigError('the webgpu backend needs a GPU context', 'pass target.ctx (from acquireGpu), or use the cpu backend');
       sim = await WebGpuHybridSimulation.create(target.ctx, spec);

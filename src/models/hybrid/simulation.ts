@@ -27,7 +27,7 @@ export interface HybridChunk {
 }
 
 export interface HybridSimulation {
-  readonly backend: 'cpu' | 'webgpu';
+  readonly backend: 'cpu' | 'webgpu' | 'wasm';
   readonly n: number;
   readonly batch: number;
   readonly dt: number;

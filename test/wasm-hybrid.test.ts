@@ -1,0 +1,110 @@
+// The wasm backend of hybrid equals the cpu reference exactly: every HybridStepRecord field of every step (and the
+// initial records), the state bits and the histogram, for B1 and B2, several seeds, batches and thread counts, and the
+// tables of `ei run hybrid --backend wasm` against `--backend cpu`.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CpuHybridSimulation } from '../src/models/hybrid/cpu-simulation.ts';
+import { hybridParameters } from '../src/models/hybrid/params.ts';
+import type { HybridChunk, HybridSimulation, HybridSimulationSpec } from '../src/models/hybrid/simulation.ts';
+import { WasmHybridSimulation } from '../src/models/hybrid/wasm-simulation.ts';
+import { resolveParams } from '../src/core/params.ts';
+import { seedToKey } from '../src/rng/index.ts';
+import { ei } from './helpers/cli.ts';
+import '../src/wasm/node-threads.ts';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** Every record field as its f64 bits (so -0, NaN payloads and last-bit differences all count). */
+function bits(x: number): string {
+  const b = new DataView(new ArrayBuffer(8));
+  b.setFloat64(0, x);
+  return b.getBigUint64(0).toString(16);
+}
+
+async function collect(sim: HybridSimulation, parts: number[]) {
+  const chunks: HybridChunk[] = [];
+  for (const steps of parts) await sim.run(steps, { onChunk: (c) => chunks.push(c) });
+  const fields = (r: HybridChunk['records'][number]) => [r.totalE, r.totalI, r.meanE, r.varE, r.meanI, r.varI].map(bits).join(',');
+  const state = await sim.readState();
+  const out = {
+    initial: sim.initial.map(fields),
+    records: chunks.flatMap((c) => c.records.map(fields)),
+    starts: chunks.map((c) => [c.stepStart, c.steps, c.batch]),
+    state: [...new Uint32Array(state.buffer)],
+    hist: [...(await sim.histogramU(40, -3, 3))],
+    step: sim.step,
+  };
+  sim.dispose();
+  sim.dispose();
+  return out;
+}
+
+function spec(variant: string, seed: number, batch: number, n: number, extra: Record<string, unknown> = {}): HybridSimulationSpec {
+  const params = Array.from({ length: batch }, (_, b) => resolveParams('hybrid', hybridParameters, { variant, theta: 0.1 * b, ...extra }));
+  return { params, n, dt: Math.min(2e-3, 0.1 / Math.sqrt(n)), key: seedToKey(seed), chunkSteps: 7 };
+}
+
+describe('wasm hybrid equals the cpu reference bit for bit', () => {
+  const cases: [string, number, number, number, number, Record<string, unknown>?][] = [
+    ['B1', 1, 1, 50, 30],
+    ['B2', 2, 3, 50, 30],
+    ['B1', 7, 3, 333, 20, { sigmoid: 'logistic' }],
+    ['B2', 11, 1, 1000, 15, { sigmoid: 'logistic' }],
+    ['B1', 5, 3, 5000, 6],
+    ['B2', 9, 1, 5000, 6],
+  ];
+  for (const [variant, seed, batch, n, steps, extra] of cases) {
+    it(`${variant} seed ${seed} batch ${batch} n ${n}${extra ? ' ' + JSON.stringify(extra) : ''}`, async () => {
+      const s = spec(variant, seed, batch, n, extra);
+      const cpu = await collect(new CpuHybridSimulation(s), [steps - 4, 4]);
+      const wasm = await collect(await WasmHybridSimulation.create({ ...s, threads: 1 }), [steps - 4, 4]);
+      expect(wasm.records.length).toBe(steps * batch);
+      expect(wasm).toEqual(cpu);
+      // Not trivially equal: the state moved and the records vary.
+      expect(new Set(cpu.records).size).toBeGreaterThan((steps * batch) / 2);
+    });
+  }
+});
+
+describe('wasm hybrid on worker threads equals the cpu reference for any thread count', () => {
+  for (const threads of [2, 3, 4]) {
+    it(`${threads} threads (uneven ranges across the E/I boundary, batch 2)`, async () => {
+      const s = spec(threads === 3 ? 'B1' : 'B2', 20 + threads, 2, 1001, {});
+      const cpu = await collect(new CpuHybridSimulation(s), [9, 3]);
+      const wasm = await collect(await WasmHybridSimulation.create({ ...s, threads }), [9, 3]);
+      expect(wasm).toEqual(cpu);
+    });
+  }
+
+  it('refuses a thread count out of range, naming --threads', async () => {
+    await expect(WasmHybridSimulation.create({ ...spec('B1', 1, 1, 10), threads: 0 })).rejects.toThrow(/--threads/);
+  });
+});
+
+describe('ei run hybrid --backend wasm', () => {
+  for (const [variant, seed, batch, threads] of [['B1', 3, 1, 1], ['B2', 4, 3, 2]] as const) {
+    it(`writes the same tables as --backend cpu (${variant}, seed ${seed}, batch ${batch}, --threads ${threads})`, async () => {
+      const out = mkdtempSync(join(tmpdir(), 'ei-wasm-hybrid-'));
+      dirs.push(out);
+      const run = async (backend: string, extra: string[]) => {
+        const dir = join(out, backend);
+        const r = await ei('run', 'hybrid', '--n', '400', '--T', '0.2', '--batch', String(batch), '--seed', String(seed), '--set', `variant=${variant}`, '--set', 'burnin=0.05', '--backend', backend, ...extra, '--quiet', '--out', dir);
+        expect(r.code, r.err).toBe(0);
+        return { csv: readFileSync(join(dir, 'timeseries.csv'), 'utf8'), summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) };
+      };
+      const cpu = await run('cpu', []);
+      const wasm = await run('wasm', ['--threads', String(threads)]);
+      expect(wasm.csv === cpu.csv, 'timeseries.csv differs').toBe(true);
+      expect(cpu.csv.split('\n').length).toBeGreaterThan(10);
+      const strip = (x: unknown): unknown => {
+        if (Array.isArray(x)) return x.map(strip);
+        if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).filter(([k]) => !/wall|throughput|perSecond|backend|threads/i.test(k)).map(([k, v]) => [k, strip(v)]));
+        return x;
+      };
+      expect(strip(wasm.summary)).toEqual(strip(cpu.summary));
+    });
+  }
+});
