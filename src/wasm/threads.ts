@@ -39,45 +39,69 @@ export const ctrl = { generation: 0, done: 1, stop: 2, args: 8, results: 64 } as
 export const ctrlSlots = 64 + 64;
 
 /**
- * The worker's code (the spawner prefixes the binding of \`workerData\`, e.g. from worker_threads): instantiate the shared kernels on the shared memory, then per generation run poissonStepRange
- * on this worker's range (control args: the step's parameters in wasm memory, n, this thread's spike words at bits + index * stride, stride, intensities), store the count and report done.
+ * A worker's code (the spawner prefixes the binding of `workerData`, e.g. from worker_threads): instantiate the shared
+ * kernels on the shared memory, then per generation run `step` (JavaScript with `k` the kernels, `c` the control
+ * block, `a` its first argument slot, `index` and `threads`) and report done.
  */
-export const poissonWorkerCode = `
+function makeWorkerCode(step: string): string {
+  return `
 const { module, memory, control, index, threads } = workerData;
 const c = new Int32Array(control);
 const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm kernel abort'); } } }).exports;
 let gen = 0;
 for (;;) {
-  Atomics.wait(c, ${0}, gen);
-  gen = Atomics.load(c, ${0});
-  if (Atomics.load(c, ${2}) !== 0) break;
-  const a = ${8};
+  Atomics.wait(c, ${ctrl.generation}, gen);
+  gen = Atomics.load(c, ${ctrl.generation});
+  if (Atomics.load(c, ${ctrl.stop}) !== 0) break;
+  const a = ${ctrl.args};
+${step}  Atomics.add(c, ${ctrl.done}, 1);
+  Atomics.notify(c, ${ctrl.done});
+}
+`;
+}
+
+/**
+ * poisson: run poissonStepRange on this worker's range (control args: the step's parameters in wasm memory, n, this
+ * thread's spike words at bits + index * stride, stride, intensities) and store the count.
+ */
+export const poissonWorkerCode = makeWorkerCode(`
   const n = c[a + 1] >>> 0;
   const from = Math.floor((n * index) / threads);
   const to = Math.floor((n * (index + 1)) / threads);
-  c[${64} + index] = k.poissonStepRange(c[a], from, to, c[a + 2] + index * c[a + 3], c[a + 4]);
-  Atomics.add(c, ${1}, 1);
-  Atomics.notify(c, ${1});
-}
-`;
+  c[${ctrl.results} + index] = k.poissonStepRange(c[a], from, to, c[a + 2] + index * c[a + 3], c[a + 4]);
+`);
 
-/**
- * The hybrid model's worker code (like poissonWorkerCode): per generation run hybridStepRange on this worker's share of
- * the instance's 2n neurons (control args: the instance's parameters in wasm memory, 2n) and report done.
- */
-export const hybridWorkerCode = `
-const { module, memory, control, index, threads } = workerData;
-const c = new Int32Array(control);
-const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm kernel abort'); } } }).exports;
-let gen = 0;
-for (;;) {
-  Atomics.wait(c, ${0}, gen);
-  gen = Atomics.load(c, ${0});
-  if (Atomics.load(c, ${2}) !== 0) break;
-  const a = ${8};
+/** hybrid: run hybridStepRange on this worker's share of the instance's 2n neurons (control args: the instance's parameters in wasm memory, 2n). */
+export const hybridWorkerCode = makeWorkerCode(`
   const m = c[a + 1] >>> 0;
   k.hybridStepRange(c[a], Math.floor((m * index) / threads), Math.floor((m * (index + 1)) / threads));
-  Atomics.add(c, ${1}, 1);
-  Atomics.notify(c, ${1});
+`);
+
+/** The workers of one simulation and their control block (worker 0 is the calling thread itself). */
+export interface ThreadPool {
+  threads: number;
+  control: Int32Array;
+  workers: SpawnedThread[];
 }
-`;
+
+/** Starts a generation: every worker runs its step on the arguments already in the control block. */
+export function startGeneration(pool: ThreadPool): void {
+  const c = pool.control;
+  Atomics.store(c, ctrl.done, 0);
+  Atomics.add(c, ctrl.generation, 1);
+  Atomics.notify(c, ctrl.generation);
+}
+
+/** Waits until every worker (not the calling thread) has finished the generation. */
+export function waitForWorkers(pool: ThreadPool): void {
+  const c = pool.control;
+  for (let d = Atomics.load(c, ctrl.done); d < pool.threads - 1; d = Atomics.load(c, ctrl.done)) Atomics.wait(c, ctrl.done, d);
+}
+
+/** Tells the workers to leave their loop and terminates them. */
+export function stopThreadPool(pool: ThreadPool): void {
+  Atomics.store(pool.control, ctrl.stop, 1);
+  Atomics.add(pool.control, ctrl.generation, 1);
+  Atomics.notify(pool.control, ctrl.generation);
+  for (const w of pool.workers) w.terminate();
+}

@@ -3,7 +3,7 @@
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { histogramF32 } from '../../analysis/histogram.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
-import { ctrl, ctrlSlots, defaultThreadCount, getThreadSpawner, hybridWorkerCode, type SpawnedThread } from '../../wasm/threads.ts';
+import { ctrl, ctrlSlots, defaultThreadCount, getThreadSpawner, hybridWorkerCode, startGeneration, stopThreadPool, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
 import { makeHybridInstance } from './params.ts';
 import { checkHybridSpec, checkStepBudget, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from './simulation.ts';
 
@@ -24,11 +24,6 @@ export interface WasmHybridSpec extends HybridSimulationSpec {
   threads?: number;
 }
 
-interface ThreadPool {
-  threads: number;
-  control: Int32Array;
-  workers: SpawnedThread[];
-}
 
 export class WasmHybridSimulation implements HybridSimulation {
   readonly backend = 'wasm' as const;
@@ -125,11 +120,9 @@ export class WasmHybridSimulation implements HybridSimulation {
     const m = 2 * this.n;
     c[a] = params;
     c[a + 1] = m;
-    Atomics.store(c, ctrl.done, 0);
-    Atomics.add(c, ctrl.generation, 1);
-    Atomics.notify(c, ctrl.generation);
+    startGeneration(pool);
     k.hybridStepRange(params, 0, Math.floor(m / pool.threads));
-    for (let d = Atomics.load(c, ctrl.done); d < pool.threads - 1; d = Atomics.load(c, ctrl.done)) Atomics.wait(c, ctrl.done, d);
+    waitForWorkers(pool);
     k.hybridRecord(params);
   }
 
@@ -179,11 +172,6 @@ export class WasmHybridSimulation implements HybridSimulation {
     this.k = null;
     const pool = this.pool;
     this.pool = null;
-    if (pool) {
-      Atomics.store(pool.control, ctrl.stop, 1);
-      Atomics.add(pool.control, ctrl.generation, 1);
-      Atomics.notify(pool.control, ctrl.generation);
-      for (const w of pool.workers) w.terminate();
-    }
+    if (pool) stopThreadPool(pool);
   }
 }

@@ -2,7 +2,7 @@
 // cpu-step.ts) over a state buffer in wasm memory, recording exactly like CpuPopulationSimulation.
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
-import { ctrl, ctrlSlots, defaultThreadCount, getThreadSpawner, poissonWorkerCode, type SpawnedThread } from '../../wasm/threads.ts';
+import { ctrl, ctrlSlots, defaultThreadCount, getThreadSpawner, poissonWorkerCode, startGeneration, stopThreadPool, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
 import { runChunked } from './chunk-recorder.ts';
 import { checkSimulationSpec, checkStepBudget, type RunOptions, type Simulation, type SimulationSpec } from './simulation.ts';
 import type { PoissonInstance } from '../../gpu/shaders.generated.ts';
@@ -22,10 +22,7 @@ export const stepParamsWords = 16;
 export const maxWasmThreads = 64;
 
 /** Worker threads sharing the simulation's memory: each runs poissonStepRange on its share of the neurons per step. */
-interface ThreadPool {
-  threads: number;
-  control: Int32Array;
-  workers: SpawnedThread[];
+interface PoissonThreadPool extends ThreadPool {
   lambdasPtr: number;
 }
 
@@ -45,7 +42,7 @@ export class WasmPopulationSimulation implements Simulation {
   private readonly slotsPtr: number;
   private readonly statePtr: number;
   private readonly threads: number;
-  private pool: ThreadPool | null = null;
+  private pool: PoissonThreadPool | null = null;
 
   private constructor(private readonly spec: SimulationSpec, k: KernelExports, threads: number) {
     this.threads = threads;
@@ -124,7 +121,7 @@ export class WasmPopulationSimulation implements Simulation {
   }
 
   /** One step of instance b on every thread (this one takes range 0): returns the count, leaves moments; recorded spikes go to spikes. */
-  private stepThreaded(k: KernelExports, pool: ThreadPool, b: number, step: number, spikes: Uint32Array | null): number {
+  private stepThreaded(k: KernelExports, pool: PoissonThreadPool, b: number, step: number, spikes: Uint32Array | null): number {
     const c = pool.control;
     const a = ctrl.args;
     const stride = 4 * this.spikeWords;
@@ -135,12 +132,10 @@ export class WasmPopulationSimulation implements Simulation {
     c[a + 2] = this.bitsPtr;
     c[a + 3] = stride;
     c[a + 4] = pool.lambdasPtr;
-    Atomics.store(c, ctrl.done, 0);
-    Atomics.add(c, ctrl.generation, 1);
-    Atomics.notify(c, ctrl.generation);
+    startGeneration(pool);
     const to = Math.floor(this.n / pool.threads);
     let count = k.poissonStepRange(this.paramsPtr, 0, to, this.bitsPtr, pool.lambdasPtr) >>> 0;
-    for (let d = Atomics.load(c, ctrl.done); d < pool.threads - 1; d = Atomics.load(c, ctrl.done)) Atomics.wait(c, ctrl.done, d);
+    waitForWorkers(pool);
     for (let t = 1; t < pool.threads; t++) count = (count + c[ctrl.results + t]) >>> 0;
     k.populationMoments(this.statePtr + 4 * b * this.n, pool.lambdasPtr, this.n, this.momentsPtr);
     if (spikes) {
@@ -188,11 +183,6 @@ export class WasmPopulationSimulation implements Simulation {
     this.k = null;
     const pool = this.pool;
     this.pool = null;
-    if (pool) {
-      Atomics.store(pool.control, ctrl.stop, 1);
-      Atomics.add(pool.control, ctrl.generation, 1);
-      Atomics.notify(pool.control, ctrl.generation);
-      for (const w of pool.workers) w.terminate();
-    }
+    if (pool) stopThreadPool(pool);
   }
 }
