@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunOptionName, RunRequest } from '../core/contract.ts';
-import { checkRequest } from '../core/request.ts';
+import { runOptionNames, type RunOptionName, type RunRequest } from '../core/contract.ts';
+import { runOptionFlags } from '../core/request.ts';
 import { makeParamTable } from '../core/params.ts';
 import { getModelDefinition, modelIds } from '../engine/models.ts';
 import { modelList } from '../models/index.ts';
@@ -63,18 +63,8 @@ export function defaultOutDir(model: string): string {
   return `results/${model}-${stamp}`;
 }
 
-/** Each run flag's request option. */
-const flagOptions: Record<string, RunOptionName> = {
-  n: 'n',
-  batch: 'batch',
-  steps: 'steps',
-  T: 'T',
-  dt: 'dt',
-  'record-every': 'recordEvery',
-  'record-spikes': 'recordSpikes',
-  'record-traces': 'recordTraces',
-  'trace-every': 'traceEvery',
-};
+/** Each run flag's request option (the inverse of runOptionFlags). */
+const flagOptions: Record<string, RunOptionName> = Object.fromEntries(runOptionNames.map((o) => [runOptionFlags[o].slice(2), o]));
 
 /** The request of the flags the user typed (defaults are the model's, so an option typed is an option used or refused). */
 export function makeRequestFromFlags(a: Pick<ParsedArgs, 'given'> & { flags: object }): RunRequest {
@@ -112,7 +102,6 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
   if (a.given.has('threads') && f.backend !== 'wasm') throw new ParameterError('--threads', `--threads has no effect with --backend ${String(f.backend)}`, 'drop --threads, or use --backend wasm');
   // Everything is validated before the GPU or the output folder is touched.
   const request = makeRequestFromFlags(a);
-  checkRequest(def.id, def.options, request);
   const r = def.resolve(request);
   checkBeforeSession(def.estimate(r, { backend: f.backend === 'cpu' || f.backend === 'wasm' ? f.backend : 'webgpu' }), f);
   noteDtAdjusted(r.dtAdjusted);

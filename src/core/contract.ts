@@ -220,7 +220,7 @@ export interface ModelDefinition<R extends ResolvedRun = ResolvedRun, Result = u
   wasm: boolean;
   /** With --backend auto on a software adapter, prefer the CPU reference for this reason. */
   cpuBeatsSoftware?: string;
-  /** Checks every option once (after checkRequest) and resolves defaults, seed -> key and per-instance parameters. */
+  /** Checks every option once (checkRequest first) and resolves defaults, seed -> key and per-instance parameters. */
   resolve(request: RunRequest): R;
   /** Memory, output and time of a resolved run on a target (checked before anything is allocated). */
   estimate(r: R, target: RunTarget): RunEstimate;

@@ -3,7 +3,6 @@
 import type { AnyModel, Backend, ResolvedRun, RunControl, Runner, RunOutputs, RunRequest } from '../core/contract.ts';
 import type { ParamSpec } from '../core/params.ts';
 import { checkRunLimits } from '../core/limits.ts';
-import { checkRequest } from '../core/request.ts';
 import { ParameterError } from '../errors.ts';
 import type { AdapterChoice } from '../gpu/node-webgpu.ts';
 import { makeAdapterRecord, selectBackend, type BackendSelection } from './backend.ts';
@@ -126,7 +125,6 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       if (disposed) throw new ParameterError('engine', 'is disposed', 'create a new engine with createEngine()');
       const def = getModelDefinition(id);
       const { onProgress, onChunk, signal, ...request } = o;
-      checkRequest(def.id, def.options, request);
       const r = def.resolve(request);
       let backend: Backend = sel.backend;
       let fallbackReason = sel.fallbackReason;

@@ -13,24 +13,17 @@ import { checkPoissonParams, poissonParameters } from './params.ts';
 import { poissonTheoryAtStep, poissonDefaults, poissonPopulation } from './population.ts';
 
 /** Options of the convenience runExperiment (reproductions, tests, the demo): a request plus a target. */
-export interface ExperimentOptions {
+export interface ExperimentOptions extends Pick<RunRequest, 'n' | 'batch' | 'steps' | 'T' | 'dt' | 'seed' | 'recordEvery'> {
   /** Parameter values shared by every instance (strings as given on the command line). */
   set?: Record<string, string | number>;
   /** Per-instance overrides (a sweep's grid points); batch = its length when given. */
   instances?: readonly Record<string, string | number>[];
   /** RNG instance ids per instance (a sweep's global row numbers). */
   instanceIds?: readonly number[];
-  n?: number;
-  batch?: number;
-  steps?: number;
-  T?: number;
-  dt?: number;
-  seed?: number;
   backend: Backend;
   ctx?: GpuContext;
+  /** Neuron lists to record (instead of the request's first-M recorders). */
   recorders?: RecorderOptions;
-  /** Keep every k-th step in the time series table (all steps still enter the summary). */
-  recordEvery?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
