@@ -55,6 +55,8 @@ describe('wasm hybrid equals the cpu reference bit for bit', () => {
     ['B2', 11, 1, 1000, 15, { sigmoid: 'logistic' }],
     ['B1', 5, 3, 5000, 6],
     ['B2', 9, 1, 5000, 6],
+    // numax 20: input means ~20-40 per step, so every draw takes the PTRS branch (and its cached constants).
+    ['B1', 3, 2, 2000, 8, { numax: 20 }],
   ];
   for (const [variant, seed, batch, n, steps, extra] of cases) {
     it(`${variant} seed ${seed} batch ${batch} n ${n}${extra ? ' ' + JSON.stringify(extra) : ''}`, async () => {

@@ -2,11 +2,11 @@
 // for bit: the same Philox words, the same sampled integers, the same f32 bits, on many fixed-seed inputs.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detCos2Pi, detExp, detLog, detLog1p, detLogistic, detNormalCdf, detRecip, detSqrt, detU32ToF32, f32Bits, f32FromBits, philox4x32_10, rngBernoulli, rngBd0, rngBinomial, rngBinomialLogPmf, rngCreate, rngNextU32, rngNormal, rngPoisson, rngPoissonLogPmf, rngStirlerr, rngUniform } from '../src/rng/index.ts';
-import { heapBase, instantiateKernels, type KernelExports } from '../src/wasm/kernels.ts';
+import { heapBase, instantiateKernels, poissonCacheBytes, type KernelExports } from '../src/wasm/kernels.ts';
 
 let w: KernelExports;
 beforeAll(async () => {
-  w = await instantiateKernels(64);
+  w = await instantiateKernels(4096 + poissonCacheBytes);
 });
 
 /** A fixed stream of u32 test inputs (xorshift32). */
@@ -132,6 +132,24 @@ describe('wasm RNG and deterministic math equal src/rng bit for bit', () => {
       const bp = i % 11 === 0 ? [0, 1, 0.5, 0.9][i % 4] : next() / 4294967296;
       r = reset(3);
       expect(w.rngBinomial(n, bp) >>> 0).toBe(rngBinomial(r, n, bp));
+      expect(w.rngNextU32() >>> 0).toBe(rngNextU32(r));
+    }
+  });
+
+  it("the cached Poisson sampler (the hybrid kernel's) draws what rngPoisson draws, through hits, misses and slot collisions", () => {
+    const next = makeInputs(6);
+    const key: [number, number] = [0x0badf00d, 0x1234];
+    expect((w.POISSON_CACHE_BYTES as unknown as WebAssembly.Global).value).toBe(poissonCacheBytes);
+    // Means a few ulps apart (hits and neighbouring slots), 1024 ulps apart (the same slot: collisions), both branches.
+    const bases = [0.3, 5.5, 9.999999, 10, 57.25, 600.5, 2e4];
+    for (let i = 0; i < 20000; i++) {
+      const base = bases[i % bases.length];
+      const offset = [0, 1, 2, 1024, 2048, 3][next() % 6];
+      const mean = f32FromBits(f32Bits(Math.fround(base)) + offset);
+      const neuron = next();
+      w.rngReset(key[0], key[1], 4, i, 0, neuron);
+      const r = rngCreate(key, 4, i, 0, neuron);
+      expect(w.rngPoissonWithCache(mean, heapBase + 4096) >>> 0).toBe(rngPoisson(r, mean));
       expect(w.rngNextU32() >>> 0).toBe(rngNextU32(r));
     }
   });

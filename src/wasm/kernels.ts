@@ -21,6 +21,7 @@ export interface KernelExports {
   rngNormal(): number;
   rngBernoulli(p: number): number;
   rngPoisson(mean: number): number;
+  rngPoissonWithCache(mean: number, cache: number): number;
   rngBinomial(n: number, p: number): number;
   rngPoissonLogPmf(k: number, lam: number): number;
   rngBinomialLogPmf(k: number, n: number, nf: number, p: number, q: number, np: number, nq: number): number;
@@ -32,10 +33,16 @@ export interface KernelExports {
   populationMoments(state: number, lambdas: number, n: number, moments: number): void;
   /** params: one hybrid instance's 24 words (HybridParams in src/wasm/assembly/hybrid.ts). */
   hybridInit(params: number): void;
-  hybridStep(params: number): void;
-  hybridStepRange(params: number, from: number, to: number): void;
+  /** cache: this thread's poissonCacheBytes of zeroed scratch (rngPoissonCached). */
+  hybridStep(params: number, cache: number): void;
+  hybridStepRange(params: number, from: number, to: number, cache: number): void;
+  /** POISSON_CACHE_BYTES of src/wasm/assembly/rng.ts. */
+  POISSON_CACHE_BYTES: WebAssembly.Global;
   hybridRecord(params: number): void;
 }
+
+/** Bytes of scratch per thread for rngPoissonCached (POISSON_CACHE_BYTES in src/wasm/assembly/rng.ts; test/wasm-kernels.test.ts compares them). */
+export const poissonCacheBytes = 1024 * 8 + 1024 * 20;
 
 /** Host buffers start here: the module's static data lies below 64 KiB (page 0). */
 export const heapBase = 65536;

@@ -71,10 +71,13 @@ export const poissonWorkerCode = makeWorkerCode(`
   c[${ctrl.results} + index] = k.poissonStepRange(c[a], from, to, c[a + 2] + index * c[a + 3], c[a + 4]);
 `);
 
-/** hybrid: run hybridStepRange on this worker's share of the instance's 2n neurons (control args: the instance's parameters in wasm memory, 2n). */
+/**
+ * hybrid: run hybridStepRange on this worker's share of the instance's 2n neurons (control args: the instance's
+ * parameters in wasm memory, 2n, the threads' Poisson caches, bytes per cache).
+ */
 export const hybridWorkerCode = makeWorkerCode(`
   const m = c[a + 1] >>> 0;
-  k.hybridStepRange(c[a], Math.floor((m * index) / threads), Math.floor((m * (index + 1)) / threads));
+  k.hybridStepRange(c[a], Math.floor((m * index) / threads), Math.floor((m * (index + 1)) / threads), c[a + 2] + index * c[a + 3]);
 `);
 
 /** The workers of one simulation and their control block (worker 0 is the calling thread itself). */

@@ -2,7 +2,7 @@
 // summation order as cpu-reference.ts) over state in wasm memory, recording exactly like CpuHybridSimulation.
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { histogramF32 } from '../../analysis/histogram.ts';
-import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
+import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, poissonCacheBytes, type KernelExports } from '../../wasm/kernels.ts';
 import { ctrl, ctrlSlots, defaultThreadCount, getThreadSpawner, hybridWorkerCode, startGeneration, stopThreadPool, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
 import { makeHybridInstance } from './params.ts';
 import { checkHybridSpec, checkStepBudget, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from './simulation.ts';
@@ -14,9 +14,12 @@ export const maxHybridWasmThreads = 64;
 /** wasm32 memory holds at most 4 GiB. */
 const wasmMaxBytes = 2 ** 32 - heapBase - (1 << 20);
 
-/** Bytes of wasm memory a run needs beyond the module's own: per instance its parameters, record (f64 x 6), potentials and units (2n x 4 bytes each). */
-export function wasmHybridBytes(n: number, batch: number): number {
-  return batch * (4 * hybridParamsWords + 48 + 16 * n);
+/**
+ * Bytes of wasm memory a run needs beyond the module's own: per instance its parameters, record (f64 x 6), potentials
+ * and units (2n x 4 bytes each: 8 bytes per neuron), and per thread the Poisson cache (28 KiB).
+ */
+export function wasmHybridBytes(n: number, batch: number, threads = 1): number {
+  return batch * (4 * hybridParamsWords + 48 + 16 * n) + threads * poissonCacheBytes;
 }
 
 export interface WasmHybridSpec extends HybridSimulationSpec {
@@ -40,6 +43,7 @@ export class WasmHybridSimulation implements HybridSimulation {
   private readonly recPtr: number;
   private readonly uPtr: number;
   private readonly unitsPtr: number;
+  private readonly cachePtr: number;
 
   private constructor(spec: HybridSimulationSpec, k: KernelExports, threads: number) {
     this.k = k;
@@ -54,6 +58,7 @@ export class WasmHybridSimulation implements HybridSimulation {
     this.recPtr = this.paramsPtr + 4 * hybridParamsWords * B;
     this.uPtr = this.recPtr + 48 * B;
     this.unitsPtr = this.uPtr + 8 * n * B;
+    this.cachePtr = this.unitsPtr + 8 * n * B;
     const ids = spec.instanceIds ?? spec.params.map((_, b) => b);
     const w = new Uint32Array(k.memory.buffer, this.paramsPtr, hybridParamsWords * B);
     const f = new Float32Array(k.memory.buffer, this.paramsPtr, hybridParamsWords * B);
@@ -84,7 +89,7 @@ export class WasmHybridSimulation implements HybridSimulation {
     if (threads > 1 && (!spawn || typeof SharedArrayBuffer === 'undefined')) {
       throw new ParameterError('--threads', `${threads} threads need worker threads and shared memory, which this runtime does not offer (the Node entry registers worker_threads)`, 'use --threads 1');
     }
-    const bytes = wasmHybridBytes(spec.n, spec.params.length);
+    const bytes = wasmHybridBytes(spec.n, spec.params.length, threads);
     if (bytes > wasmMaxBytes) throw new ParameterError('--n', `--n ${spec.n} x --batch ${spec.params.length} needs ${bytes} bytes of wasm memory, more than the 4 GiB of wasm32`, 'reduce --n or --batch, or use --backend cpu');
     if (threads === 1) return new WasmHybridSimulation(spec, await instantiateKernels(bytes), 1);
     const memory = createSharedMemory(bytes);
@@ -112,7 +117,7 @@ export class WasmHybridSimulation implements HybridSimulation {
     const params = this.paramPtr(b);
     const pool = this.pool;
     if (!pool) {
-      k.hybridStep(params);
+      k.hybridStep(params, this.cachePtr);
       return;
     }
     const c = pool.control;
@@ -120,8 +125,10 @@ export class WasmHybridSimulation implements HybridSimulation {
     const m = 2 * this.n;
     c[a] = params;
     c[a + 1] = m;
+    c[a + 2] = this.cachePtr;
+    c[a + 3] = poissonCacheBytes;
     startGeneration(pool);
-    k.hybridStepRange(params, 0, Math.floor(m / pool.threads));
+    k.hybridStepRange(params, 0, Math.floor(m / pool.threads), this.cachePtr);
     waitForWorkers(pool);
     k.hybridRecord(params);
   }

@@ -1,7 +1,7 @@
 // The hybrid network step kernel: src/models/hybrid/cpu-reference.ts (the mirror of shaders/hybrid/step.wgsl) over the
 // 2n neurons of one instance, with its record (exact fixed-point totals, f64 two-pass moments) in the same f64 order.
 import { detLogistic, detNormalCdf } from './detmath';
-import { rngNormal, rngPoisson, rngReset } from './rng';
+import { rngNormal, rngPoissonCached, rngReset } from './rng';
 
 const streamInputE: u32 = 3;
 const streamInputI: u32 = 4;
@@ -70,8 +70,11 @@ export function hybridInit(params: usize): void {
   hybridRecord(params);
 }
 
-/** One step of neurons [from, to) of the 2n (one thread's share), from the totals of the current record. */
-export function hybridStepRange(params: usize, from: u32, to: u32): void {
+/**
+ * One step of neurons [from, to) of the 2n (one thread's share), from the totals of the current record; cache is this
+ * thread's POISSON_CACHE_BYTES of scratch (the input means take few distinct values: a total minus one neuron's units).
+ */
+export function hybridStepRange(params: usize, from: u32, to: u32, cache: usize): void {
   const p = changetype<HybridParams>(params);
   const n = p.n, k0 = p.k0, k1 = p.k1, step = p.step, instance = p.instance, probit = p.probit != 0;
   const theta = p.theta, gain = p.gain, decay = p.decay, meanPerUnit = p.meanPerUnit;
@@ -85,9 +88,9 @@ export function hybridStepRange(params: usize, from: u32, to: u32): void {
     const fromE = isE ? totalE - own : totalE;
     const fromI = isE ? totalI : totalI - own;
     rngReset(k0, k1, streamInputE, step, instance, k);
-    const countE = rngPoisson(u64ToF32(fromE) * meanPerUnit);
+    const countE = rngPoissonCached(u64ToF32(fromE) * meanPerUnit, cache);
     rngReset(k0, k1, streamInputI, step, instance, k);
-    const countI = rngPoisson(u64ToF32(fromI) * meanPerUnit);
+    const countI = rngPoissonCached(u64ToF32(fromI) * meanPerUnit, cache);
     const leaked = load<f32>(uPtr) * decay;
     // f32(jump * count) with the count exact (the reference multiplies in f64, then rounds once).
     const excited = <f32>(<f64>(isE ? p.jumpEE : p.jumpIE) * <f64>countE);
@@ -127,8 +130,8 @@ export function hybridRecord(params: usize): void {
   moments(p.u + (<usize>n << 2), n, p.rec + 32);
 }
 
-/** One step of the whole instance on this thread, then its record. */
-export function hybridStep(params: usize): void {
-  hybridStepRange(params, 0, 2 * changetype<HybridParams>(params).n);
+/** One step of the whole instance on this thread (cache: its scratch, as in hybridStepRange), then its record. */
+export function hybridStep(params: usize, cache: usize): void {
+  hybridStepRange(params, 0, 2 * changetype<HybridParams>(params).n, cache);
   hybridRecord(params);
 }

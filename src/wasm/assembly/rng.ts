@@ -124,8 +124,21 @@ export function rngBd0(x: f32, M: f32, d: f32): f32 {
   return x * detLog(x * detRecip(M)) - d;
 }
 
+/** The terms of rngPoissonLogPmf that depend on k alone, for k < 2048 (computed at start-up; PTRS's squeeze fails ~40% of the time). */
+const LOGPMF_K = 2048;
+const STIRLERR_K = memory.data(4 * LOGPMF_K);
+const HALF_LOG_2PI_K = memory.data(4 * LOGPMF_K);
+for (let k: u32 = 1; k < <u32>LOGPMF_K; k++) {
+  store<f32>(STIRLERR_K + (<usize>k << 2), rngStirlerr(<f32>k));
+  store<f32>(HALF_LOG_2PI_K + (<usize>k << 2), <f32>0.5 * (LOG2PI + detLog(<f32>k)));
+}
+
 export function rngPoissonLogPmf(k: f32, lam: f32): f32 {
   if (k < <f32>1) return -lam;
+  if (k < <f32>LOGPMF_K) {
+    const o = <usize><u32>k << 2;
+    return -(load<f32>(STIRLERR_K + o) + rngBd0(k, lam, k - lam)) - load<f32>(HALF_LOG_2PI_K + o);
+  }
   return -(rngStirlerr(k) + rngBd0(k, lam, k - lam)) - <f32>0.5 * (LOG2PI + detLog(k));
 }
 
@@ -136,6 +149,10 @@ export function rngPoisson(lam: f32): u32 {
   if (lam < <f32>10) return rngPoissonInversion(lam, detExp(-lam));
   return rngPoissonPtrs(lam);
 }
+
+/** detRecip(k) for k < 64, the divisors of the inversion loop (computed at start-up: the same bits, without 4 Newton steps per term). */
+const RECIP_INT = memory.data(4 * 64);
+for (let k: u32 = 1; k < 64; k++) store<f32>(RECIP_INT + (<usize>k << 2), detRecip(<f32>k));
 
 /** The inversion branch of rngPoisson for lam in (0, 10), given p0 = detExp(-lam) (a kernel hoists it for a constant lam). */
 // @ts-ignore: decorator
@@ -148,7 +165,7 @@ export function rngPoisson(lam: f32): u32 {
     for (;;) {
       if (u <= F) break;
       k = k + 1;
-      p = p * lam * detRecip(<f32>k);
+      p = p * lam * (k < 64 ? load<f32>(RECIP_INT + (<usize>k << 2)) : detRecip(<f32>k));
       F = F + p;
       if (p < F * EPS24) break;
     }
@@ -163,6 +180,12 @@ function rngPoissonPtrs(lam: f32): u32 {
   const a = <f32>-0.059 + <f32>0.02483 * b;
   const logInvAlpha = detLog(<f32>1.1239 + <f32>1.1328 * detRecip(b - <f32>3.4));
   const vr = <f32>0.9277 - <f32>3.6224 * detRecip(b - <f32>2);
+  return rngPoissonPtrsSample(lam, b, a, logInvAlpha, vr);
+}
+
+/** PTRS's rejection loop, given the constants it derives from lam (rngPoissonCached keeps them per lam). */
+// @ts-ignore: decorator
+@inline function rngPoissonPtrsSample(lam: f32, b: f32, a: f32, logInvAlpha: f32, vr: f32): u32 {
   const lamI = Mathf.floor(lam);
   const lamF = lam - lamI + <f32>0.43;
   const twoA = <f32>2 * a;
@@ -179,6 +202,40 @@ function rngPoissonPtrs(lam: f32): u32 {
     if (lhs <= rngPoissonLogPmf(k, lam)) break;
   }
   return <u32>max<f32>(k, 0);
+}
+
+/** Bytes of the scratch rngPoissonCached uses (per thread: it is written while sampling). */
+export const POISSON_CACHE_BYTES: u32 = 1024 * 8 + 1024 * 20;
+
+/**
+ * rngPoisson(lam) with what it derives from lam alone (detExp(-lam); PTRS's constants) kept in a direct-mapped cache at
+ * cache (POISSON_CACHE_BYTES, zeroed at first use), keyed by lam's bits. A kernel whose means take few distinct f32 values
+ * (the hybrid network's: a large total minus one neuron's share) skips most of that work; the draws are the same bits.
+ */
+// @ts-ignore: decorator
+@inline export function rngPoissonCached(lam: f32, cache: usize): u32 {
+  if (isNaN(lam) || lam > <f32>1e7) unreachable();
+  if (!(lam > <f32>0)) return 0;
+  const bits = reinterpret<u32>(lam);
+  if (lam < <f32>10) {
+    const e = cache + (<usize>(bits & 1023) << 3);
+    if (load<u32>(e) != bits) {
+      store<u32>(e, bits);
+      store<f32>(e, detExp(-lam), 4);
+    }
+    return rngPoissonInversion(lam, load<f32>(e, 4));
+  }
+  const e = cache + 8192 + <usize>(bits & 1023) * 20;
+  if (load<u32>(e) != bits) {
+    const slam = detSqrt(lam);
+    const b = <f32>0.931 + <f32>2.53 * slam;
+    store<u32>(e, bits);
+    store<f32>(e, b, 4);
+    store<f32>(e, <f32>-0.059 + <f32>0.02483 * b, 8);
+    store<f32>(e, detLog(<f32>1.1239 + <f32>1.1328 * detRecip(b - <f32>3.4)), 12);
+    store<f32>(e, <f32>0.9277 - <f32>3.6224 * detRecip(b - <f32>2), 16);
+  }
+  return rngPoissonPtrsSample(lam, load<f32>(e, 4), load<f32>(e, 8), load<f32>(e, 12), load<f32>(e, 16));
 }
 
 export function rngBinomialLogPmf(k: f32, n: u32, nf: f32, p: f32, q: f32, np: f32, nq: f32): f32 {
@@ -247,4 +304,9 @@ export function rngBinomial(n: u32, p: f32): u32 {
   }
   const ku = <u32>min<f64>(min<f64>(kd, 4294967295.0), <f64>n);
   return flip ? n - ku : ku;
+}
+
+/** rngPoissonCached as an export, for the tests (kernels inline it). */
+export function rngPoissonWithCache(lam: f32, cache: usize): u32 {
+  return rngPoissonCached(lam, cache);
 }
