@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSeconds, formatSi } from './lib/common.ts';
 import { validateBenchResult, type BenchResult, type CaseResult } from './lib/harness.ts';
+import { makePeersSection, peersBenchSchema, validatePeersBenchResult, type PeersBenchResult } from './lib/peers-harness.ts';
 import { makeModelsSection, modelsAdapterKey, modelsBenchSchema, modelsSectionIntro, validateModelsBenchResult, type ModelsBenchResult } from './lib/models-harness.ts';
 
 export interface LoadedResult {
@@ -44,13 +45,14 @@ export interface ModelsBenchFile {
 }
 
 /** Reads every *.json in `dir`; malformed files are reported, not summarised. */
-export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[]; rate: RateBenchFile[]; binary: BinaryBenchFile[]; minimax: MinimaxBenchFile[]; models: ModelsBenchFile[] } {
+export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: string[]; rate: RateBenchFile[]; binary: BinaryBenchFile[]; minimax: MinimaxBenchFile[]; models: ModelsBenchFile[]; peers: { file: string; result: PeersBenchResult }[] } {
   const loaded: LoadedResult[] = [];
   const rejected: string[] = [];
   const rate: RateBenchFile[] = [];
   const binary: BinaryBenchFile[] = [];
   const minimax: MinimaxBenchFile[] = [];
   const models: ModelsBenchFile[] = [];
+  const peers: { file: string; result: PeersBenchResult }[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     let parsed: unknown;
     try {
@@ -71,6 +73,12 @@ export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: st
       minimax.push({ file, result: parsed as MinimaxBenchFile['result'] });
       continue;
     }
+    if ((parsed as { schema?: string }).schema === peersBenchSchema) {
+      const problems = validatePeersBenchResult(parsed);
+      if (problems.length) rejected.push(`${file}: ${problems.slice(0, 3).join('; ')}`);
+      else peers.push({ file, result: parsed as PeersBenchResult });
+      continue;
+    }
     if ((parsed as { schema?: string }).schema === modelsBenchSchema) {
       const problems = validateModelsBenchResult(parsed);
       if (problems.length) rejected.push(`${file}: ${problems.slice(0, 3).join('; ')}`);
@@ -81,7 +89,7 @@ export function loadResults(dir: string): { loaded: LoadedResult[]; rejected: st
     if (problems.length) rejected.push(`${file}: ${problems.slice(0, 3).join('; ')}`);
     else loaded.push({ file, result: parsed as BenchResult });
   }
-  return { loaded, rejected, rate, binary, minimax, models };
+  return { loaded, rejected, rate, binary, minimax, models, peers };
 }
 
 /** Per-chunk overhead from the WebGPU chunking cases: least squares of wall/steps = perStep + perChunk x chunks/steps. */
@@ -218,6 +226,7 @@ export function makeSummaryMarkdown(
   binary: readonly BinaryBenchFile[] = [],
   minimax: readonly MinimaxBenchFile[] = [],
   models: readonly ModelsBenchFile[] = [],
+  peers: readonly { file: string; result: PeersBenchResult }[] = [],
 ): string {
   const byAdapter = new Map<string, LoadedResult[]>();
   for (const l of results) {
@@ -278,15 +287,22 @@ export function makeSummaryMarkdown(
       if (runs.length > 1) out.push('', `Earlier runs on this adapter: ${runs.slice(0, -1).map((l) => `\`${l.file}\``).join(', ')}.`);
     }
   }
+  if (peers.length) {
+    out.push('', '## Side by side with Brian2 (bench/peers.bench.ts)', '',
+      'The hybrid network B1 in Brian2 C++ standalone and in ei-engine, alternating within each repeat; neuron-steps/s = 2n x steps / median run time (compile, set-up and warm-up excluded).');
+    const latest = [...peers].sort((a, b) => a.result.environment.date.localeCompare(b.result.environment.date) || a.file.localeCompare(b.file));
+    out.push('', makePeersSection(latest[latest.length - 1].file, latest[latest.length - 1].result));
+    if (latest.length > 1) out.push('', `Earlier runs: ${latest.slice(0, -1).map((l) => `\`${l.file}\``).join(', ')}.`);
+  }
   if (rejected.length) out.push('', '## Files not summarised', '', ...rejected.map((r) => `- ${r}`));
   return out.join('\n') + '\n';
 }
 
 /** Regenerates `dir`/SUMMARY.md; returns its path. */
 export function writeSummary(dir: string): string {
-  const { loaded, rejected, rate, binary, minimax, models } = loadResults(dir);
+  const { loaded, rejected, rate, binary, minimax, models, peers } = loadResults(dir);
   const path = join(dir, 'SUMMARY.md');
-  writeFileSync(path, makeSummaryMarkdown(loaded, rejected, rate, binary, minimax, models));
+  writeFileSync(path, makeSummaryMarkdown(loaded, rejected, rate, binary, minimax, models, peers));
   return path;
 }
 

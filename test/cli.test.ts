@@ -84,7 +84,7 @@ describe('ei run', () => {
       expect(r.err).toMatch(/hardware/);
       expect(existsSync(hw)).toBe(false);
     } else {
-      expect(JSON.parse(r2.out).isSoftware).toBe(true);
+      expect(JSON.parse(r2.out).adapter.isSoftware).toBe(true);
     }
     // No half-written folders anywhere.
     expect(readdirSync(dir).filter((f) => f.includes('.partial-'))).toEqual([]);
@@ -155,14 +155,32 @@ describe('ei sweep and merge', () => {
 });
 
 describe('ei info and reproduce', () => {
-  it('info --json names the adapter and limits', async () => {
+  it('info --json names the adapter and limits, lists the backends, and says what auto picks for each model and why', async () => {
     const r = await ei('info', '--json');
     expect(r.code).toBe(0);
     const info = JSON.parse(r.out);
-    expect(info.backend).toBe('webgpu');
-    expect(info.architecture.length + info.vendor.length).toBeGreaterThan(0);
-    expect(info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(info.adapter.architecture.length + info.adapter.vendor.length).toBeGreaterThan(0);
+    expect(info.adapter.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    const kinds = info.backends.map((b: { kind: string }) => b.kind);
+    expect(kinds).toEqual(['webgpu-hardware', 'webgpu-software', 'wasm', 'cpu']);
+    expect(info.backends.find((b: { kind: string }) => b.kind === 'wasm').available).toBe(true);
+    const hybrid = info.models.find((m: { model: string }) => m.model === 'hybrid');
+    expect(hybrid.how).toBe('estimated');
+    expect(hybrid.speeds.wasm).toBeGreaterThan(hybrid.speeds.cpu);
+    // CI has no hardware GPU: auto takes wasm over SwiftShader for a model with wasm kernels, and says why.
+    if (!info.backends[0].available) {
+      expect(hybrid.auto.backend).toBe('wasm');
+      expect(hybrid.auto.why).toMatch(/software|no WebGPU/);
+    }
   });
+
+  it('info --measure times a short run on each backend (rates, not a speed check: that is bench/)', async () => {
+    const r = await ei('info', '--measure', '--json');
+    expect(r.code).toBe(0);
+    const hybrid = JSON.parse(r.out).models.find((m: { model: string }) => m.model === 'hybrid');
+    expect(hybrid.how).toBe('measured');
+    for (const kind of ['wasm', 'cpu', 'webgpu-software']) expect(hybrid.speeds[kind]).toBeGreaterThan(0);
+  }, 120_000);
 
   it('reproduce --list and a quick reproduction whose checks pass', async () => {
     const list = await ei('reproduce', '--list');

@@ -9,6 +9,7 @@ import { modelIds } from '../engine/models.ts';
 import { runOptionFlags } from '../core/request.ts';
 import { engineVersion } from '../engine/version.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
+import { infoCommand } from './info-command.ts';
 import { runCommand } from './run-command.ts';
 import { sweepCommand, mergeCommand } from './sweep-command.ts';
 import { reproduceCommand } from './reproduce-command.ts';
@@ -27,44 +28,6 @@ usage:
 
 models: ${modelIds.join(', ')}
 'ei <command> --help' describes each command's options.`;
-
-const infoSpec = {
-  command: 'ei info',
-  description: 'Prints the WebGPU adapter ei would use, its limits and features.',
-  flags: {
-    json: { type: 'boolean', help: 'print JSON instead of text' },
-    adapter: { type: 'string', choices: ['auto', 'hardware', 'software'], default: 'auto', help: 'adapter choice (auto: hardware if present, else SwiftShader)' },
-  },
-} as const satisfies ArgSpec;
-
-async function infoCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, infoSpec);
-  if (a.help) return printHelp(infoSpec);
-  const notices: string[] = [];
-  const ctx = await createGpuContext({ adapter: a.flags.adapter as 'auto', notify: (m) => notices.push(m) });
-  try {
-    const info = { engineVersion, backend: 'webgpu', notice: ctx.notice, ...ctx.info };
-    if (a.flags.json) {
-      console.log(JSON.stringify(info, null, 2));
-    } else {
-      const lines = [
-        `ei-engine ${engineVersion}`,
-        `backend:   webgpu (${info.runtime}${info.runtime === 'node' ? ', Dawn' : ''})`,
-        `adapter:   ${info.vendor || '?'} / ${info.architecture || '?'}${info.device ? ` / ${info.device}` : ''}${info.description ? ` (${info.description})` : ''}`,
-        `software:  ${info.isSoftware ? 'yes (SwiftShader: correct but slow)' : 'no (hardware GPU)'}`,
-        ...(info.subgroupMinSize ? [`subgroups: ${info.subgroupMinSize}..${info.subgroupMaxSize}`] : []),
-        'limits:',
-        ...Object.entries(info.limits).map(([k, v]) => `  ${k.padEnd(36)} ${v}`),
-        `features:  ${info.features.join(', ')}`,
-      ];
-      console.log(lines.join('\n'));
-      for (const n of notices) console.error(n);
-    }
-    return 0;
-  } finally {
-    ctx.dispose();
-  }
-}
 
 function printHelp(spec: ArgSpec, extra = ''): number {
   console.log(makeHelpText(spec) + (extra ? `\n\n${extra}` : ''));

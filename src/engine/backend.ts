@@ -13,27 +13,30 @@ export interface BackendSelection {
   fallbackReason: string | null;
 }
 
+/** What --backend auto does given the adapter found (hardware, software or none) and the model: the one rule, shared by selectBackend and `ei info`. */
+export function chooseAutoBackend(adapter: 'hardware' | 'software' | null, model: { wasm: boolean; cpuBeatsSoftware?: string }): { backend: Backend; why: string } {
+  if (adapter === 'hardware') return { backend: 'webgpu', why: 'a hardware GPU is the fastest backend' };
+  if (model.wasm) return { backend: 'wasm', why: adapter === 'software' ? 'the adapter is a software one (SwiftShader, a correctness tool); the wasm kernels are faster and bit-identical to the CPU reference' : 'no WebGPU adapter; the wasm kernels are bit-identical to the CPU reference and faster' };
+  if (adapter === 'software') return model.cpuBeatsSoftware ? { backend: 'cpu', why: `the adapter is a software one and ${model.cpuBeatsSoftware}` } : { backend: 'webgpu', why: 'the model has no wasm kernels; the software adapter (SwiftShader) runs its WebGPU kernels' };
+  return { backend: 'cpu', why: 'no WebGPU adapter and no wasm kernels: the CPU reference (slow)' };
+}
+
 /**
- * auto: WebGPU if any adapter (hardware or SwiftShader) answers, else the CPU reference with a notice on stderr.
- * `cpuBeatsSoftware` (a reason, e.g. measured speeds): with auto and a software adapter, use the CPU reference instead,
- * saying so; --backend webgpu still runs on the software adapter.
- * `wasm` (the model has wasm kernels): auto prefers a hardware GPU, then wasm; SwiftShader, a correctness tool, only
- * when asked for with --backend webgpu.
+ * auto: the backend chooseAutoBackend names for the adapter that answers (hardware, else SwiftShader, else none), with
+ * a notice on stderr whenever it is not WebGPU; --backend webgpu still runs on a software adapter; cpu and wasm only
+ * when asked for or chosen. `cpuBeatsSoftware` and `wasm` describe the model (ModelDefinition).
  */
 export async function selectBackend(requested: 'auto' | Backend, adapter: AdapterChoice, notify: (m: string) => void, cpuBeatsSoftware?: string, wasm = false): Promise<BackendSelection> {
   if (requested === 'cpu' || requested === 'wasm') return { backend: requested, requested, ctx: null, fallbackReason: null };
   try {
     const ctx = await createGpuContext({ adapter, notify });
-    if (requested === 'auto' && wasm && ctx.info.isSoftware) {
-      ctx.dispose();
-      notify('ei: the adapter is a software one (SwiftShader, correct but slow); using the wasm backend (bit-identical to the CPU reference, and faster). Use --backend webgpu to run on the software adapter anyway.');
-      return { backend: 'wasm', requested, ctx: null, fallbackReason: 'software adapter: the wasm backend is faster than SwiftShader' };
-    }
-    if (requested === 'auto' && cpuBeatsSoftware && ctx.info.isSoftware) {
-      ctx.dispose();
-      const reason = `software adapter: ${cpuBeatsSoftware}`;
-      notify(`ei: the adapter is a software one and ${cpuBeatsSoftware}; using the CPU reference backend. Use --backend webgpu to run on the software adapter anyway.`);
-      return { backend: 'cpu', requested, ctx: null, fallbackReason: reason };
+    if (requested === 'auto' && ctx.info.isSoftware) {
+      const pick = chooseAutoBackend('software', { wasm, cpuBeatsSoftware });
+      if (pick.backend !== 'webgpu') {
+        ctx.dispose();
+        notify(`ei: ${pick.why}; using the ${pick.backend === 'wasm' ? 'wasm backend' : 'CPU reference backend'}. Use --backend webgpu to run on the software adapter anyway.`);
+        return { backend: pick.backend, requested, ctx: null, fallbackReason: `software adapter: ${pick.backend === 'wasm' ? 'the wasm backend is faster than SwiftShader' : cpuBeatsSoftware}` };
+      }
     }
     return { backend: 'webgpu', requested, ctx, fallbackReason: null };
   } catch (e) {
