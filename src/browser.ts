@@ -14,6 +14,9 @@
  *
  * @packageDocumentation
  */
+// wasm threads as Web Workers on a cross-origin isolated page (after the Node entry's worker_threads, when it is the Node entry).
+import './wasm/browser-threads.ts';
+
 export { createEngine, modelIds } from './engine/engine.ts';
 export type { Engine, EngineOptions, ModelSummary, SimulateOptions, Simulation } from './engine/engine.ts';
 export { engineVersion } from './engine/version.ts';
