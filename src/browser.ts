@@ -3,6 +3,9 @@
  * ei-engine in a browser (and any runtime with `navigator.gpu`): the same API as the Node entry, without Dawn and
  * without any `node:` module, so a bundler (Vite, esbuild, webpack) can package it for a page. Bundlers pick this file
  * through the `browser` condition of `import ... from 'ei-engine'`; `'ei-engine/browser'` names it explicitly.
+ * The wasm backend's worker threads are Web Workers, available where the page is cross-origin isolated (served with
+ * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`); elsewhere it runs on
+ * one thread and says why.
  *
  * ```ts
  * import { createEngine } from 'ei-engine';
