@@ -4,6 +4,15 @@ import { defineConfig } from 'vite';
 
 const repoRoot = fileURLToPath(new URL('.', import.meta.url));
 
+/**
+ * Cross-origin isolation: with these two headers a page gets SharedArrayBuffer, which the wasm backend's worker threads
+ * share. The dev server and `vite preview` send them; demo/public/_headers carries them into the build for static hosts.
+ */
+export const crossOriginIsolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+} as const;
+
 export default defineConfig({
   root: fileURLToPath(new URL('./demo', import.meta.url)),
   base: './',
@@ -15,8 +24,9 @@ export default defineConfig({
     port: 5173,
     // The demo imports the engine from ../src, outside the Vite root.
     fs: { allow: [repoRoot] },
+    headers: crossOriginIsolationHeaders,
   },
-  preview: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1', headers: crossOriginIsolationHeaders },
   build: {
     outDir: fileURLToPath(new URL('./dist/demo', import.meta.url)),
     emptyOutDir: true,

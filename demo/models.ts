@@ -1,11 +1,13 @@
 // The models page: every model of the registry (engine.models) with a form generated from its parameters and run
 // options, a run with progress and Stop, then its summary, figures and files. It names no model: everything it shows
-// comes from the registry, so a new model appears here without touching this file.
+// comes from the registry, so a new model appears here without touching this file. The engine card chooses the backend
+// (auto, webgpu, wasm, cpu) and the wasm threads, and says whether the page is cross-origin isolated (needed for threads).
 import {
   createEngine,
   ParameterError,
   runOptionNames,
   type Engine,
+  type EngineOptions,
   type ModelSummary,
   type ParamSpec,
   type RunOptionName,
@@ -25,12 +27,20 @@ export interface ModelsPageState {
   models: string[];
   /** Completed runs since the page loaded. */
   runs: number;
+  /** The backend chosen on the page ('auto', 'webgpu', 'wasm', 'cpu') and the threads asked for (null: the default). */
+  requestedBackend: string;
+  requestedThreads: number | null;
+  /** Whether the page is cross-origin isolated (SharedArrayBuffer, so wasm runs may use worker threads). */
+  crossOriginIsolated: boolean;
   engineBackend: string | null;
   fallbackReason: string | null;
   adapter: Record<string, unknown> | null;
   /** Backend of the last run (a model without a WebGPU runner runs on the CPU) and why it is not WebGPU. */
   runBackend: string | null;
   runFallbackReason: string | null;
+  /** wasm: the threads the last run used, and why only one when there are no worker threads here. */
+  runThreads: number | null;
+  runThreadsNote: string | null;
   progress: { done: number; total: number };
   /** The request the last run was started with. */
   request: RunRequest | null;
@@ -146,6 +156,17 @@ function appliesNow(p: ParamSpec, choices: Record<string, string>): boolean {
   return Object.entries(p.appliesWhen ?? {}).every(([k, allowed]) => allowed.includes(choices[k] ?? ''));
 }
 
+/** The backends the page offers (EngineOptions.backend). */
+const backendChoices = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
+
+/** Where a run ran, in words: WebGPU, wasm on N threads, or the CPU reference (and why, when given). */
+function describeRun(sim: Simulation, reason: string | null): string {
+  if (sim.backend === 'webgpu') return 'WebGPU';
+  const threads = sim.threads ?? 1;
+  if (sim.backend === 'wasm') return `wasm, ${threads} thread${threads === 1 ? '' : 's'}${sim.threadsNote ? ` (${sim.threadsNote})` : ''}`;
+  return `the CPU reference${reason ? ` (${reason})` : ''}`;
+}
+
 /** A run-time message that names no field of the form. */
 function errorText(e: unknown): string {
   if (e instanceof Error) return `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`;
@@ -175,11 +196,16 @@ function mount(root: HTMLElement): void {
     model: null,
     models: [],
     runs: 0,
+    requestedBackend: 'auto',
+    requestedThreads: null,
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
     engineBackend: null,
     fallbackReason: null,
     adapter: null,
     runBackend: null,
     runFallbackReason: null,
+    runThreads: null,
+    runThreadsNote: null,
     progress: { done: 0, total: 0 },
     request: null,
     line: null,
@@ -197,7 +223,14 @@ function mount(root: HTMLElement): void {
   // ---- layout
   const engineCard = el('section', { class: 'card', 'aria-label': 'engine' });
   const backendLine = el('div', { class: 'backend', 'data-role': 'backend' }, 'Engine: starting…');
-  engineCard.append(backendLine);
+  const engineControls = el('div', { class: 'picker engine-controls' });
+  const backendSelect = el('select', { id: 'ei-backend', 'data-role': 'engine-backend', title: 'auto: a hardware GPU, then wasm for the models that have it, else the CPU reference' });
+  for (const b of backendChoices) backendSelect.appendChild(el('option', { value: b }, b));
+  const threadsInput = el('input', { id: 'ei-threads', type: 'text', inputmode: 'numeric', autocomplete: 'off', spellcheck: 'false', 'data-role': 'threads', placeholder: 'default', title: 'worker threads of a wasm run (empty: every core, at most one per 20000 neurons); results do not depend on it' });
+  const threadsError = el('div', { class: 'field-error', 'data-role': 'threads-error', role: 'alert', hidden: '' });
+  engineControls.append(el('label', { for: 'ei-backend' }, 'Backend'), backendSelect, el('label', { for: 'ei-threads' }, 'wasm threads'), threadsInput, threadsError);
+  const isolationLine = el('div', { class: 'backend', 'data-role': 'isolation' });
+  engineCard.append(backendLine, engineControls, isolationLine);
 
   const formCard = el('section', { class: 'card', 'aria-label': 'model and run' });
   const picker = el('div', { class: 'picker' });
@@ -230,10 +263,11 @@ function mount(root: HTMLElement): void {
 
   const resultCard = el('section', { class: 'card', 'aria-label': 'results', 'data-role': 'results', hidden: '' });
   const resultTitle = el('h2', {}, 'Results');
+  const runInfo = el('div', { class: 'backend', 'data-role': 'run-backend' });
   const line = el('div', { class: 'line', 'data-role': 'line' });
   const table = el('table', { class: 'summary', 'data-role': 'summary' });
   const downloads = el('div', { class: 'downloads', 'data-role': 'downloads' });
-  resultCard.append(resultTitle, line, table, downloads);
+  resultCard.append(resultTitle, runInfo, line, table, downloads);
   const figures = el('div', { class: 'figures', 'data-role': 'figures' });
 
   root.append(engineCard, formCard, statusCard, resultCard, figures);
@@ -249,6 +283,8 @@ function mount(root: HTMLElement): void {
     stopButton.disabled = !running;
     resetButton.disabled = running || !usable || !current;
     select.disabled = running || !usable;
+    backendSelect.disabled = running || status === 'loading';
+    threadsInput.disabled = running || status === 'loading';
     for (const f of fields) f.input.disabled = running || !isApplicable(f);
     publish();
   };
@@ -439,6 +475,11 @@ function mount(root: HTMLElement): void {
   };
 
   const showError = (e: unknown) => {
+    if (e instanceof ParameterError && /\bthreads\b/.test(e.field)) {
+      setThreadsError(e.message);
+      setStatus('error', `Refused: ${e.message.split('\n')[0]}`);
+      return;
+    }
     if (e instanceof ParameterError) {
       const named = fieldsNamedBy(e.field).filter((f) => !f.wrap.hidden);
       if (named.length) {
@@ -509,6 +550,9 @@ function mount(root: HTMLElement): void {
     state.request = request;
     state.runBackend = null;
     state.runFallbackReason = null;
+    state.runThreads = null;
+    state.runThreadsNote = null;
+    setThreadsError(null);
     state.progress = { done: 0, total: 0 };
     progress.value = 0;
     const ac = new AbortController();
@@ -529,18 +573,21 @@ function mount(root: HTMLElement): void {
         },
       });
       state.runBackend = sim.backend;
+      state.runThreads = sim.threads;
+      state.runThreadsNote = sim.threadsNote;
       const r = sim.resolved;
       state.progress = { done: 0, total: r.steps };
       if (r.dtAdjusted) notice(r.dtAdjusted.note);
-      setStatus('running', `Running ${model.title}: ${r.steps} steps${r.dt !== null ? ` of dt = ${r.dt}` : ''}${r.n !== null ? `, n = ${r.n}` : ''}, batch ${r.batch}, on ${sim.backend}…`);
+      setStatus('running', `Running ${model.title}: ${r.steps} steps${r.dt !== null ? ` of dt = ${r.dt}` : ''}${r.n !== null ? `, n = ${r.n}` : ''}, batch ${r.batch}, on ${describeRun(sim, null)}…`);
       await sim.done;
       const out = await sim.outputs();
       const reason = out.config.fallbackReason;
       state.runFallbackReason = typeof reason === 'string' ? reason : null;
       showOutputs(out);
+      runInfo.textContent = `Ran on ${describeRun(sim, state.runFallbackReason)}`;
       state.runs += 1;
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      setStatus('done', `Done: ${model.title}, ${r.steps} steps on ${sim.backend === 'cpu' ? `the CPU reference${state.runFallbackReason ? ` (${state.runFallbackReason})` : ''}` : 'WebGPU'} in ${secs} s.`);
+      setStatus('done', `Done: ${model.title}, ${r.steps} steps on ${describeRun(sim, state.runFallbackReason)} in ${secs} s.`);
     } catch (e) {
       if (ac.signal.aborted) {
         setStatus('stopped', `Stopped at step ${state.progress.done} of ${state.progress.total}.`);
@@ -575,38 +622,115 @@ function mount(root: HTMLElement): void {
     setStatus('ready', `Ready: ${m.title}. Press Run.`);
   });
 
-  setStatus('loading', 'Starting the engine…');
-  createEngine({ onNotice: notice })
-    .then((e) => {
+  const setThreadsError = (text: string | null) => {
+    threadsError.textContent = text ?? '';
+    threadsError.hidden = text === null;
+    if (text === null) delete state.fieldErrors['engine:threads'];
+    else state.fieldErrors['engine:threads'] = text;
+  };
+
+  const showIsolation = () => {
+    const cores = navigator.hardwareConcurrency || 1;
+    isolationLine.dataset.isolated = String(state.crossOriginIsolated);
+    isolationLine.textContent = state.crossOriginIsolated
+      ? `Cross-origin isolated: yes · wasm runs may use worker threads (${cores} cores)`
+      : 'Cross-origin isolated: no · wasm runs on one thread (for more, serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  };
+
+  const showEngine = (e: Engine) => {
+    state.engineBackend = e.backend;
+    state.fallbackReason = e.fallbackReason;
+    const adapter = (e.adapter ?? null) as Record<string, unknown> | null;
+    state.adapter = adapter;
+    const a = adapter ?? {};
+    const describe = [a.vendor, a.architecture, a.description].filter((x) => typeof x === 'string' && x !== '').join(' · ');
+    backendLine.dataset.backend = e.backend;
+    const fallback = e.fallbackReason ? ` · fallback: ${e.fallbackReason}` : '';
+    backendLine.textContent =
+      e.backend === 'webgpu'
+        ? `Backend: WebGPU · adapter ${describe || 'unknown'}${a.isSoftware ? ' (software: correct results, not GPU speed)' : ''}`
+        : e.backend === 'wasm'
+          ? `Backend: wasm (WebAssembly kernels on the CPU, bit-identical to the CPU reference)${fallback}`
+          : `Backend: CPU reference${fallback}`;
+  };
+
+  /** Fills the picker once, from the first engine (the registry does not depend on the backend). */
+  const showModels = (e: Engine) => {
+    state.models = e.models.map((m) => m.id);
+    for (const m of e.models) select.appendChild(el('option', { value: m.id }, `${m.title} (${m.id})`));
+    const wanted = new URLSearchParams(location.search).get('model');
+    const first = e.models.find((m) => m.id === wanted) ?? e.models[0];
+    if (first) {
+      select.value = first.id;
+      buildForm(first);
+    }
+    return first;
+  };
+
+  /** The threads field: '' = the default; else a whole number (the engine checks its range and whether threads exist here). */
+  const readThreads = (): number | null | undefined => {
+    const raw = threadsInput.value.trim();
+    if (raw === '') return null;
+    if (!/^\d+$/.test(raw)) {
+      setThreadsError(`'${raw}' is not a whole number of threads`);
+      return undefined;
+    }
+    return Number(raw);
+  };
+
+  let starts = 0;
+  /** (Re)creates the engine with the backend and threads chosen on the page; the previous one is disposed. */
+  const startEngine = async () => {
+    setThreadsError(null);
+    const threads = readThreads();
+    if (threads === undefined) {
+      setStatus('error', 'Refused: the threads field is not a whole number.');
+      return;
+    }
+    const backend = backendSelect.value as NonNullable<EngineOptions['backend']>;
+    state.requestedBackend = backend;
+    state.requestedThreads = threads;
+    const url = new URL(location.href);
+    url.searchParams.set('backend', backend);
+    if (threads === null) url.searchParams.delete('threads');
+    else url.searchParams.set('threads', String(threads));
+    history.replaceState(null, '', url);
+    const token = ++starts;
+    engine?.dispose();
+    engine = null;
+    showMessage(null);
+    setStatus('loading', 'Starting the engine…');
+    try {
+      const e = await createEngine({ backend, threads: threads ?? undefined, onNotice: notice });
+      if (token !== starts) {
+        e.dispose();
+        return;
+      }
       engine = e;
-      window.addEventListener('pagehide', () => e.dispose());
-      state.engineBackend = e.backend;
-      state.fallbackReason = e.fallbackReason;
-      const adapter = (e.adapter ?? null) as Record<string, unknown> | null;
-      state.adapter = adapter;
-      const a = adapter ?? {};
-      const describe = [a.vendor, a.architecture, a.description].filter((x) => typeof x === 'string' && x !== '').join(' · ');
-      backendLine.dataset.backend = e.backend;
-      backendLine.textContent =
-        e.backend === 'webgpu'
-          ? `Backend: WebGPU · adapter ${describe || 'unknown'}${a.isSoftware ? ' (software: correct results, not GPU speed)' : ''}`
-          : `Backend: CPU reference${e.fallbackReason ? ` · fallback: ${e.fallbackReason}` : ''}`;
-      state.models = e.models.map((m) => m.id);
-      for (const m of e.models) select.appendChild(el('option', { value: m.id }, `${m.title} (${m.id})`));
-      const wanted = new URLSearchParams(location.search).get('model');
-      const first = e.models.find((m) => m.id === wanted) ?? e.models[0];
+      showEngine(e);
+      const first = state.models.length === 0 ? showModels(e) : current;
       if (!first) {
         setStatus('error', 'The registry has no models.');
         return;
       }
-      select.value = first.id;
-      buildForm(first);
       setStatus('ready', `Ready: ${first.title}. Press Run.`);
-    })
-    .catch((err: unknown) => {
+    } catch (err: unknown) {
+      if (token !== starts) return;
       showMessage(errorText(err));
       setStatus('error', 'The engine could not start.');
-    });
+    }
+  };
+
+  for (const input of [backendSelect, threadsInput]) input.addEventListener('change', () => void startEngine());
+  window.addEventListener('pagehide', () => engine?.dispose());
+
+  // ?backend=auto|webgpu|wasm|cpu&threads=N preselect the engine.
+  const query = new URLSearchParams(location.search);
+  const wantedBackend = query.get('backend');
+  if (wantedBackend && (backendChoices as readonly string[]).includes(wantedBackend)) backendSelect.value = wantedBackend;
+  threadsInput.value = query.get('threads') ?? '';
+  showIsolation();
+  void startEngine();
 }
 
 mount(document.getElementById('app')!);

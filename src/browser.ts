@@ -3,6 +3,9 @@
  * ei-engine in a browser (and any runtime with `navigator.gpu`): the same API as the Node entry, without Dawn and
  * without any `node:` module, so a bundler (Vite, esbuild, webpack) can package it for a page. Bundlers pick this file
  * through the `browser` condition of `import ... from 'ei-engine'`; `'ei-engine/browser'` names it explicitly.
+ * The wasm backend's worker threads are Web Workers, available where the page is cross-origin isolated (served with
+ * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`); elsewhere it runs on
+ * one thread and says why.
  *
  * ```ts
  * import { createEngine } from 'ei-engine';
@@ -14,6 +17,9 @@
  *
  * @packageDocumentation
  */
+// wasm threads as Web Workers on a cross-origin isolated page (after the Node entry's worker_threads, when it is the Node entry).
+import './wasm/browser-threads.ts';
+
 export { createEngine, modelIds } from './engine/engine.ts';
 export type { Engine, EngineOptions, ModelSummary, SimulateOptions, Simulation } from './engine/engine.ts';
 export { engineVersion } from './engine/version.ts';

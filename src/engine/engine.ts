@@ -9,13 +9,17 @@ import { makeAdapterRecord, selectBackend, type BackendSelection } from './backe
 import { getModelDefinition, modelIds } from './models.ts';
 import { makeRunConfig, makeRunSummary } from './run.ts';
 import { modelList } from '../models/index.ts';
-import { defaultThreadCount } from '../wasm/threads.ts';
+import { defaultThreadCount, defaultThreadsNote } from '../wasm/threads.ts';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
   /** 'auto' (default): WebGPU when an adapter answers, else the CPU reference (reported through onNotice); 'wasm': the WebAssembly kernels (bit-identical to 'cpu') of the models that have them. */
   backend?: 'auto' | Backend;
-  /** backend 'wasm': worker threads per simulation (default: the cores, at most one per 20000 neurons; Node; results are the same for any count). */
+  /**
+   * wasm runs: worker threads per simulation (default: the cores, at most one per 20000 neurons; results are the same
+   * for any count). More than one needs worker threads and shared memory: Node, or a cross-origin isolated page (else
+   * simulate() refuses with the fix, and the default is one thread, said through onNotice).
+   */
   threads?: number;
   /** Node: which WebGPU adapter (hardware GPU or SwiftShader); a browser picks its own. */
   adapter?: AdapterChoice;
@@ -62,6 +66,10 @@ export interface Simulation {
   readonly model: string;
   /** The backend it runs on (the CPU for a model without a WebGPU runner, with a notice). */
   readonly backend: Backend;
+  /** wasm: the worker threads it runs on (the calling thread included); null on the other backends. */
+  readonly threads: number | null;
+  /** wasm on one thread by default because there are no worker threads here (e.g. a page that is not cross-origin isolated), where the cores and the size would take more: why, and the fix; else null. */
+  readonly threadsNote: string | null;
   /** The request with every default filled in and checked. */
   readonly resolved: ResolvedRun;
   /** Settles when every step has run. */
@@ -115,6 +123,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const notify = options.onNotice ?? ((m: string) => console.warn(m));
   const sel: BackendSelection = await selectBackend(options.backend ?? 'auto', options.adapter ?? 'auto', notify);
   let disposed = false;
+  let threadsNoticed = false;
   const live = new Set<Simulation>();
   return {
     backend: sel.backend,
@@ -148,6 +157,13 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         notify(`ei: the adapter is a software one and ${def.cpuBeatsSoftware}; running ${def.id} on the CPU reference`);
       }
       const target = { backend, ctx: backend === 'webgpu' ? sel.ctx : null, threads: backend === 'wasm' ? (options.threads ?? defaultThreadCount(r.n ?? 0, 64)) : undefined };
+      // One thread by default because there are no worker threads here, where the cores and the size would take more:
+      // said once per engine and in config.json. Asking for more is the runner's error, naming the fix.
+      const threadsNote = backend === 'wasm' && options.threads === undefined ? defaultThreadsNote(r.n ?? 0, 64) : null;
+      if (threadsNote && !threadsNoticed) {
+        threadsNoticed = true;
+        notify(`ei: the wasm backend runs on ${threadsNote}`);
+      }
       checkRunLimits(def.estimate(r, target), target, notify);
       const runner: Runner<unknown> = await def.createRunner(r, target);
       const control: RunControl = { onProgress, onChunk, signal };
@@ -163,13 +179,15 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       const sim: Simulation = {
         model: def.id,
         backend,
+        threads: target.threads ?? null,
+        threadsNote,
         resolved: r,
         done,
         result,
         async outputs() {
           const res = await result();
           const out = def.outputs(res, r, { backend, wallSeconds });
-          const config = makeRunConfig(def, r, { backend, backendRequested: options.backend ?? 'auto', fallbackReason, adapter: target.ctx ? makeAdapterRecord(sel) : makeAdapterRecord({ ...sel, ctx: null }) });
+          const config = makeRunConfig(def, r, { backend, backendRequested: options.backend ?? 'auto', fallbackReason, adapter: target.ctx ? makeAdapterRecord(sel) : makeAdapterRecord({ ...sel, ctx: null }), threads: target.threads, threadsNote });
           return { ...out, config, summaryJson: makeRunSummary(def, r, { backend, wallSeconds }, out) };
         },
         readState: () => done.then(() => runner.readState()),

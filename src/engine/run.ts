@@ -34,6 +34,8 @@ export interface RunProvenance {
   gitCommit?: string | null;
   /** wasm: the worker threads of the run. */
   threads?: number;
+  /** wasm on one thread because there are no worker threads (e.g. a page that is not cross-origin isolated): why, and the fix. */
+  threadsNote?: string | null;
 }
 
 /** Pure: config.json of a run, the same fields for every model (the model's own resolved options at the end). */
@@ -60,6 +62,7 @@ export function makeRunConfig(def: AnyModel, r: ResolvedRun, p: RunProvenance, c
     fallbackReason: p.fallbackReason,
     adapter: p.adapter,
     ...(p.threads !== undefined ? { threads: p.threads } : {}),
+    ...(p.threadsNote ? { threadsNote: p.threadsNote } : {}),
     ...r.options,
     node: typeof process !== 'undefined' && process.versions?.node ? process.version : null,
   };

@@ -1,20 +1,48 @@
 // Worker threads for the wasm kernels, without a node: import here (the browser entry bundles this file): the Node
-// entry registers worker_threads (src/wasm/node-threads.ts); without a registered spawner only one thread runs.
+// entry registers worker_threads (src/wasm/node-threads.ts), the browser entry Web Workers (src/wasm/browser-threads.ts,
+// on a cross-origin isolated page only); without a registered spawner only one thread runs, and errors say why.
+import { ParameterError } from '../errors.ts';
 
 /** A started worker running `code` (plain JavaScript that reads its data from a `workerData` binding the spawner defines) that can be stopped. */
 export interface SpawnedThread {
   terminate(): void;
+  /** Set by the spawner when the worker could not start or threw (its message), so waiting for it fails instead of hanging. */
+  failure?: string | null;
 }
 
 export type ThreadSpawner = (code: string, data: unknown) => SpawnedThread;
 
 let spawner: ThreadSpawner | null = null;
 let cores = 1;
+let unavailable: { reason: string; fix: string } | null = null;
 
 /** Registers how to start a worker (Node: worker_threads; called by the Node entry) and how many cores there are. */
 export function setThreadSpawner(s: ThreadSpawner | null, coreCount = 1): void {
   spawner = s;
   cores = Math.max(1, Math.floor(coreCount));
+  unavailable = null;
+}
+
+/** Registers that this runtime has no worker threads, why, and what the user can do about it (e.g. a page that is not cross-origin isolated). */
+export function setThreadsUnavailable(reason: string, fix: string, coreCount = 1): void {
+  spawner = null;
+  cores = Math.max(1, Math.floor(coreCount));
+  unavailable = { reason, fix };
+}
+
+/** Why only one thread can run here (null when worker threads and shared memory are available), and the fix. */
+export function threadsUnavailable(): { reason: string; fix: string } | null {
+  if (spawner && typeof SharedArrayBuffer !== 'undefined') return null;
+  if (unavailable) return unavailable;
+  if (typeof SharedArrayBuffer === 'undefined') return { reason: 'this runtime has no SharedArrayBuffer, which the threads share', fix: 'use threads 1' };
+  return { reason: 'this runtime registers no worker threads (the Node entry registers worker_threads, the browser entry Web Workers)', fix: 'use threads 1' };
+}
+
+/** The spawner for a run on `threads` > 1 threads, or a ParameterError saying why there is none and what to do. */
+export function requireThreadSpawner(threads: number): ThreadSpawner {
+  const no = threadsUnavailable();
+  if (no || !spawner) throw new ParameterError('--threads', `${threads} threads need worker threads and shared memory, but ${no?.reason ?? 'none are registered'}`, no?.fix ?? 'use --threads 1');
+  return spawner;
 }
 
 /** Neurons per thread below which another thread costs more (a barrier per step) than it saves. */
@@ -25,8 +53,15 @@ export const neuronsPerThreadMin = 20_000;
  * neurons of an instance, and 1 without worker threads or shared memory. Results do not depend on the count.
  */
 export function defaultThreadCount(neuronsPerInstance: number, max: number): number {
-  if (!spawner || typeof SharedArrayBuffer === 'undefined') return 1;
+  if (threadsUnavailable()) return 1;
   return Math.max(1, Math.min(cores, max, Math.floor(neuronsPerInstance / neuronsPerThreadMin)));
+}
+
+/** Why defaultThreadCount gives one thread where the cores and the size would give more (no worker threads here), and the fix; else null. */
+export function defaultThreadsNote(neuronsPerInstance: number, max: number): string | null {
+  const no = threadsUnavailable();
+  if (!no || Math.min(cores, max, Math.floor(neuronsPerInstance / neuronsPerThreadMin)) < 2) return null;
+  return `one thread: ${no.reason}; for more, ${no.fix}`;
 }
 
 export function getThreadSpawner(): ThreadSpawner | null {
@@ -34,20 +69,22 @@ export function getThreadSpawner(): ThreadSpawner | null {
 }
 
 /** Control block layout (Int32 slots) shared by the host and the workers of a thread pool. */
-export const ctrl = { generation: 0, done: 1, stop: 2, args: 8, results: 64 } as const;
+export const ctrl = { generation: 0, done: 1, stop: 2, ready: 3, args: 8, results: 64 } as const;
 /** Int32 slots of the control block. */
 export const ctrlSlots = 64 + 64;
 
 /**
  * A worker's code (the spawner prefixes the binding of `workerData`, e.g. from worker_threads): instantiate the shared
- * kernels on the shared memory, then per generation run `step` (JavaScript with `k` the kernels, `c` the control
- * block, `a` its first argument slot, `index` and `threads`) and report done.
+ * kernels on the shared memory, report ready, then per generation run `step` (JavaScript with `k` the kernels, `c` the
+ * control block, `a` its first argument slot, `index` and `threads`) and report done.
  */
 function makeWorkerCode(step: string): string {
   return `
 const { module, memory, control, index, threads } = workerData;
 const c = new Int32Array(control);
 const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm kernel abort'); } } }).exports;
+Atomics.add(c, ${ctrl.ready}, 1);
+Atomics.notify(c, ${ctrl.ready});
 let gen = 0;
 for (;;) {
   Atomics.wait(c, ${ctrl.generation}, gen);
@@ -95,10 +132,50 @@ export function startGeneration(pool: ThreadPool): void {
   Atomics.notify(c, ctrl.generation);
 }
 
-/** Waits until every worker (not the calling thread) has finished the generation. */
+/**
+ * Resolves when every worker of the pool has instantiated its kernels; call it before the first step. A browser starts a
+ * Web Worker only while its main thread is free, so a step that blocked on a worker not yet started would never end.
+ */
+export async function threadPoolReady(pool: ThreadPool, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (Atomics.load(pool.control, ctrl.ready) < pool.threads - 1) {
+    const failed = pool.workers.find((w) => w.failure)?.failure;
+    if (failed) throw new Error(`a wasm worker thread failed to start: ${failed}`);
+    if (Date.now() - t0 > timeoutMs) throw new Error(`the wasm worker threads did not start within ${timeoutMs / 1000} s (${Atomics.load(pool.control, ctrl.ready)} of ${pool.threads - 1} ready)`);
+    await new Promise((ok) => setTimeout(ok, 2));
+  }
+}
+
+let blockingAllowed: boolean | null = null;
+
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not): tried once, on a private word. */
+function mayBlock(): boolean {
+  if (blockingAllowed === null) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blockingAllowed = true;
+    } catch {
+      blockingAllowed = false;
+    }
+  }
+  return blockingAllowed;
+}
+
+/**
+ * Waits until every worker (not the calling thread) has finished the generation: in Atomics.wait where this thread may
+ * block (Node, a worker), else spinning on Atomics.load (a browser's main thread; it took range 0 meanwhile, so the
+ * spin is short).
+ */
 export function waitForWorkers(pool: ThreadPool): void {
   const c = pool.control;
-  for (let d = Atomics.load(c, ctrl.done); d < pool.threads - 1; d = Atomics.load(c, ctrl.done)) Atomics.wait(c, ctrl.done, d);
+  const others = pool.threads - 1;
+  if (mayBlock()) {
+    for (let d = Atomics.load(c, ctrl.done); d < others; d = Atomics.load(c, ctrl.done)) Atomics.wait(c, ctrl.done, d);
+    return;
+  }
+  // Spinning for a worker that has not started would never end (it starts only once this thread is free).
+  if (Atomics.load(c, ctrl.ready) < others) throw new Error('waitForWorkers: the pool\'s workers have not started; await threadPoolReady(pool) before the first step');
+  while (Atomics.load(c, ctrl.done) < others);
 }
 
 /** Tells the workers to leave their loop and terminates them. */

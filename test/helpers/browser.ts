@@ -1,7 +1,7 @@
 // Browser-tier helpers: Chromium's flags, a static file server on 127.0.0.1 (a secure context, so navigator.gpu exists),
 // a timeout, the set-up every browser test shares (a Vite build served statically, headless Chromium, pages whose
 // errors are collected) and its tear-down.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,14 +42,34 @@ export const chromiumArgs: readonly string[] = [
 /** Chromium from Debian (scripts/setup.sh), or EI_CHROMIUM. */
 export const chromiumPath = process.env.EI_CHROMIUM ?? '/usr/bin/chromium';
 
-/** A static file server for the built demo, bound to 127.0.0.1 (a secure context, so navigator.gpu exists). */
-export async function serveDirectory(dir: string): Promise<{ server: http.Server; url: string }> {
+/**
+ * The headers a static host (Netlify, Cloudflare Pages) sends for every path from the `/*` rule of `dir/_headers`, as
+ * demo/public/_headers writes them; {} without the file.
+ */
+export function readHeadersFile(dir: string): Record<string, string> {
+  const file = join(dir, '_headers');
+  if (!existsSync(file)) return {};
+  const out: Record<string, string> = {};
+  let inRule = false;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    if (!/^\s/.test(line)) inRule = line.trim() === '/*';
+    else if (inRule) {
+      const m = /^\s+([^:\s]+):\s*(.*\S)\s*$/.exec(line);
+      if (m) out[m[1]] = m[2];
+    }
+  }
+  return out;
+}
+
+/** A static file server for the built demo, bound to 127.0.0.1 (a secure context, so navigator.gpu exists), sending `headers` with every file. */
+export async function serveDirectory(dir: string, headers: Record<string, string> = {}): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
       const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
       if (!file.startsWith(dir + sep) || !(await stat(file)).isFile()) throw new Error('not found');
-      res.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, { ...headers, 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
       res.end(await readFile(file));
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' });

@@ -3,7 +3,7 @@
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { histogramF32 } from '../../analysis/histogram.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, poissonCacheBytes, type KernelExports } from '../../wasm/kernels.ts';
-import { ctrl, ctrlSlots, defaultThreadCount, getThreadSpawner, hybridWorkerCode, startGeneration, stopThreadPool, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
+import { ctrl, ctrlSlots, defaultThreadCount, hybridWorkerCode, requireThreadSpawner, startGeneration, stopThreadPool, threadPoolReady, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
 import { makeHybridInstance } from './params.ts';
 import { checkHybridSpec, checkStepBudget, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from './simulation.ts';
 
@@ -85,10 +85,8 @@ export class WasmHybridSimulation implements HybridSimulation {
     checkHybridSpec(spec);
     const threads = spec.threads ?? defaultThreadCount(2 * spec.n, maxHybridWasmThreads);
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= maxHybridWasmThreads)) throw new ParameterError('--threads', `${threads} is not an integer in [1, ${maxHybridWasmThreads}]`, 'use --threads 1 or more');
-    const spawn = threads > 1 ? getThreadSpawner() : null;
-    if (threads > 1 && (!spawn || typeof SharedArrayBuffer === 'undefined')) {
-      throw new ParameterError('--threads', `${threads} threads need worker threads and shared memory, which this runtime does not offer (the Node entry registers worker_threads)`, 'use --threads 1');
-    }
+    // Before anything is allocated: no worker threads here (e.g. a page that is not cross-origin isolated) is an error naming the fix.
+    const spawn = threads > 1 ? requireThreadSpawner(threads) : null;
     const bytes = wasmHybridBytes(spec.n, spec.params.length, threads);
     if (bytes > wasmMaxBytes) throw new ParameterError('--n', `--n ${spec.n} x --batch ${spec.params.length} needs ${bytes} bytes of wasm memory, more than the 4 GiB of wasm32`, 'reduce --n or --batch, or use --backend cpu');
     if (threads === 1) return new WasmHybridSimulation(spec, await instantiateKernels(bytes), 1);
@@ -99,6 +97,11 @@ export class WasmHybridSimulation implements HybridSimulation {
     const pool: ThreadPool = { threads, control, workers: [] };
     sim.pool = pool;
     for (let index = 1; index < threads; index++) pool.workers.push(spawn!(hybridWorkerCode, { module, memory, control: control.buffer, index, threads }));
+    // A browser starts its workers only while this thread is free: wait here, not in the first step.
+    await threadPoolReady(pool).catch((e: unknown) => {
+      sim.dispose();
+      throw e;
+    });
     return sim;
   }
 

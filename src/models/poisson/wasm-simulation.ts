@@ -2,7 +2,7 @@
 // cpu-step.ts) over a state buffer in wasm memory, recording exactly like CpuPopulationSimulation.
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
-import { ctrl, ctrlSlots, defaultThreadCount, getThreadSpawner, poissonWorkerCode, startGeneration, stopThreadPool, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
+import { ctrl, ctrlSlots, defaultThreadCount, poissonWorkerCode, requireThreadSpawner, startGeneration, stopThreadPool, threadPoolReady, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
 import { runChunked } from './chunk-recorder.ts';
 import { checkSimulationSpec, checkStepBudget, type RunOptions, type Simulation, type SimulationSpec } from './simulation.ts';
 import type { PoissonInstance } from '../../gpu/shaders.generated.ts';
@@ -73,10 +73,8 @@ export class WasmPopulationSimulation implements Simulation {
     if (spec.model.id !== 'poisson') throw new ParameterError('backend', `the wasm backend has no kernel for population model ${spec.model.id}`, 'use the cpu backend');
     const threads = spec.threads ?? defaultThreadCount(spec.n, maxWasmThreads);
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= maxWasmThreads)) throw new ParameterError('--threads', `${threads} is not an integer in [1, ${maxWasmThreads}]`, 'use --threads 1 or more');
-    const spawn = threads > 1 ? getThreadSpawner() : null;
-    if (threads > 1 && (!spawn || typeof SharedArrayBuffer === 'undefined')) {
-      throw new ParameterError('--threads', `${threads} threads need worker threads and shared memory, which this runtime does not offer (the Node entry registers worker_threads)`, 'use --threads 1');
-    }
+    // Before anything is allocated: no worker threads here (e.g. a page that is not cross-origin isolated) is an error naming the fix.
+    const spawn = threads > 1 ? requireThreadSpawner(threads) : null;
     const bytes = wasmPopulationBytes(spec.n, spec.params.length, spec.recorders?.spikes?.neurons.length ?? 0, threads);
     if (bytes > wasmMaxBytes) throw new ParameterError('--n', `--n ${spec.n} x --batch ${spec.params.length} needs ${bytes} bytes of wasm memory, more than the 4 GiB of wasm32`, 'reduce --n or --batch, or use --backend cpu');
     if (threads === 1) return new WasmPopulationSimulation(spec, await instantiateKernels(bytes), 1);
@@ -85,6 +83,11 @@ export class WasmPopulationSimulation implements Simulation {
     const module = await compileSharedKernels();
     const pool = sim.pool!;
     for (let index = 1; index < threads; index++) pool.workers.push(spawn!(poissonWorkerCode, { module, memory, control: pool.control.buffer, index, threads }));
+    // A browser starts its workers only while this thread is free: wait here, not in the first step.
+    await threadPoolReady(pool).catch((e: unknown) => {
+      sim.dispose();
+      throw e;
+    });
     return sim;
   }
 
