@@ -220,6 +220,8 @@ export interface ModelDefinition<R extends ResolvedRun = ResolvedRun, Result = u
   wasm: boolean;
   /** With --backend auto on a software adapter, prefer the CPU reference for this reason. */
   cpuBeatsSoftware?: string;
+  /** Whether the WebGPU kernels leave the state bit for bit where the CPU reference does (test/backends-conformance.gpu.test.ts holds them to it). */
+  webgpuBits?: boolean;
   /** Checks every option once (checkRequest first) and resolves defaults, seed -> key and per-instance parameters. */
   resolve(request: RunRequest): R;
   /** Memory, output and time of a resolved run on a target (checked before anything is allocated). */

@@ -23,6 +23,7 @@ export const poissonModel: ModelDefinition<PoissonResolved, ExperimentResult, Re
   parameters: poissonParameters,
   options: poissonOptions,
   webgpu: true,
+  webgpuBits: true,
   wasm: true,
   resolve: resolvePoisson,
   estimate: estimatePoisson,
