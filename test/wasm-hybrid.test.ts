@@ -57,6 +57,8 @@ describe('wasm hybrid equals the cpu reference bit for bit', () => {
     ['B2', 9, 1, 5000, 6],
     // numax 20: input means ~20-40 per step, so every draw takes the PTRS branch (and its cached constants).
     ['B1', 3, 2, 2000, 8, { numax: 20 }],
+    // theta 12: every intensity rounds to 0 units, so the input means are 0 (the lanes no branch draws for).
+    ['B2', 6, 1, 101, 5, { theta: 12 }],
   ];
   for (const [variant, seed, batch, n, steps, extra] of cases) {
     it(`${variant} seed ${seed} batch ${batch} n ${n}${extra ? ' ' + JSON.stringify(extra) : ''}`, async () => {

@@ -153,4 +153,86 @@ describe('wasm RNG and deterministic math equal src/rng bit for bit', () => {
       expect(w.rngNextU32() >>> 0).toBe(rngNextU32(r));
     }
   });
+
+  it('the SIMD lane functions (src/wasm/assembly/simd.ts) equal the scalar ones lane by lane', () => {
+    const mem = () => new Float32Array(w.memory.buffer);
+    const base = heapBase + 8192;
+    const out = base + 64;
+    /** Runs op on 4 lanes at a time; extra vectors (bd0's M and d, the log pmf's lam) follow at +16, +32. */
+    const lanes = (op: number, args: number[][]) => {
+      const res: number[] = [];
+      for (let i = 0; i < args[0].length; i += 4) {
+        const m = mem();
+        args.forEach((a, j) => {
+          for (let l = 0; l < 4; l++) m[(base >> 2) + 4 * j + l] = a[Math.min(i + l, a.length - 1)];
+        });
+        w.simdTest(op, base, out);
+        const o = mem();
+        for (let l = 0; l < 4 && i + l < args[0].length; l++) res.push(o[(out >> 2) + l]);
+      }
+      return res;
+    };
+    const check = (op: number, xs: number[], f: (x: number) => number) => {
+      const got = lanes(op, [xs]);
+      expect(mismatches(xs.map((_, i) => i), (i) => f(xs[i]), (i) => got[i])).toEqual([]);
+    };
+    const xs = floatInputs([[-30, 30], [-100, 100], [1e-6, 1e3], [-88, 89]], 3000, 11);
+    const positive = floatInputs([[1e-7, 1], [1, 1e6]], 3000, 12).filter((x) => x > 0);
+    check(0, xs, detRecip);
+    check(1, xs, detExp);
+    check(2, xs, detNormalCdf);
+    check(3, xs, detLogistic);
+    check(6, [...positive, 0, -0, -1, 1e-39], detLog);
+    // uniform4 of raw words, compared with rngUniform's formula on the same words.
+    const next = makeInputs(13);
+    const words = Array.from({ length: 4000 }, () => next());
+    const u32 = new Uint32Array(w.memory.buffer);
+    for (let i = 0; i < words.length; i += 4) {
+      u32.set(words.slice(i, i + 4), base >> 2);
+      w.simdTest(4, base, out);
+      const o = mem();
+      for (let l = 0; l < 4; l++) expect(f32Bits(o[(out >> 2) + l])).toBe(f32Bits(Math.fround(((words[i + l] >>> 8) | 1) * 5.9604644775390625e-8)));
+    }
+    // bd0 and the Poisson log pmf near the mode of many means (both of bd0's branches), k < 2048.
+    const ks: number[] = [];
+    const ms: number[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const lam = Math.fround(10 + (next() / 4294967296) * (i % 3 ? 200 : 1800));
+      ms.push(lam);
+      ks.push(Math.fround(Math.min(2047, Math.max(0, Math.floor(lam + (next() / 4294967296 - 0.5) * 10 * Math.sqrt(lam))))));
+    }
+    const ds = ks.map((k, i) => Math.fround(k - ms[i]));
+    const bd = lanes(7, [ks, ms, ds]);
+    expect(mismatches(ks.map((_, i) => i), (i) => rngBd0(ks[i], ms[i], ds[i]), (i) => bd[i])).toEqual([]);
+    const lp = lanes(8, [ks, ms]);
+    expect(mismatches(ks.map((_, i) => i), (i) => rngPoissonLogPmf(ks[i], ms[i]), (i) => lp[i])).toEqual([]);
+  });
+
+  it('SIMD Philox and the lock-step inversion draw what the scalar generator draws', () => {
+    const next = makeInputs(14);
+    const base = heapBase + 8192;
+    const out = base + 64;
+    const u32 = new Uint32Array(w.memory.buffer);
+    const f32 = new Float32Array(w.memory.buffer);
+    for (let i = 0; i < 3000; i++) {
+      const c = [next(), next(), next(), next(), next(), next(), next(), next()];
+      u32.set([c[0], c[0] + 1, c[0] + 7, next(), c[1], c[2], c[3], c[4], c[5]], base >> 2);
+      w.simdTest(5, base, out);
+      for (let l = 0; l < 4; l++) {
+        const ref = philox4x32_10([u32[(base >> 2) + l], c[1], c[2], c[3]], [c[4], c[5]]);
+        for (let j = 0; j < 4; j++) expect(u32[(out >> 2) + 4 * j + l]).toBe(ref[j]);
+      }
+    }
+    const key: [number, number] = [0x5eed, 0xface];
+    for (let i = 0; i < 4000; i++) {
+      const lam = [0, 1, 2, 3].map((l) => Math.fround(l === 3 && i % 5 === 0 ? 0.001 : 1e-6 + (next() / 4294967296) * 9.999));
+      const rs = lam.map((_, l) => rngCreate(key, 3, i, 1, l));
+      const u = rs.map((r) => rngUniform(r));
+      const active = lam.map((_, l) => (l === 2 && i % 7 === 0 ? 0 : -1));
+      f32.set([...u, ...lam, ...lam.map((x) => detExp(-x))], base >> 2);
+      new Int32Array(w.memory.buffer).set(active, (base >> 2) + 12);
+      w.simdTestInversion(base, out);
+      for (let l = 0; l < 4; l++) expect(u32[(out >> 2) + l]).toBe(active[l] ? rngPoisson(rngCreate(key, 3, i, 1, l), lam[l]) : 0);
+    }
+  });
 });

@@ -33,16 +33,22 @@ export interface KernelExports {
   populationMoments(state: number, lambdas: number, n: number, moments: number): void;
   /** params: one hybrid instance's 24 words (HybridParams in src/wasm/assembly/hybrid.ts). */
   hybridInit(params: number): void;
-  /** cache: this thread's poissonCacheBytes of zeroed scratch (rngPoissonCached). */
+  /** scratch: this thread's threadScratchBytes, zeroed (rngPoissonCached's cache, then lane staging). */
   hybridStep(params: number, cache: number): void;
   hybridStepRange(params: number, from: number, to: number, cache: number): void;
-  /** POISSON_CACHE_BYTES of src/wasm/assembly/rng.ts. */
+  /** POISSON_CACHE_BYTES and THREAD_SCRATCH_BYTES of src/wasm/assembly/rng.ts. */
   POISSON_CACHE_BYTES: WebAssembly.Global;
+  THREAD_SCRATCH_BYTES: WebAssembly.Global;
+  /** The SIMD lane functions of src/wasm/assembly/simd.ts over memory, for the tests (op 0..5: detRecip4, detExp4, detNormalCdf4, detLogistic4, uniform4, philox4Word0). */
+  simdTest(op: number, ptr: number, out: number): void;
+  simdTestInversion(ptr: number, out: number): void;
   hybridRecord(params: number): void;
 }
 
 /** Bytes of scratch per thread for rngPoissonCached (POISSON_CACHE_BYTES in src/wasm/assembly/rng.ts; test/wasm-kernels.test.ts compares them). */
 export const poissonCacheBytes = 1024 * 8 + 1024 * 20;
+/** Bytes of scratch a kernel takes per thread: the Poisson cache and 1 KiB of lane staging (THREAD_SCRATCH_BYTES). */
+export const threadScratchBytes = poissonCacheBytes + 1024;
 
 /** Host buffers start here: the module's static data lies below 64 KiB (page 0). */
 export const heapBase = 65536;

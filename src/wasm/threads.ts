@@ -110,7 +110,7 @@ export const poissonWorkerCode = makeWorkerCode(`
 
 /**
  * hybrid: run hybridStepRange on this worker's share of the instance's 2n neurons (control args: the instance's
- * parameters in wasm memory, 2n, the threads' Poisson caches, bytes per cache).
+ * parameters in wasm memory, 2n, the threads' scratch, bytes per thread).
  */
 export const hybridWorkerCode = makeWorkerCode(`
   const m = c[a + 1] >>> 0;

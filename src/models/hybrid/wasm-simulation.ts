@@ -2,7 +2,7 @@
 // summation order as cpu-reference.ts) over state in wasm memory, recording exactly like CpuHybridSimulation.
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { histogramF32 } from '../../analysis/histogram.ts';
-import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, poissonCacheBytes, type KernelExports } from '../../wasm/kernels.ts';
+import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, threadScratchBytes, type KernelExports } from '../../wasm/kernels.ts';
 import { ctrl, ctrlSlots, defaultThreadCount, hybridWorkerCode, requireThreadSpawner, startGeneration, stopThreadPool, threadPoolReady, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
 import { makeHybridInstance } from './params.ts';
 import { checkHybridSpec, checkStepBudget, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from './simulation.ts';
@@ -16,10 +16,10 @@ const wasmMaxBytes = 2 ** 32 - heapBase - (1 << 20);
 
 /**
  * Bytes of wasm memory a run needs beyond the module's own: per instance its parameters, record (f64 x 6), potentials
- * and units (2n x 4 bytes each: 8 bytes per neuron), and per thread the Poisson cache (28 KiB).
+ * and units (2n x 4 bytes each: 8 bytes per neuron), and per thread its scratch (28 KiB: the Poisson cache).
  */
 export function wasmHybridBytes(n: number, batch: number, threads = 1): number {
-  return batch * (4 * hybridParamsWords + 48 + 16 * n) + threads * poissonCacheBytes;
+  return batch * (4 * hybridParamsWords + 48 + 16 * n) + threads * threadScratchBytes;
 }
 
 export interface WasmHybridSpec extends HybridSimulationSpec {
@@ -129,7 +129,7 @@ export class WasmHybridSimulation implements HybridSimulation {
     c[a] = params;
     c[a + 1] = m;
     c[a + 2] = this.cachePtr;
-    c[a + 3] = poissonCacheBytes;
+    c[a + 3] = threadScratchBytes;
     startGeneration(pool);
     k.hybridStepRange(params, 0, Math.floor(m / pool.threads), this.cachePtr);
     waitForWorkers(pool);

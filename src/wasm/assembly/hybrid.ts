@@ -1,7 +1,8 @@
 // The hybrid network step kernel: src/models/hybrid/cpu-reference.ts (the mirror of shaders/hybrid/step.wgsl) over the
 // 2n neurons of one instance, with its record (exact fixed-point totals, f64 two-pass moments) in the same f64 order.
 import { detLogistic, detNormalCdf } from './detmath';
-import { rngNormal, rngPoissonCached, rngReset } from './rng';
+import { LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngNormal, rngPoissonCached, rngPoissonP0Cached, rngPoissonPtrsFromRound1, rngPoissonPtrsResume, rngPtrsConstants, rngReset } from './rng';
+import { detLog4, detLogistic4, detNormalCdf4, detRecip4, philox4Block, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
 
 const streamInputE: u32 = 3;
 const streamInputI: u32 = 4;
@@ -70,17 +71,144 @@ export function hybridInit(params: usize): void {
   hybridRecord(params);
 }
 
+/** f32(f64(jump) x f64(count)) per lane: the reference multiplies in f64 and rounds once. */
+// @ts-ignore: decorator
+@inline function jumpTimesCount4(jump: v128, count: v128): v128 {
+  const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(jump), f64x2.convert_low_i32x4_u(count)));
+  const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<i32>(jump, jump, 2, 3, 0, 1)), f64x2.convert_low_i32x4_u(v128.shuffle<i32>(count, count, 2, 3, 0, 1))));
+  return v128.shuffle<i32>(lo, hi, 0, 1, 4, 5);
+}
+
 /**
- * One step of neurons [from, to) of the 2n (one thread's share), from the totals of the current record; cache is this
- * thread's POISSON_CACHE_BYTES of scratch (the input means take few distinct values: a total minus one neuron's units).
+ * Staging of one input stream for four lanes (bytes from its base): mean +0, p0 +16, inversion mask +32, PTRS mask +48,
+ * PTRS constants b +64, a +80, log(1/alpha) +96, vr +112, counts +128, V +144, us +160, k +176, pending mask +192,
+ * from-round-1 mask +208, the Philox block's words 0..3 at +256 ... +319.
  */
-export function hybridStepRange(params: usize, from: u32, to: u32, cache: usize): void {
+const STAGE_STRIDE: usize = 512;
+
+/** A lane's mean and what its branch needs, into the staging of its stream. */
+// @ts-ignore: decorator
+@inline function stageLane(o: usize, lam: f32, cache: usize): void {
+  const small = lam > <f32>0 && lam < <f32>10;
+  const ptrs = lam >= <f32>10 && lam <= <f32>1e7;
+  store<f32>(o, lam);
+  store<f32>(o, small ? rngPoissonP0Cached(lam, cache) : <f32>1, 16);
+  store<i32>(o, small ? -1 : 0, 32);
+  store<i32>(o, ptrs ? -1 : 0, 48);
+  if (ptrs) {
+    const e = rngPtrsConstants(lam, cache);
+    store<f32>(o, load<f32>(e, 4), 64);
+    store<f32>(o, load<f32>(e, 8), 80);
+    store<f32>(o, load<f32>(e, 12), 96);
+    store<f32>(o, load<f32>(e, 16), 112);
+  }
+}
+
+/**
+ * The input counts of four lanes from one stream, as rngPoissonCached draws them: the first Philox block of every lane
+ * at once, the inversion branch in lock step, PTRS's first round with its quick acceptance; a lane that needs more
+ * (PTRS past the squeeze, a zero or invalid mean) continues one lane at a time from the same generator state.
+ */
+// @ts-ignore: decorator
+@inline function inputCounts4(st: usize, kv: v128, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): v128 {
+  philox4Block(kv, instance, step, stream << 16, k0, k1, st + 256);
+  const lam = v128.load(st);
+  const small = v128.load(st, 32);
+  const ptrs = v128.load(st, 48);
+  const w0 = v128.load(st, 256);
+  let count = poissonInversion4(uniform4(w0), lam, v128.load(st, 16), small);
+  let pending = i32x4.splat(0);
+  if (v128.any_true(ptrs)) {
+    const b = v128.load(st, 64);
+    const vr = v128.load(st, 112);
+    const lamI = f32x4.floor(lam);
+    const lamF = f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43));
+    const twoA = f32x4.mul(f32x4.splat(2), v128.load(st, 80));
+    const U = f32x4.sub(uniform4(w0), f32x4.splat(0.5));
+    const V = uniform4(v128.load(st, 272));
+    const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
+    const kf = f32x4.add(f32x4.floor(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(twoA, detRecip4(us)), b), U), lamF)), lamI);
+    const quick = v128.and(v128.not(f32x4.lt(kf, f32x4.splat(0))), v128.and(f32x4.ge(us, f32x4.splat(0.07)), f32x4.le(V, vr)));
+    const accept = v128.and(ptrs, quick);
+    pending = v128.andnot(ptrs, accept);
+    // The first round's full test in SIMD for the lanes it decides (k in the log-pmf tables, past the squeeze's
+    // early rejection): accepted there, a lane is done; rejected, it goes on from round 1.
+    const testable = v128.and(v128.and(pending, v128.not(f32x4.lt(kf, f32x4.splat(0)))), v128.and(f32x4.lt(kf, f32x4.splat(<f32>LOGPMF_K)), v128.not(v128.and(f32x4.lt(us, f32x4.splat(0.013)), f32x4.gt(V, us)))));
+    let done = accept;
+    let fromRound1 = i32x4.splat(0);
+    if (v128.any_true(testable)) {
+      const a = v128.load(st, 80);
+      const lhs = f32x4.sub(f32x4.add(detLog4(V), v128.load(st, 96)), detLog4(f32x4.add(f32x4.mul(a, detRecip4(f32x4.mul(us, us))), b)));
+      const pass = v128.and(testable, f32x4.le(lhs, poissonLogPmf4(kf, lam)));
+      done = v128.or(done, pass);
+      fromRound1 = v128.andnot(testable, pass);
+      pending = v128.andnot(pending, testable);
+    }
+    count = v128.bitselect(i32x4.trunc_sat_f32x4_u(f32x4.max(kf, f32x4.splat(0))), count, done);
+    v128.store(st, V, 144);
+    v128.store(st, us, 160);
+    v128.store(st, kf, 176);
+    v128.store(st, fromRound1, 208);
+    pending = v128.or(pending, fromRound1);
+  }
+  if (v128.any_true(v128.or(pending, v128.not(v128.or(small, ptrs))))) {
+    v128.store(st, count, 128);
+    v128.store(st, pending, 192);
+    for (let l: u32 = 0; l < 4; l++) {
+      const o = st + (<usize>l << 2);
+      if (load<i32>(o, 192) != 0) {
+        rngLoadBlock(k0, k1, k + l, instance, step, stream << 16, load<u32>(o, 256), load<u32>(o, 272), load<u32>(o, 288), load<u32>(o, 304), 2);
+        const lamL = load<f32>(o), b = load<f32>(o, 64), a = load<f32>(o, 80), logInvAlpha = load<f32>(o, 96), vr = load<f32>(o, 112), kL = load<f32>(o, 176);
+        store<u32>(o, load<i32>(o, 208) != 0 ? rngPoissonPtrsFromRound1(lamL, b, a, logInvAlpha, vr, kL) : rngPoissonPtrsResume(lamL, b, a, logInvAlpha, vr, load<f32>(o, 144), load<f32>(o, 160), kL), 128);
+      } else if (load<i32>(o, 32) == 0 && load<i32>(o, 48) == 0) {
+        rngReset(k0, k1, stream, step, instance, k + l);
+        store<u32>(o, rngPoissonCached(load<f32>(o), cache), 128);
+      }
+    }
+    count = v128.load(st, 128);
+  }
+  return count;
+}
+
+/**
+ * One step of neurons [from, to) of the 2n (one thread's share), from the totals of the current record; scratch is
+ * this thread's THREAD_SCRATCH_BYTES (rngPoissonCached's cache: the input means take few distinct values, a total
+ * less one neuron's units; then lane staging). Four neurons at a time (inputCounts4, then the update and the sigmoid
+ * in SIMD); the one-neuron loop that finishes the range is the reference's step as written.
+ */
+export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usize): void {
   const p = changetype<HybridParams>(params);
   const n = p.n, k0 = p.k0, k1 = p.k1, step = p.step, instance = p.instance, probit = p.probit != 0;
   const theta = p.theta, gain = p.gain, decay = p.decay, meanPerUnit = p.meanPerUnit;
   const totalE = <u64>load<f64>(p.rec);
   const totalI = <u64>load<f64>(p.rec, 8);
-  for (let k = from; k < to; k++) {
+  const cache = scratch;
+  const stageE = scratch + POISSON_CACHE_BYTES;
+  const stageI = stageE + STAGE_STRIDE;
+  let k = from;
+  for (; k + 4 <= to; k += 4) {
+    const uPtr = p.u + (<usize>k << 2);
+    const unitPtr = p.units + (<usize>k << 2);
+    for (let l: u32 = 0; l < 4; l++) {
+      const isE = k + l < n;
+      const own = <u64>load<u32>(unitPtr + (<usize>l << 2));
+      stageLane(stageE + (<usize>l << 2), u64ToF32(isE ? totalE - own : totalE) * meanPerUnit, cache);
+      stageLane(stageI + (<usize>l << 2), u64ToF32(isE ? totalI : totalI - own) * meanPerUnit, cache);
+    }
+    const kv = i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3));
+    const countE = inputCounts4(stageE, kv, k, streamInputE, step, instance, k0, k1, cache);
+    const countI = inputCounts4(stageI, kv, k, streamInputI, step, instance, k0, k1, cache);
+    const isE = i32x4.lt_u(kv, i32x4.splat(n));
+    const drive = v128.bitselect(f32x4.splat(p.driveE), f32x4.splat(p.driveI), isE);
+    const excited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEE), f32x4.splat(p.jumpIE), isE), countE);
+    const inhibited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEI), f32x4.splat(p.jumpII), isE), countI);
+    const next = f32x4.sub(f32x4.add(f32x4.add(f32x4.mul(v128.load(uPtr), f32x4.splat(decay)), drive), excited), inhibited);
+    v128.store(uPtr, next);
+    const x = f32x4.mul(f32x4.sub(next, f32x4.splat(theta)), f32x4.splat(gain));
+    const g = probit ? detNormalCdf4(x) : detLogistic4(x);
+    v128.store(unitPtr, i32x4.trunc_sat_f32x4_u(f32x4.add(f32x4.mul(g, f32x4.splat(16777216)), f32x4.splat(0.5))));
+  }
+  for (; k < to; k++) {
     const isE = k < n;
     const uPtr = p.u + (<usize>k << 2);
     const unitPtr = p.units + (<usize>k << 2);
@@ -130,8 +258,8 @@ export function hybridRecord(params: usize): void {
   moments(p.u + (<usize>n << 2), n, p.rec + 32);
 }
 
-/** One step of the whole instance on this thread (cache: its scratch, as in hybridStepRange), then its record. */
-export function hybridStep(params: usize, cache: usize): void {
-  hybridStepRange(params, 0, 2 * changetype<HybridParams>(params).n, cache);
+/** One step of the whole instance on this thread (scratch: its THREAD_SCRATCH_BYTES, as in hybridStepRange), then its record. */
+export function hybridStep(params: usize, scratch: usize): void {
+  hybridStepRange(params, 0, 2 * changetype<HybridParams>(params).n, scratch);
   hybridRecord(params);
 }

@@ -92,7 +92,7 @@ export function rngBernoulli(p: f32): u32 {
 }
 
 const STIRLERR = memory.data<f32>([0, 0.08106147, 0.041340698, 0.027677925, 0.020790672, 0.016644692, 0.013876129, 0.01189671, 0.010411265, 0.009255462, 0.008330563, 0.0075736754, 0.0069428403, 0.006408994, 0.00595137, 0.0055547333]);
-const INV_ODD = memory.data<f32>([0.33333334, 0.2, 0.14285715, 0.11111111, 0.09090909, 0.07692308, 0.06666667, 0.05882353, 0.05263158, 0.04761905]);
+export const INV_ODD = memory.data<f32>([0.33333334, 0.2, 0.14285715, 0.11111111, 0.09090909, 0.07692308, 0.06666667, 0.05882353, 0.05263158, 0.04761905]);
 
 /** stirlerr(n) for an integer-valued n >= 1 (f32). */
 export function rngStirlerr(n: f32): f32 {
@@ -125,9 +125,9 @@ export function rngBd0(x: f32, M: f32, d: f32): f32 {
 }
 
 /** The terms of rngPoissonLogPmf that depend on k alone, for k < 2048 (computed at start-up; PTRS's squeeze fails ~40% of the time). */
-const LOGPMF_K = 2048;
-const STIRLERR_K = memory.data(4 * LOGPMF_K);
-const HALF_LOG_2PI_K = memory.data(4 * LOGPMF_K);
+export const LOGPMF_K = 2048;
+export const STIRLERR_K = memory.data(4 * LOGPMF_K);
+export const HALF_LOG_2PI_K = memory.data(4 * LOGPMF_K);
 for (let k: u32 = 1; k < <u32>LOGPMF_K; k++) {
   store<f32>(STIRLERR_K + (<usize>k << 2), rngStirlerr(<f32>k));
   store<f32>(HALF_LOG_2PI_K + (<usize>k << 2), <f32>0.5 * (LOG2PI + detLog(<f32>k)));
@@ -151,7 +151,7 @@ export function rngPoisson(lam: f32): u32 {
 }
 
 /** detRecip(k) for k < 64, the divisors of the inversion loop (computed at start-up: the same bits, without 4 Newton steps per term). */
-const RECIP_INT = memory.data(4 * 64);
+export const RECIP_INT = memory.data(4 * 64);
 for (let k: u32 = 1; k < 64; k++) store<f32>(RECIP_INT + (<usize>k << 2), detRecip(<f32>k));
 
 /** The inversion branch of rngPoisson for lam in (0, 10), given p0 = detExp(-lam) (a kernel hoists it for a constant lam). */
@@ -186,11 +186,17 @@ function rngPoissonPtrs(lam: f32): u32 {
 /** PTRS's rejection loop, given the constants it derives from lam (rngPoissonCached keeps them per lam). */
 // @ts-ignore: decorator
 @inline function rngPoissonPtrsSample(lam: f32, b: f32, a: f32, logInvAlpha: f32, vr: f32): u32 {
+  return ptrsRounds(lam, b, a, logInvAlpha, vr, 0, Mathf.floor(lam));
+}
+
+/** PTRS's rounds from round it0 on, with k as the rounds before it left it (lamI before the first). */
+// @ts-ignore: decorator
+@inline function ptrsRounds(lam: f32, b: f32, a: f32, logInvAlpha: f32, vr: f32, it0: i32, k0: f32): u32 {
   const lamI = Mathf.floor(lam);
   const lamF = lam - lamI + <f32>0.43;
   const twoA = <f32>2 * a;
-  let k = lamI;
-  for (let it = 0; it < 64; it++) {
+  let k = k0;
+  for (let it = it0; it < 64; it++) {
     const U = rngUniform() - <f32>0.5;
     const V = rngUniform();
     const us = <f32>0.5 - Mathf.abs(U);
@@ -204,8 +210,55 @@ function rngPoissonPtrs(lam: f32): u32 {
   return <u32>max<f32>(k, 0);
 }
 
+/**
+ * The rest of a PTRS draw whose first round (U, V, us, k: a SIMD kernel computed it) failed the quick acceptance: that
+ * round's remaining tests, then rounds 1.. from the generator (which must stand after the round's two words).
+ */
+export function rngPoissonPtrsResume(lam: f32, b: f32, a: f32, logInvAlpha: f32, vr: f32, V: f32, us: f32, k: f32): u32 {
+  if (!(k < <f32>0) && !(us < <f32>0.013 && V > us)) {
+    const lhs = detLog(V) + logInvAlpha - detLog(a * detRecip(us * us) + b);
+    if (lhs <= rngPoissonLogPmf(k, lam)) return <u32>max<f32>(k, 0);
+  }
+  return ptrsRounds(lam, b, a, logInvAlpha, vr, 1, k);
+}
+
+/** PTRS's rounds 1.. after a first round (its k given) that was rejected (the generator stands after the round's two words). */
+export function rngPoissonPtrsFromRound1(lam: f32, b: f32, a: f32, logInvAlpha: f32, vr: f32, k: f32): u32 {
+  return ptrsRounds(lam, b, a, logInvAlpha, vr, 1, k);
+}
+
+/** Puts the generator where rngReset(counter c0..c3) and `used` draws of the block b0..b3 would have left it. */
+// @ts-ignore: decorator
+@inline export function rngLoadBlock(k0: u32, k1: u32, c0: u32, c1: u32, c2: u32, c3: u32, b0: u32, b1: u32, b2: u32, b3: u32, used: u32): void {
+  gk0 = k0;
+  gk1 = k1;
+  gc0 = c0;
+  gc1 = c1;
+  gc2 = c2;
+  gc3 = c3 + 1;
+  gb0 = b0;
+  gb1 = b1;
+  gb2 = b2;
+  gb3 = b3;
+  gUsed = used;
+}
+
 /** Bytes of the scratch rngPoissonCached uses (per thread: it is written while sampling). */
 export const POISSON_CACHE_BYTES: u32 = 1024 * 8 + 1024 * 20;
+/** Scratch per thread that a kernel gets: the Poisson cache, then 1 KiB of lane staging. */
+export const THREAD_SCRATCH_BYTES: u32 = POISSON_CACHE_BYTES + 1024;
+
+/** detExp(-lam) for the inversion branch (0 < lam < 10) from rngPoissonCached's cache. */
+// @ts-ignore: decorator
+@inline export function rngPoissonP0Cached(lam: f32, cache: usize): f32 {
+  const bits = reinterpret<u32>(lam);
+  const e = cache + (<usize>(bits & 1023) << 3);
+  if (load<u32>(e) != bits) {
+    store<u32>(e, bits);
+    store<f32>(e, detExp(-lam), 4);
+  }
+  return load<f32>(e, 4);
+}
 
 /**
  * rngPoisson(lam) with what it derives from lam alone (detExp(-lam); PTRS's constants) kept in a direct-mapped cache at
@@ -216,15 +269,15 @@ export const POISSON_CACHE_BYTES: u32 = 1024 * 8 + 1024 * 20;
 @inline export function rngPoissonCached(lam: f32, cache: usize): u32 {
   if (isNaN(lam) || lam > <f32>1e7) unreachable();
   if (!(lam > <f32>0)) return 0;
+  if (lam < <f32>10) return rngPoissonInversion(lam, rngPoissonP0Cached(lam, cache));
+  const e = rngPtrsConstants(lam, cache);
+  return rngPoissonPtrsSample(lam, load<f32>(e, 4), load<f32>(e, 8), load<f32>(e, 12), load<f32>(e, 16));
+}
+
+/** The cache entry of PTRS's constants for lam >= 10 (filled on a miss): b, a, log(1/alpha), vr at +4, +8, +12, +16. */
+// @ts-ignore: decorator
+@inline export function rngPtrsConstants(lam: f32, cache: usize): usize {
   const bits = reinterpret<u32>(lam);
-  if (lam < <f32>10) {
-    const e = cache + (<usize>(bits & 1023) << 3);
-    if (load<u32>(e) != bits) {
-      store<u32>(e, bits);
-      store<f32>(e, detExp(-lam), 4);
-    }
-    return rngPoissonInversion(lam, load<f32>(e, 4));
-  }
   const e = cache + 8192 + <usize>(bits & 1023) * 20;
   if (load<u32>(e) != bits) {
     const slam = detSqrt(lam);
@@ -235,7 +288,7 @@ export const POISSON_CACHE_BYTES: u32 = 1024 * 8 + 1024 * 20;
     store<f32>(e, detLog(<f32>1.1239 + <f32>1.1328 * detRecip(b - <f32>3.4)), 12);
     store<f32>(e, <f32>0.9277 - <f32>3.6224 * detRecip(b - <f32>2), 16);
   }
-  return rngPoissonPtrsSample(lam, load<f32>(e, 4), load<f32>(e, 8), load<f32>(e, 12), load<f32>(e, 16));
+  return e;
 }
 
 export function rngBinomialLogPmf(k: f32, n: u32, nf: f32, p: f32, q: f32, np: f32, nq: f32): f32 {
