@@ -141,8 +141,9 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
       unit: 'neuron-steps',
       seconds: {
         cpu: host + steps * B * 2 * n * 1.4e-6,
-        // One thread of the wasm kernel (two Poisson draws and a sigmoid per neuron): ~1.6e6 neuron-steps/s measured on a loaded 2-core machine.
-        wasm: host + steps * B * 2 * n * 5e-7,
+        // One thread of the SIMD wasm kernel (two Poisson draws and a sigmoid per neuron): ~4e6 neuron-steps/s where the
+        // input means take PTRS (n >~ 1e4 / (numax dt 1e3)), ~1e7 below, measured on a loaded 2-core machine.
+        wasm: host + steps * B * 2 * n * 2.5e-7,
         'webgpu-software': host + steps * (1e-4 + B * (2 * Math.ceil(n / 2048) + 1) * 5e-4 + B * 2 * n * 2.8e-6),
         'webgpu-hardware': host + steps * (2e-5 + B * (2 * Math.ceil(n / 256) + 1) * 1e-7 + B * 2 * n * 1e-9),
       },
