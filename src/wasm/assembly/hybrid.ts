@@ -2,7 +2,7 @@
 // 2n neurons of one instance, with its record (exact fixed-point totals, f64 two-pass moments) in the same f64 order.
 import { detLogistic, detNormalCdf } from './detmath';
 import { LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngNormal, rngPoissonCached, rngPoissonP0Cached, rngPoissonPtrsFromRound1, rngPoissonPtrsResume, rngPtrsConstants, rngReset } from './rng';
-import { detLog4, detLogistic4, detNormalCdf4, detRecip4, philox4Block, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
+import { detLog4, detLogistic4, detNormalCdf4, detRecip4, philox4, philoxWord1, philoxWord2, philoxWord3, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
 
 const streamInputE: u32 = 3;
 const streamInputI: u32 = 4;
@@ -111,11 +111,11 @@ const STAGE_STRIDE: usize = 512;
  */
 // @ts-ignore: decorator
 @inline function inputCounts4(st: usize, kv: v128, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): v128 {
-  philox4Block(kv, instance, step, stream << 16, k0, k1, st + 256);
+  const w0 = philox4(kv, instance, step, stream << 16, k0, k1);
+  const w1 = philoxWord1;
   const lam = v128.load(st);
   const small = v128.load(st, 32);
   const ptrs = v128.load(st, 48);
-  const w0 = v128.load(st, 256);
   let count = poissonInversion4(uniform4(w0), lam, v128.load(st, 16), small);
   let pending = i32x4.splat(0);
   if (v128.any_true(ptrs)) {
@@ -125,7 +125,7 @@ const STAGE_STRIDE: usize = 512;
     const lamF = f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43));
     const twoA = f32x4.mul(f32x4.splat(2), v128.load(st, 80));
     const U = f32x4.sub(uniform4(w0), f32x4.splat(0.5));
-    const V = uniform4(v128.load(st, 272));
+    const V = uniform4(w1);
     const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
     const kf = f32x4.add(f32x4.floor(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(twoA, detRecip4(us)), b), U), lamF)), lamI);
     const quick = v128.and(v128.not(f32x4.lt(kf, f32x4.splat(0))), v128.and(f32x4.ge(us, f32x4.splat(0.07)), f32x4.le(V, vr)));
@@ -154,6 +154,10 @@ const STAGE_STRIDE: usize = 512;
   if (v128.any_true(v128.or(pending, v128.not(v128.or(small, ptrs))))) {
     v128.store(st, count, 128);
     v128.store(st, pending, 192);
+    v128.store(st, w0, 256);
+    v128.store(st, w1, 272);
+    v128.store(st, philoxWord2, 288);
+    v128.store(st, philoxWord3, 304);
     for (let l: u32 = 0; l < 4; l++) {
       const o = st + (<usize>l << 2);
       if (load<i32>(o, 192) != 0) {

@@ -2,6 +2,7 @@
 // of one instance, with the population reduction of src/models/poisson/cpu-simulation.ts in the same f64 order.
 import { detExp, detLogistic, detNormalCdf } from './detmath';
 import { rngPoisson, rngPoissonInversion, rngReset } from './rng';
+import { detExp4, detLogistic4, detNormalCdf4, philox4, poissonInversion4, uniform4 } from './simd';
 
 const streamOutput: u32 = 1;
 const streamInput: u32 = 2;
@@ -32,12 +33,38 @@ class StepParams {
   bits: usize;
 }
 
+/** Neuron k's output spikes for a mean off the inversion branch, from a fresh generator like the reference. */
+// @ts-ignore: decorator
+@inline function outputDraw(p: StepParams, k: u32, lam: f32): u32 {
+  rngReset(p.k0, p.k1, streamOutput, p.step, p.instance, k);
+  return rngPoisson(lam);
+}
+
+/** Neuron k's input events for a mean off the inversion branch. */
+// @ts-ignore: decorator
+@inline function inputDraw(p: StepParams, k: u32): u32 {
+  rngReset(p.k0, p.k1, streamInput, p.step, p.instance, k);
+  return rngPoisson(p.inputMean);
+}
+
+/** Sets a recorded neuron's spike bit (slots: neuron -> recorder slot or -1). */
+// @ts-ignore: decorator
+@inline function recordSpike(slots: usize, bits: usize, k: u32): void {
+  const slot = load<i32>(slots + (<usize>k << 2));
+  if (slot >= 0) {
+    const w = bits + (<usize>(<u32>slot >> 5) << 2);
+    store<u32>(w, load<u32>(w) | (<u32>1 << (<u32>slot & 31)));
+  }
+}
+
 /**
  * The step of neurons [from, to) of the instance packed at params, the one copy of cpu-step.ts's neuron update (inlined
  * into each entry point, so the constants live in locals and the other mode folds away): recorded spikes go to bits
  * (u32 words). whole (a constant; then [from, to) is [0, n)): out (f64 x 3) receives the mean of u, its variance
  * (two-pass, like the reference) and the mean intensity; else out (f32 x n) receives each neuron's intensity.
- * Returns the spike count (mod 2^32, like the reference's Uint32Array).
+ * Returns the spike count (mod 2^32, like the reference's Uint32Array). Four neurons at a time in SIMD (sigmoid,
+ * Philox, both inversions in lock step, update); a draw on another branch (a mean >= 10, zero or invalid) runs one
+ * lane at a time from a fresh generator; the f64 sums stay in index order.
  */
 // @ts-ignore: decorator
 @inline function stepNeurons(p: StepParams, from: u32, to: u32, bits: usize, out: usize, whole: bool): u32 {
@@ -52,7 +79,53 @@ class StepParams {
   let count: u32 = 0;
   let sum: f64 = 0;
   let extra: f64 = 0;
-  for (let k = from; k < to; k++) {
+  let k = from;
+  for (; k + 4 <= to; k += 4) {
+    const ptr = state + (<usize>k << 2);
+    const u = v128.load(ptr);
+    const x = f32x4.mul(f32x4.sub(u, f32x4.splat(theta)), f32x4.splat(gain));
+    const lambda = f32x4.mul(f32x4.splat(peak), probit ? detNormalCdf4(x) : detLogistic4(x));
+    const kv = i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3));
+    const smallOut = v128.and(f32x4.gt(lambda, f32x4.splat(0)), f32x4.lt(lambda, f32x4.splat(10)));
+    let spikes = poissonInversion4(uniform4(philox4(kv, instance, step, streamOutput << 16, k0, k1)), lambda, detExp4(f32x4.neg(lambda)), smallOut);
+    if (!i32x4.all_true(smallOut)) {
+      // Another branch for some lane (means are rarely >= 10 per step): those lanes one at a time, as the reference.
+      let s0 = i32x4.extract_lane(spikes, 0), s1 = i32x4.extract_lane(spikes, 1), s2 = i32x4.extract_lane(spikes, 2), s3 = i32x4.extract_lane(spikes, 3);
+      const l0 = f32x4.extract_lane(lambda, 0), l1 = f32x4.extract_lane(lambda, 1), l2 = f32x4.extract_lane(lambda, 2), l3 = f32x4.extract_lane(lambda, 3);
+      if (!(l0 > <f32>0 && l0 < <f32>10)) s0 = outputDraw(p, k, l0);
+      if (!(l1 > <f32>0 && l1 < <f32>10)) s1 = outputDraw(p, k + 1, l1);
+      if (!(l2 > <f32>0 && l2 < <f32>10)) s2 = outputDraw(p, k + 2, l2);
+      if (!(l3 > <f32>0 && l3 < <f32>10)) s3 = outputDraw(p, k + 3, l3);
+      spikes = i32x4(s0, s1, s2, s3);
+    }
+    const inputs = smallInput
+      ? poissonInversion4(uniform4(philox4(kv, instance, step, streamInput << 16, k0, k1)), f32x4.splat(inputMean), f32x4.splat(inputP0), i32x4.splat(-1))
+      : i32x4(inputDraw(p, k), inputDraw(p, k + 1), inputDraw(p, k + 2), inputDraw(p, k + 3));
+    const next = f32x4.add(f32x4.add(f32x4.mul(u, f32x4.splat(decay)), f32x4.splat(drive)), f32x4.mul(f32x4.splat(jump), f32x4.convert_i32x4_u(inputs)));
+    v128.store(ptr, next);
+    if (v128.any_true(spikes)) {
+      count += i32x4.extract_lane(spikes, 0) + i32x4.extract_lane(spikes, 1) + i32x4.extract_lane(spikes, 2) + i32x4.extract_lane(spikes, 3);
+      if (slots != 0) {
+        if (i32x4.extract_lane(spikes, 0) != 0) recordSpike(slots, bits, k);
+        if (i32x4.extract_lane(spikes, 1) != 0) recordSpike(slots, bits, k + 1);
+        if (i32x4.extract_lane(spikes, 2) != 0) recordSpike(slots, bits, k + 2);
+        if (i32x4.extract_lane(spikes, 3) != 0) recordSpike(slots, bits, k + 3);
+      }
+    }
+    if (whole) {
+      sum += <f64>f32x4.extract_lane(next, 0);
+      extra += <f64>f32x4.extract_lane(lambda, 0);
+      sum += <f64>f32x4.extract_lane(next, 1);
+      extra += <f64>f32x4.extract_lane(lambda, 1);
+      sum += <f64>f32x4.extract_lane(next, 2);
+      extra += <f64>f32x4.extract_lane(lambda, 2);
+      sum += <f64>f32x4.extract_lane(next, 3);
+      extra += <f64>f32x4.extract_lane(lambda, 3);
+    } else {
+      v128.store(out + (<usize>k << 2), lambda);
+    }
+  }
+  for (; k < to; k++) {
     const ptr = state + (<usize>k << 2);
     const u = load<f32>(ptr);
     const x = (u - theta) * gain;
@@ -65,13 +138,7 @@ class StepParams {
     store<f32>(ptr, next);
     if (spikes > 0) {
       count += spikes;
-      if (slots != 0) {
-        const slot = load<i32>(slots + (<usize>k << 2));
-        if (slot >= 0) {
-          const w = bits + (<usize>(<u32>slot >> 5) << 2);
-          store<u32>(w, load<u32>(w) | (<u32>1 << (<u32>slot & 31)));
-        }
-      }
+      if (slots != 0) recordSpike(slots, bits, k);
     }
     if (whole) {
       sum += <f64>next;

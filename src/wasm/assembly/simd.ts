@@ -10,9 +10,14 @@ const M1: u32 = 0xcd9e8d57;
 const W0: u32 = 0x9e3779b9;
 const W1: u32 = 0xbb67ae85;
 
-/** Philox4x32-10 of four counters (c0 per lane; c1, c2, c3 and the key shared): the block's words 0..3 to out, out + 16, out + 32, out + 48. */
+/** Words 1, 2, 3 of the last philox4 (wasm globals belong to one instance, so each thread has its own). */
+export let philoxWord1: v128 = i32x4.splat(0);
+export let philoxWord2: v128 = i32x4.splat(0);
+export let philoxWord3: v128 = i32x4.splat(0);
+
+/** Philox4x32-10 of four counters (c0 per lane; c1, c2, c3 and the key shared): the block's word 0 (words 1..3 in philoxWord1..3). */
 // @ts-ignore: decorator
-@inline export function philox4Block(c0: v128, c1s: u32, c2s: u32, c3s: u32, k0: u32, k1: u32, out: usize): void {
+@inline export function philox4(c0: v128, c1s: u32, c2s: u32, c3s: u32, k0: u32, k1: u32): v128 {
   let c1 = i32x4.splat(c1s);
   let c2 = i32x4.splat(c2s);
   let c3 = i32x4.splat(c3s);
@@ -35,10 +40,10 @@ const W1: u32 = 0xbb67ae85;
     k0 += W0;
     k1 += W1;
   }
-  v128.store(out, c0);
-  v128.store(out, c1, 16);
-  v128.store(out, c2, 32);
-  v128.store(out, c3, 48);
+  philoxWord1 = c1;
+  philoxWord2 = c2;
+  philoxWord3 = c3;
+  return c0;
 }
 
 /** rngUniform of each lane's word: (x >> 8 | 1) 2^-24. */
@@ -207,7 +212,10 @@ export function simdTest(op: u32, ptr: usize, out: usize): void {
   else if (op == 7) y = bd04(x, v128.load(ptr, 16), v128.load(ptr, 32));
   else if (op == 8) y = poissonLogPmf4(x, v128.load(ptr, 16));
   else if (op == 5) {
-    philox4Block(x, load<u32>(ptr, 16), load<u32>(ptr, 20), load<u32>(ptr, 24), load<u32>(ptr, 28), load<u32>(ptr, 32), out);
+    v128.store(out, philox4(x, load<u32>(ptr, 16), load<u32>(ptr, 20), load<u32>(ptr, 24), load<u32>(ptr, 28), load<u32>(ptr, 32)));
+    v128.store(out, philoxWord1, 16);
+    v128.store(out, philoxWord2, 32);
+    v128.store(out, philoxWord3, 48);
     return;
   }
   v128.store(out, y);
