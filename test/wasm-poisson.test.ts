@@ -168,7 +168,7 @@ describe('--backend wasm', () => {
 });
 
 describe('wasm default thread count', () => {
-  it('uses every core for large instances, one thread per 20000 neurons at most, and 1 for small ones', async () => {
+  it('uses every core for large instances, one thread per neuronsPerThreadMin (10000) neurons at most, and 1 for small ones', async () => {
     const { availableParallelism } = await import('node:os');
     const { defaultThreadCount, neuronsPerThreadMin } = await import('../src/wasm/threads.ts');
     expect(defaultThreadCount(1000, 64)).toBe(1);

@@ -26,7 +26,7 @@ const pageJs = `import { createEngine, ParameterError } from 'ei-engine';
 const q = new URLSearchParams(location.search);
 const threads = q.has('threads') ? Number(q.get('threads')) : undefined;
 const state = (window.__eiThreads = { status: 'running', crossOriginIsolated: self.crossOriginIsolated === true, cores: navigator.hardwareConcurrency, error: null, notices: [], runs: {} });
-// ?big: sizes at which the default thread count is more than one (two per 20000 neurons), with few steps.
+// ?big: sizes at which the default thread count is more than one (two per 2 x 10000 neurons), with few steps.
 const big = q.has('big');
 const requests = {
   hybrid: { n: big ? 40000 : 3000, steps: big ? 8 : 40, batch: 2, seed: 5, params: { variant: 'B1', burnin: 0 } },

@@ -46,7 +46,7 @@ const runSpec = {
     'record-traces': { type: 'integer', min: 0, max: 1024, help: 'record u of the first M neurons of each instance (models that take it)' },
     'trace-every': { type: 'integer', min: 1, help: 'trace sampling interval in steps (default 10)' },
     'record-every': { type: 'integer', min: 1, help: "keep every k-th step in timeseries.csv (default: the model's, so the table stays writable)" },
-    threads: { type: 'integer', min: 1, max: 64, help: 'with --backend wasm: worker threads per simulation (default: the cores, one per 20000 neurons at most; the results do not depend on it)' },
+    threads: { type: 'integer', min: 1, max: 64, help: 'with --backend wasm: worker threads per simulation (default: the cores, one per 10000 neurons at most; the results do not depend on it)' },
   },
 } as const satisfies ArgSpec;
 

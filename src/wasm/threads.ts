@@ -46,7 +46,7 @@ export function requireThreadSpawner(threads: number): ThreadSpawner {
 }
 
 /** Neurons per thread below which another thread costs more (a barrier per step) than it saves. */
-export const neuronsPerThreadMin = 20_000;
+export const neuronsPerThreadMin = 10_000;
 
 /**
  * Threads when the user names none: every core of the machine, but no more than one per neuronsPerThreadMin

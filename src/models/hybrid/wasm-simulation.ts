@@ -23,7 +23,7 @@ export function wasmHybridBytes(n: number, batch: number, threads = 1): number {
 }
 
 export interface WasmHybridSpec extends HybridSimulationSpec {
-  /** Worker threads splitting each instance's neurons (default: the cores, one per 20000 neurons at most; results do not depend on it). */
+  /** Worker threads splitting each instance's neurons (default: the cores, one per 10000 neurons at most; results do not depend on it). */
   threads?: number;
 }
 
