@@ -135,14 +135,42 @@ function clockHz(): number {
 }
 
 /**
- * Operations per update of each kernel, counted from src/wasm/assembly (i32/i64/f32 arithmetic, loads and stores,
- * compares; control flow not counted), for the means the bench network draws: see bench/README.md for the counts.
+ * Instructions per update of each kernel, counted from src/wasm/assembly along the path the bench network takes
+ * (a SIMD instruction over four neurons counts a quarter; loads, stores and compares count, branches do not), over
+ * the machine's cores x clock x 4 instructions per cycle: an estimate of the limit, to show the fraction reached.
  */
-const kernelOps: { kernel: string; unit: KernelLimit['unit']; ops: number; basis: string; n?: number }[] = [
-  { kernel: 'hybrid, input means < 10 (n = 1e4)', unit: 'neuron-steps/s', ops: 370, n: 1e4, basis: '2 Philox blocks 2 x 100, 2 inversions of ~7 terms 84, normal cdf 60, update 26' },
-  { kernel: 'hybrid, PTRS input means (n = 1e5)', unit: 'neuron-steps/s', ops: 470, n: 1e5, basis: '2 Philox blocks 200, 2 PTRS draws 2 x 95 (1.1 rounds, 38% past the squeeze), normal cdf 60, update 20' },
-  { kernel: 'binary, one synaptic read', unit: 'synaptic reads/s', ops: 3, basis: 'load the presynaptic index, load its state, add' },
+const kernelOps: { kernel: string; unit: KernelLimit['unit']; ops: number; basis: string; measure: 'hybrid' | 'poisson' | 'binary'; n?: number }[] = [
+  {
+    kernel: 'hybrid, input means < 10 (n = 1e4)', unit: 'neuron-steps/s', ops: 175, measure: 'hybrid', n: 1e4,
+    basis: 'SIMD Philox 2 x 35, lock-step inversions 2 x ~20, per-lane means and cache 40, sigmoid 15, update and record 10',
+  },
+  {
+    kernel: 'hybrid, PTRS input means (n = 1e5)', unit: 'neuron-steps/s', ops: 300, measure: 'hybrid', n: 1e5,
+    basis: 'SIMD Philox 70, PTRS first round and full test 2 x 47, one-lane rounds after a rejection ~60, per-lane means and cache 50, sigmoid, update, record 25',
+  },
+  { kernel: 'poisson (n = 1e6)', unit: 'neuron-steps/s', ops: 112, measure: 'poisson', n: 1e6, basis: 'SIMD Philox 2 x 35, sigmoid 15, p0 7, inversions ~9, update 4, f64 moments in index order 7' },
+  { kernel: 'binary, one synaptic read', unit: 'synaptic reads/s', ops: 3, measure: 'binary', basis: 'load the presynaptic index, load its state, add (no SIMD gather in wasm)' },
 ];
+
+/** poisson's wasm neuron-steps/s at n on all threads (the kernel-limit row; poisson has no peer here). */
+async function runPoisson(n: number, threads: number, repeats: number): Promise<number | null> {
+  const def = getModelDefinition('poisson');
+  if (!def.wasm || !def.bench) return null;
+  const steps = 10;
+  const secs: number[] = [];
+  for (let r = 0; r <= repeats; r++) {
+    const resolved = def.resolve({ ...def.bench.scaling(n), steps, seed: 1 + r });
+    const runner = await def.createRunner(resolved, { backend: 'wasm', ctx: null, threads });
+    try {
+      const t0 = performance.now();
+      await runner.run(steps);
+      if (r > 0) secs.push((performance.now() - t0) / 1000);
+    } finally {
+      runner.dispose();
+    }
+  }
+  return (n * steps) / median(secs);
+}
 
 async function main(argv: string[]): Promise<number> {
   const f = parseBenchFlags(argv, spec);
@@ -247,8 +275,12 @@ async function main(argv: string[]): Promise<number> {
     wasmOverBrian2Threads: threads > 1 ? over(rate('wasm', n, threads), rate('brian2', n, threads)) : null,
   }));
   const machineOps = availableParallelism() * clockHz() * 4;
+  const poissonRate = engines.includes('wasm') ? await runPoisson(quick ? 1e5 : 1e6, threads, repeats) : null;
   const limits: KernelLimit[] = kernelOps.map((k) => {
-    const measured = k.unit === 'synaptic reads/s' ? synaptic.find((s) => s.engine === 'wasm' && s.status === 'ok')?.synapticReadsPerSecond : (rate('wasm', k.n!, threads) ?? undefined);
+    const measured =
+      k.measure === 'binary' ? synaptic.find((x) => x.engine === 'wasm' && x.status === 'ok')?.synapticReadsPerSecond
+      : k.measure === 'poisson' ? (poissonRate ?? undefined)
+      : (rate('wasm', k.n!, threads) ?? undefined);
     const limit = machineOps / k.ops;
     return { kernel: k.kernel, unit: k.unit, opsPerUpdate: k.ops, basis: k.basis, machineOpsPerSecond: machineOps, limit, ...(measured ? { measured, fraction: measured / limit } : {}) };
   });

@@ -120,8 +120,8 @@ export function makePeersSection(file: string, r: PeersBenchResult): string {
     }
   }
   if (r.limits.length) {
-    out.push('', 'Estimated limits of this machine (an estimate, not a measurement: operations per update counted from the kernel, over cores x clock x 4 operations per cycle):', '',
-      '| kernel | operations per update | machine operations/s | limit | best measured | fraction |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    out.push('', 'Estimated limits of this machine (an estimate, not a measurement: wasm instructions per update counted from the kernel, a SIMD instruction over four neurons as a quarter, over cores x clock x 4 instructions per cycle; best measured: wasm on all threads):', '',
+      '| kernel | instructions per update | machine instructions/s | limit | measured | fraction |', '| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const l of r.limits) {
       out.push(`| ${l.kernel} (${l.unit}) | ${l.opsPerUpdate} (${l.basis}) | ${formatSi(l.machineOpsPerSecond)} | ${formatSi(l.limit)} | ${l.measured === undefined ? '-' : formatSi(l.measured)} | ${l.fraction === undefined ? '-' : `${(100 * l.fraction).toFixed(0)}%`} |`);
     }
