@@ -183,6 +183,7 @@ describe('wasm RNG and deterministic math equal src/rng bit for bit', () => {
     check(2, xs, detNormalCdf);
     check(3, xs, detLogistic);
     check(6, [...positive, 0, -0, -1, 1e-39], detLog);
+    check(9, [...positive, 0, -0, -1, 1e-39, 2.3509887e-38], detSqrt);
     // uniform4 of raw words, compared with rngUniform's formula on the same words.
     const next = makeInputs(13);
     const words = Array.from({ length: 4000 }, () => next());

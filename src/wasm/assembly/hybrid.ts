@@ -1,8 +1,8 @@
 // The hybrid network step kernel: src/models/hybrid/cpu-reference.ts (the mirror of shaders/hybrid/step.wgsl) over the
 // 2n neurons of one instance, with its record (exact fixed-point totals, f64 two-pass moments) in the same f64 order.
 import { detLogistic, detNormalCdf } from './detmath';
-import { LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngNormal, rngPoissonCached, rngPoissonP0Cached, rngPoissonPtrsFromRound1, rngPoissonPtrsResume, rngPtrsConstants, rngReset } from './rng';
-import { detLog4, detLogistic4, detNormalCdf4, detRecip4, philox4, philoxWord1, philoxWord2, philoxWord3, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
+import { LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngNormal, rngPoissonCached, rngPoissonPtrsFromRound1, rngPoissonPtrsResume, rngReset } from './rng';
+import { detLog4, detLogistic4, detNormalCdf4, detRecip4, detSqrt4, detExp4, u64DiffToF32x4, philox4, philoxWord1, philoxWord2, philoxWord3, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
 
 const streamInputE: u32 = 3;
 const streamInputI: u32 = 4;
@@ -80,50 +80,40 @@ export function hybridInit(params: usize): void {
 }
 
 /**
- * Staging of one input stream for four lanes (bytes from its base): mean +0, p0 +16, inversion mask +32, PTRS mask +48,
+ * Staging of one input stream for four lanes whose draw goes on one lane at a time (bytes from its base): mean +0, inversion mask +32, PTRS mask +48,
  * PTRS constants b +64, a +80, log(1/alpha) +96, vr +112, counts +128, V +144, us +160, k +176, pending mask +192,
  * from-round-1 mask +208, the Philox block's words 0..3 at +256 ... +319.
  */
 const STAGE_STRIDE: usize = 512;
 
-/** A lane's mean and what its branch needs, into the staging of its stream. */
-// @ts-ignore: decorator
-@inline function stageLane(o: usize, lam: f32, cache: usize): void {
-  const small = lam > <f32>0 && lam < <f32>10;
-  const ptrs = lam >= <f32>10 && lam <= <f32>1e7;
-  store<f32>(o, lam);
-  store<f32>(o, small ? rngPoissonP0Cached(lam, cache) : <f32>1, 16);
-  store<i32>(o, small ? -1 : 0, 32);
-  store<i32>(o, ptrs ? -1 : 0, 48);
-  if (ptrs) {
-    const e = rngPtrsConstants(lam, cache);
-    store<f32>(o, load<f32>(e, 4), 64);
-    store<f32>(o, load<f32>(e, 8), 80);
-    store<f32>(o, load<f32>(e, 12), 96);
-    store<f32>(o, load<f32>(e, 16), 112);
-  }
-}
-
 /**
- * The input counts of four lanes from one stream, as rngPoissonCached draws them: the first Philox block of every lane
- * at once, the inversion branch in lock step, PTRS's first round with its quick acceptance; a lane that needs more
- * (PTRS past the squeeze, a zero or invalid mean) continues one lane at a time from the same generator state.
+ * The input counts of four lanes from one stream with means lam, as rngPoissonCached draws them: the first Philox block
+ * of every lane at once, the inversion branch in lock step, PTRS's constants, first round, squeeze and full test; a
+ * lane that needs more (PTRS rounds after a rejection, a zero or invalid mean) continues one lane at a time from the
+ * same generator state, with its values staged at st.
  */
 // @ts-ignore: decorator
-@inline function inputCounts4(st: usize, kv: v128, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): v128 {
+@inline function inputCounts4(st: usize, lam: v128, kv: v128, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): v128 {
   const w0 = philox4(kv, instance, step, stream << 16, k0, k1);
   const w1 = philoxWord1;
-  const lam = v128.load(st);
-  const small = v128.load(st, 32);
-  const ptrs = v128.load(st, 48);
-  let count = poissonInversion4(uniform4(w0), lam, v128.load(st, 16), small);
+  const small = v128.and(f32x4.gt(lam, f32x4.splat(0)), f32x4.lt(lam, f32x4.splat(10)));
+  const ptrs = v128.and(f32x4.ge(lam, f32x4.splat(10)), f32x4.le(lam, f32x4.splat(1e7)));
+  let count = i32x4.splat(0);
+  if (v128.any_true(small)) count = poissonInversion4(uniform4(w0), lam, detExp4(f32x4.neg(lam)), small);
   let pending = i32x4.splat(0);
   if (v128.any_true(ptrs)) {
-    const b = v128.load(st, 64);
-    const vr = v128.load(st, 112);
+    // PTRS's constants, as rngPtrsConstants derives them.
+    const b = f32x4.add(f32x4.splat(0.931), f32x4.mul(f32x4.splat(2.53), detSqrt4(lam)));
+    const a = f32x4.add(f32x4.splat(-0.059), f32x4.mul(f32x4.splat(0.02483), b));
+    const logInvAlpha = detLog4(f32x4.add(f32x4.splat(1.1239), f32x4.mul(f32x4.splat(1.1328), detRecip4(f32x4.sub(b, f32x4.splat(3.4))))));
+    const vr = f32x4.sub(f32x4.splat(0.9277), f32x4.mul(f32x4.splat(3.6224), detRecip4(f32x4.sub(b, f32x4.splat(2)))));
+    v128.store(st, b, 64);
+    v128.store(st, a, 80);
+    v128.store(st, logInvAlpha, 96);
+    v128.store(st, vr, 112);
     const lamI = f32x4.floor(lam);
     const lamF = f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43));
-    const twoA = f32x4.mul(f32x4.splat(2), v128.load(st, 80));
+    const twoA = f32x4.mul(f32x4.splat(2), a);
     const U = f32x4.sub(uniform4(w0), f32x4.splat(0.5));
     const V = uniform4(w1);
     const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
@@ -137,8 +127,7 @@ const STAGE_STRIDE: usize = 512;
     let done = accept;
     let fromRound1 = i32x4.splat(0);
     if (v128.any_true(testable)) {
-      const a = v128.load(st, 80);
-      const lhs = f32x4.sub(f32x4.add(detLog4(V), v128.load(st, 96)), detLog4(f32x4.add(f32x4.mul(a, detRecip4(f32x4.mul(us, us))), b)));
+      const lhs = f32x4.sub(f32x4.add(detLog4(V), logInvAlpha), detLog4(f32x4.add(f32x4.mul(a, detRecip4(f32x4.mul(us, us))), b)));
       const pass = v128.and(testable, f32x4.le(lhs, poissonLogPmf4(kf, lam)));
       done = v128.or(done, pass);
       fromRound1 = v128.andnot(testable, pass);
@@ -152,6 +141,9 @@ const STAGE_STRIDE: usize = 512;
     pending = v128.or(pending, fromRound1);
   }
   if (v128.any_true(v128.or(pending, v128.not(v128.or(small, ptrs))))) {
+    v128.store(st, lam);
+    v128.store(st, small, 32);
+    v128.store(st, ptrs, 48);
     v128.store(st, count, 128);
     v128.store(st, pending, 192);
     v128.store(st, w0, 256);
@@ -193,16 +185,14 @@ export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usiz
   for (; k + 4 <= to; k += 4) {
     const uPtr = p.u + (<usize>k << 2);
     const unitPtr = p.units + (<usize>k << 2);
-    for (let l: u32 = 0; l < 4; l++) {
-      const isE = k + l < n;
-      const own = <u64>load<u32>(unitPtr + (<usize>l << 2));
-      stageLane(stageE + (<usize>l << 2), u64ToF32(isE ? totalE - own : totalE) * meanPerUnit, cache);
-      stageLane(stageI + (<usize>l << 2), u64ToF32(isE ? totalI : totalI - own) * meanPerUnit, cache);
-    }
+    const own = v128.load(unitPtr);
     const kv = i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3));
-    const countE = inputCounts4(stageE, kv, k, streamInputE, step, instance, k0, k1, cache);
-    const countI = inputCounts4(stageI, kv, k, streamInputI, step, instance, k0, k1, cache);
     const isE = i32x4.lt_u(kv, i32x4.splat(n));
+    // The other neurons' units of each population: the total less the neuron's own where it belongs to it.
+    const lamE = f32x4.mul(u64DiffToF32x4(totalE, v128.and(own, isE)), f32x4.splat(meanPerUnit));
+    const lamI = f32x4.mul(u64DiffToF32x4(totalI, v128.andnot(own, isE)), f32x4.splat(meanPerUnit));
+    const countE = inputCounts4(stageE, lamE, kv, k, streamInputE, step, instance, k0, k1, cache);
+    const countI = inputCounts4(stageI, lamI, kv, k, streamInputI, step, instance, k0, k1, cache);
     const drive = v128.bitselect(f32x4.splat(p.driveE), f32x4.splat(p.driveI), isE);
     const excited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEE), f32x4.splat(p.jumpIE), isE), countE);
     const inhibited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEI), f32x4.splat(p.jumpII), isE), countI);

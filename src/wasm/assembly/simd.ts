@@ -66,6 +66,29 @@ export let philoxWord3: v128 = i32x4.splat(0);
   return v128.or(y, sign);
 }
 
+/** detSqrt per lane (0 below 2^-125 and for NaN). */
+// @ts-ignore: decorator
+@inline export function detSqrt4(x: v128): v128 {
+  const hx = f32x4.mul(f32x4.splat(0.5), x);
+  let y = i32x4.sub(i32x4.splat(0x5f3759df), i32x4.shr_u(x, 1));
+  for (let i = 0; i < 4; i++) {
+    const t = f32x4.mul(f32x4.mul(hx, y), y);
+    y = f32x4.mul(y, f32x4.sub(f32x4.splat(1.5), t));
+  }
+  return v128.bitselect(f32x4.mul(x, y), f32x4.splat(0), f32x4.ge(x, f32x4.splat(2.3509887e-38)));
+}
+
+/** u64ToF32 of total - own per lane (own: four u32): the high word scaled by 2^32 exactly, then one rounding of the sum. */
+// @ts-ignore: decorator
+@inline export function u64DiffToF32x4(total: u64, own: v128): v128 {
+  const t = i64x2.splat(total);
+  const a = i64x2.sub(t, i64x2.extend_low_i32x4_u(own));
+  const b = i64x2.sub(t, i64x2.extend_high_i32x4_u(own));
+  const hi = f32x4.convert_i32x4_u(v128.shuffle<i32>(a, b, 1, 3, 5, 7));
+  const lo = f32x4.convert_i32x4_u(v128.shuffle<i32>(a, b, 0, 2, 4, 6));
+  return f32x4.add(f32x4.mul(hi, f32x4.splat(4294967296)), lo);
+}
+
 /** detExp per lane (0 below -87 and for NaN, FLT_MAX above 88.7). */
 // @ts-ignore: decorator
 @inline export function detExp4(x: v128): v128 {
@@ -209,6 +232,7 @@ export function simdTest(op: u32, ptr: usize, out: usize): void {
   else if (op == 3) y = detLogistic4(x);
   else if (op == 4) y = uniform4(x);
   else if (op == 6) y = detLog4(x);
+  else if (op == 9) y = detSqrt4(x);
   else if (op == 7) y = bd04(x, v128.load(ptr, 16), v128.load(ptr, 32));
   else if (op == 8) y = poissonLogPmf4(x, v128.load(ptr, 16));
   else if (op == 5) {
