@@ -35,6 +35,12 @@ export interface KernelExports {
   hybridStep(params: number): void;
   hybridStepRange(params: number, from: number, to: number): void;
   hybridRecord(params: number): void;
+  /** params: the simulation's 22 words (BinaryParams in src/wasm/assembly/binary.ts). */
+  binaryInit(params: number): void;
+  binaryRunInstance(params: number, b: number, thread: number, steps: number): void;
+  binaryBuildRange(params: number, thread: number, threads: number): void;
+  binaryStepRange(params: number, thread: number, threads: number): void;
+  binaryFinishStep(params: number, threads: number): void;
 }
 
 /** Host buffers start here: the module's static data lies below 64 KiB (page 0). */
