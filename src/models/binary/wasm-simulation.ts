@@ -296,7 +296,7 @@ export class WasmBinarySimulation {
 
   /** [instance][neuron] current states (0/1). */
   async readState(): Promise<Uint32Array> {
-    // The kernels keep an active I neuron as 2^16 (see weightI in src/wasm/assembly/binary.ts).
+    // The kernels keep an active I neuron as 2^16 (see activeI in src/wasm/assembly/binary.ts).
     const words = new Uint32Array(this.kernels().memory.buffer, this.layout.states, 2 * this.n * this.batch);
     const out = new Uint32Array(this.n * this.batch);
     const parity = (this.stepCount & 1) * this.n;

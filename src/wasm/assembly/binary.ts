@@ -13,10 +13,11 @@ const streamInit: u32 = 3;
 
 /**
  * The simulation, as the host packs it into 22 32-bit words (src/models/binary/wasm-simulation.ts): states (u32,
- * [instance][2][n], parity t & 1 holds s(t) as stateWeight), active counts (u32 [instance][n]), histograms of m (u32
- * [instance][n + 1]) and of patterns (u32 [instance][2^M]), the chunk's counts (u32 [step - stepStart][instance]), the
- * instances (BinaryInstance each), thread scratch (scratchBytes each: a partner table), per-thread partial counts and
- * patterns (u32 pairs [thread][instance]), the shape, the RNG key, the step and the table's entry width.
+ * [instance][2][n], parity t & 1 holds s(t): 0, or 1 / activeI for an active E / I neuron), active counts (u32
+ * [instance][n]), histograms of m (u32 [instance][n + 1]) and of patterns (u32 [instance][2^M]), the chunk's counts
+ * (u32 [step - stepStart][instance]), the instances (BinaryInstance each), thread scratch (scratchBytes each: a partner
+ * table), per-thread partial counts and patterns (u32 pairs [thread][instance]), the shape, the RNG key, the step and
+ * the table's entry width.
  */
 // @ts-ignore: decorator
 @unmanaged
@@ -63,7 +64,7 @@ class BinaryInstance {
  * An active neuron's state word: 1 (E) or 2^16 (I), so that one sum over the partners holds a in its low and b in its
  * high half (summed in runs of at most 2^16 - 1 partners, which cannot carry).
  */
-const weightI: u32 = 0x10000;
+const activeI: u32 = 0x10000;
 const runMax: u32 = 0xffff;
 
 /**
@@ -264,6 +265,12 @@ const W1: u32 = 0xbb67ae85;
   return x0;
 }
 
+/** Lane l (< 4) of v. */
+// @ts-ignore: decorator
+@inline function laneOf(v: v128, l: u32): u32 {
+  return l == 0 ? i32x4.extract_lane(v, 0) : l == 1 ? i32x4.extract_lane(v, 1) : l == 2 ? i32x4.extract_lane(v, 2) : i32x4.extract_lane(v, 3);
+}
+
 /** rng.ts's rngBernoulli(p) given its word x. */
 // @ts-ignore: decorator
 @inline function bernoulliOf(x: u32, p: f32): u32 {
@@ -286,8 +293,8 @@ function stepNeurons(p: BinaryParams, b: u32, t: u32, from: u32, to: u32, cached
   const inst = instanceAt(p, b);
   const nE = inst.nE;
   const id = inst.id;
-  const weightE = inst.weightE;
-  const weightI_ = inst.weightI;
+  const wE = inst.weightE;
+  const wI = inst.weightI;
   const p0 = inst.p0;
   const oneMinusP0 = inst.oneMinusP0;
   const base = p.states + ((<usize>b * 2 * <usize>n) << 2);
@@ -312,11 +319,10 @@ function stepNeurons(p: BinaryParams, b: u32, t: u32, from: u32, to: u32, cached
         counts = countActive(cur, ent, 0, putPartners(p, id, i, ent, 0, cap), wide);
       }
       // makeActivationProbability: fl(fl(a wE) - fl(b wI)), clipped, then fl(p0 + fl((1 - p0) g)).
-      const x = <f32><u32>counts * weightE - <f32><u32>(counts >>> 32) * weightI_;
+      const x = <f32><u32>counts * wE - <f32><u32>(counts >>> 32) * wI;
       const g = min<f32>(1, max<f32>(0, x));
-      const word = i - i0 == 0 ? i32x4.extract_lane(words, 0) : i - i0 == 1 ? i32x4.extract_lane(words, 1) : i - i0 == 2 ? i32x4.extract_lane(words, 2) : i32x4.extract_lane(words, 3);
-      const s = bernoulliOf(word, p0 + oneMinusP0 * g);
-      store<u32>(next + (<usize>i << 2), s == 0 ? 0 : i < nE ? 1 : weightI);
+      const s = bernoulliOf(laneOf(words, i - i0), p0 + oneMinusP0 * g);
+      store<u32>(next + (<usize>i << 2), s == 0 ? 0 : i < nE ? 1 : activeI);
       m += s;
       if (s != 0) {
         if (i < M) pattern |= <u32>1 << i;
@@ -385,8 +391,7 @@ export function binaryInit(params: usize): void {
     for (let i0: u32 = 0; i0 < n; i0 += 4) {
       const words = philoxFirstWord4(i32x4.add(i32x4.splat(i0), i32x4(0, 1, 2, 3)), inst.id, 0, streamInit << 16, p.k0, p.k1);
       for (let i = i0; i < min<u32>(n, i0 + 4); i++) {
-        const word = i - i0 == 0 ? i32x4.extract_lane(words, 0) : i - i0 == 1 ? i32x4.extract_lane(words, 1) : i - i0 == 2 ? i32x4.extract_lane(words, 2) : i32x4.extract_lane(words, 3);
-        store<u32>(base + (<usize>i << 2), bernoulliOf(word, 0.5) == 0 ? 0 : i < inst.nE ? 1 : weightI);
+        store<u32>(base + (<usize>i << 2), bernoulliOf(laneOf(words, i - i0), 0.5) == 0 ? 0 : i < inst.nE ? 1 : activeI);
       }
     }
   }
