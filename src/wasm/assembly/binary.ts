@@ -174,29 +174,31 @@ function putPartners(p: BinaryParams, id: u32, i: u32, ent: usize, q: u32, cap: 
   const key3 = i32x4.splat(rngNextU32());
   const h = <i32>p.halfBits;
   const mask = i32x4.splat((1 << h) - 1);
-  const nm1v = i32x4.splat(nm1);
-  const iv = i32x4.splat(i);
+  // Every value here is below 2^21, so signed compares (native on x86, unlike unsigned ones) do: v >= N - 1 is
+  // v > N - 2, v >= i is v > i - 1.
+  const nm2v = i32x4.splat(<i32>nm1 - 1);
+  const im1v = i32x4.splat(<i32>i - 1);
   const kv = i32x4.splat(k);
   const eight = i32x4.splat(8);
   let t0 = i32x4(0, 1, 2, 3);
   let t1 = i32x4(4, 5, 6, 7);
   for (let u: u32 = 0; u < k; u += 8) {
     // Lanes past k start at 0 (inside the permutation's domain, so their walk ends); they are not kept.
-    let v0 = feistel4(v128.and(t0, i32x4.lt_u(t0, kv)), h, mask, key0, key1, key2, key3);
-    let v1 = feistel4(v128.and(t1, i32x4.lt_u(t1, kv)), h, mask, key0, key1, key2, key3);
+    let v0 = feistel4(v128.and(t0, i32x4.gt_s(kv, t0)), h, mask, key0, key1, key2, key3);
+    let v1 = feistel4(v128.and(t1, i32x4.gt_s(kv, t1)), h, mask, key0, key1, key2, key3);
     // Cycle walking into [0, N - 1): lanes outside take another pass.
-    let bad0 = i32x4.ge_u(v0, nm1v);
-    let bad1 = i32x4.ge_u(v1, nm1v);
+    let bad0 = i32x4.gt_s(v0, nm2v);
+    let bad1 = i32x4.gt_s(v1, nm2v);
     while (v128.any_true(v128.or(bad0, bad1))) {
       v0 = v128.bitselect(feistel4(v0, h, mask, key0, key1, key2, key3), v0, bad0);
       v1 = v128.bitselect(feistel4(v1, h, mask, key0, key1, key2, key3), v1, bad1);
-      bad0 = i32x4.ge_u(v0, nm1v);
-      bad1 = i32x4.ge_u(v1, nm1v);
+      bad0 = i32x4.gt_s(v0, nm2v);
+      bad1 = i32x4.gt_s(v1, nm2v);
     }
-    // Shifted past i: ge_u is -1 where v >= i, so subtracting it adds one.
+    // Shifted past i: the compare is -1 where v >= i, so subtracting it adds one.
     const left = k - u;
-    putEntries4(ent, q + u, i32x4.sub(v0, i32x4.ge_u(v0, iv)), left, wide);
-    if (left > 4) putEntries4(ent, q + u + 4, i32x4.sub(v1, i32x4.ge_u(v1, iv)), left - 4, wide);
+    putEntries4(ent, q + u, i32x4.sub(v0, i32x4.gt_s(v0, im1v)), left, wide);
+    if (left > 4) putEntries4(ent, q + u + 4, i32x4.sub(v1, i32x4.gt_s(v1, im1v)), left - 4, wide);
     t0 = i32x4.add(t0, eight);
     t1 = i32x4.add(t1, eight);
   }
