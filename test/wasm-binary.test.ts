@@ -3,12 +3,15 @@
 // connectivity, batches, partner tables and regenerated partners, and 1, 2 and 4 threads (whole instances per thread
 // and neurons split per step); and the tables of `ei run binary` / `ei sweep binary --backend wasm` against cpu.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DisposedError } from '../src/errors.ts';
 import { CpuBinarySimulation, type BinaryChunk, type BinaryParams, type BinarySimulationSpec } from '../src/models/binary/network.ts';
-import { WasmBinarySimulation, wasmBinaryLayout } from '../src/models/binary/wasm-simulation.ts';
+import { binaryDefaultThreads, WasmBinarySimulation, wasmBinaryLayout } from '../src/models/binary/wasm-simulation.ts';
+import { binaryModel } from '../src/models/binary/index.ts';
+import { binarySweep } from '../src/models/binary/sweep.ts';
+import { parseGridSpec } from '../src/core/sweep-grid.ts';
 import { ei } from './helpers/cli.ts';
 import '../src/wasm/node-threads.ts';
 
@@ -87,6 +90,41 @@ describe('wasm binary equals the cpu reference bit for bit', () => {
     const cpu = await collect(new CpuBinarySimulation(s), [6]);
     expect(await collect(await WasmBinarySimulation.create({ ...s, threads: 2 }), [6])).toEqual(cpu);
     expect(await collect(await WasmBinarySimulation.create({ ...s, params: [...s.params, ...s.params], threads: 2 }), [6])).toEqual(await collect(new CpuBinarySimulation({ ...s, params: [...s.params, ...s.params] }), [6]));
+  });
+});
+
+describe('wasm binary threads, memory and estimates', () => {
+  it('takes one thread per instance up to the cores for a batch, and splits one instance only when it is large', () => {
+    const cores = availableParallelism();
+    expect(binaryDefaultThreads(1000, 100, 20)).toBe(Math.min(cores, 20));
+    expect(binaryDefaultThreads(1000, 100, 1)).toBe(1);
+    expect(binaryDefaultThreads(100_000, 100, 1)).toBe(Math.min(cores, 64));
+  });
+
+  it('holds 16 bytes per neuron, the chunk counts and the thread tables; estimates say so, and wasm below cpu in time', () => {
+    const N = 1000;
+    const k = 100;
+    const L = wasmBinaryLayout({ N, k, batch: 20, threads: 2, erdosRenyi: false });
+    const state = L.bytes - 2 * L.scratchBytes;
+    expect(state).toBeGreaterThanOrEqual(20 * (16 * N + 4 + 4 * 1000));
+    // Beyond that: 32 bytes of constants and 8 of partial counts per thread and instance, parameters and alignment.
+    expect(state).toBeLessThan(20 * (16 * N + 4 + 4 * 1000 + 32 + 2 * 8) + 256);
+    // One instance's table per thread: a header, an end per neuron and k 2-byte entries per neuron.
+    expect(L.tables).toBe(true);
+    expect(L.scratchBytes).toBe(Math.ceil((16 + 4 * N + 2 * N * k) / 16) * 16);
+    // Beyond the cache limit: room for one neuron's partners only.
+    const big = wasmBinaryLayout({ N: 100_000, k: 1000, batch: 1, threads: 2, erdosRenyi: false });
+    expect(big.tables).toBe(false);
+    expect(big.scratchBytes).toBe(Math.ceil((16 + 4 * 1000) / 16) * 16);
+    const r = binaryModel.resolve({ n: N, steps: 200_000, params: { k } });
+    const wasm = binaryModel.estimate(r, { backend: 'wasm', threads: 2 });
+    const cpu = binaryModel.estimate(r, { backend: 'cpu' });
+    expect(wasm.memory.filter((m) => /wasm memory/.test(m.what)).reduce((a, m) => a + m.bytes, 0)).toBe(wasmBinaryLayout({ N, k, batch: 1, threads: 2, erdosRenyi: false }).bytes);
+    // Both include the annealed chain's seconds (the same on the host).
+    expect(wasm.work.seconds.wasm).toBeLessThan(cpu.work.seconds.cpu / 5);
+    const sweep = binarySweep.estimate({ n: N, steps: 2000, params: { k } }, [parseGridSpec('WE=0.5:2:4')], { total: 4, points: 4, mine: 4 }, { backend: 'wasm', threads: 2 });
+    expect(sweep.memory.some((m) => /partner tables \(wasm memory, 2 threads\)/.test(m.what))).toBe(true);
+    expect(sweep.work.seconds.wasm).toBeLessThan(sweep.work.seconds.cpu);
   });
 });
 
