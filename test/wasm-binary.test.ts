@@ -1,11 +1,13 @@
 // The wasm backend of binary equals the cpu reference exactly: every chunk's active counts, the histograms of m and of
 // the patterns, the per-neuron active counts, the states and the entropies, for fixed in-degree and Erdos-Renyi
 // connectivity, batches, partner tables and regenerated partners, and 1, 2 and 4 threads (whole instances per thread
-// and neurons split per step); and the tables of `ei run binary` / `ei sweep binary --backend wasm` against cpu.
+// and neurons split per step); the tables of `ei run binary` / `ei sweep binary --backend wasm` and the engine's
+// outputs against cpu.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../src/engine/engine.ts';
 import { DisposedError } from '../src/errors.ts';
 import { CpuBinarySimulation, type BinaryChunk, type BinaryParams, type BinarySimulationSpec } from '../src/models/binary/network.ts';
 import { binaryDefaultThreads, WasmBinarySimulation, wasmBinaryLayout } from '../src/models/binary/wasm-simulation.ts';
@@ -179,6 +181,22 @@ describe('ei run / ei sweep binary --backend wasm', () => {
       expect(wasm.summary.backend).toBe('wasm');
     });
   }
+
+  it('the engine: createEngine({ backend: "wasm" }) equals cpu in readState and outputs', async () => {
+    const request = { n: 400, steps: 700, seed: 3, params: { k: 40, burnin: 100 } };
+    const results = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const engine = await createEngine({ backend, threads: backend === 'wasm' ? 2 : undefined, onNotice: () => {} });
+      const sim = await engine.simulate('binary', request);
+      const o = await sim.outputs();
+      results.push({ backend: sim.backend, state: [...(await sim.readState())], files: o.files.filter((f) => f.name.endsWith('.csv')).map((f) => [f.name, f.content]) });
+      engine.dispose();
+    }
+    expect(results.map((r) => r.backend)).toEqual(['cpu', 'wasm']);
+    expect(results[1].state).toEqual(results[0].state);
+    expect(results[1].files).toEqual(results[0].files);
+    expect(new Set(results[0].state).size).toBe(2);
+  });
 
   it('ei sweep writes the same sweep.csv as --backend cpu', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ei-wasm-binary-'));
