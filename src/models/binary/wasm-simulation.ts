@@ -19,8 +19,11 @@ import {
   type BinarySimulationSpec,
 } from './network.ts';
 
-/** 32-bit words of the simulation's parameters (BinaryParams in src/wasm/assembly/binary.ts). */
-const paramsWords = 22;
+/** The fields of BinaryParams in src/wasm/assembly/binary.ts, in order, one 32-bit word each. */
+const paramFields = ['states', 'active', 'hist', 'patternHist', 'counts', 'insts', 'scratch', 'partials', 'scratchBytes', 'n', 'k', 'batch', 'halfBits', 'er', 'erScale', 'patternNeurons', 'burnin', 'k0', 'k1', 'step', 'stepStart', 'wide'] as const;
+type ParamField = (typeof paramFields)[number];
+const paramsWords = paramFields.length;
+const wordOf = (field: ParamField) => paramFields.indexOf(field);
 /** 32-bit words per instance (BinaryInstance in src/wasm/assembly/binary.ts). */
 const instanceWords = 8;
 /** The most threads a simulation takes. */
@@ -44,9 +47,10 @@ function splitsNeurons(batch: number, threads: number): boolean {
 }
 
 /**
- * Threads when the spec names none: with two or more instances one per core (at most one per instance: each runs a
- * chunk of steps without a barrier); one instance is split per step, worth it above ~20000 neuron updates of
- * ~30 synaptic reads each per thread (the barrier's cost, see defaultThreadCount).
+ * Threads when the spec names none: with two or more instances one per core, at most one per instance (each runs a
+ * chunk of steps without a barrier); one instance is split per step like the other models' neurons (see
+ * defaultThreadCount), counting a neuron of k partners as 1 + k / 30 of theirs (~30 synaptic reads cost about one
+ * of their neuron updates).
  */
 export function binaryDefaultThreads(N: number, k: number, batch: number): number {
   if (batch >= 2) return defaultThreadCount(Number.MAX_SAFE_INTEGER, Math.min(batch, maxBinaryWasmThreads));
@@ -146,10 +150,13 @@ export class WasmBinarySimulation {
     const L = layout;
     // Memory never grows after create(), so views on it stay valid.
     const w = new Uint32Array(k.memory.buffer, L.params, paramsWords);
-    const f = new Float32Array(k.memory.buffer, L.params, paramsWords);
-    [L.states, L.active, L.hist, L.patternHist, L.counts, L.insts, L.scratch, L.partials, L.scratchBytes, N, this.k, this.batch, makeHalfBits(N), er ? 1 : 0].forEach((v, i) => (w[i] = v));
-    f[14] = er ? makeErScale(N, this.k) : 0;
-    [this.M, spec.burnin, key[0], key[1], 0, 0, entryBytes(N) === 4 ? 1 : 0].forEach((v, i) => (w[15 + i] = v));
+    const words: Record<Exclude<ParamField, 'erScale'>, number> = {
+      states: L.states, active: L.active, hist: L.hist, patternHist: L.patternHist, counts: L.counts, insts: L.insts, scratch: L.scratch, partials: L.partials,
+      scratchBytes: L.scratchBytes, n: N, k: this.k, batch: this.batch, halfBits: makeHalfBits(N), er: er ? 1 : 0, patternNeurons: this.M, burnin: spec.burnin,
+      k0: key[0], k1: key[1], step: 0, stepStart: 0, wide: entryBytes(N) === 4 ? 1 : 0,
+    };
+    for (const [field, v] of Object.entries(words)) w[wordOf(field as ParamField)] = v;
+    new Float32Array(k.memory.buffer, L.params, paramsWords)[wordOf('erScale')] = er ? makeErScale(N, this.k) : 0;
     this.words = w;
     const ids = spec.instanceIds ?? spec.params.map((_, b) => b);
     const iw = new Uint32Array(k.memory.buffer, L.insts, instanceWords * this.batch);
@@ -226,16 +233,16 @@ export class WasmBinarySimulation {
     const w = this.words;
     const params = this.layout.params;
     const threads = this.threads;
-    w[20] = this.stepCount;
+    w[wordOf('stepStart')] = this.stepCount;
     if (this.perNeuron) {
       for (let s = 0; s < steps; s++) {
-        w[19] = this.stepCount + s;
+        w[wordOf('step')] = this.stepCount + s;
         this.onEveryThread(1, 0, (kx) => kx.binaryStepRange(params, 0, threads));
         k.binaryFinishStep(params, threads);
       }
       return;
     }
-    w[19] = this.stepCount;
+    w[wordOf('step')] = this.stepCount;
     const pool = this.pool;
     this.onEveryThread(0, steps, (kx) => {
       if (!pool) for (let b = 0; b < this.batch; b++) kx.binaryRunInstance(params, b, 0, steps);
