@@ -21,7 +21,7 @@ export interface RateBenchFile {
 /** A binary-network result (bench/binary.bench.ts). */
 export interface BinaryBenchFile {
   file: string;
-  result: { environment: BenchResult['environment']; cases: { backend: string; N: number; k: number; batch: number; status: string; reason?: string; steps?: number; neuronStepsPerSecond?: number; neuronUpdatesPerSecond?: number; synapticReadsPerSecond?: number }[] };
+  result: { environment: BenchResult['environment']; cases: { backend: string; threads?: number; N: number; k: number; batch: number; status: string; reason?: string; steps?: number; neuronStepsPerSecond?: number; neuronUpdatesPerSecond?: number; synapticReadsPerSecond?: number }[] };
 }
 
 /** A minimax spiking-network result (bench/minimax.bench.ts); `ratios` maps a ratio's key to its value, null when not measured. */
@@ -266,7 +266,7 @@ export function makeSummaryMarkdown(
     for (const r of binary) {
       for (const c of r.result.cases) {
         const fmt = (x?: number) => (x === undefined ? '-' : `${(x / 1e6).toFixed(3)} M`);
-        out.push(`| ${r.file} | ${c.backend} | ${c.N} | ${c.k} | ${c.batch} | ${c.steps ?? '-'} | ${fmt(c.neuronStepsPerSecond ?? c.neuronUpdatesPerSecond)} | ${fmt(c.synapticReadsPerSecond)} | ${c.status === 'ok' ? '' : `skipped: ${c.reason}`} |`);
+        out.push(`| ${r.file} | ${c.backend}${c.threads ? ` (${c.threads} thread${c.threads === 1 ? '' : 's'})` : ''} | ${c.N} | ${c.k} | ${c.batch} | ${c.steps ?? '-'} | ${fmt(c.neuronStepsPerSecond ?? c.neuronUpdatesPerSecond)} | ${fmt(c.synapticReadsPerSecond)} | ${c.status === 'ok' ? '' : `skipped: ${c.reason}`} |`);
       }
     }
   }

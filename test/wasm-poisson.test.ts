@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../src/engine/engine.ts';
+import { modelList } from '../src/models/index.ts';
 import { CpuPopulationSimulation } from '../src/models/poisson/cpu-simulation.ts';
 import { poissonParameters } from '../src/models/poisson/params.ts';
 import { poissonPopulation } from '../src/models/poisson/population.ts';
@@ -136,16 +137,27 @@ describe('--backend wasm', () => {
     expect(csv[0].split('\n').length).toBeGreaterThan(6);
   });
 
-  it('is refused, naming the models that have it, for a model without wasm kernels', async () => {
-    const r = await ei('run', 'binary', '--backend', 'wasm', '--quiet', '--out', join(tmpdir(), 'ei-wasm-never'));
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/binary has no wasm kernels \(models with a wasm backend: poisson, hybrid\)/);
+  it('--backend wasm for a model without wasm kernels is refused, naming the models that have them', async () => {
+    const { checkWasmBackend } = await import('../src/cli/run-command.ts');
+    const have = modelList.filter((m) => m.wasm).map((m) => m.id).join(', ');
+    expect(have).toMatch(/^poisson, hybrid/);
+    // Every registered model has kernels now: a model registered without them (a new one) meets the refusal.
+    expect(() => checkWasmBackend({ id: 'new-model', wasm: false }, 'wasm')).toThrow(`new-model has no wasm kernels (models with a wasm backend: ${have})`);
+    expect(() => checkWasmBackend({ id: 'new-model', wasm: false }, 'cpu')).not.toThrow();
+    for (const m of modelList.filter((x) => !x.wasm)) {
+      const r = await ei('run', m.id, '--backend', 'wasm', '--quiet', '--out', join(tmpdir(), 'ei-wasm-never'));
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`${m.id} has no wasm kernels`);
+    }
+  });
+
+  it('--threads is refused without --backend wasm', async () => {
     const t = await ei('run', 'poisson', '--threads', '2', '--quiet', '--out', join(tmpdir(), 'ei-wasm-never'));
     expect(t.code).toBe(2);
     expect(t.err).toMatch(/--threads has no effect with --backend auto/);
   });
 
-  it('the engine: createEngine({ backend: "wasm" }) equals cpu in readState and outputs; other models refuse it', async () => {
+  it('the engine: createEngine({ backend: "wasm" }) equals cpu in readState and outputs; a model without kernels refuses it', async () => {
     const request = { n: 3000, steps: 120, batch: 2, seed: 5, params: { burnin: 0.001 } };
     const results = [];
     for (const backend of ['cpu', 'wasm'] as const) {
@@ -157,7 +169,7 @@ describe('--backend wasm', () => {
       results.push({ state: [...new Uint32Array(state.buffer)], files: o.files.filter((f) => f.name.endsWith('.csv')).map((f) => [f.name, f.content]), backend: sim.backend });
       if (backend === 'wasm') {
         expect(engine.models.find((m) => m.id === 'poisson')?.wasm).toBe(true);
-        await expect(engine.simulate('binary', {})).rejects.toThrow(/binary has no wasm kernels/);
+        for (const m of modelList.filter((x) => !x.wasm)) await expect(engine.simulate(m.id, {})).rejects.toThrow(`${m.id} has no wasm kernels`);
       }
       engine.dispose();
     }

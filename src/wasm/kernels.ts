@@ -43,6 +43,12 @@ export interface KernelExports {
   simdTest(op: number, ptr: number, out: number): void;
   simdTestInversion(ptr: number, out: number): void;
   hybridRecord(params: number): void;
+  /** params: the simulation's 22 words (BinaryParams in src/wasm/assembly/binary.ts). */
+  binaryInit(params: number): void;
+  binaryRunInstance(params: number, b: number, thread: number, steps: number): void;
+  binaryBuildRange(params: number, thread: number, threads: number): void;
+  binaryStepRange(params: number, thread: number, threads: number): void;
+  binaryFinishStep(params: number, threads: number): void;
 }
 
 /** Bytes of scratch per thread for rngPoissonCached (POISSON_CACHE_BYTES in src/wasm/assembly/rng.ts; test/wasm-kernels.test.ts compares them). */

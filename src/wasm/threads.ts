@@ -117,6 +117,19 @@ export const hybridWorkerCode = makeWorkerCode(`
   k.hybridStepRange(c[a], Math.floor((m * index) / threads), Math.floor((m * (index + 1)) / threads), c[a + 2] + index * c[a + 3]);
 `);
 
+/**
+ * binary (control args: the simulation's parameters in wasm memory, the job, steps, the next-instance counter, batch):
+ * job 0 claims whole instances until none is left and runs `steps` steps of each; job 1 steps this thread's range of
+ * neurons of every instance once; job 2 builds this thread's partner table.
+ */
+export const binaryWorkerCode = makeWorkerCode(`
+  const p = c[a];
+  const job = c[a + 1];
+  if (job === 0) for (let b = Atomics.add(c, a + 3, 1); b < c[a + 4]; b = Atomics.add(c, a + 3, 1)) k.binaryRunInstance(p, b, index, c[a + 2]);
+  else if (job === 1) k.binaryStepRange(p, index, threads);
+  else k.binaryBuildRange(p, index, threads);
+`);
+
 /** The workers of one simulation and their control block (worker 0 is the calling thread itself). */
 export interface ThreadPool {
   threads: number;

@@ -8,15 +8,17 @@ import type { GpuContext } from '../../gpu/context.ts';
 import type { RunControl, RunTarget } from '../../core/contract.ts';
 import { annealedChain, robustness, type RobustnessResult } from './chain.ts';
 import { binaryLambda, CpuBinarySimulation, type BinaryChunk, type BinaryParams, type BinarySimulationSpec } from './network.ts';
+import { WasmBinarySimulation, binaryDefaultThreads, wasmBinaryLayout } from './wasm-simulation.ts';
 import { WebGpuBinarySimulation } from './webgpu-simulation.ts';
-import { formatCount, rowHeapBytes, type BackendKind, type MemoryItem, type RunEstimate } from '../../core/limits.ts';
+import { formatCount, rowHeapBytes, type MemoryItem, type RunEstimate, type TimeKind } from '../../core/limits.ts';
 
-/** Either backend's simulation: the same methods, the same integers. */
-export type BinarySimulation = CpuBinarySimulation | WebGpuBinarySimulation;
+/** Any backend's simulation: the same methods, the same integers. */
+export type BinarySimulation = CpuBinarySimulation | WasmBinarySimulation | WebGpuBinarySimulation;
 
-/** The simulation of `spec` on the target's backend (webgpu needs the target's context). */
+/** The simulation of `spec` on the target's backend (webgpu needs the target's context; wasm takes its threads). */
 export async function createBinarySimulation(spec: BinarySimulationSpec, target: RunTarget): Promise<BinarySimulation> {
   if (target.backend === 'cpu') return new CpuBinarySimulation(spec);
+  if (target.backend === 'wasm') return WasmBinarySimulation.create({ ...spec, threads: target.threads });
   if (!target.ctx) throw new ParameterError('ctx', 'the webgpu backend needs a GPU context', 'pass target.ctx or use backend cpu');
   return WebGpuBinarySimulation.create(target.ctx, spec);
 }
@@ -52,8 +54,10 @@ export interface BinaryBatchOptions {
   seed: number;
   /** RNG instance coordinate per point (default 0..points-1); results depend on (seed, id, point) only. */
   instanceIds?: number[];
-  backend: 'cpu' | 'webgpu';
+  backend: 'cpu' | 'webgpu' | 'wasm';
   ctx?: GpuContext;
+  /** wasm: worker threads (default: binaryDefaultThreads). */
+  threads?: number;
   /** Cap on instances per simulation (default: as many as the device's binding limits hold). */
   maxBatch?: number;
   /** Connectivity of every instance (default fixed-indegree). */
@@ -74,8 +78,9 @@ export interface BinaryPointResult {
 }
 
 /** Instances per simulation the backend holds for N neurons (state 2 N x 4 B, histogram (N + 1) x 4 B per instance). */
-export function binaryMaxBatch(N: number, backend: 'cpu' | 'webgpu', ctx?: GpuContext, cap = 16_384): number {
-  if (backend === 'cpu' || !ctx) return Math.max(1, Math.min(cap, Math.floor(2e7 / N)));
+export function binaryMaxBatch(N: number, backend: 'cpu' | 'webgpu' | 'wasm', ctx?: GpuContext, cap = 16_384): number {
+  // wasm: 16 bytes per neuron of wasm memory (wasm-simulation.ts), 3.2e8 bytes at this bound, far below wasm32's 4 GiB.
+  if (backend !== 'webgpu' || !ctx) return Math.max(1, Math.min(cap, Math.floor(2e7 / N)));
   const maxBinding = ctx.device.limits.maxStorageBufferBindingSize;
   return Math.max(1, Math.min(cap, Math.floor(maxBinding / (8 * N)), Math.floor(maxBinding / (4 * (N + 1)))));
 }
@@ -83,11 +88,14 @@ export function binaryMaxBatch(N: number, backend: 'cpu' | 'webgpu', ctx?: GpuCo
 /**
  * Seconds per step of one binary instance of N neurons with in-degree k. Rough constants from bench/results on a 2-core
  * machine: the CPU reference ~1.2e6 neuron updates/s plus ~7e7 synaptic reads/s; SwiftShader ~6e5 plus ~6e6 reads/s and
- * ~0.5 ms per workgroup and step; a hardware GPU is assumed at ~1e9 neuron updates/s.
+ * ~0.5 ms per workgroup and step; a hardware GPU is assumed at ~1e9 neuron updates/s. wasm, one thread on a loaded
+ * 2-core machine: ~3e7 neuron updates/s plus ~8e8 synaptic reads/s from a partner table, ~1.5e8 reads/s where the
+ * partners are regenerated (`regenerated`: the table does not fit, see wasmBinaryLayout).
  */
-export function binaryStepSeconds(N: number, k: number, batch: number): Record<BackendKind, number> {
+export function binaryStepSeconds(N: number, k: number, batch: number, regenerated = false): Record<TimeKind, number> {
   return {
     cpu: (batch * N * (1 + k / 60)) / 1.2e6,
+    wasm: batch * N * (3e-8 + k / (regenerated ? 1.5e8 : 8e8)),
     'webgpu-software': 1e-4 + batch * (Math.ceil(N / 2048) * 5e-4 + (N * (1 + k / 10)) / 6e5),
     'webgpu-hardware': 2e-5 + batch * N * (1 + k / 10) * 1e-9,
   };
@@ -105,13 +113,31 @@ export function binaryChainEstimate(N: number): { bytes: number; seconds: number
   return { bytes: rows * band * 4 + rows * 8 + dense, seconds: 2e-8 * rows * rows + 5e-3 * N };
 }
 
+/**
+ * The wasm memory of `batch` instances: states, counts and histograms (16 bytes per neuron and the chunk's counts), and
+ * each thread's partner table; `regenerated` when a table does not fit and the partners are regenerated every step.
+ */
+export function estimateBinaryWasm(s: { N: number; k: number; batch: number; erdosRenyi: boolean; threads?: number }, options: readonly string[]): { items: MemoryItem[]; regenerated: boolean } {
+  const { N, k, batch } = s;
+  const th = s.threads ?? binaryDefaultThreads(N, k, batch);
+  const L = wasmBinaryLayout({ N, k, batch, threads: th, erdosRenyi: s.erdosRenyi });
+  const scratch = th * L.scratchBytes;
+  const threads = `${th} thread${th === 1 ? '' : 's'}`;
+  const items: MemoryItem[] = [
+    { what: 'states, active counts, histograms and chunk counts (wasm memory)', bytes: L.bytes - scratch, place: 'host', options },
+    { what: L.tables ? `partner tables (wasm memory, ${threads})` : `one neuron's partners per thread (wasm memory, ${threads}; the tables exceed the cache)`, bytes: scratch, place: 'host', options: [...options, 'binary.k'] },
+  ];
+  return { items, regenerated: !L.tables };
+}
+
 /** What `ei run binary` needs: one instance of N neurons, its per-step active counts (every `recordEvery`-th kept), the histogram and the annealed chain. */
-export function estimateBinaryRun(s: { N: number; k: number; erdosRenyi: boolean; steps: number; recordEvery: number }, o: { backend: 'cpu' | 'webgpu' }): RunEstimate {
+export function estimateBinaryRun(s: { N: number; k: number; erdosRenyi: boolean; steps: number; recordEvery: number }, o: { backend: 'cpu' | 'webgpu' | 'wasm'; threads?: number }): RunEstimate {
   const { N, k, steps, recordEvery } = s;
   const rows = Math.floor(steps / recordEvery) + (steps % recordEvery !== 0 ? 1 : 0);
   const chain = binaryChainEstimate(N);
+  const wasm = o.backend === 'wasm' ? estimateBinaryWasm({ N, k, batch: 1, erdosRenyi: s.erdosRenyi, threads: o.threads }, ['--n']) : null;
   const memory: MemoryItem[] = [
-    { what: 'states, active counts and histogram', bytes: 16 * N + 4, place: o.backend === 'cpu' ? 'host' : 'device', options: ['--n'], binding: true },
+    ...(wasm ? wasm.items : [{ what: 'states, active counts and histogram', bytes: 16 * N + 4, place: o.backend === 'cpu' ? 'host' : 'device', options: ['--n'], binding: true } satisfies MemoryItem]),
     { what: 'kept active counts', bytes: 4 * rows, place: 'host', options: ['--steps', '--record-every'], elements: rows },
     { what: 'time series rows', bytes: rows * rowHeapBytes(2), place: 'heap', options: ['--steps', '--record-every'] },
     { what: 'histogram rows and plot', bytes: (N + 1) * (rowHeapBytes(3) + 200), place: 'heap', options: ['--n'] },
@@ -121,8 +147,8 @@ export function estimateBinaryRun(s: { N: number; k: number; erdosRenyi: boolean
     memory.push({ what: 'cached partner lists', bytes: 4 * N * k, place: 'host', options: ['--n', 'binary.k'], elements: N * k });
     if (s.erdosRenyi) memory.push({ what: 'Erdos-Renyi partner list (building)', bytes: 9 * N * k, place: 'heap', options: ['--n', 'binary.k'] });
   }
-  const per = binaryStepSeconds(N, k, 1);
-  const seconds = (kind: BackendKind) => steps * per[kind] + chain.seconds;
+  const per = binaryStepSeconds(N, k, 1, wasm?.regenerated);
+  const seconds = (kind: TimeKind) => steps * per[kind] + chain.seconds;
   return {
     model: 'binary',
     size: `--n ${formatCount(N)} (k = ${formatCount(k)}) x ${formatCount(steps)} steps`,
@@ -132,7 +158,7 @@ export function estimateBinaryRun(s: { N: number; k: number; erdosRenyi: boolean
       { file: 'histogram.csv', rows: N + 1, bytes: (N + 1) * 40, options: ['--n'] },
       { file: 'report.html', rows: N + 1, bytes: (N + 1) * 100, options: ['--n'] },
     ],
-    work: { units: N * steps, unit: 'neuron updates', seconds: { cpu: seconds('cpu'), 'webgpu-software': seconds('webgpu-software'), 'webgpu-hardware': seconds('webgpu-hardware') }, options: ['--n', '--steps'] },
+    work: { units: N * steps, unit: 'neuron updates', seconds: { cpu: seconds('cpu'), wasm: seconds('wasm'), 'webgpu-software': seconds('webgpu-software'), 'webgpu-hardware': seconds('webgpu-hardware') }, options: ['--n', '--steps'] },
   };
 }
 
@@ -155,7 +181,7 @@ export async function runBinaryBatch(o: BinaryBatchOptions): Promise<BinaryPoint
     const group = points.slice(start, start + per);
     const params: BinaryParams[] = group.map((p) => ({ N, k, alpha: p.alpha, WE: p.WE, WI: p.WI, p0: p.p0, connectivity: o.connectivity }));
     const spec = { params, seed, instanceIds: ids.slice(start, start + per), burnin };
-    const sim = await createBinarySimulation(spec, { backend: o.backend, ctx: o.ctx });
+    const sim = await createBinarySimulation(spec, { backend: o.backend, ctx: o.ctx, threads: o.threads });
     try {
       await advanceBinary(sim, steps, { signal: o.signal, onProgress: (d, t) => o.onProgress?.(start + (group.length * d) / t, points.length) });
       const hist = await sim.histogram();

@@ -23,7 +23,7 @@ export const binaryModel: ModelDefinition<BinaryResolved, BinaryResult, BinaryCh
   parameters: binaryParameters,
   options: binaryOptions,
   webgpu: true,
-  wasm: false,
+  wasm: true,
   resolve: resolveBinary,
   estimate: estimateBinary,
   createRunner: BinaryRunner.create,

@@ -1,6 +1,5 @@
 // One binary E-I network as a Runner: resolve (every option checked once), estimate, and the runner that advances the
 // simulation, keeps the active count of every --record-every-th step and reports the entropy next to the annealed chain.
-import { cpuOrWebgpu } from '../../core/contract.ts';
 import type { Backend, ResolvedRun, RunControl, RunOptionSupport, RunRequest, RunTarget, Runner } from '../../core/contract.ts';
 import { resolveSteps, type RunEstimate } from '../../core/limits.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
@@ -67,7 +66,7 @@ export function resolveBinary(request: RunRequest): BinaryResolved {
 
 export function estimateBinary(r: BinaryResolved, target: RunTarget): RunEstimate {
   const { N, k } = r.network;
-  return estimateBinaryRun({ N, k, erdosRenyi: r.network.connectivity === 'erdos-renyi', steps: r.steps, recordEvery: r.recordEvery }, { backend: cpuOrWebgpu(target.backend) });
+  return estimateBinaryRun({ N, k, erdosRenyi: r.network.connectivity === 'erdos-renyi', steps: r.steps, recordEvery: r.recordEvery }, { backend: target.backend, threads: target.threads });
 }
 
 /** What a binary run measured: the histogram of m and its entropy after the burn-in, the kept active counts, the annealed chain. */

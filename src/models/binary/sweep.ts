@@ -1,13 +1,12 @@
 // `ei sweep binary`: every (grid point, replica) of a binary E-I sweep is one instance of a batched simulation; one CSV row each.
 // The RNG coordinate of an instance is its sweep index, so rows do not depend on sharding or batching (merge with `ei merge`).
-import { cpuOrWebgpu } from '../../core/contract.ts';
 import type { RunOptionSupport, RunRequest, SweepDefinition } from '../../core/contract.ts';
 import { formatCount, type MemoryItem, type RunEstimate } from '../../core/limits.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
 import { checkRequest, resolveSeed } from '../../core/request.ts';
 import type { GridAxis, GridValue, SweepSchema } from '../../core/sweep-grid.ts';
 import { ParameterError } from '../../errors.ts';
-import { binaryChainEstimate, binaryChainOf, binaryMaxBatch, binaryStepSeconds, runBinaryBatch } from './experiment.ts';
+import { binaryChainEstimate, binaryChainOf, binaryMaxBatch, binaryStepSeconds, estimateBinaryWasm, runBinaryBatch } from './experiment.ts';
 import { binaryLambda, type BinaryParams } from './network.ts';
 import { binaryBurnin, binaryParameters, makeBinaryParams } from './params.ts';
 import { binaryDefaultN, resolveBinarySteps } from './runner.ts';
@@ -114,27 +113,28 @@ export const binarySweep: SweepDefinition<BinarySweep> = {
     const bp = makeBinaryParams(base, N);
     const burnin = binaryBurnin(base);
     const steps = resolveBinarySteps(request.steps, burnin);
-    const backend = cpuOrWebgpu(target.backend);
+    const backend = target.backend;
     const perBatch = Math.max(1, Math.min(counts.maxBatch ?? Infinity, binaryMaxBatch(N, backend, target.ctx ?? undefined), Math.max(1, counts.mine)));
+    const wasm = backend === 'wasm' ? estimateBinaryWasm({ N, k: bp.k, batch: perBatch, erdosRenyi: bp.connectivity === 'erdos-renyi', threads: target.threads }, ['--n', '--max-batch']) : null;
     const memory: MemoryItem[] = [
       { what: 'resolved grid points', bytes: counts.points * 700, place: 'heap', options: ['--grid'] },
-      { what: 'states, counts and histograms of one batch', bytes: perBatch * (16 * N + 4), place: backend === 'cpu' ? 'host' : 'device', options: ['--n', '--max-batch'], binding: true },
+      ...(wasm ? wasm.items : [{ what: 'states, counts and histograms of one batch', bytes: perBatch * (16 * N + 4), place: backend === 'cpu' ? 'host' : 'device', options: ['--n', '--max-batch'], binding: true } satisfies MemoryItem]),
     ];
     if (backend === 'cpu' && perBatch * N * bp.k <= 1 << 26) memory.push({ what: 'cached partner lists of one batch', bytes: 4 * perBatch * N * bp.k, place: 'host', options: ['--n', 'binary.k'] });
     const chain = N <= binarySweepChainMaxN ? binaryChainEstimate(N) : { bytes: 0, seconds: 0 };
     if (chain.bytes) memory.push({ what: 'annealed chain of one point', bytes: chain.bytes, place: 'host', options: ['--n'] });
-    const per = binaryStepSeconds(N, bp.k, 1);
+    const per = binaryStepSeconds(N, bp.k, 1, wasm?.regenerated);
     const seconds = (kind: keyof typeof per) => counts.mine * steps * per[kind] + Math.min(counts.points, counts.mine) * chain.seconds;
     return {
       model: 'sweep binary',
       size: `${formatCount(counts.mine)} of ${formatCount(counts.total)} instances x --n ${formatCount(N)} x ${formatCount(steps)} steps`,
       memory,
       outputs: [],
-      work: { units: counts.mine * N * steps, unit: 'neuron updates', seconds: { cpu: seconds('cpu'), 'webgpu-software': seconds('webgpu-software'), 'webgpu-hardware': seconds('webgpu-hardware') }, options: ['--grid', '--replicas', '--n', '--steps'] },
+      work: { units: counts.mine * N * steps, unit: 'neuron updates', seconds: { cpu: seconds('cpu'), wasm: seconds('wasm'), 'webgpu-software': seconds('webgpu-software'), 'webgpu-hardware': seconds('webgpu-hardware') }, options: ['--grid', '--replicas', '--n', '--steps'] },
     };
   },
   maxBatch(s, target) {
-    return binaryMaxBatch(s.N, cpuOrWebgpu(target.backend), target.ctx ?? undefined);
+    return binaryMaxBatch(s.N, target.backend, target.ctx ?? undefined);
   },
   async runBatch(s, group, target, control) {
     const keys = group.map((p) => pointKey(s.gridNames, p.point));
@@ -152,8 +152,9 @@ export const binarySweep: SweepDefinition<BinarySweep> = {
       seed: s.seed,
       connectivity: s.connectivity,
       instanceIds: group.map((p) => p.index),
-      backend: cpuOrWebgpu(target.backend),
+      backend: target.backend,
       ctx: target.ctx ?? undefined,
+      threads: target.threads,
       maxBatch: group.length,
       onProgress: control.onProgress,
       signal: control.signal,

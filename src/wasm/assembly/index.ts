@@ -4,3 +4,4 @@ export { philox4x32_10, rngReset, rngNextU32, rngUniform, rngNormal, rngBernoull
 export { simdTest, simdTestInversion } from './simd';
 export { poissonStep, poissonStepRange, populationMoments } from './poisson';
 export { hybridInit, hybridStep, hybridStepRange, hybridRecord } from './hybrid';
+export { binaryInit, binaryRunInstance, binaryBuildRange, binaryStepRange, binaryFinishStep } from './binary';
