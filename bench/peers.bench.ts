@@ -12,6 +12,8 @@ import '../src/wasm/node-threads.ts'; // worker_threads for the wasm backend
 import type { ArgSpec } from '../src/cli/args.ts';
 import type { AnyModel, Backend, RunRequest, RunTarget } from '../src/core/contract.ts';
 import { getModelDefinition } from '../src/engine/models.ts';
+import { CpuBinarySimulation, type BinaryParams } from '../src/models/binary/network.ts';
+import { WasmBinarySimulation } from '../src/models/binary/wasm-simulation.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
 import { describeError, formatSi, makeEnvironmentRecord, makeResultPath, median, parseBenchFlags, reportResult, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
 import { peersBenchSchema, peersBenchSchemaVersion, validatePeersBenchResult, type KernelLimit, type PeerCase, type PeersBenchResult, type SynapticCase } from './lib/peers-harness.ts';
@@ -93,39 +95,35 @@ async function runEi(def: AnyModel, n: number, steps: number, target: RunTarget)
   }
 }
 
-/** The binary network's synaptic reads per second on one backend (N x k reads per instance-step). */
+/** The binary network's synaptic reads per second on one backend: N x k reads per instance-step, `batch` instances in one simulation. */
 async function runSynaptic(engine: 'wasm' | 'cpu', threads: number, repeats: number, quick: boolean): Promise<SynapticCase> {
-  const def = getModelDefinition('binary');
   const N = 1000;
   const k = 100;
-  // One run of many instances where the model takes a batch; otherwise one network (the note says so).
-  const batched = def.options.takes.includes('batch');
-  const batch = batched ? (quick ? 16 : 64) : 1;
+  const batch = quick ? 16 : 64;
   const steps = quick ? 20 : 200;
   const base = { engine, threads: engine === 'wasm' ? threads : 1, N, k, batch, steps };
-  if (engine === 'wasm' && !def.wasm) return { ...base, status: 'skipped', reason: 'binary has no wasm kernels yet' };
-  const scaling = def.bench?.scaling(N);
-  if (!scaling) return { ...base, status: 'skipped', reason: 'binary has no bench case' };
-  const request: RunRequest = { ...scaling, params: { ...scaling.params, k }, ...(batched ? { batch } : {}) };
+  // The bench network of bench:binary: the lambda = 1 boundary at alpha = 0.2.
+  const W = 1 / (1 - 2 * 0.2);
+  const params: BinaryParams[] = Array.from({ length: batch }, () => ({ N, k, alpha: 0.2, WE: W, WI: W, p0: 1e-3 }));
   const runSeconds: number[] = [];
   try {
     for (let r = 0; r <= repeats; r++) {
-      const resolved = def.resolve({ ...request, steps, seed: 1 + r });
-      const runner = await def.createRunner(resolved, { backend: engine, ctx: null, threads: engine === 'wasm' ? threads : undefined });
+      const spec = { params, seed: 1 + r, burnin: 0 };
+      const sim = engine === 'wasm' ? await WasmBinarySimulation.create({ ...spec, threads }) : new CpuBinarySimulation(spec);
       try {
+        await sim.run(1);
         const t0 = performance.now();
-        await runner.run(resolved.steps);
-        if (r > 0) runSeconds.push((performance.now() - t0) / 1000); // run 0 is the warm-up
-        const reads = resolved.neuronsPerStep * k;
-        if (r === repeats) return { ...base, steps: resolved.steps, status: 'ok', runSeconds, synapticReadsPerSecond: (reads * resolved.steps) / median(runSeconds) };
+        await sim.run(engine === 'cpu' ? Math.max(2, steps / 20) : steps);
+        if (r > 0) runSeconds.push((performance.now() - t0) / 1000); // repeat 0 is the warm-up
       } finally {
-        runner.dispose();
+        sim.dispose();
       }
     }
   } catch (e) {
     return { ...base, status: 'failed', reason: describeError(e) };
   }
-  throw new Error('unreachable');
+  const s = engine === 'cpu' ? Math.max(2, steps / 20) : steps;
+  return { ...base, steps: s, status: 'ok', runSeconds, synapticReadsPerSecond: (N * k * batch * s) / median(runSeconds) };
 }
 
 /** The machine's clock in Hz (the fastest core /proc/cpuinfo reports; os.cpus() elsewhere). */

@@ -23,6 +23,7 @@ export const binaryModel: ModelDefinition<BinaryResolved, BinaryResult, BinaryCh
   parameters: binaryParameters,
   options: binaryOptions,
   webgpu: true,
+  webgpuBits: true,
   wasm: true,
   resolve: resolveBinary,
   estimate: estimateBinary,
