@@ -82,7 +82,8 @@ export function hybridInit(params: usize): void {
 /**
  * Staging of one input stream for four lanes whose draw goes on one lane at a time (bytes from its base): mean +0, inversion mask +32, PTRS mask +48,
  * PTRS constants b +64, a +80, log(1/alpha) +96, vr +112, counts +128, V +144, us +160, k +176, pending mask +192,
- * from-round-1 mask +208, the Philox block's words 0..3 at +256 ... +319.
+ * from-round-1 mask +208, the Philox block's words 0..3 at +256 ... +319, the last PTRS means and constants +320 ... +399
+ * (zeroed at first: a PTRS mean is never 0).
  */
 const STAGE_STRIDE: usize = 512;
 
@@ -102,11 +103,25 @@ const STAGE_STRIDE: usize = 512;
   if (v128.any_true(small)) count = poissonInversion4(uniform4(w0), lam, detExp4(f32x4.neg(lam)), small);
   let pending = i32x4.splat(0);
   if (v128.any_true(ptrs)) {
-    // PTRS's constants, as rngPtrsConstants derives them.
-    const b = f32x4.add(f32x4.splat(0.931), f32x4.mul(f32x4.splat(2.53), detSqrt4(lam)));
-    const a = f32x4.add(f32x4.splat(-0.059), f32x4.mul(f32x4.splat(0.02483), b));
-    const logInvAlpha = detLog4(f32x4.add(f32x4.splat(1.1239), f32x4.mul(f32x4.splat(1.1328), detRecip4(f32x4.sub(b, f32x4.splat(3.4))))));
-    const vr = f32x4.sub(f32x4.splat(0.9277), f32x4.mul(f32x4.splat(3.6224), detRecip4(f32x4.sub(b, f32x4.splat(2)))));
+    // PTRS's constants, as rngPtrsConstants derives them; kept for the last means seen (+320 ...), which repeat in the
+    // stream from the other population (the same total for every neuron).
+    let b: v128, a: v128, logInvAlpha: v128, vr: v128;
+    if (i32x4.all_true(i32x4.eq(lam, v128.load(st, 320)))) {
+      b = v128.load(st, 336);
+      a = v128.load(st, 352);
+      logInvAlpha = v128.load(st, 368);
+      vr = v128.load(st, 384);
+    } else {
+      b = f32x4.add(f32x4.splat(0.931), f32x4.mul(f32x4.splat(2.53), detSqrt4(lam)));
+      a = f32x4.add(f32x4.splat(-0.059), f32x4.mul(f32x4.splat(0.02483), b));
+      logInvAlpha = detLog4(f32x4.add(f32x4.splat(1.1239), f32x4.mul(f32x4.splat(1.1328), detRecip4(f32x4.sub(b, f32x4.splat(3.4))))));
+      vr = f32x4.sub(f32x4.splat(0.9277), f32x4.mul(f32x4.splat(3.6224), detRecip4(f32x4.sub(b, f32x4.splat(2)))));
+      v128.store(st, lam, 320);
+      v128.store(st, b, 336);
+      v128.store(st, a, 352);
+      v128.store(st, logInvAlpha, 368);
+      v128.store(st, vr, 384);
+    }
     v128.store(st, b, 64);
     v128.store(st, a, 80);
     v128.store(st, logInvAlpha, 96);

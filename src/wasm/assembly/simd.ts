@@ -167,7 +167,9 @@ export let philoxWord3: v128 = i32x4.splat(0);
 @inline export function bd04(x: v128, M: v128, d: v128): v128 {
   const sum = f32x4.add(x, M);
   const series = f32x4.lt(f32x4.abs(d), f32x4.mul(f32x4.splat(0.1), sum));
-  let out = f32x4.sub(f32x4.mul(x, detLog4(f32x4.mul(x, detRecip4(M)))), d);
+  // The direct form only where a lane needs it (near the mode, where PTRS's k falls, the series serves every lane).
+  let out = i32x4.splat(0);
+  if (!i32x4.all_true(series)) out = f32x4.sub(f32x4.mul(x, detLog4(f32x4.mul(x, detRecip4(M)))), d);
   if (v128.any_true(series)) {
     const v = f32x4.mul(d, detRecip4(sum));
     let s = f32x4.mul(d, v);
