@@ -147,7 +147,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         fallbackReason = `software adapter: ${def.cpuBeatsSoftware}`;
         notify(`ei: the adapter is a software one and ${def.cpuBeatsSoftware}; running ${def.id} on the CPU reference`);
       }
-      const target = { backend, ctx: backend === 'webgpu' ? sel.ctx : null, threads: backend === 'wasm' ? (options.threads ?? defaultThreadCount(r.n ?? 0, 64)) : undefined };
+      const target = { backend, ctx: backend === 'webgpu' ? sel.ctx : null, threads: backend === 'wasm' ? (options.threads ?? def.wasmThreads?.(r) ?? defaultThreadCount(r.n ?? 0, 64)) : undefined };
       checkRunLimits(def.estimate(r, target), target, notify);
       const runner: Runner<unknown> = await def.createRunner(r, target);
       const control: RunControl = { onProgress, onChunk, signal };

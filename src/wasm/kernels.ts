@@ -35,6 +35,10 @@ export interface KernelExports {
   hybridStep(params: number): void;
   hybridStepRange(params: number, from: number, to: number): void;
   hybridRecord(params: number): void;
+  /** Word 0 of Philox4x32-10 for four counters at once (counters: c0, c1, c2, c3 as 4 x 4 words; src/wasm/assembly/philox-x4.ts). */
+  philox4x32_10x4(out: number, counters: number, k0: number, k1: number): void;
+  /** params: one minimax instance's 38 words (MinimaxParams in src/wasm/assembly/minimax.ts); scratch: this thread's. */
+  minimaxRun(params: number, scratch: number, from: number, to: number): void;
 }
 
 /** Host buffers start here: the module's static data lies below 64 KiB (page 0). */

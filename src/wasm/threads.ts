@@ -1,5 +1,6 @@
 // Worker threads for the wasm kernels, without a node: import here (the browser entry bundles this file): the Node
 // entry registers worker_threads (src/wasm/node-threads.ts); without a registered spawner only one thread runs.
+import { ParameterError } from '../errors.ts';
 
 /** A started worker running `code` (plain JavaScript that reads its data from a `workerData` binding the spawner defines) that can be stopped. */
 export interface SpawnedThread {
@@ -27,6 +28,27 @@ export const neuronsPerThreadMin = 20_000;
 export function defaultThreadCount(neuronsPerInstance: number, max: number): number {
   if (!spawner || typeof SharedArrayBuffer === 'undefined') return 1;
   return Math.max(1, Math.min(cores, max, Math.floor(neuronsPerInstance / neuronsPerThreadMin)));
+}
+
+/** Estimated single-thread seconds below which a batched run stays on one thread (starting a worker costs tens of ms). */
+export const batchThreadSecondsMin = 0.25;
+
+/**
+ * Threads for a batch of independent items (instances, or groups of them) when the user names none: every core but at
+ * most one per item (a thread advances its own items over a chunk of steps, with no barrier per step), and 1 without
+ * worker threads or shared memory, or for a run estimated below batchThreadSecondsMin. Results do not depend on it.
+ */
+export function defaultBatchThreadCount(items: number, seconds: number, max: number): number {
+  if (!spawner || typeof SharedArrayBuffer === 'undefined' || !(seconds >= batchThreadSecondsMin)) return 1;
+  return Math.max(1, Math.min(cores, max, Math.floor(items)));
+}
+
+/** Refuses a thread count out of [1, max], or above 1 where this runtime has no worker threads or shared memory. */
+export function checkThreadCount(threads: number, max: number): void {
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= max)) throw new ParameterError('--threads', `${threads} is not an integer in [1, ${max}]`, 'use --threads 1 or more');
+  if (threads > 1 && (!spawner || typeof SharedArrayBuffer === 'undefined')) {
+    throw new ParameterError('--threads', `${threads} threads need worker threads and shared memory, which this runtime does not offer (the Node entry registers worker_threads)`, 'use --threads 1');
+  }
 }
 
 export function getThreadSpawner(): ThreadSpawner | null {
@@ -77,6 +99,22 @@ export const hybridWorkerCode = makeWorkerCode(`
   k.hybridStepRange(c[a], Math.floor((m * index) / threads), Math.floor((m * (index + 1)) / threads));
 `);
 
+/**
+ * Batched kernels: `kernel(params, scratch, from, to)` on this worker's share of the batch's items, the ranges of
+ * runBatchGeneration (control args: the first item's parameters, items, their stride in bytes, thread 0's scratch,
+ * the scratch stride, from, to).
+ */
+function makeBatchWorkerCode(kernel: string): string {
+  return makeWorkerCode(`
+  const items = c[a + 1] >>> 0;
+  const end = Math.floor((items * (index + 1)) / threads);
+  for (let i = Math.floor((items * index) / threads); i < end; i++) k.${kernel}(c[a] + i * c[a + 2], c[a + 3] + index * c[a + 4], c[a + 5] >>> 0, c[a + 6] >>> 0);
+`);
+}
+
+/** minimax: minimaxRun over this worker's instances. */
+export const minimaxWorkerCode = makeBatchWorkerCode('minimaxRun');
+
 /** The workers of one simulation and their control block (worker 0 is the calling thread itself). */
 export interface ThreadPool {
   threads: number;
@@ -104,4 +142,43 @@ export function stopThreadPool(pool: ThreadPool): void {
   Atomics.add(pool.control, ctrl.generation, 1);
   Atomics.notify(pool.control, ctrl.generation);
   for (const w of pool.workers) w.terminate();
+}
+
+/** Starts threads - 1 workers running `code` on `memory` (the shared kernels' module), the calling thread being worker 0. */
+export function spawnThreadPool(code: string, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): ThreadPool {
+  const spawn = getThreadSpawner();
+  if (!spawn) throw new ParameterError('--threads', `${threads} threads need worker threads, which this runtime does not offer`, 'use --threads 1');
+  const control = new Int32Array(new SharedArrayBuffer(4 * ctrlSlots));
+  const pool: ThreadPool = { threads, control, workers: [] };
+  for (let index = 1; index < threads; index++) pool.workers.push(spawn(code, { module, memory, control: control.buffer, index, threads }));
+  return pool;
+}
+
+/** One chunk of a batched kernel: items [0, items) split into contiguous ranges, item i at params + i stride. */
+export interface BatchArgs {
+  params: number;
+  items: number;
+  stride: number;
+  /** Thread 0's scratch; thread t's is at scratch + t scratchStride. */
+  scratch: number;
+  scratchStride: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Runs `kernel` (the calling thread's instance of the one the pool's workers run) over every item for steps
+ * [from, to): on this thread alone without a pool, else this thread takes range 0 while the workers take theirs.
+ */
+export function runBatchGeneration(pool: ThreadPool | null, args: BatchArgs, kernel: (params: number, scratch: number, from: number, to: number) => void): void {
+  const threads = pool?.threads ?? 1;
+  if (pool) {
+    const c = pool.control;
+    const a = ctrl.args;
+    [args.params, args.items, args.stride, args.scratch, args.scratchStride, args.from, args.to].forEach((v, i) => (c[a + i] = v));
+    startGeneration(pool);
+  }
+  const end = Math.floor(args.items / threads);
+  for (let i = 0; i < end; i++) kernel(args.params + i * args.stride, args.scratch, args.from, args.to);
+  if (pool) waitForWorkers(pool);
 }

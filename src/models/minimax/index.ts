@@ -7,7 +7,7 @@ import { minimaxGrid, minimaxRing } from './reproductions/attractors.ts';
 import { minimaxFig1 } from './reproductions/fig1.ts';
 import { minimaxFig2a } from './reproductions/fig2a.ts';
 import { minimaxFig3 } from './reproductions/fig3.ts';
-import { estimateMinimax, makeMinimaxRunSpec, minimaxOptions, resolveMinimax, type MinimaxResolved } from './resolve.ts';
+import { estimateMinimax, makeMinimaxRunSpec, minimaxOptions, minimaxThreadsOf, resolveMinimax, type MinimaxResolved } from './resolve.ts';
 import { createMinimaxSpecRunner } from './runner.ts';
 import { minimaxSweep, type MinimaxSweep } from './sweep.ts';
 
@@ -24,7 +24,8 @@ export const minimaxModel: ModelDefinition<MinimaxResolved, MinimaxRunResult, Mi
   parameters: minimaxParameters,
   options: minimaxOptions,
   webgpu: true,
-  wasm: false,
+  wasm: true,
+  wasmThreads: minimaxThreadsOf,
   cpuBeatsSoftware: minimaxCpuBeatsSoftware,
   resolve: resolveMinimax,
   estimate: estimateMinimax,

@@ -3,3 +3,5 @@ export { detExp, detLog, detLog1p, detRecip, detSqrt, detNormalCdf, detLogistic,
 export { philox4x32_10, rngReset, rngNextU32, rngUniform, rngNormal, rngBernoulli, rngPoisson, rngBinomial, rngPoissonLogPmf, rngBinomialLogPmf, rngStirlerr, rngBd0 } from './rng';
 export { poissonStep, poissonStepRange, populationMoments } from './poisson';
 export { hybridInit, hybridStep, hybridStepRange, hybridRecord } from './hybrid';
+export { philox4x32_10x4 } from './philox-x4';
+export { minimaxRun } from './minimax';

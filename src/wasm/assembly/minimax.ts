@@ -1,0 +1,244 @@
+// The minimax step kernel: src/models/minimax/simulate-cpu.ts (the f32 dynamics, the input spikes of stream 1 and the
+// f64 measurement sums) for one instance over a range of steps, four neurons (or inputs) per f32x4 / f64x2 operation.
+// Every lane does the reference's operations in its order (a column add is one add per element, in spike order), so the
+// state, counts and sums are the reference's bits.
+import { philoxX4Word0 } from './philox-x4';
+
+const streamInput: u32 = 1;
+const LANES: v128 = i32x4(0, 1, 2, 3);
+
+/**
+ * One instance, as src/models/minimax/wasm-simulation.ts packs it into 38 32-bit words. Arrays of 4-neuron groups have
+ * n4 = ceil4(n) (nE4, nIn4) entries with zero padding; fire pads with +Infinity so padding never spikes.
+ * a, b, c, r, decayR, shiftE, shiftI: f32 [n4]; sums: f64 [6][n4] (r, de, di, de^2, di^2, de di); isi: f64 [2][n]
+ * (sum isi, sum isi^2); last: i64 [n] (last spike step, -1: none); spikeCount, isiCount: u32 [n]; inputCount: u32 [nIn];
+ * thr, always: u32 [segments][nIn4] (an input spikes when its word < thr, or always); raster: u32 [rasterSteps][words];
+ * the network: fromE f32 [nE][n4], fromI f32 [nI][n4], fromIn f32 [nIn][nE4], fire f32 [n4].
+ */
+// @ts-ignore: decorator
+@unmanaged
+class MinimaxParams {
+  a: usize;
+  b: usize;
+  c: usize;
+  r: usize;
+  decayR: usize;
+  shiftE: usize;
+  shiftI: usize;
+  sums: usize;
+  isi: usize;
+  last: usize;
+  spikeCount: usize;
+  isiCount: usize;
+  inputCount: usize;
+  thr: usize;
+  always: usize;
+  raster: usize;
+  fromE: usize;
+  fromI: usize;
+  fromIn: usize;
+  fire: usize;
+  n: u32;
+  nE: u32;
+  nIn: u32;
+  n4: u32;
+  nE4: u32;
+  nIn4: u32;
+  segments: u32;
+  segmentSteps: u32;
+  measureFrom: u32;
+  rasterFrom: u32;
+  rasterSteps: u32;
+  words: u32;
+  instance: u32;
+  k0: u32;
+  k1: u32;
+  decayE: f32;
+  decayI: f32;
+  decayX: f32;
+}
+
+/** x[p] = x[p] + col0[p] (+ col1[p] + ...) over p in [0, len): up to four columns per pass, each added in list order. */
+// @ts-ignore: decorator
+@inline function addColumns(x: usize, len: u32, cols: usize, stride: u32, list: usize, from: u32, to: u32, offset: u32): void {
+  const bytes = <usize>stride << 2;
+  let q = from;
+  for (; q + 4 <= to; q += 4) {
+    const c0 = cols + <usize>(load<u32>(list + (<usize>q << 2)) - offset) * bytes;
+    const c1 = cols + <usize>(load<u32>(list + (<usize>q << 2), 4) - offset) * bytes;
+    const c2 = cols + <usize>(load<u32>(list + (<usize>q << 2), 8) - offset) * bytes;
+    const c3 = cols + <usize>(load<u32>(list + (<usize>q << 2), 12) - offset) * bytes;
+    for (let g: u32 = 0; g < len; g += 4) {
+      const o = <usize>g << 2;
+      let v = f32x4.add(v128.load(x + o), v128.load(c0 + o));
+      v = f32x4.add(v, v128.load(c1 + o));
+      v = f32x4.add(v, v128.load(c2 + o));
+      v128.store(x + o, f32x4.add(v, v128.load(c3 + o)));
+    }
+  }
+  for (; q < to; q++) {
+    const c0 = cols + <usize>(load<u32>(list + (<usize>q << 2)) - offset) * bytes;
+    for (let g: u32 = 0; g < len; g += 4) {
+      const o = <usize>g << 2;
+      v128.store(x + o, f32x4.add(v128.load(x + o), v128.load(c0 + o)));
+    }
+  }
+}
+
+/** sums[field] += v over one f64x2 pair at byte offset o. */
+// @ts-ignore: decorator
+@inline function accumulate(sums: usize, field: usize, o: usize, v: v128): void {
+  const at = sums + field + o;
+  v128.store(at, f64x2.add(v128.load(at), v));
+}
+
+/** The f64 sums of lanes [lane, lane + 2) of one group of 4 neurons (de, di are f64 differences of the f32 values). */
+// @ts-ignore: decorator
+@inline function measurePair(sums: usize, plane: usize, o: usize, e: v128, se: v128, i: v128, si: v128, r: v128): void {
+  const de = f64x2.sub(f64x2.promote_low_f32x4(e), f64x2.promote_low_f32x4(se));
+  const di = f64x2.sub(f64x2.promote_low_f32x4(i), f64x2.promote_low_f32x4(si));
+  accumulate(sums, 0, o, f64x2.promote_low_f32x4(r));
+  accumulate(sums, plane, o, de);
+  accumulate(sums, 2 * plane, o, di);
+  accumulate(sums, 3 * plane, o, f64x2.mul(de, de));
+  accumulate(sums, 4 * plane, o, f64x2.mul(di, di));
+  accumulate(sums, 5 * plane, o, f64x2.mul(de, di));
+}
+
+/** Lanes 2, 3 moved to 0, 1 (for the f64x2 of the upper pair). */
+// @ts-ignore: decorator
+@inline function upper(v: v128): v128 {
+  return i32x4.shuffle(v, v, 2, 3, 2, 3);
+}
+
+/**
+ * Steps [from, to) of one instance. scratch: this thread's 4 (2 n4 + nIn4) bytes (spike masks, spike list, input list),
+ * 16-byte aligned like every array of the instance.
+ */
+export function minimaxRun(params: usize, scratch: usize, from: u32, to: u32): void {
+  const p = changetype<MinimaxParams>(params);
+  const nE = p.nE, n4 = p.n4, nE4 = p.nE4, nIn4 = p.nIn4;
+  // Fields in locals: the kernel's stores could alias the parameter block, so field reads in loops would reload.
+  const a = p.a, b = p.b, c = p.c, r = p.r, decayR = p.decayR, fire = p.fire, shiftE = p.shiftE, shiftI = p.shiftI, sums = p.sums;
+  const isiSums = p.isi, lastSpike = p.last, spikeCount = p.spikeCount, isiCount = p.isiCount, inputCount = p.inputCount;
+  const fromE = p.fromE, fromI = p.fromI, fromIn = p.fromIn, thrAll = p.thr, alwaysAll = p.always, raster = p.raster;
+  const n = p.n, words = p.words, rasterFrom = p.rasterFrom, segmentSteps = p.segmentSteps;
+  const masks = scratch;
+  const spikes = scratch + (<usize>n4 << 2);
+  const inputs = spikes + (<usize>n4 << 2);
+  const plane = <usize>n4 << 3;
+  const dE = f32x4.splat(p.decayE);
+  const dI = f32x4.splat(p.decayI);
+  const dX = f32x4.splat(p.decayX);
+  const one = f32x4.splat(1);
+  const c1 = i32x4.splat(p.instance);
+  const c3 = i32x4.splat(streamInput << 16);
+  const k0 = p.k0, k1 = p.k1, measureFrom = p.measureFrom, lastSegment = p.segments - 1;
+  const rasterEnd = rasterFrom + p.rasterSteps;
+  for (let s = from; s < to; s++) {
+    // Spike decisions from the state after step s - 1: V = fl(fl(a - b) + c) > fire; the list is in increasing order.
+    let ns: u32 = 0;
+    let nsE: u32 = 0;
+    for (let g: u32 = 0; g < n4; g += 4) {
+      const o = <usize>g << 2;
+      const m = f32x4.gt(f32x4.add(f32x4.sub(v128.load(a + o), v128.load(b + o)), v128.load(c + o)), v128.load(fire + o));
+      v128.store(masks + o, m);
+      let bits = i32x4.bitmask(m);
+      while (bits != 0) {
+        const j = g + <u32>ctz(bits);
+        store<u32>(spikes + (<usize>ns << 2), j);
+        ns++;
+        if (j < nE) nsE = ns;
+        bits &= bits - 1;
+      }
+    }
+    // Input spikes: Bernoulli(p) of the first word of Philox (k, instance, s, stream 1 << 16); channels with p = 0 draw nothing.
+    const seg = lastSegment == 0 ? 0 : min(s / segmentSteps, lastSegment);
+    const thr = thrAll + ((<usize>seg * <usize>nIn4) << 2);
+    const always = alwaysAll + ((<usize>seg * <usize>nIn4) << 2);
+    const c2 = i32x4.splat(s);
+    let ni: u32 = 0;
+    for (let g: u32 = 0; g < nIn4; g += 4) {
+      const o = <usize>g << 2;
+      const t = v128.load(thr + o);
+      const al = v128.load(always + o);
+      if (!v128.any_true(v128.or(t, al))) continue;
+      const x = philoxX4Word0(i32x4.add(i32x4.splat(g), LANES), c1, c2, c3, k0, k1);
+      let bits = i32x4.bitmask(v128.or(i32x4.lt_u(x, t), al));
+      while (bits != 0) {
+        store<u32>(inputs + (<usize>ni << 2), g + <u32>ctz(bits));
+        ni++;
+        bits &= bits - 1;
+      }
+    }
+    const measured = s >= measureFrom;
+    if (measured) {
+      for (let q: u32 = 0; q < ni; q++) {
+        const at = inputCount + (<usize>load<u32>(inputs + (<usize>q << 2)) << 2);
+        store<u32>(at, load<u32>(at) + 1);
+      }
+    }
+    for (let g: u32 = 0; g < n4; g += 4) {
+      const o = <usize>g << 2;
+      v128.store(a + o, f32x4.mul(dE, v128.load(a + o)));
+      v128.store(b + o, f32x4.mul(dI, v128.load(b + o)));
+    }
+    for (let g: u32 = 0; g < nE4; g += 4) {
+      const o = <usize>g << 2;
+      v128.store(c + o, f32x4.mul(dX, v128.load(c + o)));
+    }
+    addColumns(a, n4, fromE, n4, spikes, 0, nsE, 0);
+    addColumns(b, n4, fromI, n4, spikes, nsE, ns, nE);
+    addColumns(c, nE4, fromIn, nE4, inputs, 0, ni, 0);
+    for (let g: u32 = 0; g < n4; g += 4) {
+      const o = <usize>g << 2;
+      v128.store(r + o, f32x4.add(f32x4.mul(v128.load(decayR + o), v128.load(r + o)), v128.and(v128.load(masks + o), one)));
+    }
+    if (measured) {
+      if (s == measureFrom) {
+        for (let g: u32 = 0; g < n4; g += 4) {
+          const o = <usize>g << 2;
+          v128.store(shiftE + o, f32x4.add(v128.load(a + o), v128.load(c + o)));
+          v128.store(shiftI + o, v128.load(b + o));
+        }
+      }
+      for (let g: u32 = 0; g < n4; g += 4) {
+        const o = <usize>g << 2;
+        const e = f32x4.add(v128.load(a + o), v128.load(c + o));
+        const se = v128.load(shiftE + o);
+        const i = v128.load(b + o);
+        const si = v128.load(shiftI + o);
+        const rr = v128.load(r + o);
+        measurePair(sums, plane, o << 1, e, se, i, si, rr);
+        measurePair(sums, plane, (o << 1) + 16, upper(e), upper(se), upper(i), upper(si), upper(rr));
+      }
+    }
+    for (let q: u32 = 0; q < ns; q++) {
+      const j = <usize>load<u32>(spikes + (<usize>q << 2));
+      const lastAt = lastSpike + (j << 3);
+      if (measured) {
+        const countAt = spikeCount + (j << 2);
+        store<u32>(countAt, load<u32>(countAt) + 1);
+        const last = load<i64>(lastAt);
+        if (last >= <i64>measureFrom) {
+          const isi = <f64>(<i64>s - last);
+          const isiCountAt = isiCount + (j << 2);
+          store<u32>(isiCountAt, load<u32>(isiCountAt) + 1);
+          const sumAt = isiSums + (j << 3);
+          store<f64>(sumAt, load<f64>(sumAt) + isi);
+          const sqAt = sumAt + (<usize>n << 3);
+          store<f64>(sqAt, load<f64>(sqAt) + isi * isi);
+        }
+      }
+      store<i64>(lastAt, <i64>s);
+    }
+    if (s >= rasterFrom && s < rasterEnd) {
+      const row = raster + (<usize>(s - rasterFrom) * <usize>words << 2);
+      for (let q: u32 = 0; q < ns; q++) {
+        const j = load<u32>(spikes + (<usize>q << 2));
+        const at = row + (<usize>(j >> 5) << 2);
+        store<u32>(at, load<u32>(at) | (<u32>1 << (j & 31)));
+      }
+    }
+  }
+}
