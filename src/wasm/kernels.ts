@@ -39,6 +39,10 @@ export interface KernelExports {
   philox4x32_10x4(out: number, counters: number, k0: number, k1: number): void;
   /** params: one minimax instance's 38 words (MinimaxParams in src/wasm/assembly/minimax.ts); scratch: this thread's. */
   minimaxRun(params: number, scratch: number, from: number, to: number): void;
+  /** group: four rate circuits (RateGroup in src/wasm/assembly/rate.ts); scratch: this thread's. */
+  rateRun(group: number, scratch: number, from: number, to: number): void;
+  /** For the tests: the rate kernel's lane-wise tanh over `count` (a multiple of 4) f32 at ptr, in place. */
+  rateTanhArray(ptr: number, count: number): void;
 }
 
 /** Host buffers start here: the module's static data lies below 64 KiB (page 0). */

@@ -114,6 +114,8 @@ function makeBatchWorkerCode(kernel: string): string {
 
 /** minimax: minimaxRun over this worker's instances. */
 export const minimaxWorkerCode = makeBatchWorkerCode('minimaxRun');
+/** rate: rateRun over this worker's groups of four circuits. */
+export const rateWorkerCode = makeBatchWorkerCode('rateRun');
 
 /** The workers of one simulation and their control block (worker 0 is the calling thread itself). */
 export interface ThreadPool {

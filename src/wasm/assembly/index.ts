@@ -5,3 +5,4 @@ export { poissonStep, poissonStepRange, populationMoments } from './poisson';
 export { hybridInit, hybridStep, hybridStepRange, hybridRecord } from './hybrid';
 export { philox4x32_10x4 } from './philox-x4';
 export { minimaxRun } from './minimax';
+export { rateRun, rateTanhArray } from './rate';
