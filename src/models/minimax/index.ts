@@ -2,7 +2,7 @@
 import type { ModelDefinition } from '../../core/contract.ts';
 import type { MinimaxChunk, MinimaxRunResult } from './network.ts';
 import { makeMinimaxOutputs } from './outputs.ts';
-import { minimaxCpuBeatsSoftware, minimaxParameters } from './params.ts';
+import { minimaxParameters } from './params.ts';
 import { minimaxGrid, minimaxRing } from './reproductions/attractors.ts';
 import { minimaxFig1 } from './reproductions/fig1.ts';
 import { minimaxFig2a } from './reproductions/fig2a.ts';
@@ -26,7 +26,6 @@ export const minimaxModel: ModelDefinition<MinimaxResolved, MinimaxRunResult, Mi
   webgpu: true,
   wasm: true,
   wasmThreads: minimaxThreadsOf,
-  cpuBeatsSoftware: minimaxCpuBeatsSoftware,
   resolve: resolveMinimax,
   estimate: estimateMinimax,
   createRunner: (r, target) => createMinimaxSpecRunner(makeMinimaxRunSpec(r), target),
