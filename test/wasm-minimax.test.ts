@@ -1,6 +1,7 @@
 // The wasm backend of minimax equals the cpu reference exactly: every result array (counts, rasters, the f64 means,
 // moments and ISI statistics) and the f32 state, as bits, for several networks and batches, split run() calls and
-// 1-4 threads; the SIMD Philox against the scalar one; `ei run` and `ei sweep` tables against --backend cpu.
+// 1-4 threads (instances over threads, or one instance's neurons over threads); the SIMD Philox against the scalar one;
+// `ei run` and `ei sweep` tables against --backend cpu.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import type { MinimaxInstance, MinimaxNetwork, MinimaxRunResult, MinimaxRunSpec 
 import { makeGridNetwork, makeRingNetwork, makeTightBalanceNetwork, ringCueRates } from '../src/models/minimax/networks.ts';
 import { createMinimaxSpecRunner } from '../src/models/minimax/runner.ts';
 import { MinimaxCpuSimulation } from '../src/models/minimax/simulate-cpu.ts';
-import { MinimaxWasmSimulation } from '../src/models/minimax/wasm-simulation.ts';
+import { maxMinimaxWasmThreads, MinimaxWasmSimulation, minimaxSplitNeuronsMin, minimaxWasmThreads } from '../src/models/minimax/wasm-simulation.ts';
 import { rngCreate, rngNextU32 } from '../src/rng/index.ts';
 import { heapBase, instantiateKernels } from '../src/wasm/kernels.ts';
 import { ei } from './helpers/cli.ts';
@@ -164,6 +165,38 @@ describe('wasm minimax on worker threads equals the cpu reference for any thread
       expectSameBits(w.result, c.result, w.state, c.state);
     });
   }
+
+  // Fewer instances than threads: each instance's neurons split over the threads, one barrier per step (forced for
+  // these small networks; by default from minimaxSplitNeuronsMin neurons).
+  const splits: [string, MinimaxRunSpec, number][] = [
+    ['odd network, 1 instance, 4 threads (threads with no neurons)', { ...specs[3][1], instances: specs[3][1].instances.slice(0, 1) }, 4],
+    ['grid side 8, 2 instances, 3 threads (ranges of whole raster words)', specs[2][1], 3],
+    ['Fig. 1 networks, 3 instances (measuring from steps 0, 1000, 1500), 4 threads', { ...specs[0][1], steps: 2000, raster: { from: 0, steps: 2000 }, instances: specs[0][1].instances.map((x, b) => ({ ...x, measureFrom: [0, 1000, 1500][b] })) }, 4],
+  ];
+  for (const [label, spec, threads] of splits) {
+    it(`split instances: ${label}`, async () => {
+      const cpu = runCpu(spec);
+      const sim = await MinimaxWasmSimulation.create(spec, threads, { splitNeuronsMin: 1 });
+      expect(sim.split).toBe(true);
+      sim.step(1);
+      sim.step(spec.steps - 1);
+      expectSameBits(sim.result(), cpu.result, sim.readState(), cpu.state);
+      sim.dispose();
+    });
+  }
+
+  it('splits instances by default only from minimaxSplitNeuronsMin neurons, and uses every core only for long runs', async () => {
+    const { availableParallelism } = await import('node:os');
+    const cores = Math.min(availableParallelism(), maxMinimaxWasmThreads);
+    const half = minimaxSplitNeuronsMin / 2;
+    expect(minimaxWasmThreads({ nE: half, nI: half, nIn: half, batch: 1, steps: 1e5 })).toBe(cores);
+    expect(minimaxWasmThreads({ nE: 20, nI: 20, nIn: 20, batch: 1, steps: 1e8 })).toBe(1);
+    expect(minimaxWasmThreads({ nE: 20, nI: 20, nIn: 20, batch: 100, steps: 1e6 })).toBe(cores);
+    expect(minimaxWasmThreads({ nE: 20, nI: 20, nIn: 20, batch: 100, steps: 10 })).toBe(1);
+    const sim = await MinimaxWasmSimulation.create(specs[0][1], 4);
+    expect(sim.split).toBe(false);
+    sim.dispose();
+  });
 
   it('refuses a thread count out of range, naming --threads', async () => {
     for (const t of [0, 1.5, 65]) await expect(MinimaxWasmSimulation.create(batch, t)).rejects.toThrow(ParameterError);

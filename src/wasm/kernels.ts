@@ -39,6 +39,9 @@ export interface KernelExports {
   philox4x32_10x4(out: number, counters: number, k0: number, k1: number): void;
   /** params: one minimax instance's 38 words (MinimaxParams in src/wasm/assembly/minimax.ts); scratch: this thread's. */
   minimaxRun(params: number, scratch: number, from: number, to: number): void;
+  /** One instance split over T threads: phase 1 (decisions, input draws) and phase 2 (updates) of step s on thread t. */
+  minimaxDecide(params: number, scratch: number, lists: number, t: number, T: number, s: number): void;
+  minimaxUpdate(params: number, scratch: number, lists: number, t: number, T: number, s: number): void;
   /** group: four rate circuits (RateGroup in src/wasm/assembly/rate.ts); scratch: this thread's. */
   rateRun(group: number, scratch: number, from: number, to: number): void;
   /** For the tests: the rate kernel's lane-wise tanh over `count` (a multiple of 4) f32 at ptr, in place. */

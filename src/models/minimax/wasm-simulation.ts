@@ -1,10 +1,13 @@
 // The wasm backend of minimax: the kernel of src/wasm/assembly/minimax.ts (the operations, random bits and summation
-// order of simulate-cpu.ts) over state in wasm memory; the instances of a batch are split over worker threads.
+// order of simulate-cpu.ts) over state in wasm memory; the instances of a batch are split over worker threads, or, with
+// fewer instances than threads, each large instance's neurons (one barrier per step).
 import type { RunControl } from '../../core/contract.ts';
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { seedToKey } from '../../rng/index.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
-import { checkThreadCount, defaultBatchThreadCount, minimaxWorkerCode, runBatchGeneration, spawnThreadPool, stopThreadPool, type ThreadPool } from '../../wasm/threads.ts';
+import {
+  checkThreadCount, ctrl, defaultBatchThreadCount, minimaxSplitWorkerCode, minimaxWorkerCode, runBatchGeneration, startBatchThreadPool, startGeneration, stepBarrier, stopThreadPool, waitForWorkers, type ThreadPool,
+} from '../../wasm/threads.ts';
 import { checkMinimaxSpec, makeDecays, makeFireThresholds, makeInputProbabilities, makeRasterWords, type MinimaxChunk, type MinimaxNetwork, type MinimaxRunResult, type MinimaxRunSpec } from './network.ts';
 import { makeMinimaxResult, minimaxSumCount, writeMinimaxMoments } from './simulate-cpu.ts';
 
@@ -18,7 +21,7 @@ type ParamField = (typeof paramFields)[number];
 const floatFields = new Set<ParamField>(['decayE', 'decayI', 'decayX']);
 const paramBytes = 16 * Math.ceil((4 * paramFields.length) / 16);
 
-/** The most threads a simulation takes (each advances its own instances). */
+/** The most threads a simulation takes (each advances its own instances, or its share of an instance's neurons). */
 export const maxMinimaxWasmThreads = 64;
 /** wasm32 memory holds at most 4 GiB. */
 const wasmMaxBytes = 2 ** 32 - heapBase - (1 << 20);
@@ -46,14 +49,26 @@ function instanceBytes(s: MinimaxWasmShape, segments: number, rasterSteps: numbe
   return paramBytes + 28 * n4 + 48 * n4 + align16(16 * n) + align16(8 * n) + 2 * align16(4 * n) + align16(4 * s.nIn) + 8 * segments * ceil4(s.nIn) + align16(4 * rasterSteps * makeRasterWords(s.nE, s.nI));
 }
 
-/** Bytes of one thread's scratch: the spike masks, the spike list and the input list of a step. */
+/** Bytes of one thread's scratch: the spike masks and a list slot (the step's spikes and inputs). */
 function scratchBytes(s: MinimaxWasmShape): number {
-  return 4 * (2 * ceil4(s.nE + s.nI) + ceil4(s.nIn));
+  return 4 * (2 * ceil4(s.nE + s.nI) + ceil4(s.nIn)) + 16;
 }
+
+/** Bytes of the list slots of an instance split over `threads` threads (two parities, one slot per thread). */
+function listBytes(s: MinimaxWasmShape, threads: number): number {
+  return 2 * threads * (16 + 4 * (ceil4(s.nE + s.nI) + ceil4(s.nIn)));
+}
+
+/**
+ * Neurons per instance from which threads split an instance (fewer instances than threads). Measured on 2 cores, one
+ * grid instance: side 63 (7938 neurons) and 48 ran 1.1x to 1.9x faster on 2 threads, side 32 no faster (its 60 us
+ * step is too short for the barrier).
+ */
+export const minimaxSplitNeuronsMin = 4000;
 
 /** Bytes of wasm memory beyond the module's own for `networks` networks, `batch` instances (up to 2 input segments each) and `threads` threads. */
 export function wasmMinimaxBytes(s: MinimaxWasmShape & { networks: number; batch: number; rasterSteps: number; threads: number }): number {
-  return s.networks * networkBytes(s) + s.batch * instanceBytes(s, 2, s.rasterSteps) + s.threads * scratchBytes(s);
+  return s.networks * networkBytes(s) + s.batch * instanceBytes(s, 2, s.rasterSteps) + s.threads * scratchBytes(s) + listBytes(s, s.threads);
 }
 
 /**
@@ -66,9 +81,13 @@ export function minimaxWasmSecondsPerStep(s: MinimaxWasmShape): number {
   return Math.max(3e-7, 1.5e-10 * (n * n + s.nE * s.nIn));
 }
 
-/** Threads when the user names none: the cores, at most one per instance, 1 for a run too short to repay the workers. */
+/**
+ * Threads when the user names none: the cores, at most one per instance unless instances are large enough to split
+ * (minimaxSplitNeuronsMin), 1 for a run too short to repay the workers.
+ */
 export function minimaxWasmThreads(s: MinimaxWasmShape & { batch: number; steps: number }): number {
-  return defaultBatchThreadCount(s.batch, s.batch * s.steps * minimaxWasmSecondsPerStep(s), maxMinimaxWasmThreads);
+  const items = s.nE + s.nI >= minimaxSplitNeuronsMin ? maxMinimaxWasmThreads : s.batch;
+  return defaultBatchThreadCount(items, s.batch * s.steps * minimaxWasmSecondsPerStep(s), maxMinimaxWasmThreads);
 }
 
 /** Chunks of steps aim at this many wall seconds: progress, aborts and the event loop are served between chunks. */
@@ -78,22 +97,26 @@ const chunkTargetSeconds = 0.02;
 export class MinimaxWasmSimulation {
   readonly backend = 'wasm' as const;
   readonly threads: number;
+  /** Each instance's neurons are split over the threads (fewer instances than threads), rather than the instances. */
+  readonly split: boolean;
   private k: KernelExports | null;
   private pool: ThreadPool | null = null;
   private readonly n: number;
   private readonly n4: number;
   private readonly paramsPtr: number;
   private readonly scratchPtr: number;
+  private readonly listsPtr: number;
   private readonly ptrs: Record<ParamField, number>[] = [];
   private done = 0;
   private seconds = 0;
   /** Steps of the next chunk: from the estimate at first, then from the pace of the last full chunk. */
   private chunk: number;
 
-  private constructor(readonly spec: MinimaxRunSpec, k: KernelExports, threads: number) {
+  private constructor(readonly spec: MinimaxRunSpec, k: KernelExports, threads: number, split: boolean) {
     const t0 = performance.now();
     this.k = k;
     this.threads = threads;
+    this.split = split;
     const shape = spec.networks[0];
     const { nE, nI, nIn } = shape;
     const n = nE + nI;
@@ -102,7 +125,7 @@ export class MinimaxWasmSimulation {
     const nIn4 = ceil4(nIn);
     this.n = n;
     this.n4 = n4;
-    const perThread = Math.ceil(spec.instances.length / threads);
+    const perThread = split ? spec.instances.length / threads : Math.ceil(spec.instances.length / threads);
     this.chunk = Math.max(1, Math.min(1 << 20, Math.round(chunkTargetSeconds / (perThread * minimaxWasmSecondsPerStep(shape)))));
     const words = makeRasterWords(nE, nI);
     const rasterFrom = spec.raster?.from ?? 0;
@@ -117,6 +140,7 @@ export class MinimaxWasmSimulation {
     };
     this.paramsPtr = take(paramBytes * spec.instances.length);
     this.scratchPtr = take(threads * scratchBytes(shape));
+    this.listsPtr = take(listBytes(shape, threads));
     const nets = spec.networks.map((w) => this.writeNetwork(mem, w, take(4 * nE * n4), take(4 * nI * n4), take(4 * nIn * nE4), take(4 * n4), n4, nE4));
     spec.instances.forEach((inst, b) => {
       const { decayE, decayI, decayX } = makeDecays(inst);
@@ -174,24 +198,29 @@ export class MinimaxWasmSimulation {
     return { fromE, fromI, fromIn, fire };
   }
 
-  /** Checks the spec, instantiates the kernels with memory for this run and starts the threads (default: minimaxWasmThreads). */
-  static async create(spec: MinimaxRunSpec, threads?: number): Promise<MinimaxWasmSimulation> {
+  /**
+   * Checks the spec, instantiates the kernels with memory for this run and starts the threads (default:
+   * minimaxWasmThreads). splitNeuronsMin: instances of at least this many neurons are split when there are fewer
+   * instances than threads (default minimaxSplitNeuronsMin; the tests split small networks).
+   */
+  static async create(spec: MinimaxRunSpec, threads?: number, options: { splitNeuronsMin?: number } = {}): Promise<MinimaxWasmSimulation> {
     checkMinimaxSpec(spec);
     const shape = spec.networks[0];
     const B = spec.instances.length;
     const t = threads ?? minimaxWasmThreads({ ...shape, batch: B, steps: spec.steps });
     checkThreadCount(t, maxMinimaxWasmThreads);
-    // More threads than instances would idle.
-    const used = Math.min(t, B);
+    // Fewer instances than threads: split large instances, else leave the extra threads out (they would idle).
+    const split = t > B && shape.nE + shape.nI >= (options.splitNeuronsMin ?? minimaxSplitNeuronsMin);
+    const used = split ? t : Math.min(t, B);
     const segments = Math.max(...spec.instances.map((i) => i.segments));
-    const bytes = used * scratchBytes(shape) + spec.networks.length * networkBytes(shape) + B * instanceBytes(shape, segments, spec.raster?.steps ?? 0);
+    const bytes = used * scratchBytes(shape) + listBytes(shape, used) + spec.networks.length * networkBytes(shape) + B * instanceBytes(shape, segments, spec.raster?.steps ?? 0);
     if (bytes > wasmMaxBytes) {
       throw new ParameterError('--batch', `${B} instances of ${shape.nE + shape.nI} neurons need ${bytes} bytes of wasm memory, more than the 4 GiB of wasm32`, 'reduce --batch (or --max-batch), or use --backend cpu');
     }
-    if (used === 1) return new MinimaxWasmSimulation(spec, await instantiateKernels(bytes), 1);
+    if (used === 1) return new MinimaxWasmSimulation(spec, await instantiateKernels(bytes), 1, false);
     const memory = createSharedMemory(bytes);
-    const sim = new MinimaxWasmSimulation(spec, await instantiateSharedKernels(memory), used);
-    sim.pool = spawnThreadPool(minimaxWorkerCode, await compileSharedKernels(), memory, used);
+    const sim = new MinimaxWasmSimulation(spec, await instantiateSharedKernels(memory), used, split);
+    sim.pool = await startBatchThreadPool(split ? minimaxSplitWorkerCode : minimaxWorkerCode, await compileSharedKernels(), memory, used);
     return sim;
   }
 
@@ -211,10 +240,28 @@ export class MinimaxWasmSimulation {
       throw new ParameterError('steps', `${steps} steps after ${this.done} overrun the spec's ${this.spec.steps}`, `advance at most ${this.spec.steps - this.done} more steps`);
     }
     const t0 = performance.now();
-    const args = { params: this.paramsPtr, items: this.spec.instances.length, stride: paramBytes, scratch: this.scratchPtr, scratchStride: scratchBytes(this.spec.networks[0]), from: this.done, to: this.done + steps };
-    runBatchGeneration(this.pool, args, k.minimaxRun);
+    const scratchStride = scratchBytes(this.spec.networks[0]);
+    if (this.split && this.pool) this.stepSplit(k, this.pool, scratchStride, this.done, this.done + steps);
+    else runBatchGeneration(this.pool, { params: this.paramsPtr, items: this.spec.instances.length, stride: paramBytes, scratch: this.scratchPtr, scratchStride, from: this.done, to: this.done + steps }, k.minimaxRun);
     this.done += steps;
     this.seconds += (performance.now() - t0) / 1000;
+  }
+
+  /** Steps [from, to) of each instance in turn, split over all threads (this thread is thread 0; the workers run minimaxSplitWorkerCode). */
+  private stepSplit(k: KernelExports, pool: ThreadPool, scratchStride: number, from: number, to: number): void {
+    const c = pool.control;
+    const T = pool.threads;
+    for (let b = 0; b < this.spec.instances.length; b++) {
+      const params = this.paramsPtr + paramBytes * b;
+      [params, this.listsPtr, this.scratchPtr, scratchStride, from, to].forEach((v, i) => (c[ctrl.args + i] = v));
+      startGeneration(pool);
+      for (let s = from; s < to; s++) {
+        k.minimaxDecide(params, this.scratchPtr, this.listsPtr, 0, T, s);
+        stepBarrier(c, T);
+        k.minimaxUpdate(params, this.scratchPtr, this.listsPtr, 0, T, s);
+      }
+      waitForWorkers(pool);
+    }
   }
 
   /**

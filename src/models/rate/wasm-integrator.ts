@@ -2,7 +2,7 @@
 // circuits per pair of f32x4) over the batch in wasm memory; the groups of eight circuits are split over worker threads.
 import { ParameterError } from '../../errors.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
-import { checkThreadCount, defaultBatchThreadCount, rateWorkerCode, runBatchGeneration, spawnThreadPool, stopThreadPool, type ThreadPool } from '../../wasm/threads.ts';
+import { checkThreadCount, defaultBatchThreadCount, rateWorkerCode, runBatchGeneration, startBatchThreadPool, stopThreadPool, type ThreadPool } from '../../wasm/threads.ts';
 import { checkRunSteps, makeRateBatchArrays, type RateBatch, type RateBatchArrays, type RateIntegrator, type RateRunControl } from './integrate-cpu.ts';
 
 /** Circuits per group: the lanes of two f32x4. */
@@ -160,7 +160,7 @@ export class RateWasmIntegrator implements RateIntegrator {
     if (used === 1) return new RateWasmIntegrator(a, batch, await instantiateKernels(bytes), 1, rows);
     const memory = createSharedMemory(bytes);
     const it = new RateWasmIntegrator(a, batch, await instantiateSharedKernels(memory), used, rows);
-    it.pool = spawnThreadPool(rateWorkerCode, await compileSharedKernels(), memory, used);
+    it.pool = await startBatchThreadPool(rateWorkerCode, await compileSharedKernels(), memory, used);
     return it;
   }
 

@@ -112,133 +112,223 @@ class MinimaxParams {
 }
 
 /**
- * Steps [from, to) of one instance. scratch: this thread's 4 (2 n4 + nIn4) bytes (spike masks, spike list, input list),
- * 16-byte aligned like every array of the instance.
+ * A thread's list slot (of one parity): spike count, input count, 8 bytes of padding, the spiking neurons (n4 words)
+ * and the spiking inputs (nIn4 words) it found in its ranges, in increasing order.
  */
-export function minimaxRun(params: usize, scratch: usize, from: u32, to: u32): void {
+// @ts-ignore: decorator
+@inline function slotBytes(n4: u32, nIn4: u32): usize {
+  return 16 + ((<usize>n4 + <usize>nIn4) << 2);
+}
+
+/**
+ * Phase 1 of step s for neurons [lo, hi) and input groups [glo, ghi) (groups of 4 channels): spike decisions from the
+ * state after step s - 1, V = fl(fl(a - b) + c) > fire (masks at `masks`, by neuron), and the input spikes,
+ * Bernoulli(p) of the first word of Philox (k, instance, s, stream 1 << 16) (channels with p = 0 draw nothing), into `slot`.
+ */
+// @ts-ignore: decorator
+@inline function decide(params: usize, masks: usize, slot: usize, lo: u32, hi: u32, glo: u32, ghi: u32, s: u32): void {
   const p = changetype<MinimaxParams>(params);
-  const nE = p.nE, n4 = p.n4, nE4 = p.nE4, nIn4 = p.nIn4;
-  // Fields in locals: the kernel's stores could alias the parameter block, so field reads in loops would reload.
-  const a = p.a, b = p.b, c = p.c, r = p.r, decayR = p.decayR, fire = p.fire, shiftE = p.shiftE, shiftI = p.shiftI, sums = p.sums;
-  const isiSums = p.isi, lastSpike = p.last, spikeCount = p.spikeCount, isiCount = p.isiCount, inputCount = p.inputCount;
-  const fromE = p.fromE, fromI = p.fromI, fromIn = p.fromIn, thrAll = p.thr, alwaysAll = p.always, raster = p.raster;
-  const n = p.n, words = p.words, rasterFrom = p.rasterFrom, segmentSteps = p.segmentSteps;
-  const masks = scratch;
-  const spikes = scratch + (<usize>n4 << 2);
-  const inputs = spikes + (<usize>n4 << 2);
-  const plane = <usize>n4 << 3;
+  const a = p.a, b = p.b, c = p.c, fire = p.fire, nIn4 = p.nIn4;
+  const spikes = slot + 16;
+  const inputs = spikes + (<usize>p.n4 << 2);
+  let ns: u32 = 0;
+  for (let g = lo; g < hi; g += 4) {
+    const o = <usize>g << 2;
+    const m = f32x4.gt(f32x4.add(f32x4.sub(v128.load(a + o), v128.load(b + o)), v128.load(c + o)), v128.load(fire + o));
+    v128.store(masks + o, m);
+    let bits = i32x4.bitmask(m);
+    while (bits != 0) {
+      store<u32>(spikes + (<usize>ns << 2), g + <u32>ctz(bits));
+      ns++;
+      bits &= bits - 1;
+    }
+  }
+  const lastSegment = p.segments - 1;
+  const seg = lastSegment == 0 ? 0 : min(s / p.segmentSteps, lastSegment);
+  const thr = p.thr + ((<usize>seg * <usize>nIn4) << 2);
+  const always = p.always + ((<usize>seg * <usize>nIn4) << 2);
+  const c1 = i32x4.splat(p.instance);
+  const c2 = i32x4.splat(s);
+  const c3 = i32x4.splat(streamInput << 16);
+  const k0 = p.k0, k1 = p.k1;
+  let ni: u32 = 0;
+  for (let g = glo << 2; g < ghi << 2; g += 4) {
+    const o = <usize>g << 2;
+    const t = v128.load(thr + o);
+    const al = v128.load(always + o);
+    if (!v128.any_true(v128.or(t, al))) continue;
+    const x = philoxX4Word0(i32x4.add(i32x4.splat(g), LANES), c1, c2, c3, k0, k1);
+    let bits = i32x4.bitmask(v128.or(i32x4.lt_u(x, t), al));
+    while (bits != 0) {
+      store<u32>(inputs + (<usize>ni << 2), g + <u32>ctz(bits));
+      ni++;
+      bits &= bits - 1;
+    }
+  }
+  store<u32>(slot, ns);
+  store<u32>(slot, ni, 4);
+}
+
+/**
+ * Phase 2 of step s for neurons [lo, hi): the leaks, the columns of every spike of the step (list: all spikes, nsE of
+ * them E, in increasing order; inputs: all ni input spikes), the traces, the measurement sums; then the counters, ISIs
+ * and raster bits of this thread's own spikes and inputs (`own`, its slot). Ranges are whole raster words (32 neurons)
+ * except at n4, so no two threads touch one word.
+ */
+// @ts-ignore: decorator
+@inline function update(params: usize, masks: usize, own: usize, list: usize, ns: u32, nsE: u32, inputs: usize, ni: u32, lo: u32, hi: u32, s: u32): void {
+  const p = changetype<MinimaxParams>(params);
+  const nE = p.nE, n4 = p.n4, nE4 = p.nE4;
+  const a = p.a, b = p.b, c = p.c, r = p.r, decayR = p.decayR, shiftE = p.shiftE, shiftI = p.shiftI, sums = p.sums;
+  const measureFrom = p.measureFrom;
+  const measured = s >= measureFrom;
+  const lo4 = <usize>lo << 2;
+  if (measured) {
+    const ownInputs = own + 16 + (<usize>n4 << 2);
+    for (let q: u32 = 0, m = load<u32>(own, 4); q < m; q++) {
+      const at = p.inputCount + (<usize>load<u32>(ownInputs + (<usize>q << 2)) << 2);
+      store<u32>(at, load<u32>(at) + 1);
+    }
+  }
   const dE = f32x4.splat(p.decayE);
   const dI = f32x4.splat(p.decayI);
   const dX = f32x4.splat(p.decayX);
+  const hiE = min(hi, nE4);
+  for (let g = lo; g < hi; g += 4) {
+    const o = <usize>g << 2;
+    v128.store(a + o, f32x4.mul(dE, v128.load(a + o)));
+    v128.store(b + o, f32x4.mul(dI, v128.load(b + o)));
+  }
+  for (let g = lo; g < hiE; g += 4) {
+    const o = <usize>g << 2;
+    v128.store(c + o, f32x4.mul(dX, v128.load(c + o)));
+  }
+  addColumns(a + lo4, hi - lo, p.fromE + lo4, n4, list, 0, nsE, 0);
+  addColumns(b + lo4, hi - lo, p.fromI + lo4, n4, list, nsE, ns, nE);
+  if (hiE > lo) addColumns(c + lo4, hiE - lo, p.fromIn + lo4, nE4, inputs, 0, ni, 0);
   const one = f32x4.splat(1);
-  const c1 = i32x4.splat(p.instance);
-  const c3 = i32x4.splat(streamInput << 16);
-  const k0 = p.k0, k1 = p.k1, measureFrom = p.measureFrom, lastSegment = p.segments - 1;
-  const rasterEnd = rasterFrom + p.rasterSteps;
-  for (let s = from; s < to; s++) {
-    // Spike decisions from the state after step s - 1: V = fl(fl(a - b) + c) > fire; the list is in increasing order.
-    let ns: u32 = 0;
-    let nsE: u32 = 0;
-    for (let g: u32 = 0; g < n4; g += 4) {
-      const o = <usize>g << 2;
-      const m = f32x4.gt(f32x4.add(f32x4.sub(v128.load(a + o), v128.load(b + o)), v128.load(c + o)), v128.load(fire + o));
-      v128.store(masks + o, m);
-      let bits = i32x4.bitmask(m);
-      while (bits != 0) {
-        const j = g + <u32>ctz(bits);
-        store<u32>(spikes + (<usize>ns << 2), j);
-        ns++;
-        if (j < nE) nsE = ns;
-        bits &= bits - 1;
-      }
-    }
-    // Input spikes: Bernoulli(p) of the first word of Philox (k, instance, s, stream 1 << 16); channels with p = 0 draw nothing.
-    const seg = lastSegment == 0 ? 0 : min(s / segmentSteps, lastSegment);
-    const thr = thrAll + ((<usize>seg * <usize>nIn4) << 2);
-    const always = alwaysAll + ((<usize>seg * <usize>nIn4) << 2);
-    const c2 = i32x4.splat(s);
-    let ni: u32 = 0;
-    for (let g: u32 = 0; g < nIn4; g += 4) {
-      const o = <usize>g << 2;
-      const t = v128.load(thr + o);
-      const al = v128.load(always + o);
-      if (!v128.any_true(v128.or(t, al))) continue;
-      const x = philoxX4Word0(i32x4.add(i32x4.splat(g), LANES), c1, c2, c3, k0, k1);
-      let bits = i32x4.bitmask(v128.or(i32x4.lt_u(x, t), al));
-      while (bits != 0) {
-        store<u32>(inputs + (<usize>ni << 2), g + <u32>ctz(bits));
-        ni++;
-        bits &= bits - 1;
-      }
-    }
-    const measured = s >= measureFrom;
-    if (measured) {
-      for (let q: u32 = 0; q < ni; q++) {
-        const at = inputCount + (<usize>load<u32>(inputs + (<usize>q << 2)) << 2);
-        store<u32>(at, load<u32>(at) + 1);
-      }
-    }
-    for (let g: u32 = 0; g < n4; g += 4) {
-      const o = <usize>g << 2;
-      v128.store(a + o, f32x4.mul(dE, v128.load(a + o)));
-      v128.store(b + o, f32x4.mul(dI, v128.load(b + o)));
-    }
-    for (let g: u32 = 0; g < nE4; g += 4) {
-      const o = <usize>g << 2;
-      v128.store(c + o, f32x4.mul(dX, v128.load(c + o)));
-    }
-    addColumns(a, n4, fromE, n4, spikes, 0, nsE, 0);
-    addColumns(b, n4, fromI, n4, spikes, nsE, ns, nE);
-    addColumns(c, nE4, fromIn, nE4, inputs, 0, ni, 0);
-    for (let g: u32 = 0; g < n4; g += 4) {
-      const o = <usize>g << 2;
-      v128.store(r + o, f32x4.add(f32x4.mul(v128.load(decayR + o), v128.load(r + o)), v128.and(v128.load(masks + o), one)));
-    }
-    if (measured) {
-      if (s == measureFrom) {
-        for (let g: u32 = 0; g < n4; g += 4) {
-          const o = <usize>g << 2;
-          v128.store(shiftE + o, f32x4.add(v128.load(a + o), v128.load(c + o)));
-          v128.store(shiftI + o, v128.load(b + o));
-        }
-      }
-      for (let g: u32 = 0; g < n4; g += 4) {
+  for (let g = lo; g < hi; g += 4) {
+    const o = <usize>g << 2;
+    v128.store(r + o, f32x4.add(f32x4.mul(v128.load(decayR + o), v128.load(r + o)), v128.and(v128.load(masks + o), one)));
+  }
+  if (measured) {
+    if (s == measureFrom) {
+      for (let g = lo; g < hi; g += 4) {
         const o = <usize>g << 2;
-        const e = f32x4.add(v128.load(a + o), v128.load(c + o));
-        const se = v128.load(shiftE + o);
-        const i = v128.load(b + o);
-        const si = v128.load(shiftI + o);
-        const rr = v128.load(r + o);
-        measurePair(sums, plane, o << 1, e, se, i, si, rr);
-        measurePair(sums, plane, (o << 1) + 16, upper(e), upper(se), upper(i), upper(si), upper(rr));
+        v128.store(shiftE + o, f32x4.add(v128.load(a + o), v128.load(c + o)));
+        v128.store(shiftI + o, v128.load(b + o));
       }
     }
-    for (let q: u32 = 0; q < ns; q++) {
-      const j = <usize>load<u32>(spikes + (<usize>q << 2));
-      const lastAt = lastSpike + (j << 3);
-      if (measured) {
-        const countAt = spikeCount + (j << 2);
-        store<u32>(countAt, load<u32>(countAt) + 1);
-        const last = load<i64>(lastAt);
-        if (last >= <i64>measureFrom) {
-          const isi = <f64>(<i64>s - last);
-          const isiCountAt = isiCount + (j << 2);
-          store<u32>(isiCountAt, load<u32>(isiCountAt) + 1);
-          const sumAt = isiSums + (j << 3);
-          store<f64>(sumAt, load<f64>(sumAt) + isi);
-          const sqAt = sumAt + (<usize>n << 3);
-          store<f64>(sqAt, load<f64>(sqAt) + isi * isi);
-        }
-      }
-      store<i64>(lastAt, <i64>s);
-    }
-    if (s >= rasterFrom && s < rasterEnd) {
-      const row = raster + (<usize>(s - rasterFrom) * <usize>words << 2);
-      for (let q: u32 = 0; q < ns; q++) {
-        const j = load<u32>(spikes + (<usize>q << 2));
-        const at = row + (<usize>(j >> 5) << 2);
-        store<u32>(at, load<u32>(at) | (<u32>1 << (j & 31)));
-      }
+    const plane = <usize>n4 << 3;
+    for (let g = lo; g < hi; g += 4) {
+      const o = <usize>g << 2;
+      const e = f32x4.add(v128.load(a + o), v128.load(c + o));
+      const se = v128.load(shiftE + o);
+      const i = v128.load(b + o);
+      const si = v128.load(shiftI + o);
+      const rr = v128.load(r + o);
+      measurePair(sums, plane, o << 1, e, se, i, si, rr);
+      measurePair(sums, plane, (o << 1) + 16, upper(e), upper(se), upper(i), upper(si), upper(rr));
     }
   }
+  const ownSpikes = own + 16;
+  const mine = load<u32>(own);
+  const n = <usize>p.n;
+  for (let q: u32 = 0; q < mine; q++) {
+    const j = <usize>load<u32>(ownSpikes + (<usize>q << 2));
+    const lastAt = p.last + (j << 3);
+    if (measured) {
+      const countAt = p.spikeCount + (j << 2);
+      store<u32>(countAt, load<u32>(countAt) + 1);
+      const last = load<i64>(lastAt);
+      if (last >= <i64>measureFrom) {
+        const isi = <f64>(<i64>s - last);
+        const isiCountAt = p.isiCount + (j << 2);
+        store<u32>(isiCountAt, load<u32>(isiCountAt) + 1);
+        const sumAt = p.isi + (j << 3);
+        store<f64>(sumAt, load<f64>(sumAt) + isi);
+        const sqAt = sumAt + (n << 3);
+        store<f64>(sqAt, load<f64>(sqAt) + isi * isi);
+      }
+    }
+    store<i64>(lastAt, <i64>s);
+  }
+  const rasterFrom = p.rasterFrom;
+  if (s >= rasterFrom && s < rasterFrom + p.rasterSteps) {
+    const row = p.raster + (<usize>(s - rasterFrom) * <usize>p.words << 2);
+    for (let q: u32 = 0; q < mine; q++) {
+      const j = load<u32>(ownSpikes + (<usize>q << 2));
+      const at = row + (<usize>(j >> 5) << 2);
+      store<u32>(at, load<u32>(at) | (<u32>1 << (j & 31)));
+    }
+  }
+}
+
+/**
+ * Steps [from, to) of one instance on this thread. scratch: this thread's 4 (2 n4 + nIn4) + 16 bytes (spike masks,
+ * and a list slot), 16-byte aligned like every array of the instance.
+ */
+export function minimaxRun(params: usize, scratch: usize, from: u32, to: u32): void {
+  const p = changetype<MinimaxParams>(params);
+  const n4 = p.n4, nIn4 = p.nIn4, nE = p.nE;
+  const masks = scratch;
+  const slot = scratch + (<usize>n4 << 2);
+  const spikes = slot + 16;
+  const inputs = spikes + (<usize>n4 << 2);
+  for (let s = from; s < to; s++) {
+    decide(params, masks, slot, 0, n4, 0, nIn4 >> 2, s);
+    const ns = load<u32>(slot);
+    let nsE: u32 = 0;
+    while (nsE < ns && load<u32>(spikes + (<usize>nsE << 2)) < nE) nsE++;
+    update(params, masks, slot, spikes, ns, nsE, inputs, load<u32>(slot, 4), 0, n4, s);
+  }
+}
+
+/** Neurons [lo, hi) of thread t of T for one instance: whole 32-neuron raster words, the last range ending at n4. */
+// @ts-ignore: decorator
+@inline function rangeLo(n4: u32, t: u32, T: u32): u32 {
+  const words = (<u64>n4 + 31) >> 5;
+  return min(<u32>((words * <u64>t / <u64>T) << 5), n4);
+}
+
+/** Input groups (of 4 channels) of thread t of T. */
+// @ts-ignore: decorator
+@inline function groupLo(nIn4: u32, t: u32, T: u32): u32 {
+  return <u32>(<u64>(nIn4 >> 2) * <u64>t / <u64>T);
+}
+
+/**
+ * One instance split over T threads, phase 1 of step s on thread t: its neurons' decisions and its inputs' draws into
+ * its slot of parity s & 1 in `lists` (2 T slots). Every thread runs phase 1, then a barrier, then minimaxUpdate.
+ * scratch: this thread's 4 (2 n4 + nIn4) + 16 bytes (spike masks, then all spikes and inputs of the step gathered).
+ */
+export function minimaxDecide(params: usize, scratch: usize, lists: usize, t: u32, T: u32, s: u32): void {
+  const p = changetype<MinimaxParams>(params);
+  const n4 = p.n4, nIn4 = p.nIn4;
+  const slot = lists + <usize>((s & 1) * T + t) * slotBytes(n4, nIn4);
+  decide(params, scratch, slot, rangeLo(n4, t, T), rangeLo(n4, t + 1, T), groupLo(nIn4, t, T), groupLo(nIn4, t + 1, T), s);
+}
+
+/** Phase 2 of step s on thread t: gathers every thread's spikes and inputs of the step (thread order is index order), then updates its neurons. */
+export function minimaxUpdate(params: usize, scratch: usize, lists: usize, t: u32, T: u32, s: u32): void {
+  const p = changetype<MinimaxParams>(params);
+  const n4 = p.n4, nIn4 = p.nIn4, nE = p.nE;
+  const bytes = slotBytes(n4, nIn4);
+  const base = lists + <usize>((s & 1) * T) * bytes;
+  const list = scratch + (<usize>n4 << 2) + 16;
+  const inputs = list + (<usize>n4 << 2);
+  let ns: u32 = 0;
+  let nsE: u32 = 0;
+  let ni: u32 = 0;
+  for (let u: u32 = 0; u < T; u++) {
+    const slot = base + <usize>u * bytes;
+    const m = load<u32>(slot);
+    const k = load<u32>(slot, 4);
+    memory.copy(list + (<usize>ns << 2), slot + 16, <usize>m << 2);
+    memory.copy(inputs + (<usize>ni << 2), slot + 16 + (<usize>n4 << 2), <usize>k << 2);
+    for (let q: u32 = 0; q < m; q++) if (load<u32>(slot + 16 + (<usize>q << 2)) < nE) nsE++;
+    ns += m;
+    ni += k;
+  }
+  update(params, scratch, base + <usize>t * bytes, list, ns, nsE, inputs, ni, rangeLo(n4, t, T), rangeLo(n4, t + 1, T), s);
 }
