@@ -132,19 +132,23 @@ describe('wasm minimax equals the cpu reference bit for bit', () => {
     }
   });
 
-  it('SIMD Philox: word 0 of four counters at once equals the scalar Philox4x32-10 of each', async () => {
+  it('SIMD Philox: word 0 of four counters at once equals the scalar Philox4x32-10 of each (general and uniform-lane paths)', async () => {
     const k = await instantiateKernels(256);
-    const mem = new Uint32Array(k.memory.buffer, heapBase, 32);
+    const mem = new Uint32Array(k.memory.buffer, heapBase, 64);
     const draw = rngCreate([1, 2], 301, 0, 0, 0);
-    for (let trial = 0; trial < 50; trial++) {
+    for (let trial = 0; trial < 100; trial++) {
       const key = [rngNextU32(draw), rngNextU32(draw)];
-      for (let q = 0; q < 16; q++) mem[q] = rngNextU32(draw);
+      // Half the trials: c1..c3 the same in every lane (the kernel's case, which the uniform path assumes).
+      const uniform = trial % 2 === 0;
+      for (let q = 0; q < 16; q++) mem[q] = uniform && q >= 4 && q % 4 !== 0 ? mem[q - (q % 4)] : rngNextU32(draw);
       k.philox4x32_10x4(heapBase + 64, heapBase, key[0], key[1]);
       for (let lane = 0; lane < 4; lane++) {
         // rngCreate's counter is (neuron, instance, step, stream << 16): build it from the lane's four words.
         const r = rngCreate([key[0], key[1]], 0, mem[8 + lane], mem[4 + lane], mem[lane]);
         r.ctr[3] = mem[12 + lane];
-        expect(mem[16 + lane] >>> 0).toBe(rngNextU32(r));
+        const word = rngNextU32(r);
+        expect(mem[16 + lane] >>> 0).toBe(word);
+        if (uniform) expect(mem[20 + lane] >>> 0).toBe(word);
       }
     }
   });

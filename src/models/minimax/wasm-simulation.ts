@@ -13,7 +13,7 @@ import { makeMinimaxResult, minimaxSumCount, writeMinimaxMoments } from './simul
 
 /** 32-bit words of one instance's parameters (MinimaxParams in src/wasm/assembly/minimax.ts, in this order). */
 const paramFields = [
-  'a', 'b', 'c', 'r', 'decayR', 'shiftE', 'shiftI', 'sums', 'isi', 'last', 'spikeCount', 'isiCount', 'inputCount', 'thr', 'always', 'raster',
+  'a', 'b', 'c', 'r', 'decayR', 'shiftE', 'shiftI', 'sums', 'isi', 'last', 'spikeCount', 'isiCount', 'inputCount', 'thr', 'always', 'pre', 'raster',
   'fromE', 'fromI', 'fromIn', 'fire', 'n', 'nE', 'nIn', 'n4', 'nE4', 'nIn4', 'segments', 'segmentSteps', 'measureFrom', 'rasterFrom', 'rasterSteps',
   'words', 'instance', 'k0', 'k1', 'decayE', 'decayI', 'decayX',
 ] as const;
@@ -42,11 +42,11 @@ function networkBytes(s: MinimaxWasmShape): number {
   return 4 * ((s.nE + s.nI) * n4 + s.nIn * ceil4(s.nE) + n4);
 }
 
-/** Bytes of one instance: parameters, f32 state (7 arrays), f64 sums (6 + 2 per neuron), last spikes, counters, input thresholds, raster. */
+/** Bytes of one instance: parameters, f32 state (7 arrays), f64 sums (6 + 2 per neuron), last spikes, counters, input thresholds and Philox round 1, raster. */
 function instanceBytes(s: MinimaxWasmShape, segments: number, rasterSteps: number): number {
   const n = s.nE + s.nI;
   const n4 = ceil4(n);
-  return paramBytes + 28 * n4 + 48 * n4 + align16(16 * n) + align16(8 * n) + 2 * align16(4 * n) + align16(4 * s.nIn) + 8 * segments * ceil4(s.nIn) + align16(4 * rasterSteps * makeRasterWords(s.nE, s.nI));
+  return paramBytes + 28 * n4 + 48 * n4 + align16(16 * n) + align16(8 * n) + 2 * align16(4 * n) + align16(4 * s.nIn) + (8 * segments + 8) * ceil4(s.nIn) + align16(4 * rasterSteps * makeRasterWords(s.nE, s.nI));
 }
 
 /** Bytes of one thread's scratch: the spike masks and a list slot (the step's spikes and inputs). */
@@ -148,7 +148,7 @@ export class MinimaxWasmSimulation {
       const p: Record<ParamField, number> = {
         a: take(4 * n4), b: take(4 * n4), c: take(4 * n4), r: take(4 * n4), decayR: take(4 * n4), shiftE: take(4 * n4), shiftI: take(4 * n4),
         sums: take(48 * n4), isi: take(16 * n), last: take(8 * n), spikeCount: take(4 * n), isiCount: take(4 * n), inputCount: take(4 * nIn),
-        thr: take(4 * inst.segments * nIn4), always: take(4 * inst.segments * nIn4), raster: take(4 * rasterSteps * words),
+        thr: take(4 * inst.segments * nIn4), always: take(4 * inst.segments * nIn4), pre: take(8 * nIn4), raster: take(4 * rasterSteps * words),
         ...net, n, nE, nIn, n4, nE4, nIn4, segments: inst.segments, segmentSteps: inst.segmentSteps, measureFrom: inst.measureFrom, rasterFrom, rasterSteps,
         words, instance: inst.instanceId ?? b, k0: key[0], k1: key[1], decayE, decayI, decayX,
       };
@@ -172,6 +172,7 @@ export class MinimaxWasmSimulation {
         if (floatFields.has(name)) f[i] = p[name];
         else u[i] = p[name];
       });
+      k.minimaxInit(this.paramsPtr + paramBytes * b);
     });
     this.seconds += (performance.now() - t0) / 1000;
   }

@@ -4,5 +4,5 @@ export { philox4x32_10, rngReset, rngNextU32, rngUniform, rngNormal, rngBernoull
 export { poissonStep, poissonStepRange, populationMoments } from './poisson';
 export { hybridInit, hybridStep, hybridStepRange, hybridRecord } from './hybrid';
 export { philox4x32_10x4 } from './philox-x4';
-export { minimaxRun, minimaxDecide, minimaxUpdate } from './minimax';
+export { minimaxInit, minimaxRun, minimaxDecide, minimaxUpdate } from './minimax';
 export { rateRun, rateTanhArray } from './rate';

@@ -2,17 +2,18 @@
 // f64 measurement sums) for one instance over a range of steps, four neurons (or inputs) per f32x4 / f64x2 operation.
 // Every lane does the reference's operations in its order (a column add is one add per element, in spike order), so the
 // state, counts and sums are the reference's bits.
-import { philoxX4Word0 } from './philox-x4';
+import { philoxX4Round1, philoxX4Word0Uniform } from './philox-x4';
 
 const streamInput: u32 = 1;
 const LANES: v128 = i32x4(0, 1, 2, 3);
 
 /**
- * One instance, as src/models/minimax/wasm-simulation.ts packs it into 38 32-bit words. Arrays of 4-neuron groups have
+ * One instance, as src/models/minimax/wasm-simulation.ts packs it into 39 32-bit words. Arrays of 4-neuron groups have
  * n4 = ceil4(n) (nE4, nIn4) entries with zero padding; fire pads with +Infinity so padding never spikes.
  * a, b, c, r, decayR, shiftE, shiftI: f32 [n4]; sums: f64 [6][n4] (r, de, di, de^2, di^2, de di); isi: f64 [2][n]
  * (sum isi, sum isi^2); last: i64 [n] (last spike step, -1: none); spikeCount, isiCount: u32 [n]; inputCount: u32 [nIn];
- * thr, always: u32 [segments][nIn4] (an input spikes when its word < thr, or always); raster: u32 [rasterSteps][words];
+ * thr, always: u32 [segments][nIn4] (an input spikes when its word < thr, or always); pre: v128 [nIn4 / 4][2] (round 1
+ * of the channels' Philox, minimaxInit); raster: u32 [rasterSteps][words];
  * the network: fromE f32 [nE][n4], fromI f32 [nI][n4], fromIn f32 [nIn][nE4], fire f32 [n4].
  */
 // @ts-ignore: decorator
@@ -33,6 +34,7 @@ class MinimaxParams {
   inputCount: usize;
   thr: usize;
   always: usize;
+  pre: usize;
   raster: usize;
   fromE: usize;
   fromI: usize;
@@ -147,17 +149,14 @@ class MinimaxParams {
   const seg = lastSegment == 0 ? 0 : min(s / p.segmentSteps, lastSegment);
   const thr = p.thr + ((<usize>seg * <usize>nIn4) << 2);
   const always = p.always + ((<usize>seg * <usize>nIn4) << 2);
-  const c1 = i32x4.splat(p.instance);
-  const c2 = i32x4.splat(s);
-  const c3 = i32x4.splat(streamInput << 16);
-  const k0 = p.k0, k1 = p.k1;
+  const instance = p.instance, pre = p.pre, k0 = p.k0, k1 = p.k1;
   let ni: u32 = 0;
   for (let g = glo << 2; g < ghi << 2; g += 4) {
     const o = <usize>g << 2;
     const t = v128.load(thr + o);
     const al = v128.load(always + o);
     if (!v128.any_true(v128.or(t, al))) continue;
-    const x = philoxX4Word0(i32x4.add(i32x4.splat(g), LANES), c1, c2, c3, k0, k1);
+    const x = philoxX4Word0Uniform(v128.load(pre + (<usize>g << 3)), v128.load(pre + (<usize>g << 3), 16), instance, s, k0, k1);
     let bits = i32x4.bitmask(v128.or(i32x4.lt_u(x, t), al));
     while (bits != 0) {
       store<u32>(inputs + (<usize>ni << 2), g + <u32>ctz(bits));
@@ -262,6 +261,12 @@ class MinimaxParams {
       store<u32>(at, load<u32>(at) | (<u32>1 << (j & 31)));
     }
   }
+}
+
+/** Round 1 of every channel's Philox (counter (k, instance, s, stream 1 << 16): only k differs between lanes) into `pre`. */
+export function minimaxInit(params: usize): void {
+  const p = changetype<MinimaxParams>(params);
+  for (let g: u32 = 0; g < p.nIn4; g += 4) philoxX4Round1(p.pre + (<usize>g << 3), i32x4.add(i32x4.splat(g), LANES), streamInput << 16, p.k1);
 }
 
 /**
