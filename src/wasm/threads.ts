@@ -65,8 +65,8 @@ export const ctrlSlots = 64 + 64;
  * kernels on the shared memory, then per generation run `step` (JavaScript with `k` the kernels, `c` the control
  * block, `a` its first argument slot, `index` and `threads`) and report done.
  */
-function makeWorkerCode(step: string, prelude = ''): string {
-  return `${prelude}
+function makeWorkerCode(step: string): string {
+  return `
 const { module, memory, control, index, threads } = workerData;
 const c = new Int32Array(control);
 const k = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm kernel abort'); } } }).exports;
@@ -115,43 +115,31 @@ function makeBatchWorkerCode(kernel: string): string {
 /** minimax: minimaxRun over this worker's instances. */
 export const minimaxWorkerCode = makeBatchWorkerCode('minimaxRun');
 /**
- * The per-step barrier of threads that split one instance (control slots 32, 33, 34: arrivals, the barrier's
- * generation, spins): the last to arrive opens it; the others spin (waking a sleeping thread took longer than a whole
- * step of a network worth splitting: 2000 spins made one grid side 32 run 5x slower than 1 thread), then sleep.
- * Self-contained: its source is also the workers'.
+ * minimax, one instance split over T workers (the calling thread only waits: see startSplitThreadPool, so worker
+ * index - 1 is the thread t of T): per step minimaxDecide, the barrier, minimaxUpdate on this worker's neurons
+ * (control args: the instance's parameters, the list slots, thread 0's scratch, the scratch stride, from, to). The
+ * barrier (control slots 32, 33, 34: arrivals, its generation, spins): the last to arrive opens it, the others spin
+ * (waking a sleeping thread took longer than a whole step of a network worth splitting: 2000 spins made one grid of
+ * side 32 run 5x slower than 1 thread), then sleep.
  */
-export function stepBarrier(c: Int32Array, threads: number): void {
-  const gen = Atomics.load(c, 33);
-  if (Atomics.add(c, 32, 1) === threads - 1) {
-    Atomics.store(c, 32, 0);
-    Atomics.add(c, 33, 1);
-    Atomics.notify(c, 33);
-    return;
-  }
-  for (let i = c[34]; i > 0; i--) if (Atomics.load(c, 33) !== gen) return;
-  while (Atomics.load(c, 33) === gen) Atomics.wait(c, 33, gen);
-}
-
-/** stepBarrier's spins: about 0.1 ms, none with more threads than cores (a spinning thread would hold the core that the one it waits for needs). */
-function barrierSpins(threads: number): number {
-  return threads <= cores ? 50_000 : 0;
-}
-
-/**
- * minimax, one instance split over the threads: per step minimaxDecide, stepBarrier, minimaxUpdate on this worker's
- * neurons (control args: the instance's parameters, the list slots, thread 0's scratch, the scratch stride, from, to).
- */
-export const minimaxSplitWorkerCode = makeWorkerCode(
-  `
-  const params = c[a], lists = c[a + 1], scratch = c[a + 2] + index * c[a + 3], to = c[a + 5] >>> 0;
+export const minimaxSplitWorkerCode = makeWorkerCode(`
+  const t = index - 1, T = threads - 1;
+  const params = c[a], lists = c[a + 1], scratch = c[a + 2] + t * c[a + 3], to = c[a + 5] >>> 0;
   for (let s = c[a + 4] >>> 0; s < to; s++) {
-    k.minimaxDecide(params, scratch, lists, index, threads, s);
-    stepBarrier(c, threads);
-    k.minimaxUpdate(params, scratch, lists, index, threads, s);
+    k.minimaxDecide(params, scratch, lists, t, T, s);
+    const g = Atomics.load(c, 33);
+    if (Atomics.add(c, 32, 1) === T - 1) {
+      Atomics.store(c, 32, 0);
+      Atomics.add(c, 33, 1);
+      Atomics.notify(c, 33);
+    } else {
+      let spins = c[34];
+      while (spins > 0 && Atomics.load(c, 33) === g) spins--;
+      while (Atomics.load(c, 33) === g) Atomics.wait(c, 33, g);
+    }
+    k.minimaxUpdate(params, scratch, lists, t, T, s);
   }
-`,
-  stepBarrier.toString(),
-);
+`);
 
 /** rate: rateRun over this worker's groups of eight circuits. */
 export const rateWorkerCode = makeBatchWorkerCode('rateRun');
@@ -185,24 +173,38 @@ export function stopThreadPool(pool: ThreadPool): void {
   for (const w of pool.workers) w.terminate();
 }
 
-/**
- * Starts threads - 1 workers running a batch worker code (makeBatchWorkerCode, minimaxSplitWorkerCode) on `memory` (the
- * shared kernels' module), the calling thread being worker 0, and resolves once each has instantiated the kernels and run one empty
- * generation: starting the workers (tens of ms) is part of creating a simulation, not of its first run.
- */
-export async function startBatchThreadPool(code: string, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<ThreadPool> {
+/** Spawns `workers` workers (indices 1..workers) on `memory` and resolves once each has run one empty generation. */
+async function startWorkers(code: string, module: WebAssembly.Module, memory: WebAssembly.Memory, workers: number, spins: number): Promise<ThreadPool> {
   const spawn = getThreadSpawner();
-  if (!spawn) throw new ParameterError('--threads', `${threads} threads need worker threads, which this runtime does not offer`, 'use --threads 1');
+  if (!spawn) throw new ParameterError('--threads', `${workers + 1} threads need worker threads, which this runtime does not offer`, 'use --threads 1');
   const control = new Int32Array(new SharedArrayBuffer(4 * ctrlSlots));
-  control[34] = barrierSpins(threads);
-  const pool: ThreadPool = { threads, control, workers: [] };
-  for (let index = 1; index < threads; index++) pool.workers.push(spawn(code, { module, memory, control: control.buffer, index, threads }));
+  control[34] = spins;
+  const pool: ThreadPool = { threads: workers + 1, control, workers: [] };
+  for (let index = 1; index <= workers; index++) pool.workers.push(spawn(code, { module, memory, control: control.buffer, index, threads: workers + 1 }));
   // The empty generation: no items (batch codes), no steps (minimaxSplitWorkerCode: from = to = 0).
   control.fill(0, ctrl.args, ctrl.args + 8);
   startGeneration(pool);
   // Polled on timers: Node does not keep its event loop alive for Atomics.waitAsync, and the workers are unref'd.
-  while (Atomics.load(control, ctrl.done) < threads - 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  while (Atomics.load(control, ctrl.done) < workers) await new Promise((resolve) => setTimeout(resolve, 1));
   return pool;
+}
+
+/**
+ * Starts threads - 1 workers running a batch worker code (makeBatchWorkerCode) on `memory` (the shared kernels'
+ * module), the calling thread being worker 0, and resolves once each has instantiated the kernels and run one empty
+ * generation: starting the workers (tens of ms) is part of creating a simulation, not of its first run.
+ */
+export function startBatchThreadPool(code: string, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<ThreadPool> {
+  return startWorkers(code, module, memory, threads - 1, 0);
+}
+
+/**
+ * Starts `threads` workers running minimaxSplitWorkerCode while the calling thread only waits (its pool's `threads`
+ * counts it: threads + 1). Their barrier spins up to about 0.1 ms, or not at all with more workers than cores (a
+ * spinning thread would hold the core that the one it waits for needs).
+ */
+export function startSplitThreadPool(code: string, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<ThreadPool> {
+  return startWorkers(code, module, memory, threads, threads <= cores ? 50_000 : 0);
 }
 
 /** One chunk of a batched kernel: items [0, items) split into contiguous ranges, item i at params + i stride. */

@@ -6,7 +6,7 @@ import { DisposedError, ParameterError } from '../../errors.ts';
 import { seedToKey } from '../../rng/index.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
 import {
-  checkThreadCount, ctrl, defaultBatchThreadCount, minimaxSplitWorkerCode, minimaxWorkerCode, runBatchGeneration, startBatchThreadPool, startGeneration, stepBarrier, stopThreadPool, waitForWorkers, type ThreadPool,
+  checkThreadCount, ctrl, defaultBatchThreadCount, minimaxSplitWorkerCode, minimaxWorkerCode, runBatchGeneration, startBatchThreadPool, startGeneration, startSplitThreadPool, stopThreadPool, waitForWorkers, type ThreadPool,
 } from '../../wasm/threads.ts';
 import { checkMinimaxSpec, makeDecays, makeFireThresholds, makeInputProbabilities, makeRasterWords, type MinimaxChunk, type MinimaxNetwork, type MinimaxRunResult, type MinimaxRunSpec } from './network.ts';
 import { makeMinimaxResult, minimaxSumCount, writeMinimaxMoments } from './simulate-cpu.ts';
@@ -221,7 +221,8 @@ export class MinimaxWasmSimulation {
     if (used === 1) return new MinimaxWasmSimulation(spec, await instantiateKernels(bytes), 1, false);
     const memory = createSharedMemory(bytes);
     const sim = new MinimaxWasmSimulation(spec, await instantiateSharedKernels(memory), used, split);
-    sim.pool = await startBatchThreadPool(split ? minimaxSplitWorkerCode : minimaxWorkerCode, await compileSharedKernels(), memory, used);
+    const module = await compileSharedKernels();
+    sim.pool = split ? await startSplitThreadPool(minimaxSplitWorkerCode, module, memory, used) : await startBatchThreadPool(minimaxWorkerCode, module, memory, used);
     return sim;
   }
 
@@ -242,25 +243,18 @@ export class MinimaxWasmSimulation {
     }
     const t0 = performance.now();
     const scratchStride = scratchBytes(this.spec.networks[0]);
-    if (this.split && this.pool) this.stepSplit(k, this.pool, scratchStride, this.done, this.done + steps);
+    if (this.split && this.pool) this.stepSplit(this.pool, scratchStride, this.done, this.done + steps);
     else runBatchGeneration(this.pool, { params: this.paramsPtr, items: this.spec.instances.length, stride: paramBytes, scratch: this.scratchPtr, scratchStride, from: this.done, to: this.done + steps }, k.minimaxRun);
     this.done += steps;
     this.seconds += (performance.now() - t0) / 1000;
   }
 
-  /** Steps [from, to) of each instance in turn, split over all threads (this thread is thread 0; the workers run minimaxSplitWorkerCode). */
-  private stepSplit(k: KernelExports, pool: ThreadPool, scratchStride: number, from: number, to: number): void {
+  /** Steps [from, to) of each instance in turn, split over the pool's workers (minimaxSplitWorkerCode) while this thread waits. */
+  private stepSplit(pool: ThreadPool, scratchStride: number, from: number, to: number): void {
     const c = pool.control;
-    const T = pool.threads;
     for (let b = 0; b < this.spec.instances.length; b++) {
-      const params = this.paramsPtr + paramBytes * b;
-      [params, this.listsPtr, this.scratchPtr, scratchStride, from, to].forEach((v, i) => (c[ctrl.args + i] = v));
+      [this.paramsPtr + paramBytes * b, this.listsPtr, this.scratchPtr, scratchStride, from, to].forEach((v, i) => (c[ctrl.args + i] = v));
       startGeneration(pool);
-      for (let s = from; s < to; s++) {
-        k.minimaxDecide(params, this.scratchPtr, this.listsPtr, 0, T, s);
-        stepBarrier(c, T);
-        k.minimaxUpdate(params, this.scratchPtr, this.listsPtr, 0, T, s);
-      }
       waitForWorkers(pool);
     }
   }
