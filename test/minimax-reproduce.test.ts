@@ -68,16 +68,16 @@ describe('minimax reproductions (quick, cpu)', () => {
     expect(r.files).toContain('rate-map.svg');
   });
 
-  it('--backend auto on a software adapter runs the faster CPU reference and says so; --backend webgpu still uses the adapter', async () => {
+  it('--backend auto on a software adapter runs the faster wasm kernels and says so; --backend webgpu still uses the adapter', async () => {
     const auto = join(root, 'auto');
     const r = await ei('run', 'minimax', '--set', 'tau=0.05', '--T', '0.2', '--quiet', '--out', auto);
     expect(r.code, r.err).toBe(0);
     const cfg = JSON.parse(readFileSync(join(auto, 'config.json'), 'utf8'));
     // CI and this machine have only SwiftShader; on a hardware adapter auto keeps WebGPU.
     if (cfg.adapter?.isSoftware !== false) {
-      expect(cfg.backend).toBe('cpu');
+      expect(cfg.backend).toBe('wasm');
       expect(cfg.fallbackReason).toMatch(/software adapter/);
-      expect(r.err).toMatch(/using the CPU reference backend/);
+      expect(r.err).toMatch(/using the wasm backend/);
     }
     const gpu = join(root, 'gpu');
     const g = await ei('run', 'minimax', '--backend', 'webgpu', '--set', 'tau=0.05', '--T', '0.2', '--quiet', '--out', gpu);

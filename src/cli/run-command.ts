@@ -112,7 +112,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
     { outPath: f.out ?? defaultOutDir(def.id), backend: requested, adapter: f.adapter as 'auto', label: (b) => `${def.id} on ${b}`, total: r.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite, cpuBeatsSoftware: def.cpuBeatsSoftware, wasm: def.wasm },
     async ({ sel, bar, out }) => {
       // wasm: the threads given, else every core the run can use (said, and recorded in config.json).
-      const threads = sel.backend === 'wasm' ? ((f.threads as number | undefined) ?? defaultThreadCount(r.n ?? 0, 64)) : undefined;
+      const threads = sel.backend === 'wasm' ? ((f.threads as number | undefined) ?? def.wasmThreads?.(r) ?? defaultThreadCount(r.n ?? 0, 64)) : undefined;
       if (sel.backend === 'wasm' && f.threads === undefined) console.error(`ei: wasm backend on ${threads} thread${threads === 1 ? '' : 's'} (--threads N to choose)`);
       const target = { backend: sel.backend, ctx: sel.ctx, threads };
       checkInSession(def.estimate(r, target), sel);

@@ -218,6 +218,11 @@ export interface ModelDefinition<R extends ResolvedRun = ResolvedRun, Result = u
   webgpu: boolean;
   /** Whether createRunner accepts the wasm backend (results equal the cpu backend bit for bit). */
   wasm: boolean;
+  /**
+   * wasm: worker threads when the user names none, for a model that splits its instances over them (default: the
+   * engine's rule for models that split each instance's neurons, defaultThreadCount(n)).
+   */
+  wasmThreads?(r: R): number;
   /** With --backend auto on a software adapter, prefer the CPU reference for this reason. */
   cpuBeatsSoftware?: string;
   /** Whether the WebGPU kernels leave the state bit for bit where the CPU reference does (test/backends-conformance.gpu.test.ts holds them to it). */

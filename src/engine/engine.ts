@@ -156,7 +156,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         fallbackReason = `software adapter: ${def.cpuBeatsSoftware}`;
         notify(`ei: the adapter is a software one and ${def.cpuBeatsSoftware}; running ${def.id} on the CPU reference`);
       }
-      const target = { backend, ctx: backend === 'webgpu' ? sel.ctx : null, threads: backend === 'wasm' ? (options.threads ?? defaultThreadCount(r.n ?? 0, 64)) : undefined };
+      const target = { backend, ctx: backend === 'webgpu' ? sel.ctx : null, threads: backend === 'wasm' ? (options.threads ?? def.wasmThreads?.(r) ?? defaultThreadCount(r.n ?? 0, 64)) : undefined };
       // One thread by default because there are no worker threads here, where the cores and the size would take more:
       // said once per engine and in config.json. Asking for more is the runner's error, naming the fix.
       const threadsNote = backend === 'wasm' && options.threads === undefined ? defaultThreadsNote(r.n ?? 0, 64) : null;

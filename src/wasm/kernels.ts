@@ -49,6 +49,18 @@ export interface KernelExports {
   binaryBuildRange(params: number, thread: number, threads: number): void;
   binaryStepRange(params: number, thread: number, threads: number): void;
   binaryFinishStep(params: number, threads: number): void;
+  /** Word 0 of Philox4x32-10 for four counters at once (counters: c0, c1, c2, c3 as 4 x 4 words; src/wasm/assembly/philox-x4.ts), then by the uniform-lanes path from lane 0's c1..c3. */
+  philox4x32_10x4(out: number, counters: number, k0: number, k1: number): void;
+  /** params: one minimax instance's 39 words (MinimaxParams in src/wasm/assembly/minimax.ts); scratch: this thread's. */
+  minimaxInit(params: number): void;
+  minimaxRun(params: number, scratch: number, from: number, to: number): void;
+  /** One instance split over T threads: phase 1 (decisions, input draws) and phase 2 (updates) of step s on thread t. */
+  minimaxDecide(params: number, scratch: number, lists: number, t: number, T: number, s: number): void;
+  minimaxUpdate(params: number, scratch: number, lists: number, t: number, T: number, s: number): void;
+  /** group: four rate circuits (RateGroup in src/wasm/assembly/rate.ts); scratch: this thread's. */
+  rateRun(group: number, scratch: number, from: number, to: number): void;
+  /** For the tests: the rate kernel's lane-wise tanh over `count` (a multiple of 4) f32 at ptr, in place. */
+  rateTanhArray(ptr: number, count: number): void;
 }
 
 /** Bytes of scratch per thread for rngPoissonCached (POISSON_CACHE_BYTES in src/wasm/assembly/rng.ts; test/wasm-kernels.test.ts compares them). */

@@ -64,6 +64,25 @@ export function defaultThreadsNote(neuronsPerInstance: number, max: number): str
   return `one thread: ${no.reason}; for more, ${no.fix}`;
 }
 
+/** Estimated single-thread seconds below which a batched run stays on one thread (starting a worker costs tens of ms). */
+export const batchThreadSecondsMin = 0.25;
+
+/**
+ * Threads for a batch of independent items (instances, or groups of them) when the user names none: every core but at
+ * most one per item (a thread advances its own items over a chunk of steps, with no barrier per step), and 1 without
+ * worker threads or shared memory, or for a run estimated below batchThreadSecondsMin. Results do not depend on it.
+ */
+export function defaultBatchThreadCount(items: number, seconds: number, max: number): number {
+  if (threadsUnavailable() || !(seconds >= batchThreadSecondsMin)) return 1;
+  return Math.max(1, Math.min(cores, max, Math.floor(items)));
+}
+
+/** Refuses a thread count out of [1, max], or above 1 where this runtime has no worker threads or shared memory. */
+export function checkThreadCount(threads: number, max: number): void {
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= max)) throw new ParameterError('--threads', `${threads} is not an integer in [1, ${max}]`, 'use --threads 1 or more');
+  if (threads > 1) requireThreadSpawner(threads);
+}
+
 export function getThreadSpawner(): ThreadSpawner | null {
   return spawner;
 }
@@ -129,6 +148,51 @@ export const binaryWorkerCode = makeWorkerCode(`
   else if (job === 1) k.binaryStepRange(p, index, threads);
   else k.binaryBuildRange(p, index, threads);
 `);
+
+/**
+ * Batched kernels: `kernel(params, scratch, from, to)` on this worker's share of the batch's items, the ranges of
+ * runBatchGeneration (control args: the first item's parameters, items, their stride in bytes, thread 0's scratch,
+ * the scratch stride, from, to).
+ */
+function makeBatchWorkerCode(kernel: string): string {
+  return makeWorkerCode(`
+  const items = c[a + 1] >>> 0;
+  const end = Math.floor((items * (index + 1)) / threads);
+  for (let i = Math.floor((items * index) / threads); i < end; i++) k.${kernel}(c[a] + i * c[a + 2], c[a + 3] + index * c[a + 4], c[a + 5] >>> 0, c[a + 6] >>> 0);
+`);
+}
+
+/** minimax: minimaxRun over this worker's instances. */
+export const minimaxWorkerCode = makeBatchWorkerCode('minimaxRun');
+/**
+ * minimax, one instance split over T workers (the calling thread only waits: see startSplitThreadPool, so worker
+ * index - 1 is the thread t of T): per step minimaxDecide, the barrier, minimaxUpdate on this worker's neurons
+ * (control args: the instance's parameters, the list slots, thread 0's scratch, the scratch stride, from, to). The
+ * barrier (control slots 32, 33, 34: arrivals, its generation, spins): the last to arrive opens it, the others spin
+ * (waking a sleeping thread took longer than a whole step of a network worth splitting: 2000 spins made one grid of
+ * side 32 run 5x slower than 1 thread), then sleep.
+ */
+export const minimaxSplitWorkerCode = makeWorkerCode(`
+  const t = index - 1, T = threads - 1;
+  const params = c[a], lists = c[a + 1], scratch = c[a + 2] + t * c[a + 3], to = c[a + 5] >>> 0;
+  for (let s = c[a + 4] >>> 0; s < to; s++) {
+    k.minimaxDecide(params, scratch, lists, t, T, s);
+    const g = Atomics.load(c, 33);
+    if (Atomics.add(c, 32, 1) === T - 1) {
+      Atomics.store(c, 32, 0);
+      Atomics.add(c, 33, 1);
+      Atomics.notify(c, 33);
+    } else {
+      let spins = c[34];
+      while (spins > 0 && Atomics.load(c, 33) === g) spins--;
+      while (Atomics.load(c, 33) === g) Atomics.wait(c, 33, g);
+    }
+    k.minimaxUpdate(params, scratch, lists, t, T, s);
+  }
+`);
+
+/** rate: rateRun over this worker's groups of eight circuits. */
+export const rateWorkerCode = makeBatchWorkerCode('rateRun');
 
 /** The workers of one simulation and their control block (worker 0 is the calling thread itself). */
 export interface ThreadPool {
@@ -197,4 +261,67 @@ export function stopThreadPool(pool: ThreadPool): void {
   Atomics.add(pool.control, ctrl.generation, 1);
   Atomics.notify(pool.control, ctrl.generation);
   for (const w of pool.workers) w.terminate();
+}
+
+/** Spawns `workers` workers (indices 1..workers) on `memory` and resolves once each has run one empty generation. */
+async function startWorkers(code: string, module: WebAssembly.Module, memory: WebAssembly.Memory, workers: number, spins: number): Promise<ThreadPool> {
+  const spawn = getThreadSpawner();
+  if (!spawn) throw new ParameterError('--threads', `${workers + 1} threads need worker threads, which this runtime does not offer`, 'use --threads 1');
+  const control = new Int32Array(new SharedArrayBuffer(4 * ctrlSlots));
+  control[34] = spins;
+  const pool: ThreadPool = { threads: workers + 1, control, workers: [] };
+  for (let index = 1; index <= workers; index++) pool.workers.push(spawn(code, { module, memory, control: control.buffer, index, threads: workers + 1 }));
+  // The empty generation: no items (batch codes), no steps (minimaxSplitWorkerCode: from = to = 0).
+  control.fill(0, ctrl.args, ctrl.args + 8);
+  startGeneration(pool);
+  // Polled on timers: Node does not keep its event loop alive for Atomics.waitAsync, and the workers are unref'd.
+  while (Atomics.load(control, ctrl.done) < workers) await new Promise((resolve) => setTimeout(resolve, 1));
+  return pool;
+}
+
+/**
+ * Starts threads - 1 workers running a batch worker code (makeBatchWorkerCode) on `memory` (the shared kernels'
+ * module), the calling thread being worker 0, and resolves once each has instantiated the kernels and run one empty
+ * generation: starting the workers (tens of ms) is part of creating a simulation, not of its first run.
+ */
+export function startBatchThreadPool(code: string, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<ThreadPool> {
+  return startWorkers(code, module, memory, threads - 1, 0);
+}
+
+/**
+ * Starts `threads` workers running minimaxSplitWorkerCode while the calling thread only waits (its pool's `threads`
+ * counts it: threads + 1). Their barrier spins up to about 0.1 ms, or not at all with more workers than cores (a
+ * spinning thread would hold the core that the one it waits for needs).
+ */
+export function startSplitThreadPool(code: string, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<ThreadPool> {
+  return startWorkers(code, module, memory, threads, threads <= cores ? 50_000 : 0);
+}
+
+/** One chunk of a batched kernel: items [0, items) split into contiguous ranges, item i at params + i stride. */
+export interface BatchArgs {
+  params: number;
+  items: number;
+  stride: number;
+  /** Thread 0's scratch; thread t's is at scratch + t scratchStride. */
+  scratch: number;
+  scratchStride: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Runs `kernel` (the calling thread's instance of the one the pool's workers run) over every item for steps
+ * [from, to): on this thread alone without a pool, else this thread takes range 0 while the workers take theirs.
+ */
+export function runBatchGeneration(pool: ThreadPool | null, args: BatchArgs, kernel: (params: number, scratch: number, from: number, to: number) => void): void {
+  const threads = pool?.threads ?? 1;
+  if (pool) {
+    const c = pool.control;
+    const a = ctrl.args;
+    [args.params, args.items, args.stride, args.scratch, args.scratchStride, args.from, args.to].forEach((v, i) => (c[a + i] = v));
+    startGeneration(pool);
+  }
+  const end = Math.floor(args.items / threads);
+  for (let i = 0; i < end; i++) kernel(args.params + i * args.stride, args.scratch, args.from, args.to);
+  if (pool) waitForWorkers(pool);
 }

@@ -5,7 +5,7 @@
 import { entropyBitsBatch } from '../../analysis/entropy.ts';
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
-import { binaryWorkerCode, ctrl, ctrlSlots, defaultThreadCount, getThreadSpawner, startGeneration, stopThreadPool, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
+import { binaryWorkerCode, ctrl, ctrlSlots, defaultThreadCount, requireThreadSpawner, startGeneration, stopThreadPool, threadPoolReady, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
 import { seedToKey } from '../../rng/index.ts';
 import {
   binaryConnectivity,
@@ -180,10 +180,8 @@ export class WasmBinarySimulation {
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= maxBinaryWasmThreads)) throw new ParameterError('--threads', `${threads} is not an integer in [1, ${maxBinaryWasmThreads}]`, 'use --threads 1 or more');
     const cache = spec.partnerCacheBytes;
     if (cache !== undefined && !(Number.isInteger(cache) && cache >= 0)) throw new ParameterError('partnerCacheBytes', `${cache} is not an integer >= 0`, `use 0 (regenerate partners every step) up to ${binaryPartnerCacheBytes}`);
-    const spawn = threads > 1 ? getThreadSpawner() : null;
-    if (threads > 1 && (!spawn || typeof SharedArrayBuffer === 'undefined')) {
-      throw new ParameterError('--threads', `${threads} threads need worker threads and shared memory, which this runtime does not offer (the Node entry registers worker_threads)`, 'use --threads 1');
-    }
+    // Before anything is allocated: no worker threads here (e.g. a page that is not cross-origin isolated) is an error naming the fix.
+    const spawn = threads > 1 ? requireThreadSpawner(threads) : null;
     const layout = wasmBinaryLayout({ N, k, batch, threads, erdosRenyi: binaryConnectivity(spec.params[0]) === 'erdos-renyi', patternNeurons: spec.patternNeurons, chunkSteps: spec.chunkSteps, partnerCacheBytes: cache });
     if (layout.bytes > wasmMaxBytes) throw new ParameterError('--n', `N = ${N} x batch ${batch} needs ${layout.bytes} bytes of wasm memory, more than the 4 GiB of wasm32`, 'reduce N or the batch (a sweep: --max-batch), or use --backend cpu');
     let sim: WasmBinarySimulation;
@@ -197,6 +195,11 @@ export class WasmBinarySimulation {
       const pool: ThreadPool = { threads, control, workers: [] };
       sim.pool = pool;
       for (let index = 1; index < threads; index++) pool.workers.push(spawn!(binaryWorkerCode, { module, memory, control: control.buffer, index, threads }));
+      // A browser starts its workers only while this thread is free: wait here, not in the first step.
+      await threadPoolReady(pool).catch((e: unknown) => {
+        sim.dispose();
+        throw e;
+      });
     }
     // Split neurons: each thread's table of its range of every instance is built once and kept for the run.
     if (sim.perNeuron) sim.onEveryThread(2, 0, (kx, thread) => kx.binaryBuildRange(layout.params, thread, threads));

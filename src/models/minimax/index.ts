@@ -2,12 +2,12 @@
 import type { ModelDefinition } from '../../core/contract.ts';
 import type { MinimaxChunk, MinimaxRunResult } from './network.ts';
 import { makeMinimaxOutputs } from './outputs.ts';
-import { minimaxCpuBeatsSoftware, minimaxParameters } from './params.ts';
+import { minimaxParameters } from './params.ts';
 import { minimaxGrid, minimaxRing } from './reproductions/attractors.ts';
 import { minimaxFig1 } from './reproductions/fig1.ts';
 import { minimaxFig2a } from './reproductions/fig2a.ts';
 import { minimaxFig3 } from './reproductions/fig3.ts';
-import { estimateMinimax, makeMinimaxRunSpec, minimaxOptions, resolveMinimax, type MinimaxResolved } from './resolve.ts';
+import { estimateMinimax, makeMinimaxRunSpec, minimaxOptions, minimaxThreadsOf, resolveMinimax, type MinimaxResolved } from './resolve.ts';
 import { createMinimaxSpecRunner } from './runner.ts';
 import { minimaxSweep, type MinimaxSweep } from './sweep.ts';
 
@@ -24,8 +24,9 @@ export const minimaxModel: ModelDefinition<MinimaxResolved, MinimaxRunResult, Mi
   parameters: minimaxParameters,
   options: minimaxOptions,
   webgpu: true,
-  wasm: false,
-  cpuBeatsSoftware: minimaxCpuBeatsSoftware,
+  webgpuBits: true,
+  wasm: true,
+  wasmThreads: minimaxThreadsOf,
   resolve: resolveMinimax,
   estimate: estimateMinimax,
   createRunner: (r, target) => createMinimaxSpecRunner(makeMinimaxRunSpec(r), target),

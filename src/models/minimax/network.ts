@@ -75,7 +75,7 @@ export interface MinimaxRunSpec {
  * E first then I: neuron n < nE is E_n, n >= nE is I_(n - nE). Per-neuron arrays are [instance][neuron].
  */
 export interface MinimaxRunResult {
-  backend: 'cpu' | 'webgpu';
+  backend: 'cpu' | 'webgpu' | 'wasm';
   batch: number;
   nE: number;
   nI: number;

@@ -15,7 +15,7 @@ export const minimaxParameters: readonly ParamSpec[] = [
   { name: 'inputHz', kind: 'number', default: 4, unit: 'Hz', min: 0, appliesWhen: { network: ['grid'] }, doc: 'Poisson input rate per E neuron' },
 ];
 
-/** Why `--backend auto` runs minimax on the CPU when the only adapter is a software one (bench/results/SUMMARY.md). */
+/** Why `ei reproduce --backend auto` runs the minimax reproductions on the CPU when the only adapter is a software one (bench/results/SUMMARY.md). */
 export const minimaxCpuBeatsSoftware = 'the minimax CPU reference is faster than SwiftShader (3x on the Fig. 1 tau sweep, 8x on the grid in bench:minimax)';
 
 export interface MinimaxRunPlan {

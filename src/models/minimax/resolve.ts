@@ -1,6 +1,5 @@
 // `resolve` and `estimate` of the minimax model: a request becomes the network, the schedule and the run spec of
 // `ei run minimax` (replicas as instances of one batch), checked once; the estimate counts memory, outputs and time.
-import { cpuOrWebgpu } from '../../core/contract.ts';
 import type { ResolvedRun, RunOptionSupport, RunRequest, RunTarget } from '../../core/contract.ts';
 import { checkMemory, formatCount, resolveSteps, rowHeapBytes, type MemoryItem, type RunEstimate } from '../../core/limits.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
@@ -8,6 +7,7 @@ import { checkRequest, resolveSeed } from '../../core/request.ts';
 import { checkMinimaxSpec, type MinimaxRunSpec } from './network.ts';
 import { makeMinimaxRunPlan, minimaxDefaultDt, minimaxParameters, type MinimaxNetworkCache, type MinimaxRunPlan } from './params.ts';
 import { checkMinimaxWellPosed, solveMinimaxRates, type MinimaxRates, type WellPosedReport } from './theory.ts';
+import { minimaxWasmSecondsPerStep, minimaxWasmThreads, wasmMinimaxBytes } from './wasm-simulation.ts';
 import { minimaxNeuronFields } from './webgpu-simulation.ts';
 
 export const minimaxOptions: RunOptionSupport = {
@@ -129,11 +129,12 @@ export function makeMinimaxRunSpec(r: MinimaxResolved): MinimaxRunSpec {
  * What a minimax run needs: the network (f64 blocks and f32 columns), per-instance results, the raster of the last
  * `rasterSteps` steps, the tables, and time. Rough constants from bench/results on a 2-core machine, per instance-step
  * with x = n^2 + nE nIn synaptic weights: CPU reference max(5.6 us, 4 ns x), SwiftShader max(18 us, 30 ns x); a
- * hardware GPU is assumed at max(1 us, 0.1 ns x) per 128 instances. `networks` distinct networks (a sweep's) share a batch.
+ * hardware GPU is assumed at max(1 us, 0.1 ns x) per 128 instances; the wasm kernel on one thread at
+ * minimaxWasmSecondsPerStep. `networks` distinct networks (a sweep's) share a batch.
  */
 export function estimateMinimaxRun(
   s: { nE: number; nI: number; nIn: number; batch: number; steps: number; rasterSteps: number; stepsFlag: string; networks?: number; batchOption?: string; outputs?: RunEstimate['outputs']; model?: string },
-  o: { backend: 'cpu' | 'webgpu' },
+  o: { backend: 'cpu' | 'webgpu' | 'wasm' },
 ): RunEstimate {
   const { nE, nI, nIn, batch: B, steps } = s;
   const G = s.networks ?? 1;
@@ -142,13 +143,19 @@ export function estimateMinimaxRun(
   const words = Math.ceil(n / 32);
   const weights = n * n + nE * nIn;
   const net = ['--set network'];
+  const wasm = o.backend === 'wasm';
   const memory: MemoryItem[] = [
-    { what: 'network weights (f64 blocks and f32 columns)', bytes: G * weights * 12, place: 'host', options: net, elements: nE * n },
+    // wasm: the f32 columns are in wasm memory (below), the f64 blocks on the host.
+    { what: wasm ? 'network weights (f64 blocks)' : 'network weights (f64 blocks and f32 columns)', bytes: G * weights * (wasm ? 8 : 12), place: 'host', options: net, elements: nE * n },
     { what: 'per-neuron results', bytes: B * n * 76 + B * nIn * 4, place: 'host', options: [batchOption], elements: B * n * 5 },
     { what: 'spike raster', bytes: B * s.rasterSteps * words * 4, place: 'host', options: [batchOption], elements: B * s.rasterSteps * words },
     { what: 'per-instance specs and summaries', bytes: B * 850, place: 'heap', options: [batchOption] },
     { what: 'rate table rows', bytes: s.outputs ? 0 : B * n * rowHeapBytes(6), place: 'heap', options: [batchOption] },
   ];
+  if (wasm) {
+    const bytes = wasmMinimaxBytes({ nE, nI, nIn, networks: G, batch: B, rasterSteps: s.rasterSteps, threads: 1 });
+    memory.push({ what: 'wasm memory (f32 weight columns, neuron state, f64 sums, raster window)', bytes, place: 'host', options: [batchOption, ...net] });
+  }
   if (o.backend === 'webgpu') {
     const state = (minimaxNeuronFields * B * n + B * nIn) * 4;
     const rasterRows = Math.max(1, Math.min(s.rasterSteps, Math.floor((64 << 20) / (B * words * 4))));
@@ -180,6 +187,7 @@ export function estimateMinimaxRun(
         cpu: steps * B * per(5.6e-6, 4e-9),
         'webgpu-software': steps * B * per(1.8e-5, 3e-8),
         'webgpu-hardware': steps * Math.ceil(B / 128) * per(1e-6, 1e-10),
+        wasm: steps * B * minimaxWasmSecondsPerStep({ nE, nI, nIn }),
       },
       options: [batchOption, s.stepsFlag],
     },
@@ -189,5 +197,10 @@ export function estimateMinimaxRun(
 /** Memory, outputs and time of a resolved run on a target. */
 export function estimateMinimax(r: MinimaxResolved, target: RunTarget): RunEstimate {
   const { nE, nI, nIn } = r.plan.network;
-  return estimateMinimaxRun({ nE, nI, nIn, batch: r.batch, steps: r.steps, rasterSteps: r.raster.steps, stepsFlag: r.stepsFlag }, { backend: cpuOrWebgpu(target.backend) });
+  return estimateMinimaxRun({ nE, nI, nIn, batch: r.batch, steps: r.steps, rasterSteps: r.raster.steps, stepsFlag: r.stepsFlag }, { backend: target.backend });
+}
+
+/** Worker threads of the wasm backend when the user names none (instances are split over them). */
+export function minimaxThreadsOf(r: MinimaxResolved): number {
+  return minimaxWasmThreads({ ...r.plan.network, batch: r.batch, steps: r.steps });
 }

@@ -1,11 +1,12 @@
-// The minimax runner: one class over the CPU reference and the WebGPU simulation of a run spec, advanced incrementally.
+// The minimax runner: one class over the CPU reference, the wasm kernels and the WebGPU simulation of a run spec, advanced incrementally.
 import type { Backend, RunControl, Runner, RunTarget } from '../../core/contract.ts';
 import { ParameterError } from '../../errors.ts';
 import type { MinimaxChunk, MinimaxRunResult, MinimaxRunSpec } from './network.ts';
 import { MinimaxCpuSimulation } from './simulate-cpu.ts';
+import { MinimaxWasmSimulation } from './wasm-simulation.ts';
 import { MinimaxGpuSimulation, type MinimaxGpuOptions } from './webgpu-simulation.ts';
 
-/** What the runner needs of a backend's simulation (MinimaxCpuSimulation, MinimaxGpuSimulation). */
+/** What the runner needs of a backend's simulation (MinimaxCpuSimulation, MinimaxWasmSimulation, MinimaxGpuSimulation). */
 interface MinimaxBackendSimulation {
   readonly backend: Backend;
   readonly stepsDone: number;
@@ -64,6 +65,7 @@ class MinimaxRunner implements Runner<MinimaxRunResult, MinimaxChunk> {
 /** A runner of any run spec (networks, instances, raster window) on the target's backend; the model's runs and the reproductions use it. */
 export async function createMinimaxSpecRunner(spec: MinimaxRunSpec, target: RunTarget, gpuOptions?: MinimaxGpuOptions): Promise<Runner<MinimaxRunResult, MinimaxChunk>> {
   if (target.backend === 'cpu') return new MinimaxRunner(new MinimaxCpuSimulation(spec), spec.steps);
+  if (target.backend === 'wasm') return new MinimaxRunner(await MinimaxWasmSimulation.create(spec, target.threads), spec.steps);
   if (!target.ctx) throw new Error('minimax: the webgpu backend needs a GpuContext');
   return new MinimaxRunner(await MinimaxGpuSimulation.create(target.ctx, spec, gpuOptions), spec.steps);
 }

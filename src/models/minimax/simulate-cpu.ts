@@ -52,7 +52,7 @@ export interface MinimaxSums {
 export const minimaxSumCount = 8;
 
 /** Empty result arrays of a run after `stepsDone` steps (default: all of spec.steps). */
-export function makeMinimaxResult(spec: MinimaxRunSpec, backend: 'cpu' | 'webgpu', stepsDone = spec.steps): MinimaxRunResult {
+export function makeMinimaxResult(spec: MinimaxRunSpec, backend: MinimaxRunResult['backend'], stepsDone = spec.steps): MinimaxRunResult {
   const { nE, nI } = spec.networks[0];
   const n = nE + nI;
   const B = spec.instances.length;

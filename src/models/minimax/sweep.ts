@@ -1,7 +1,6 @@
 // `ei sweep minimax`: every (grid point, replica) is one instance of a batched run of one network shape; one CSV row
 // each: rates, spike counts, input rate and mean E / I inputs (the balance), next to the KKT prediction (tight-balance).
 // The RNG instance coordinate of a row is its sweep index, so rows do not depend on sharding or batching.
-import { cpuOrWebgpu } from '../../core/contract.ts';
 import type { RunRequest, RunTarget, SweepDefinition } from '../../core/contract.ts';
 import { formatCount, type RunEstimate } from '../../core/limits.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
@@ -174,8 +173,8 @@ export const minimaxSweep: SweepDefinition<MinimaxSweep> = {
     const perBatch = Math.max(1, Math.min(counts.mine, counts.maxBatch ?? Infinity, maxBatchFor(shape, target)));
     const gammas = grids.find((g) => g.name === 'gamma')?.values.length ?? 1;
     const stepsFlag = request.T !== undefined ? '--T' : '--dt';
-    const batch = estimateMinimaxRun({ ...shape, batch: perBatch, steps: plan.steps, rasterSteps: 0, stepsFlag, networks: Math.min(gammas, perBatch), batchOption: '--max-batch', outputs: [], model: 'sweep minimax' }, { backend: cpuOrWebgpu(target.backend) });
-    const all = estimateMinimaxRun({ ...shape, batch: Math.max(1, counts.mine), steps: plan.steps, rasterSteps: 0, stepsFlag, outputs: [], model: 'sweep minimax' }, { backend: cpuOrWebgpu(target.backend) });
+    const batch = estimateMinimaxRun({ ...shape, batch: perBatch, steps: plan.steps, rasterSteps: 0, stepsFlag, networks: Math.min(gammas, perBatch), batchOption: '--max-batch', outputs: [], model: 'sweep minimax' }, { backend: target.backend });
+    const all = estimateMinimaxRun({ ...shape, batch: Math.max(1, counts.mine), steps: plan.steps, rasterSteps: 0, stepsFlag, outputs: [], model: 'sweep minimax' }, { backend: target.backend });
     return {
       ...batch,
       size: `${formatCount(counts.mine)} of ${formatCount(counts.total)} instances x ${formatCount(shape.nE + shape.nI)} neurons x ${formatCount(plan.steps)} steps`,

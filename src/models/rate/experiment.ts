@@ -2,7 +2,7 @@
 // Runner that integrates the circuit from many initial states at once (the same runner on the CPU reference and WebGPU).
 import { ParameterError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
-import { cpuOrWebgpu, type Backend, type ResolvedRun, type RunControl, type Runner, type RunOptionSupport, type RunRequest, type RunTarget } from '../../core/contract.ts';
+import { type Backend, type ResolvedRun, type RunControl, type Runner, type RunOptionSupport, type RunRequest, type RunTarget } from '../../core/contract.ts';
 import { checkRequest, resolveSeed } from '../../core/request.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
 import { formatCount, maxSteps, resolveSteps, rowHeapBytes, type MemoryItem, type RunEstimate, type StepPlan } from '../../core/limits.ts';
@@ -11,6 +11,7 @@ import { rateParameters, makeRateCircuit } from './params.ts';
 import type { Circuit } from './circuit.ts';
 import { RateCpuIntegrator, type RateBatch, type RateBatchResult, type RateIntegrator } from './integrate-cpu.ts';
 import { RateGpuIntegrator } from './webgpu-integrator.ts';
+import { RateWasmIntegrator, rateWasmSecondsPerStep, rateWasmThreads, wasmRateBytes } from './wasm-integrator.ts';
 import {
   classifyWilsonCowan, contrast, contrastGainTheory, eigenvalues, isPMatrix, jacobian, ldsTest, nashResidual, solveEquilibrium, stabilityMatrix,
   type ContrastRegime, type LdsResult, type NashReport, type WilsonCowanRegime,
@@ -93,7 +94,8 @@ export function resolveRate(request: RunRequest): RateResolved {
 /**
  * What a rate run needs: B = initial circuits of n cells, about 400 samples of each trajectory, the timeseries table.
  * Rough constants from bench/results on a 2-core machine: (rk4 ? 4 : 1) x (n^2 + 2n) multiply-adds per circuit-step at
- * ~7e7/s on the CPU reference and ~1.5e7/s on SwiftShader; a hardware GPU is assumed at ~1e10/s.
+ * ~7e7/s on the CPU reference and ~1.5e7/s on SwiftShader, the wasm kernel at rateWasmSecondsPerStep on one thread; a
+ * hardware GPU is assumed at ~1e10/s.
  */
 export function estimateRate(r: RateResolved, target: RunTarget): RunEstimate {
   const { batch: B, steps, n } = r;
@@ -104,6 +106,7 @@ export function estimateRate(r: RateResolved, target: RunTarget): RunEstimate {
     { what: 'sampled trajectories', bytes: S * B * n * 4, place: 'host', options: init, elements: S * B * n },
     { what: 'time series rows', bytes: S * B * rowHeapBytes(2 + n), place: 'heap', options: init },
   ];
+  if (target.backend === 'wasm') memory.push({ what: 'wasm memory (circuit weights, inputs, states, sample rows)', bytes: wasmRateBytes(B, n, S - 1, 1), place: 'host', options: init });
   if (target.backend === 'webgpu') {
     memory.push(
       { what: 'GPU circuit weights', bytes: B * n * n * 4, place: 'device', options: init, binding: true },
@@ -119,8 +122,13 @@ export function estimateRate(r: RateResolved, target: RunTarget): RunEstimate {
       { file: 'timeseries.csv', rows: S * B, bytes: S * B * (2 + n) * 12, options: init },
       { file: 'summary.json', rows: B, bytes: B * n * 50 + 1e5, options: init },
     ],
-    work: { units, unit: 'multiply-adds', seconds: { cpu: units / 7e7, 'webgpu-software': units / 1.5e7, 'webgpu-hardware': units / 1e10 }, options: [r.stepsFlag, '--set initial'] },
+    work: { units, unit: 'multiply-adds', seconds: { cpu: units / 7e7, 'webgpu-software': units / 1.5e7, 'webgpu-hardware': units / 1e10, wasm: steps * B * rateWasmSecondsPerStep(n, r.method === 'rk4') }, options: [r.stepsFlag, '--set initial'] },
   };
+}
+
+/** Worker threads of the wasm backend when the user names none (groups of four circuits are split over them). */
+export function rateThreadsOf(r: RateResolved): number {
+  return rateWasmThreads(r.batch, r.n, r.steps, r.method === 'rk4');
 }
 
 /**
@@ -140,9 +148,10 @@ export function initialScale(c: Circuit): number {
   return 2 * Math.max(1, ...Array.from(c.u).map(Math.abs));
 }
 
-/** An incremental integrator of a batch on a target (the caller owns the context). */
-export async function createRateIntegrator(batch: RateBatch, backend: Backend, ctx?: GpuContext | null): Promise<RateIntegrator> {
+/** An incremental integrator of a batch on a target (the caller owns the context; threads: wasm only). */
+export async function createRateIntegrator(batch: RateBatch, backend: Backend, ctx?: GpuContext | null, threads?: number): Promise<RateIntegrator> {
   if (backend === 'cpu') return new RateCpuIntegrator(batch);
+  if (backend === 'wasm') return RateWasmIntegrator.create(batch, threads);
   if (!ctx) throw new Error('createRateIntegrator: the webgpu backend needs a GpuContext');
   return RateGpuIntegrator.create(ctx, batch);
 }
@@ -154,7 +163,7 @@ export async function integrateRateBatch(batch: RateBatch, backend: Backend, ctx
   try {
     await it.run(batch.steps, { onProgress });
     const final = await it.readState();
-    return { final, samples: it.samples, sampleSteps: [...it.sampleSteps], wallSeconds: (performance.now() - t0) / 1000, backend: cpuOrWebgpu(backend) };
+    return { final, samples: it.samples, sampleSteps: [...it.sampleSteps], wallSeconds: (performance.now() - t0) / 1000, backend: it.backend };
   } finally {
     it.dispose();
   }
@@ -358,7 +367,7 @@ export class RateRunner implements Runner<RateResult, RateChunk> {
     const c = r.circuit;
     const x0 = makeInitialStates(c.n, r.batch, initialScale(c), r.key);
     const batch: RateBatch = { circuits: Array.from({ length: r.batch }, () => c), x0, dt: r.dt, steps: r.steps, method: r.method, sampleEvery: r.options.sampleEvery };
-    return new RateRunner(r, await createRateIntegrator(batch, target.backend, target.ctx));
+    return new RateRunner(r, await createRateIntegrator(batch, target.backend, target.ctx, target.threads));
   }
 
   get backend(): Backend {
@@ -381,13 +390,13 @@ export class RateRunner implements Runner<RateResult, RateChunk> {
       signal: control.signal,
       onProgress: (done, total) => {
         control.onProgress?.(done, total);
-        if (onChunk) this.emit(onChunk, this.it.backend === 'cpu');
+        if (onChunk) this.emit(onChunk, this.it.backend !== 'webgpu');
       },
     });
     if (onChunk) this.emit(onChunk, true);
   }
 
-  /** Hands the rows not handed out yet to onChunk (the GPU's rows are on the host at the end of a run() call). */
+  /** Hands the rows not handed out yet to onChunk (the GPU's rows are on the host at the end of a run() call, the CPU's and wasm's after each chunk). */
   private emit(onChunk: (c: RateChunk) => void, ready: boolean): void {
     if (!ready) return;
     const rows = this.rowsReady();

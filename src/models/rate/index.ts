@@ -1,6 +1,6 @@
 // The `rate` model: E-I firing-rate circuits as games (a reconstruction of Betteti et al., arXiv 2512.05252).
 import type { ModelDefinition } from '../../core/contract.ts';
-import { estimateRate, RateRunner, rateOptions, resolveRate, type RateChunk, type RateResolved, type RateResult } from './experiment.ts';
+import { estimateRate, RateRunner, rateOptions, rateThreadsOf, resolveRate, type RateChunk, type RateResolved, type RateResult } from './experiment.ts';
 import { makeRateOutputs } from './outputs.ts';
 import { rateParameters } from './params.ts';
 import { rateColumn, rateLateral, rateWilsonCowan } from './reproductions/circuits.ts';
@@ -19,7 +19,9 @@ export const rateModel: ModelDefinition<RateResolved, RateResult, RateChunk, Rat
   parameters: rateParameters,
   options: rateOptions,
   webgpu: true,
-  wasm: false,
+  webgpuBits: true,
+  wasm: true,
+  wasmThreads: rateThreadsOf,
   resolve: resolveRate,
   estimate: estimateRate,
   createRunner: RateRunner.create,

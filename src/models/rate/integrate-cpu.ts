@@ -28,7 +28,7 @@ export interface RateBatchResult {
   /** 0, sampleEvery, 2 sampleEvery, ... <= steps (empty when sampleEvery is omitted). */
   sampleSteps: number[];
   wallSeconds: number;
-  backend: 'cpu' | 'webgpu';
+  backend: 'cpu' | 'webgpu' | 'wasm';
 }
 
 const f = Math.fround;
@@ -203,10 +203,10 @@ export interface RateRunControl {
 
 /**
  * A batch being integrated, step by step: run(k) advances every circuit k steps (split calls give bit-identical states
- * and samples to one call). The CPU reference and the WebGPU integrator share this interface.
+ * and samples to one call). The CPU reference, the wasm and the WebGPU integrators share this interface.
  */
 export interface RateIntegrator {
-  readonly backend: 'cpu' | 'webgpu';
+  readonly backend: 'cpu' | 'webgpu' | 'wasm';
   readonly batch: number;
   readonly n: number;
   /** Steps done so far (at most the batch's steps). */

@@ -13,6 +13,7 @@ import { contrast, contrastGainTheory } from './analysis.ts';
 import {
   analyseRate, createRateIntegrator, initialScale, makeInitialStates, makeOutcomeFrom, rateOptions, rateSampleEvery, resolveRateSteps,
 } from './experiment.ts';
+import { rateWasmSecondsPerStep, wasmRateBytes } from './wasm-integrator.ts';
 
 /** Parameters one rate sweep may vary per instance. */
 const rateSweepable = ['wEE', 'wEI', 'wIE', 'wII', 'uE', 'uI', 'tauE', 'tauI', 'activation', 'xmax', 'contrast', 'wFF'] as const;
@@ -237,19 +238,25 @@ export const rateSweep: SweepDefinition<RateSweep> = {
     const integration = counts.mine * K * steps * (p.method === 'rk4' ? 4 : 1) * (n * n + 2 * n);
     const activations = new Set<string>([String(p.activation), ...(grids.find((g) => g.name === 'activation')?.values.map(String) ?? [])]);
     const analysis = counts.mine * Math.max(...[...activations].map((a) => analysisUnits(n, a)));
-    const perBatch = Math.min(Math.max(1, counts.mine), counts.maxBatch ?? Infinity, target.backend === 'cpu' ? Math.max(1, Math.floor(4096 / K)) : 1 << 16) * K;
+    const perBatch = Math.min(Math.max(1, counts.mine), counts.maxBatch ?? Infinity, target.backend !== 'webgpu' ? Math.max(1, Math.floor(4096 / K)) : 1 << 16) * K;
     return {
       model: 'sweep rate',
       size: `${formatCount(counts.mine)} of ${formatCount(counts.total)} instances x ${K} initial states of ${n} cells x ${formatCount(steps)} steps`,
       memory: [
         { what: 'resolved point parameters', bytes: counts.points * 1500, place: 'heap', options: ['--grid'] },
         { what: 'circuits and states of one batch (f32)', bytes: perBatch * n * (n + 4) * 4, place: target.backend === 'webgpu' ? 'device' : 'host', options: ['--set initial', '--max-batch'], binding: target.backend === 'webgpu' ? true : undefined },
+        ...(target.backend === 'wasm' ? [{ what: 'wasm memory of one batch (circuits and states)', bytes: wasmRateBytes(perBatch, n, 0, 1), place: 'host' as const, options: ['--set initial', '--max-batch'] }] : []),
       ],
       outputs: [],
       work: {
         units: integration + analysis,
         unit: 'multiply-adds',
-        seconds: { cpu: (integration + analysis) / 7e7, 'webgpu-software': integration / 1.5e7 + analysis / 7e7, 'webgpu-hardware': integration / 1e10 + analysis / 7e7 },
+        seconds: {
+          cpu: (integration + analysis) / 7e7,
+          'webgpu-software': integration / 1.5e7 + analysis / 7e7,
+          'webgpu-hardware': integration / 1e10 + analysis / 7e7,
+          wasm: counts.mine * K * steps * rateWasmSecondsPerStep(n, p.method === 'rk4') + analysis / 7e7,
+        },
         options: ['--grid', '--replicas', '--set initial', request.T !== undefined ? '--T' : '--dt'],
       },
     };
@@ -266,7 +273,7 @@ export const rateSweep: SweepDefinition<RateSweep> = {
     const circuits = group.map((pt) => makeRateCircuit(paramsOf(pt)));
     const x0 = new Float32Array(group.length * K * n);
     group.forEach((pt, g) => x0.set(makeInitialStates(n, K, initialScale(circuits[g]), s.key, pt.index), g * K * n));
-    const it = await createRateIntegrator({ circuits: circuits.flatMap((c) => Array.from({ length: K }, () => c)), x0, dt: s.dt, steps: s.steps, method: s.method }, target.backend, target.ctx);
+    const it = await createRateIntegrator({ circuits: circuits.flatMap((c) => Array.from({ length: K }, () => c)), x0, dt: s.dt, steps: s.steps, method: s.method }, target.backend, target.ctx, target.threads);
     let prev: Float32Array;
     let final: Float32Array;
     try {

@@ -5,3 +5,6 @@ export { simdTest, simdTestInversion } from './simd';
 export { poissonStep, poissonStepRange, populationMoments } from './poisson';
 export { hybridInit, hybridStep, hybridStepRange, hybridRecord } from './hybrid';
 export { binaryInit, binaryRunInstance, binaryBuildRange, binaryStepRange, binaryFinishStep } from './binary';
+export { philox4x32_10x4 } from './philox-x4';
+export { minimaxInit, minimaxRun, minimaxDecide, minimaxUpdate } from './minimax';
+export { rateRun, rateTanhArray } from './rate';
