@@ -5,7 +5,7 @@ import type { AnyModel, Backend, RunTarget } from '../core/contract.ts';
 import type { TimeKind } from '../core/limits.ts';
 import { chooseAutoBackend } from '../engine/backend.ts';
 import { engineVersion } from '../engine/version.ts';
-import { createGpuContext, type GpuContext } from '../gpu/context.ts';
+import { adapterChoiceFromEnv, createGpuContext, type GpuContext } from '../gpu/context.ts';
 import { modelList } from '../models/index.ts';
 import { defaultThreadCount } from '../wasm/threads.ts';
 import { compileKernels } from '../wasm/kernels.ts';
@@ -98,7 +98,9 @@ export async function infoCommand(argv: string[]): Promise<number> {
     console.log(makeHelpText(infoSpec));
     return 0;
   }
-  const { hardware, software, ctx, reasons } = await findAdapters(a.flags.adapter);
+  // --adapter auto defers to EI_ADAPTER, as every command does (a bad value is an error naming it).
+  const choice = a.flags.adapter === 'auto' ? (adapterChoiceFromEnv(process.env) ?? 'auto') : a.flags.adapter;
+  const { hardware, software, ctx, reasons } = await findAdapters(choice);
   try {
     let wasmDetail: string;
     let wasmOk = true;
