@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CpuHybridSimulation } from '../src/models/hybrid/cpu-simulation.ts';
 import { hybridParameters } from '../src/models/hybrid/params.ts';
 import type { HybridChunk, HybridSimulation, HybridSimulationSpec } from '../src/models/hybrid/simulation.ts';
-import { WasmHybridSimulation } from '../src/models/hybrid/wasm-simulation.ts';
+import { hybridDefaultThreads, WasmHybridSimulation } from '../src/models/hybrid/wasm-simulation.ts';
 import { resolveParams } from '../src/core/params.ts';
 import { seedToKey } from '../src/rng/index.ts';
 import { ei } from './helpers/cli.ts';
@@ -75,13 +75,34 @@ describe('wasm hybrid equals the cpu reference bit for bit', () => {
 
 describe('wasm hybrid on worker threads equals the cpu reference for any thread count', () => {
   for (const threads of [2, 3, 4]) {
-    it(`${threads} threads (uneven ranges across the E/I boundary, batch 2)`, async () => {
-      const s = spec(threads === 3 ? 'B1' : 'B2', 20 + threads, 2, 1001, {});
+    // Fewer instances than threads: every thread takes a range of each instance's neurons.
+    const batch = threads === 2 ? 1 : 2;
+    it(`${threads} threads (uneven ranges across the E/I boundary, batch ${batch})`, async () => {
+      const s = spec(threads === 3 ? 'B1' : 'B2', 20 + threads, batch, 1001, {});
       const cpu = await collect(new CpuHybridSimulation(s), [9, 3]);
       const wasm = await collect(await WasmHybridSimulation.create({ ...s, threads }), [9, 3]);
       expect(wasm).toEqual(cpu);
     });
   }
+
+  // At least as many instances as threads: whole instances per thread, one barrier per step.
+  for (const [threads, batch] of [[2, 5], [3, 7], [4, 4]] as const) {
+    it(`${threads} threads over ${batch} instances (whole instances per thread)`, async () => {
+      const s = spec('B1', 30 + batch, batch, 333, { sigmoid: threads === 3 ? 'logistic' : 'probit' });
+      const cpu = await collect(new CpuHybridSimulation(s), [9, 3]);
+      const wasm = await collect(await WasmHybridSimulation.create({ ...s, threads }), [9, 3]);
+      expect(wasm).toEqual(cpu);
+    });
+  }
+
+  it('default threads: by neurons for a large instance, by instances for a batch of small ones, one for a small run', async () => {
+    const { availableParallelism } = await import('node:os');
+    const cores = Math.min(availableParallelism(), 64);
+    expect(hybridDefaultThreads(1e5, 1)).toBe(cores);
+    expect(hybridDefaultThreads(1000, 100)).toBe(Math.min(cores, 100));
+    expect(hybridDefaultThreads(1000, 1)).toBe(1);
+    expect(hybridDefaultThreads(100, 3)).toBe(1);
+  });
 
   it('refuses a thread count out of range, naming --threads', async () => {
     await expect(WasmHybridSimulation.create({ ...spec('B1', 1, 1, 10), threads: 0 })).rejects.toThrow(/--threads/);

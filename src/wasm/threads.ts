@@ -128,14 +128,16 @@ export const poissonWorkerCode = makeWorkerCode(`
 `);
 
 /**
- * hybrid: run hybridStepRange on this worker's share of the instance's 2n neurons (control args: the instance's
- * parameters in wasm memory, 2n, the threads' scratch, bytes per thread).
+ * hybrid (control args: parameters, count, the threads' scratch, bytes per thread's scratch, mode, parameter stride):
+ * mode 0, hybridStepRange on this worker's share of one instance's 2n neurons (count: 2n); mode 1, hybridStep of
+ * this worker's share of the `count` instances whose parameters start at the first (the caller takes share 0).
  */
 export const hybridWorkerCode = makeWorkerCode(`
   const m = c[a + 1] >>> 0;
-  k.hybridStepRange(c[a], Math.floor((m * index) / threads), Math.floor((m * (index + 1)) / threads), c[a + 2] + index * c[a + 3]);
+  const scratch = c[a + 2] + index * c[a + 3];
+  if (c[a + 4] === 0) k.hybridStepRange(c[a], Math.floor((m * index) / threads), Math.floor((m * (index + 1)) / threads), scratch);
+  else for (let b = Math.floor((m * index) / threads), end = Math.floor((m * (index + 1)) / threads); b < end; b++) k.hybridStep(c[a] + b * c[a + 5], scratch);
 `);
-
 /**
  * binary (control args: the simulation's parameters in wasm memory, the job, steps, the next-instance counter, batch):
  * job 0 claims whole instances until none is left and runs `steps` steps of each; job 1 steps this thread's range of

@@ -5,6 +5,7 @@ import { hybridParameters } from './params.ts';
 import { estimateHybrid, hybridOptions, resolveHybridRun, type HybridRun } from './resolve.ts';
 import { HybridRunner, type HybridResult } from './runner.ts';
 import type { HybridChunk } from './simulation.ts';
+import { hybridDefaultThreads } from './wasm-simulation.ts';
 import { hybridSweep, type HybridSweep } from './sweep.ts';
 import { hybridMoments } from './reproductions/moments.ts';
 import { hybridHistogram } from './reproductions/histogram.ts';
@@ -27,6 +28,7 @@ export const hybridModel: ModelDefinition<HybridRun, HybridResult, HybridChunk, 
   webgpu: true,
   webgpuBits: true,
   wasm: true,
+  wasmThreads: (r) => hybridDefaultThreads(r.n, r.batch),
   resolve: (request) => resolveHybridRun(request),
   estimate: estimateHybrid,
   createRunner: (r, target) => HybridRunner.create(r, target),

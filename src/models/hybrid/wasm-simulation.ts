@@ -22,8 +22,18 @@ export function wasmHybridBytes(n: number, batch: number, threads = 1): number {
   return batch * (4 * hybridParamsWords + 48 + 16 * n) + threads * threadScratchBytes;
 }
 
+/**
+ * Threads when the user names none: every core for an instance of 2 x 10000 neurons or more (split by neurons), or
+ * for a batch of at least two instances with that many neurons in all (whole instances per thread); else one.
+ */
+export function hybridDefaultThreads(n: number, batch: number): number {
+  const split = defaultThreadCount(2 * n, maxHybridWasmThreads);
+  if (split > 1 || batch < 2) return split;
+  return Math.min(batch, defaultThreadCount(2 * n * batch, maxHybridWasmThreads));
+}
+
 export interface WasmHybridSpec extends HybridSimulationSpec {
-  /** Worker threads splitting each instance's neurons (default: the cores, one per 10000 neurons at most; results do not depend on it). */
+  /** Worker threads: whole instances each when the batch has at least as many, else a range of each instance's neurons (default: hybridDefaultThreads; results do not depend on it). */
   threads?: number;
 }
 
@@ -83,7 +93,7 @@ export class WasmHybridSimulation implements HybridSimulation {
   /** Checks the spec, instantiates the kernels with memory for this run, draws the initial state and starts the threads. */
   static async create(spec: WasmHybridSpec): Promise<WasmHybridSimulation> {
     checkHybridSpec(spec);
-    const threads = spec.threads ?? defaultThreadCount(2 * spec.n, maxHybridWasmThreads);
+    const threads = spec.threads ?? hybridDefaultThreads(spec.n, spec.params.length);
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= maxHybridWasmThreads)) throw new ParameterError('--threads', `${threads} is not an integer in [1, ${maxHybridWasmThreads}]`, 'use --threads 1 or more');
     // Before anything is allocated: no worker threads here (e.g. a page that is not cross-origin isolated) is an error naming the fix.
     const spawn = threads > 1 ? requireThreadSpawner(threads) : null;
@@ -103,6 +113,27 @@ export class WasmHybridSimulation implements HybridSimulation {
       throw e;
     });
     return sim;
+  }
+
+  /** With at least as many instances as threads, each thread steps whole instances (one barrier per step); else every thread takes a range of each instance's neurons. */
+  private get byInstance(): boolean {
+    return this.batch >= this.threads;
+  }
+
+  /** One step of every instance over the pool, whole instances per thread (this one takes share 0), records included. */
+  private stepInstances(k: KernelExports, pool: ThreadPool, steps: Uint32Array, step: number): void {
+    for (let b = 0; b < this.batch; b++) steps[b * hybridParamsWords] = step;
+    const c = pool.control;
+    const a = ctrl.args;
+    c[a] = this.paramsPtr;
+    c[a + 1] = this.batch;
+    c[a + 2] = this.cachePtr;
+    c[a + 3] = threadScratchBytes;
+    c[a + 4] = 1;
+    c[a + 5] = 4 * hybridParamsWords;
+    startGeneration(pool);
+    for (let b = 0; b < Math.floor(this.batch / pool.threads); b++) k.hybridStep(this.paramPtr(b), this.cachePtr);
+    waitForWorkers(pool);
   }
 
   private paramPtr(b: number): number {
@@ -130,6 +161,7 @@ export class WasmHybridSimulation implements HybridSimulation {
     c[a + 1] = m;
     c[a + 2] = this.cachePtr;
     c[a + 3] = threadScratchBytes;
+    c[a + 4] = 0;
     startGeneration(pool);
     k.hybridStepRange(params, 0, Math.floor(m / pool.threads), this.cachePtr);
     waitForWorkers(pool);
@@ -153,9 +185,14 @@ export class WasmHybridSimulation implements HybridSimulation {
       const m = Math.min(chunk, steps - done);
       const records: HybridStepRecord[] = [];
       for (let s = 0; s < m; s++) {
-        for (let b = 0; b < this.batch; b++) {
-          this.stepInstance(k, stepWords, b, this.stepCount);
-          records.push(this.record(k, b));
+        if (this.pool && this.byInstance) {
+          this.stepInstances(k, this.pool, stepWords, this.stepCount);
+          for (let b = 0; b < this.batch; b++) records.push(this.record(k, b));
+        } else {
+          for (let b = 0; b < this.batch; b++) {
+            this.stepInstance(k, stepWords, b, this.stepCount);
+            records.push(this.record(k, b));
+          }
         }
         this.stepCount++;
       }
