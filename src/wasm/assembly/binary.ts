@@ -6,6 +6,7 @@
 // partners are read does not matter.
 import { detLog } from './detmath';
 import { rngNextU32, rngReset, rngUniform } from './rng';
+import { philox4 } from './simd';
 
 const streamConnect: u32 = 1;
 const streamUpdate: u32 = 2;
@@ -237,36 +238,6 @@ function putPartners(p: BinaryParams, id: u32, i: u32, ent: usize, q: u32, cap: 
   return a | (c << 32);
 }
 
-const M0 = i32x4.splat(<i32>0xd2511f53);
-const M1 = i32x4.splat(<i32>0xcd9e8d57);
-const W0: u32 = 0x9e3779b9;
-const W1: u32 = 0xbb67ae85;
-
-/**
- * The first word of Philox4x32-10 of the counters (c0 + lane, c1, c2, c3) under (k0, k1) on four lanes: rng.ts's
- * philoxBlock (its 32x32 -> 64-bit products as i64x2 extended multiplies), i.e. rngNextU32 right after rngReset.
- */
-// @ts-ignore: decorator
-@inline function philoxFirstWord4(c0: v128, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): v128 {
-  let x0 = c0;
-  let x1 = i32x4.splat(c1);
-  let x2 = i32x4.splat(c2);
-  let x3 = i32x4.splat(c3);
-  for (let r = 0; r < 10; r++) {
-    const p0lo = i64x2.extmul_low_i32x4_u(x0, M0);
-    const p0hi = i64x2.extmul_high_i32x4_u(x0, M0);
-    const p1lo = i64x2.extmul_low_i32x4_u(x2, M1);
-    const p1hi = i64x2.extmul_high_i32x4_u(x2, M1);
-    x0 = v128.xor(v128.xor(i32x4.shuffle(p1lo, p1hi, 1, 3, 5, 7), x1), i32x4.splat(k0));
-    x1 = i32x4.shuffle(p1lo, p1hi, 0, 2, 4, 6);
-    x2 = v128.xor(v128.xor(i32x4.shuffle(p0lo, p0hi, 1, 3, 5, 7), x3), i32x4.splat(k1));
-    x3 = i32x4.shuffle(p0lo, p0hi, 0, 2, 4, 6);
-    k0 += W0;
-    k1 += W1;
-  }
-  return x0;
-}
-
 /** Lane l (< 4) of v. */
 // @ts-ignore: decorator
 @inline function laneOf(v: v128, l: u32): u32 {
@@ -309,7 +280,7 @@ function stepNeurons(p: BinaryParams, b: u32, t: u32, from: u32, to: u32, cached
   let q = start;
   for (let i0 = from; i0 < to; i0 += 4) {
     // The update draws of four neurons at once: word 0 of each one's UPDATE block (rngReset + rngBernoulli).
-    const words = philoxFirstWord4(i32x4.add(i32x4.splat(i0), i32x4(0, 1, 2, 3)), id, t, streamUpdate << 16, k0, k1);
+    const words = philox4(i32x4.add(i32x4.splat(i0), i32x4(0, 1, 2, 3)), id, t, streamUpdate << 16, k0, k1);
     const last = min<u32>(to, i0 + 4);
     for (let i = i0; i < last; i++) {
       let counts: u64;
@@ -391,7 +362,7 @@ export function binaryInit(params: usize): void {
     const inst = instanceAt(p, b);
     const base = p.states + ((<usize>b * 2 * <usize>n) << 2);
     for (let i0: u32 = 0; i0 < n; i0 += 4) {
-      const words = philoxFirstWord4(i32x4.add(i32x4.splat(i0), i32x4(0, 1, 2, 3)), inst.id, 0, streamInit << 16, p.k0, p.k1);
+      const words = philox4(i32x4.add(i32x4.splat(i0), i32x4(0, 1, 2, 3)), inst.id, 0, streamInit << 16, p.k0, p.k1);
       for (let i = i0; i < min<u32>(n, i0 + 4); i++) {
         store<u32>(base + (<usize>i << 2), bernoulliOf(laneOf(words, i - i0), 0.5) == 0 ? 0 : i < inst.nE ? 1 : activeI);
       }

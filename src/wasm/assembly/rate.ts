@@ -4,6 +4,7 @@
 // reciprocal) in f32x4, the same operations as src/wasm/assembly/detmath.ts lane by lane. Eight lanes rather than
 // four: a small circuit's step is a short chain of dependent operations, and two independent chains per loop pass ran
 // 1.2x (Euler) to 2x (RK4) faster on Wilson-Cowan pairs.
+import { detExp4, detRecip4 } from './simd';
 
 /** What every group of a run shares: the sample rows of the current chunk (host-owned, [row][instance][cell]). */
 // @ts-ignore: decorator
@@ -51,42 +52,6 @@ const TWO: v128 = f32x4(2, 2, 2, 2);
 const HALF: v128 = f32x4(0.5, 0.5, 0.5, 0.5);
 const SIXTH: v128 = f32x4(0.16666667, 0.16666667, 0.16666667, 0.16666667);
 
-/** detExp of detmath.ts, lane-wise: 0 below -87 (and for NaN), FLT_MAX above 88.7. */
-// @ts-ignore: decorator
-@inline function expX4(x: v128): v128 {
-  const n0 = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.442695)), HALF));
-  let r = f32x4.sub(x, f32x4.mul(n0, f32x4.splat(0.693145751953125)));
-  r = f32x4.sub(r, f32x4.mul(n0, f32x4.splat(0.0000014286068)));
-  let q = f32x4.splat(0.000024801588);
-  q = f32x4.add(f32x4.splat(0.0001984127), f32x4.mul(r, q));
-  q = f32x4.add(f32x4.splat(0.0013888889), f32x4.mul(r, q));
-  q = f32x4.add(f32x4.splat(0.008333334), f32x4.mul(r, q));
-  q = f32x4.add(f32x4.splat(0.041666668), f32x4.mul(r, q));
-  q = f32x4.add(f32x4.splat(0.16666667), f32x4.mul(r, q));
-  q = f32x4.add(HALF, f32x4.mul(r, q));
-  let y = f32x4.add(ONE, f32x4.add(r, f32x4.mul(f32x4.mul(r, r), q)));
-  const over = f32x4.gt(n0, f32x4.splat(127));
-  y = v128.bitselect(f32x4.mul(y, TWO), y, over);
-  const n = v128.bitselect(f32x4.splat(127), n0, over);
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  const e = f32x4.mul(y, scale);
-  const valid = v128.bitselect(e, ZERO, f32x4.gt(x, f32x4.splat(-87)));
-  return v128.bitselect(f32x4.splat(3.4028234663852886e38), valid, f32x4.gt(x, f32x4.splat(88.7)));
-}
-
-/** detRecip of detmath.ts, lane-wise: a clamped magic seed and four Newton steps, with the sign put back. */
-// @ts-ignore: decorator
-@inline function recipX4(x: v128): v128 {
-  const sign = v128.and(x, i32x4.splat(0x80000000));
-  const ax = f32x4.min(f32x4.max(v128.and(x, i32x4.splat(0x7fffffff)), f32x4.splat(2.3509887e-38)), f32x4.splat(4.2535296e37));
-  let y = i32x4.sub(i32x4.splat(0x7ef311c3), ax);
-  y = f32x4.mul(y, f32x4.sub(TWO, f32x4.mul(ax, y)));
-  y = f32x4.mul(y, f32x4.sub(TWO, f32x4.mul(ax, y)));
-  y = f32x4.mul(y, f32x4.sub(TWO, f32x4.mul(ax, y)));
-  y = f32x4.mul(y, f32x4.sub(TWO, f32x4.mul(ax, y)));
-  return v128.or(y, sign);
-}
-
 /** rateTanh of integrate-cpu.ts (y >= 0), lane-wise: the odd polynomial below 0.125, (1 - e) / (1 + e) with e = exp(-2y) above. */
 // @ts-ignore: decorator
 @inline function tanhX4(y: v128): v128 {
@@ -96,8 +61,8 @@ const SIXTH: v128 = f32x4(0.16666667, 0.16666667, 0.16666667, 0.16666667);
   p = f32x4.add(f32x4.splat(0.13333334), f32x4.mul(y2, p));
   p = f32x4.add(f32x4.splat(-0.33333334), f32x4.mul(y2, p));
   const small = f32x4.add(y, f32x4.mul(y, f32x4.mul(y2, p)));
-  const t = expX4(f32x4.mul(f32x4.splat(-2), y));
-  const large = f32x4.mul(f32x4.sub(ONE, t), recipX4(f32x4.add(ONE, t)));
+  const t = detExp4(f32x4.mul(f32x4.splat(-2), y));
+  const large = f32x4.mul(f32x4.sub(ONE, t), detRecip4(f32x4.add(ONE, t)));
   return v128.bitselect(small, large, f32x4.lt(y, f32x4.splat(0.125)));
 }
 

@@ -5,30 +5,26 @@
 import { detRecip } from './detmath';
 import { HALF_LOG_2PI_K, INV_ODD, LOGPMF_K, RECIP_INT, STIRLERR_K } from './rng';
 
-const M0: u32 = 0xd2511f53;
-const M1: u32 = 0xcd9e8d57;
-const W0: u32 = 0x9e3779b9;
-const W1: u32 = 0xbb67ae85;
+/** Philox4x32-10's multipliers in every lane, and its key increments. */
+export const PHILOX_M0: v128 = i32x4(0xd2511f53, 0xd2511f53, 0xd2511f53, 0xd2511f53);
+export const PHILOX_M1: v128 = i32x4(0xcd9e8d57, 0xcd9e8d57, 0xcd9e8d57, 0xcd9e8d57);
+export const PHILOX_W0: u32 = 0x9e3779b9;
+export const PHILOX_W1: u32 = 0xbb67ae85;
 
 /** Words 1, 2, 3 of the last philox4 (wasm globals belong to one instance, so each thread has its own). */
 export let philoxWord1: v128 = i32x4.splat(0);
 export let philoxWord2: v128 = i32x4.splat(0);
 export let philoxWord3: v128 = i32x4.splat(0);
 
-/** Philox4x32-10 of four counters (c0 per lane; c1, c2, c3 and the key shared): the block's word 0 (words 1..3 in philoxWord1..3). */
+/** Philox4x32-10 of four counters (lane l: c0[l] .. c3[l]) under (k0, k1): the block's word 0; words 1..3 in philoxWord1..3. */
 // @ts-ignore: decorator
-@inline export function philox4(c0: v128, c1s: u32, c2s: u32, c3s: u32, k0: u32, k1: u32): v128 {
-  let c1 = i32x4.splat(c1s);
-  let c2 = i32x4.splat(c2s);
-  let c3 = i32x4.splat(c3s);
-  const m0 = i32x4.splat(M0);
-  const m1 = i32x4.splat(M1);
+@inline export function philox4Lanes(c0: v128, c1: v128, c2: v128, c3: v128, k0: u32, k1: u32): v128 {
   for (let i = 0; i < 10; i++) {
-    // 32 x 32 -> 64-bit products of lanes (0, 1) and (2, 3); then their high and low words back in lane order.
-    const p0a = i64x2.extmul_low_i32x4_u(c0, m0);
-    const p0b = i64x2.extmul_high_i32x4_u(c0, m0);
-    const p1a = i64x2.extmul_low_i32x4_u(c2, m1);
-    const p1b = i64x2.extmul_high_i32x4_u(c2, m1);
+    // 32 x 32 -> 64-bit products of lanes (0, 1) and (2, 3); as i32 lanes a pair is [lo, hi, lo, hi]: odd lanes are high words.
+    const p0a = i64x2.extmul_low_i32x4_u(c0, PHILOX_M0);
+    const p0b = i64x2.extmul_high_i32x4_u(c0, PHILOX_M0);
+    const p1a = i64x2.extmul_low_i32x4_u(c2, PHILOX_M1);
+    const p1b = i64x2.extmul_high_i32x4_u(c2, PHILOX_M1);
     const hi0 = v128.shuffle<i32>(p0a, p0b, 1, 3, 5, 7);
     const lo0 = v128.shuffle<i32>(p0a, p0b, 0, 2, 4, 6);
     const hi1 = v128.shuffle<i32>(p1a, p1b, 1, 3, 5, 7);
@@ -37,13 +33,19 @@ export let philoxWord3: v128 = i32x4.splat(0);
     c1 = lo1;
     c2 = v128.xor(v128.xor(hi0, c3), i32x4.splat(k1));
     c3 = lo0;
-    k0 += W0;
-    k1 += W1;
+    k0 += PHILOX_W0;
+    k1 += PHILOX_W1;
   }
   philoxWord1 = c1;
   philoxWord2 = c2;
   philoxWord3 = c3;
   return c0;
+}
+
+/** philox4Lanes for counters that differ only in c0 (a kernel's neurons k..k+3 at one instance, step and stream). */
+// @ts-ignore: decorator
+@inline export function philox4(c0: v128, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): v128 {
+  return philox4Lanes(c0, i32x4.splat(c1), i32x4.splat(c2), i32x4.splat(c3), k0, k1);
 }
 
 /** rngUniform of each lane's word: (x >> 8 | 1) 2^-24. */
