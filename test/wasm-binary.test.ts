@@ -16,6 +16,7 @@ import { binarySweep } from '../src/models/binary/sweep.ts';
 import { parseGridSpec } from '../src/core/sweep-grid.ts';
 import { ei } from './helpers/cli.ts';
 import '../src/wasm/node-threads.ts';
+import { stripRunFacts } from './helpers/summary.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -155,11 +156,6 @@ describe('wasm binary refuses what it cannot run', () => {
 });
 
 describe('ei run / ei sweep binary --backend wasm', () => {
-  const strip = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(strip);
-    if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).filter(([k]) => !/wall|throughput|perSecond|backend|threads/i.test(k)).map(([k, v]) => [k, strip(v)]));
-    return x;
-  };
 
   for (const [connectivity, threads] of [['fixed-indegree', 2], ['erdos-renyi', 1]] as const) {
     it(`ei run writes the same tables as --backend cpu (${connectivity}, --threads ${threads})`, async () => {
@@ -177,7 +173,7 @@ describe('ei run / ei sweep binary --backend wasm', () => {
       expect(wasm.ts === cpu.ts, 'timeseries.csv differs').toBe(true);
       expect(wasm.hist === cpu.hist, 'histogram.csv differs').toBe(true);
       expect(cpu.ts.split('\n').length).toBeGreaterThan(900);
-      expect(strip(wasm.summary)).toEqual(strip(cpu.summary));
+      expect(stripRunFacts(wasm.summary)).toEqual(stripRunFacts(cpu.summary));
       expect(wasm.summary.backend).toBe('wasm');
     });
   }

@@ -13,6 +13,7 @@ import { resolveParams } from '../src/core/params.ts';
 import { seedToKey } from '../src/rng/index.ts';
 import { ei } from './helpers/cli.ts';
 import '../src/wasm/node-threads.ts';
+import { stripRunFacts } from './helpers/summary.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -124,12 +125,7 @@ describe('ei run hybrid --backend wasm', () => {
       const wasm = await run('wasm', ['--threads', String(threads)]);
       expect(wasm.csv === cpu.csv, 'timeseries.csv differs').toBe(true);
       expect(cpu.csv.split('\n').length).toBeGreaterThan(10);
-      const strip = (x: unknown): unknown => {
-        if (Array.isArray(x)) return x.map(strip);
-        if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).filter(([k]) => !/wall|throughput|perSecond|backend|threads/i.test(k)).map(([k, v]) => [k, strip(v)]));
-        return x;
-      };
-      expect(strip(wasm.summary)).toEqual(strip(cpu.summary));
+      expect(stripRunFacts(wasm.summary)).toEqual(stripRunFacts(cpu.summary));
     });
   }
 });

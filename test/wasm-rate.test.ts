@@ -15,6 +15,7 @@ import { rngCreate, rngUniform } from '../src/rng/index.ts';
 import { heapBase, instantiateKernels } from '../src/wasm/kernels.ts';
 import { ei } from './helpers/cli.ts';
 import '../src/wasm/node-threads.ts';
+import { stripRunFacts } from './helpers/summary.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -176,12 +177,7 @@ describe('ei run / sweep rate --backend wasm', () => {
     expect(wasm.config.threads).toBe(2);
     expect(wasm.csv === cpu.csv, 'timeseries.csv differs').toBe(true);
     expect(cpu.csv.split('\n').length).toBeGreaterThan(400);
-    const strip = (x: unknown): unknown => {
-      if (Array.isArray(x)) return x.map(strip);
-      if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).filter(([k]) => !/wall|throughput|perSecond|backend|threads/i.test(k)).map(([k, v]) => [k, strip(v)]));
-      return x;
-    };
-    expect(strip(wasm.summary)).toEqual(strip(cpu.summary));
+    expect(stripRunFacts(wasm.summary)).toEqual(stripRunFacts(cpu.summary));
   });
 
   it('ei sweep writes the same sweep.csv as --backend cpu', async () => {
