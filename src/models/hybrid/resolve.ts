@@ -94,7 +94,7 @@ interface HybridShape {
  * neuron-steps/s on the CPU reference (2n neurons per instance), ~3.5e5 on SwiftShader plus ~0.5 ms per workgroup
  * and step; a hardware GPU is assumed at ~1e9. The large-n limit adds at most 2e5 RK4 steps (~1.2 us) per instance.
  */
-export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgpu' | 'wasm'; isSoftware?: boolean }): RunEstimate {
+export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgpu' | 'wasm'; isSoftware?: boolean; threads?: number }): RunEstimate {
   const { n, batch: B, steps, recordEvery } = s;
   const NB = ['--n', '--batch'];
   const snaps = s.snapshots ?? 0;
@@ -143,7 +143,8 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
         cpu: host + steps * B * 2 * n * 1.4e-6,
         // One thread of the SIMD wasm kernel (two Poisson draws and a sigmoid per neuron): ~4e6 neuron-steps/s where the
         // input means take PTRS (n >~ 1e4 / (numax dt 1e3)), ~1e7 below, measured on a loaded 2-core machine.
-        wasm: host + steps * B * 2 * n * 2.5e-7,
+        // Threads: 1.75x on 2 (bench:peers), so ~0.87 per thread.
+        wasm: host + (steps * B * 2 * n * 2.5e-7) / Math.max(1, 0.87 * (o.threads ?? 1)),
         'webgpu-software': host + steps * (1e-4 + B * (2 * Math.ceil(n / 2048) + 1) * 5e-4 + B * 2 * n * 2.8e-6),
         'webgpu-hardware': host + steps * (2e-5 + B * (2 * Math.ceil(n / 256) + 1) * 1e-7 + B * 2 * n * 1e-9),
       },
@@ -156,7 +157,7 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
 export function estimateHybrid(r: HybridRun, target: RunTarget): RunEstimate {
   return estimateHybridShape(
     { n: r.n, batch: r.batch, steps: r.steps, dt: r.dt, recordEvery: r.options.recordEvery, tauMin: r.tauMin, stepsFlag: r.stepsFlag, snapshots: r.snapshotTimes.length, keepSnapshotStates: r.keepSnapshotStates },
-    { backend: target.backend === 'wasm' ? 'wasm' : cpuOrWebgpu(target.backend), isSoftware: target.ctx?.info.isSoftware },
+    { backend: target.backend === 'wasm' ? 'wasm' : cpuOrWebgpu(target.backend), isSoftware: target.ctx?.info.isSoftware, threads: target.threads },
   );
 }
 
