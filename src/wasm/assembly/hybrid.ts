@@ -122,10 +122,6 @@ const STAGE_STRIDE: usize = 512;
       v128.store(st, logInvAlpha, 368);
       v128.store(st, vr, 384);
     }
-    v128.store(st, b, 64);
-    v128.store(st, a, 80);
-    v128.store(st, logInvAlpha, 96);
-    v128.store(st, vr, 112);
     const lamI = f32x4.floor(lam);
     const lamF = f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43));
     const twoA = f32x4.mul(f32x4.splat(2), a);
@@ -149,11 +145,18 @@ const STAGE_STRIDE: usize = 512;
       pending = v128.andnot(pending, testable);
     }
     count = v128.bitselect(i32x4.trunc_sat_f32x4_u(f32x4.max(kf, f32x4.splat(0))), count, done);
-    v128.store(st, V, 144);
-    v128.store(st, us, 160);
-    v128.store(st, kf, 176);
-    v128.store(st, fromRound1, 208);
     pending = v128.or(pending, fromRound1);
+    if (v128.any_true(pending)) {
+      // What the one-lane continuation reads.
+      v128.store(st, b, 64);
+      v128.store(st, a, 80);
+      v128.store(st, logInvAlpha, 96);
+      v128.store(st, vr, 112);
+      v128.store(st, V, 144);
+      v128.store(st, us, 160);
+      v128.store(st, kf, 176);
+      v128.store(st, fromRound1, 208);
+    }
   }
   if (v128.any_true(v128.or(pending, v128.not(v128.or(small, ptrs))))) {
     v128.store(st, lam);
