@@ -3,8 +3,9 @@
 // SIGTERM or SIGHUP, or on the death of whatever started it (npx, a shell, a scheduler): it stops the run, removes
 // the partial output the run had claimed, and exits with 128 + the signal number. No ei process outlives its command.
 import { fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { constants } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { constants, hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 
 const claimed = new Set();
 const child = fork(new URL('./ei-child.js', import.meta.url), process.argv.slice(2), {
@@ -31,10 +32,43 @@ const watch = setInterval(() => {
   if (process.ppid !== parent) stop('SIGHUP');
 }, 200);
 
+/**
+ * After a kill, also what the dead child left by its own pid in the folders it could write to (the --out argument's
+ * and the claimed paths'), in case a claim had not reached us yet: its partial folders (with ei's marker), its lock
+ * files (naming its pid on this host) and their private link files. Nothing without those marks is touched.
+ */
+function removeOwnLeftovers(pid) {
+  const argv = process.argv.slice(2);
+  const outs = argv.flatMap((a, i) => (a === '--out' && argv[i + 1] ? [argv[i + 1]] : a.startsWith('--out=') ? [a.slice(6)] : []));
+  const folders = new Set([...outs.map((o) => dirname(resolve(o))), ...[...claimed].map((p) => dirname(p))]);
+  for (const folder of folders) {
+    let names = [];
+    try {
+      names = readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const p = join(folder, name);
+      try {
+        if (name.startsWith('.') && name.endsWith(`.partial-${pid}`) && existsSync(join(p, '.ei-partial.json'))) rmSync(p, { recursive: true, force: true });
+        else if (name.startsWith('.') && name.endsWith(`.ei-lock.${pid}.tmp`)) rmSync(p, { force: true });
+        else if (name.startsWith('.') && name.endsWith('.ei-lock')) {
+          const owner = JSON.parse(readFileSync(p, 'utf8'));
+          if (owner && owner.pid === pid && owner.host === hostname()) rmSync(p, { force: true });
+        }
+      } catch {
+        // not ours, or gone already
+      }
+    }
+  }
+}
+
 // 'close', not 'exit': by then every message the child wrote before it died has been read, so no claim is missed.
 child.on('close', (code, signal) => {
   clearInterval(watch);
   for (const p of claimed) rmSync(p, { recursive: true, force: true });
+  if (stopping || signal) removeOwnLeftovers(child.pid);
   const s = stopping ?? signal;
   if (s) {
     if (stopping) process.stderr.write(`ei: stopped by ${stopping}; partial output removed\n`);
