@@ -58,6 +58,9 @@ describe('wasm hybrid equals the cpu reference bit for bit', () => {
     ['B2', 9, 1, 5000, 6],
     // numax 20: input means ~20-40 per step, so every draw takes the PTRS branch (and its cached constants).
     ['B1', 3, 2, 2000, 8, { numax: 20 }],
+    // numax 1500: means ~1000-3000, so PTRS's k often passes the log-pmf tables (2048) in either SIMD round and that
+    // lane finishes alone from the round's test.
+    ['B1', 4, 1, 1000, 4, { numax: 1500 }],
     // theta 12: every intensity rounds to 0 units, so the input means are 0 (the lanes no branch draws for).
     ['B2', 6, 1, 101, 5, { theta: 12 }],
   ];

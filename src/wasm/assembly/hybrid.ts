@@ -1,7 +1,7 @@
 // The hybrid network step kernel: src/models/hybrid/cpu-reference.ts (the mirror of shaders/hybrid/step.wgsl) over the
 // 2n neurons of one instance, with its record (exact fixed-point totals, f64 two-pass moments) in the same f64 order.
 import { detLogistic, detNormalCdf } from './detmath';
-import { LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngNormal, rngPoissonCached, rngPoissonPtrsFromRound1, rngPoissonPtrsResume, rngReset } from './rng';
+import { LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngNormal, rngPoissonCached, rngPoissonPtrsAfter, rngPoissonPtrsResume, rngReset } from './rng';
 import { detLog4, detLogistic4, detNormalCdf4, detRecip4, detSqrt4, detExp4, u64DiffToF32x4, philox4, philoxWord1, philoxWord2, philoxWord3, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
 
 const streamInputE: u32 = 3;
@@ -74,24 +74,63 @@ export function hybridInit(params: usize): void {
 /** f32(f64(jump) x f64(count)) per lane: the reference multiplies in f64 and rounds once. */
 // @ts-ignore: decorator
 @inline function jumpTimesCount4(jump: v128, count: v128): v128 {
-  const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(jump), f64x2.convert_low_i32x4_u(count)));
-  const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<i32>(jump, jump, 2, 3, 0, 1)), f64x2.convert_low_i32x4_u(v128.shuffle<i32>(count, count, 2, 3, 0, 1))));
+  const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(jump), f64x2.convert_low_i32x4_s(count)));
+  const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<i32>(jump, jump, 2, 3, 0, 1)), f64x2.convert_low_i32x4_s(v128.shuffle<i32>(count, count, 2, 3, 0, 1))));
   return v128.shuffle<i32>(lo, hi, 0, 1, 4, 5);
+}
+
+/** What ptrsRound4 found besides k, per lane: accepted, rejected (on to the next round), left to finish alone (k past the log-pmf tables), and the round's V and us. */
+let ptrsDone: v128 = i32x4.splat(0);
+let ptrsRejected: v128 = i32x4.splat(0);
+let ptrsResume: v128 = i32x4.splat(0);
+let ptrsV: v128 = i32x4.splat(0);
+let ptrsUs: v128 = i32x4.splat(0);
+
+/**
+ * One round of rng.ts's ptrsRounds for the lanes of `active`, from the Philox words wU and wV (its two uniforms): k,
+ * the quick acceptance, the early rejections and the full test in the order the scalar loop takes them.
+ */
+// @ts-ignore: decorator
+@inline function ptrsRound4(wU: v128, wV: v128, lam: v128, b: v128, a: v128, logInvAlpha: v128, vr: v128, lamI: v128, lamF: v128, twoA: v128, active: v128): v128 {
+  const U = f32x4.sub(uniform4(wU), f32x4.splat(0.5));
+  const V = uniform4(wV);
+  const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
+  const kf = f32x4.add(f32x4.floor(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(twoA, detRecip4(us)), b), U), lamF)), lamI);
+  const negative = f32x4.lt(kf, f32x4.splat(0));
+  const quick = v128.andnot(v128.and(f32x4.ge(us, f32x4.splat(0.07)), f32x4.le(V, vr)), negative);
+  const early = v128.or(negative, v128.and(f32x4.lt(us, f32x4.splat(0.013)), f32x4.gt(V, us)));
+  const open = v128.andnot(active, quick);
+  let done = v128.and(active, quick);
+  let rejected = v128.and(open, early);
+  const rest = v128.andnot(open, early);
+  const testable = v128.and(rest, f32x4.lt(kf, f32x4.splat(<f32>LOGPMF_K)));
+  if (v128.any_true(testable)) {
+    const lhs = f32x4.sub(f32x4.add(detLog4(V), logInvAlpha), detLog4(f32x4.add(f32x4.mul(a, detRecip4(f32x4.mul(us, us))), b)));
+    const pass = v128.and(testable, f32x4.le(lhs, poissonLogPmf4(kf, lam)));
+    done = v128.or(done, pass);
+    rejected = v128.or(rejected, v128.andnot(testable, pass));
+  }
+  ptrsDone = done;
+  ptrsRejected = rejected;
+  ptrsResume = v128.andnot(rest, testable);
+  ptrsV = V;
+  ptrsUs = us;
+  return kf;
 }
 
 /**
  * Staging of one input stream for four lanes whose draw goes on one lane at a time (bytes from its base): mean +0, inversion mask +32, PTRS mask +48,
  * PTRS constants b +64, a +80, log(1/alpha) +96, vr +112, counts +128, V +144, us +160, k +176, pending mask +192,
- * from-round-1 mask +208, the Philox block's words 0..3 at +256 ... +319, the last PTRS means and constants +320 ... +399
+ * after mask +208 (the staged round rejected; else its full test is left), the staged round +224, the Philox block's words 0..3 at +256 ... +319, the last PTRS means and constants +320 ... +399
  * (zeroed at first: a PTRS mean is never 0).
  */
 const STAGE_STRIDE: usize = 512;
 
 /**
  * The input counts of four lanes from one stream with means lam, as rngPoissonCached draws them: the first Philox block
- * of every lane at once, the inversion branch in lock step, PTRS's constants, first round, squeeze and full test; a
- * lane that needs more (PTRS rounds after a rejection, a zero or invalid mean) continues one lane at a time from the
- * same generator state, with its values staged at st.
+ * of every lane at once, the inversion branch in lock step, PTRS's constants and its first two rounds (the block's four
+ * words); a lane that needs more (a third round, a k past the log-pmf tables, a zero or invalid mean) continues one
+ * lane at a time from the same generator state, with its values staged at st.
  */
 // @ts-ignore: decorator
 @inline function inputCounts4(st: usize, lam: v128, kv: v128, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): v128 {
@@ -125,27 +164,23 @@ const STAGE_STRIDE: usize = 512;
     const lamI = f32x4.floor(lam);
     const lamF = f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43));
     const twoA = f32x4.mul(f32x4.splat(2), a);
-    const U = f32x4.sub(uniform4(w0), f32x4.splat(0.5));
-    const V = uniform4(w1);
-    const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
-    const kf = f32x4.add(f32x4.floor(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(twoA, detRecip4(us)), b), U), lamF)), lamI);
-    const quick = v128.and(v128.not(f32x4.lt(kf, f32x4.splat(0))), v128.and(f32x4.ge(us, f32x4.splat(0.07)), f32x4.le(V, vr)));
-    const accept = v128.and(ptrs, quick);
-    pending = v128.andnot(ptrs, accept);
-    // The first round's full test in SIMD for the lanes it decides (k in the log-pmf tables, past the squeeze's
-    // early rejection): accepted there, a lane is done; rejected, it goes on from round 1.
-    const testable = v128.and(v128.and(pending, v128.not(f32x4.lt(kf, f32x4.splat(0)))), v128.and(f32x4.lt(kf, f32x4.splat(<f32>LOGPMF_K)), v128.not(v128.and(f32x4.lt(us, f32x4.splat(0.013)), f32x4.gt(V, us)))));
-    let done = accept;
-    let fromRound1 = i32x4.splat(0);
-    if (v128.any_true(testable)) {
-      const lhs = f32x4.sub(f32x4.add(detLog4(V), logInvAlpha), detLog4(f32x4.add(f32x4.mul(a, detRecip4(f32x4.mul(us, us))), b)));
-      const pass = v128.and(testable, f32x4.le(lhs, poissonLogPmf4(kf, lam)));
-      done = v128.or(done, pass);
-      fromRound1 = v128.andnot(testable, pass);
-      pending = v128.andnot(pending, testable);
+    // Round 0 from the block's words 0 and 1; the lanes it rejects try round 1 from words 2 and 3 (a quarter of the
+    // groups of four need it, a lane rejected twice goes on alone from the next block).
+    let kf = ptrsRound4(w0, w1, lam, b, a, logInvAlpha, vr, lamI, lamF, twoA, ptrs);
+    count = v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.pmax(kf, f32x4.splat(0))), count, ptrsDone);
+    let V = ptrsV, us = ptrsUs, resume = ptrsResume, after = i32x4.splat(0), round = i32x4.splat(0);
+    const again = ptrsRejected;
+    if (v128.any_true(again)) {
+      const k2 = ptrsRound4(philoxWord2, philoxWord3, lam, b, a, logInvAlpha, vr, lamI, lamF, twoA, again);
+      count = v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.pmax(k2, f32x4.splat(0))), count, ptrsDone);
+      kf = v128.bitselect(k2, kf, again);
+      V = v128.bitselect(ptrsV, V, again);
+      us = v128.bitselect(ptrsUs, us, again);
+      round = v128.and(again, i32x4.splat(1));
+      resume = v128.or(resume, ptrsResume);
+      after = ptrsRejected;
     }
-    count = v128.bitselect(i32x4.trunc_sat_f32x4_u(f32x4.max(kf, f32x4.splat(0))), count, done);
-    pending = v128.or(pending, fromRound1);
+    pending = v128.or(resume, after);
     if (v128.any_true(pending)) {
       // What the one-lane continuation reads.
       v128.store(st, b, 64);
@@ -155,7 +190,8 @@ const STAGE_STRIDE: usize = 512;
       v128.store(st, V, 144);
       v128.store(st, us, 160);
       v128.store(st, kf, 176);
-      v128.store(st, fromRound1, 208);
+      v128.store(st, after, 208);
+      v128.store(st, round, 224);
     }
   }
   if (v128.any_true(v128.or(pending, v128.not(v128.or(small, ptrs))))) {
@@ -171,9 +207,11 @@ const STAGE_STRIDE: usize = 512;
     for (let l: u32 = 0; l < 4; l++) {
       const o = st + (<usize>l << 2);
       if (load<i32>(o, 192) != 0) {
-        rngLoadBlock(k0, k1, k + l, instance, step, stream << 16, load<u32>(o, 256), load<u32>(o, 272), load<u32>(o, 288), load<u32>(o, 304), 2);
+        // The generator after the staged round's two words: word 2 of the block after round 0, the next block after round 1.
+        const round = load<i32>(o, 224);
+        rngLoadBlock(k0, k1, k + l, instance, step, stream << 16, load<u32>(o, 256), load<u32>(o, 272), load<u32>(o, 288), load<u32>(o, 304), 2 * (round + 1));
         const lamL = load<f32>(o), b = load<f32>(o, 64), a = load<f32>(o, 80), logInvAlpha = load<f32>(o, 96), vr = load<f32>(o, 112), kL = load<f32>(o, 176);
-        store<u32>(o, load<i32>(o, 208) != 0 ? rngPoissonPtrsFromRound1(lamL, b, a, logInvAlpha, vr, kL) : rngPoissonPtrsResume(lamL, b, a, logInvAlpha, vr, load<f32>(o, 144), load<f32>(o, 160), kL), 128);
+        store<u32>(o, load<i32>(o, 208) != 0 ? rngPoissonPtrsAfter(lamL, b, a, logInvAlpha, vr, kL, round) : rngPoissonPtrsResume(lamL, b, a, logInvAlpha, vr, load<f32>(o, 144), load<f32>(o, 160), kL, round), 128);
       } else if (load<i32>(o, 32) == 0 && load<i32>(o, 48) == 0) {
         rngReset(k0, k1, stream, step, instance, k + l);
         store<u32>(o, rngPoissonCached(load<f32>(o), cache), 128);
@@ -218,7 +256,7 @@ export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usiz
     v128.store(uPtr, next);
     const x = f32x4.mul(f32x4.sub(next, f32x4.splat(theta)), f32x4.splat(gain));
     const g = probit ? detNormalCdf4(x) : detLogistic4(x);
-    v128.store(unitPtr, i32x4.trunc_sat_f32x4_u(f32x4.add(f32x4.mul(g, f32x4.splat(16777216)), f32x4.splat(0.5))));
+    v128.store(unitPtr, i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.mul(g, f32x4.splat(16777216)), f32x4.splat(0.5))));
   }
   for (; k < to; k++) {
     const isE = k < n;

@@ -101,7 +101,7 @@ class StepParams {
     const inputs = smallInput
       ? poissonInversion4(uniform4(philox4(kv, instance, step, streamInput << 16, k0, k1)), f32x4.splat(inputMean), f32x4.splat(inputP0), i32x4.splat(-1))
       : i32x4(inputDraw(p, k), inputDraw(p, k + 1), inputDraw(p, k + 2), inputDraw(p, k + 3));
-    const next = f32x4.add(f32x4.add(f32x4.mul(u, f32x4.splat(decay)), f32x4.splat(drive)), f32x4.mul(f32x4.splat(jump), f32x4.convert_i32x4_u(inputs)));
+    const next = f32x4.add(f32x4.add(f32x4.mul(u, f32x4.splat(decay)), f32x4.splat(drive)), f32x4.mul(f32x4.splat(jump), f32x4.convert_i32x4_s(inputs)));
     v128.store(ptr, next);
     if (v128.any_true(spikes)) {
       count += i32x4.extract_lane(spikes, 0) + i32x4.extract_lane(spikes, 1) + i32x4.extract_lane(spikes, 2) + i32x4.extract_lane(spikes, 3);

@@ -211,20 +211,20 @@ function rngPoissonPtrs(lam: f32): u32 {
 }
 
 /**
- * The rest of a PTRS draw whose first round (U, V, us, k: a SIMD kernel computed it) failed the quick acceptance: that
- * round's remaining tests, then rounds 1.. from the generator (which must stand after the round's two words).
+ * The rest of a PTRS draw whose round `round` (U, V, us, k: a SIMD kernel computed it) failed the quick acceptance:
+ * that round's remaining tests, then the rounds after it from the generator (which must stand after the round's two words).
  */
-export function rngPoissonPtrsResume(lam: f32, b: f32, a: f32, logInvAlpha: f32, vr: f32, V: f32, us: f32, k: f32): u32 {
+export function rngPoissonPtrsResume(lam: f32, b: f32, a: f32, logInvAlpha: f32, vr: f32, V: f32, us: f32, k: f32, round: i32): u32 {
   if (!(k < <f32>0) && !(us < <f32>0.013 && V > us)) {
     const lhs = detLog(V) + logInvAlpha - detLog(a * detRecip(us * us) + b);
     if (lhs <= rngPoissonLogPmf(k, lam)) return <u32>max<f32>(k, 0);
   }
-  return ptrsRounds(lam, b, a, logInvAlpha, vr, 1, k);
+  return ptrsRounds(lam, b, a, logInvAlpha, vr, round + 1, k);
 }
 
-/** PTRS's rounds 1.. after a first round (its k given) that was rejected (the generator stands after the round's two words). */
-export function rngPoissonPtrsFromRound1(lam: f32, b: f32, a: f32, logInvAlpha: f32, vr: f32, k: f32): u32 {
-  return ptrsRounds(lam, b, a, logInvAlpha, vr, 1, k);
+/** PTRS's rounds after round `round` (its k given), which rejected (the generator stands after the round's two words). */
+export function rngPoissonPtrsAfter(lam: f32, b: f32, a: f32, logInvAlpha: f32, vr: f32, k: f32, round: i32): u32 {
+  return ptrsRounds(lam, b, a, logInvAlpha, vr, round + 1, k);
 }
 
 /** Puts the generator where rngReset(counter c0..c3) and `used` draws of the block b0..b3 would have left it. */

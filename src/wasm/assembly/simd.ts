@@ -51,14 +51,14 @@ export let philoxWord3: v128 = i32x4.splat(0);
 /** rngUniform of each lane's word: (x >> 8 | 1) 2^-24. */
 // @ts-ignore: decorator
 @inline export function uniform4(w: v128): v128 {
-  return f32x4.mul(f32x4.convert_i32x4_u(v128.or(i32x4.shr_u(w, 8), i32x4.splat(1))), f32x4.splat(5.9604644775390625e-8));
+  return f32x4.mul(f32x4.convert_i32x4_s(v128.or(i32x4.shr_u(w, 8), i32x4.splat(1))), f32x4.splat(5.9604644775390625e-8));
 }
 
 /** detRecip per lane. */
 // @ts-ignore: decorator
 @inline export function detRecip4(x: v128): v128 {
   const sign = v128.and(x, i32x4.splat(0x80000000));
-  const ax = f32x4.min(f32x4.max(v128.and(x, i32x4.splat(0x7fffffff)), f32x4.splat(2.3509887e-38)), f32x4.splat(4.2535296e37));
+  const ax = f32x4.pmin(f32x4.pmax(v128.and(x, i32x4.splat(0x7fffffff)), f32x4.splat(2.3509887e-38)), f32x4.splat(4.2535296e37));
   let y = i32x4.sub(i32x4.splat(0x7ef311c3), ax);
   const two = f32x4.splat(2);
   y = f32x4.mul(y, f32x4.sub(two, f32x4.mul(ax, y)));
@@ -86,7 +86,7 @@ export let philoxWord3: v128 = i32x4.splat(0);
   const t = i64x2.splat(total);
   const a = i64x2.sub(t, i64x2.extend_low_i32x4_u(own));
   const b = i64x2.sub(t, i64x2.extend_high_i32x4_u(own));
-  const hi = f32x4.convert_i32x4_u(v128.shuffle<i32>(a, b, 1, 3, 5, 7));
+  const hi = f32x4.convert_i32x4_s(v128.shuffle<i32>(a, b, 1, 3, 5, 7));
   const lo = f32x4.convert_i32x4_u(v128.shuffle<i32>(a, b, 0, 2, 4, 6));
   return f32x4.add(f32x4.mul(hi, f32x4.splat(4294967296)), lo);
 }
@@ -118,7 +118,7 @@ export let philoxWord3: v128 = i32x4.splat(0);
 /** detNormalCdf per lane. */
 // @ts-ignore: decorator
 @inline export function detNormalCdf4(x: v128): v128 {
-  const ax = f32x4.min(f32x4.abs(x), f32x4.splat(20));
+  const ax = f32x4.pmin(f32x4.abs(x), f32x4.splat(20));
   const t = detRecip4(f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(0.2316419), ax)));
   let p = f32x4.splat(1.330274429);
   p = f32x4.add(f32x4.splat(-1.821255978), f32x4.mul(t, p));
@@ -194,7 +194,7 @@ export let philoxWord3: v128 = i32x4.splat(0);
 // @ts-ignore: decorator
 @inline export function poissonLogPmf4(k: v128, lam: v128): v128 {
   // Clamped so that lanes the caller masks out (any k) still read inside the tables.
-  const ki = i32x4.min_u(i32x4.trunc_sat_f32x4_u(k), i32x4.splat(LOGPMF_K - 1));
+  const ki = i32x4.min_u(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(LOGPMF_K - 1));
   const st = f32x4(load<f32>(STIRLERR_K + (<usize>i32x4.extract_lane(ki, 0) << 2)), load<f32>(STIRLERR_K + (<usize>i32x4.extract_lane(ki, 1) << 2)),
     load<f32>(STIRLERR_K + (<usize>i32x4.extract_lane(ki, 2) << 2)), load<f32>(STIRLERR_K + (<usize>i32x4.extract_lane(ki, 3) << 2)));
   const hl = f32x4(load<f32>(HALF_LOG_2PI_K + (<usize>i32x4.extract_lane(ki, 0) << 2)), load<f32>(HALF_LOG_2PI_K + (<usize>i32x4.extract_lane(ki, 1) << 2)),
