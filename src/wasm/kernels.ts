@@ -65,8 +65,8 @@ export interface KernelExports {
 
 /** Bytes of scratch per thread for rngPoissonCached (POISSON_CACHE_BYTES in src/wasm/assembly/rng.ts; test/wasm-kernels.test.ts compares them). */
 export const poissonCacheBytes = 1024 * 8 + 1024 * 20;
-/** Bytes of scratch a kernel takes per thread: the Poisson cache and 1 KiB of lane staging (THREAD_SCRATCH_BYTES). */
-export const threadScratchBytes = poissonCacheBytes + 1024;
+/** Bytes of scratch a kernel takes per thread: the Poisson cache, then the hybrid kernel's lane staging and log-pmf tables (THREAD_SCRATCH_BYTES). */
+export const threadScratchBytes = poissonCacheBytes + 2 * (512 + 8 * 2048);
 
 /** Host buffers start here: the module's static data lies below 64 KiB (page 0). */
 export const heapBase = 65536;

@@ -79,6 +79,37 @@ export function hybridInit(params: usize): void {
   return v128.shuffle<i32>(lo, hi, 0, 1, 4, 5);
 }
 
+/** poissonLogPmf4(kf, lam) on the lanes of `active` (k integer in [0, LOGPMF_K)), whose means are one value, from the stream's table where it holds them. */
+// @ts-ignore: decorator
+@inline function logPmfTable4(table: usize, kf: v128, lam: v128, active: v128): v128 {
+  const key = i32x4.extract_lane(lam, 0);
+  const lanes = i32x4.bitmask(active);
+  // k and the values pass through memory: a lane index in a loop cannot name extract_lane's constant.
+  const kAt = table - 112;
+  const outAt = table - 96;
+  v128.store(kAt, i32x4.trunc_sat_f32x4_s(kf));
+  let hit = true;
+  for (let l: usize = 0; l < 4; l++) {
+    if (((lanes >> <i32>l) & 1) == 0) continue;
+    const e = table + (<usize>load<u32>(kAt + (l << 2)) << 3);
+    if (load<u32>(e) != key) {
+      hit = false;
+      break;
+    }
+    store<f32>(outAt + (l << 2), load<f32>(e, 4));
+  }
+  if (hit) return v128.load(outAt);
+  const out = poissonLogPmf4(kf, lam);
+  v128.store(outAt, out);
+  for (let l: usize = 0; l < 4; l++) {
+    if (((lanes >> <i32>l) & 1) == 0) continue;
+    const e = table + (<usize>load<u32>(kAt + (l << 2)) << 3);
+    store<u32>(e, key);
+    store<f32>(e, load<f32>(outAt + (l << 2)), 4);
+  }
+  return out;
+}
+
 /** What ptrsRound4 found besides k, per lane: accepted, rejected (on to the next round), left to finish alone (k past the log-pmf tables), and the round's V and us. */
 let ptrsDone: v128 = i32x4.splat(0);
 let ptrsRejected: v128 = i32x4.splat(0);
@@ -91,7 +122,7 @@ let ptrsUs: v128 = i32x4.splat(0);
  * the quick acceptance, the early rejections and the full test in the order the scalar loop takes them.
  */
 // @ts-ignore: decorator
-@inline function ptrsRound4(wU: v128, wV: v128, lam: v128, b: v128, a: v128, logInvAlpha: v128, vr: v128, lamI: v128, lamF: v128, twoA: v128, active: v128): v128 {
+@inline function ptrsRound4(wU: v128, wV: v128, lam: v128, b: v128, a: v128, logInvAlpha: v128, vr: v128, lamI: v128, lamF: v128, twoA: v128, active: v128, sameLam: bool, table: usize): v128 {
   const U = f32x4.sub(uniform4(wU), f32x4.splat(0.5));
   const V = uniform4(wV);
   const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
@@ -106,7 +137,7 @@ let ptrsUs: v128 = i32x4.splat(0);
   const testable = v128.and(rest, f32x4.lt(kf, f32x4.splat(<f32>LOGPMF_K)));
   if (v128.any_true(testable)) {
     const lhs = f32x4.sub(f32x4.add(detLog4(V), logInvAlpha), detLog4(f32x4.add(f32x4.mul(a, detRecip4(f32x4.mul(us, us))), b)));
-    const pass = v128.and(testable, f32x4.le(lhs, poissonLogPmf4(kf, lam)));
+    const pass = v128.and(testable, f32x4.le(lhs, sameLam ? logPmfTable4(table, kf, lam, testable) : poissonLogPmf4(kf, lam)));
     done = v128.or(done, pass);
     rejected = v128.or(rejected, v128.andnot(testable, pass));
   }
@@ -121,10 +152,17 @@ let ptrsUs: v128 = i32x4.splat(0);
 /**
  * Staging of one input stream for four lanes whose draw goes on one lane at a time (bytes from its base): mean +0, inversion mask +32, PTRS mask +48,
  * PTRS constants b +64, a +80, log(1/alpha) +96, vr +112, counts +128, V +144, us +160, k +176, pending mask +192,
- * after mask +208 (the staged round rejected; else its full test is left), the staged round +224, the Philox block's words 0..3 at +256 ... +319, the last PTRS means and constants +320 ... +399
+ * after mask +208 (the staged round rejected; else its full test is left), the staged round +224, the table's k +400 and values +416, the Philox block's words 0..3 at +256 ... +319, the last PTRS means and constants +320 ... +399
  * (zeroed at first: a PTRS mean is never 0).
  */
-const STAGE_STRIDE: usize = 512;
+const STAGE_BYTES: usize = 512;
+/**
+ * Then the stream's log-pmf table: rngPoissonLogPmf(k, lam) for k < LOGPMF_K as (lam's bits, value) pairs, filled as
+ * PTRS's full test needs them. Four lanes with one mean (the other population's neurons all have the same one) read
+ * it instead of computing the log pmf; a value read back is the value computed, so the draws keep their bits. Zeroed
+ * at first, and no PTRS mean has bits 0.
+ */
+const STAGE_STRIDE: usize = STAGE_BYTES + 8 * <usize>LOGPMF_K;
 
 /**
  * The input counts of four lanes from one stream with means lam, as rngPoissonCached draws them: the first Philox block
@@ -162,16 +200,17 @@ const STAGE_STRIDE: usize = 512;
       v128.store(st, vr, 384);
     }
     const lamI = f32x4.floor(lam);
+    const sameLam = i32x4.all_true(i32x4.eq(lam, v128.shuffle<i32>(lam, lam, 0, 0, 0, 0)));
     const lamF = f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43));
     const twoA = f32x4.mul(f32x4.splat(2), a);
     // Round 0 from the block's words 0 and 1; the lanes it rejects try round 1 from words 2 and 3 (a quarter of the
     // groups of four need it, a lane rejected twice goes on alone from the next block).
-    let kf = ptrsRound4(w0, w1, lam, b, a, logInvAlpha, vr, lamI, lamF, twoA, ptrs);
+    let kf = ptrsRound4(w0, w1, lam, b, a, logInvAlpha, vr, lamI, lamF, twoA, ptrs, sameLam, st + STAGE_BYTES);
     count = v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.pmax(kf, f32x4.splat(0))), count, ptrsDone);
     let V = ptrsV, us = ptrsUs, resume = ptrsResume, after = i32x4.splat(0), round = i32x4.splat(0);
     const again = ptrsRejected;
     if (v128.any_true(again)) {
-      const k2 = ptrsRound4(philoxWord2, philoxWord3, lam, b, a, logInvAlpha, vr, lamI, lamF, twoA, again);
+      const k2 = ptrsRound4(philoxWord2, philoxWord3, lam, b, a, logInvAlpha, vr, lamI, lamF, twoA, again, sameLam, st + STAGE_BYTES);
       count = v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.pmax(k2, f32x4.splat(0))), count, ptrsDone);
       kf = v128.bitselect(k2, kf, again);
       V = v128.bitselect(ptrsV, V, again);
@@ -225,7 +264,7 @@ const STAGE_STRIDE: usize = 512;
 /**
  * One step of neurons [from, to) of the 2n (one thread's share), from the totals of the current record; scratch is
  * this thread's THREAD_SCRATCH_BYTES (rngPoissonCached's cache: the input means take few distinct values, a total
- * less one neuron's units; then lane staging). Four neurons at a time (inputCounts4, then the update and the sigmoid
+ * less one neuron's units; then lane staging and the log-pmf tables). Four neurons at a time (inputCounts4, then the update and the sigmoid
  * in SIMD); the one-neuron loop that finishes the range is the reference's step as written.
  */
 export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usize): void {

@@ -245,8 +245,10 @@ export function rngPoissonPtrsAfter(lam: f32, b: f32, a: f32, logInvAlpha: f32, 
 
 /** Bytes of the scratch rngPoissonCached uses (per thread: it is written while sampling). */
 export const POISSON_CACHE_BYTES: u32 = 1024 * 8 + 1024 * 20;
-/** Scratch per thread that a kernel gets: the Poisson cache, then 1 KiB of lane staging. */
-export const THREAD_SCRATCH_BYTES: u32 = POISSON_CACHE_BYTES + 1024;
+/** The hybrid kernel's per-stream lane staging and log-pmf table (STAGE_STRIDE in hybrid.ts), for its two input streams. */
+export const LANE_SCRATCH_BYTES: u32 = 2 * (512 + 8 * LOGPMF_K);
+/** Scratch per thread that a kernel gets: the Poisson cache, then LANE_SCRATCH_BYTES. */
+export const THREAD_SCRATCH_BYTES: u32 = POISSON_CACHE_BYTES + LANE_SCRATCH_BYTES;
 
 /** detExp(-lam) for the inversion branch (0 < lam < 10) from rngPoissonCached's cache. */
 // @ts-ignore: decorator
