@@ -1,7 +1,7 @@
 // The hybrid network step kernel: src/models/hybrid/cpu-reference.ts (the mirror of shaders/hybrid/step.wgsl) over the
 // 2n neurons of one instance, with its record (exact fixed-point totals, f64 two-pass moments) in the same f64 order.
 import { detLogistic, detNormalCdf } from './detmath';
-import { LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngNormal, rngPoissonCached, rngPoissonPtrsAfter, rngPoissonPtrsResume, rngReset } from './rng';
+import { LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngPtrsConstants, rngNormal, rngPoissonCached, rngPoissonPtrsAfter, rngPoissonPtrsResume, rngReset } from './rng';
 import { detLog4, detLogistic4, detNormalCdf4, detRecip4, detSqrt4, detExp4, u64DiffToF32x4, philox4, philoxWord1, philoxWord2, philoxWord3, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
 
 const streamInputE: u32 = 3;
@@ -183,11 +183,36 @@ const STAGE_STRIDE: usize = STAGE_BYTES + 8 * <usize>LOGPMF_K;
     // PTRS's constants, as rngPtrsConstants derives them; kept for the last means seen (+320 ...), which repeat in the
     // stream from the other population (the same total for every neuron).
     let b: v128, a: v128, logInvAlpha: v128, vr: v128;
+    const sameLam = i32x4.all_true(i32x4.eq(lam, v128.shuffle<i32>(lam, lam, 0, 0, 0, 0)));
     if (i32x4.all_true(i32x4.eq(lam, v128.load(st, 320)))) {
       b = v128.load(st, 336);
       a = v128.load(st, 352);
       logInvAlpha = v128.load(st, 368);
       vr = v128.load(st, 384);
+    } else if (!sameLam) {
+      // A neuron's own population: the four means differ, but a step's take a few hundred values, which
+      // rngPoissonCached's cache holds (the same constants, computed one lane at a time on a miss).
+      // Each lane's entry is read before the next lookup, which may evict it (the cache is direct-mapped).
+      const e0 = rngPtrsConstants(f32x4.extract_lane(lam, 0), cache);
+      b = f32x4.splat(load<f32>(e0, 4));
+      a = f32x4.splat(load<f32>(e0, 8));
+      logInvAlpha = f32x4.splat(load<f32>(e0, 12));
+      vr = f32x4.splat(load<f32>(e0, 16));
+      const e1 = rngPtrsConstants(f32x4.extract_lane(lam, 1), cache);
+      b = f32x4.replace_lane(b, 1, load<f32>(e1, 4));
+      a = f32x4.replace_lane(a, 1, load<f32>(e1, 8));
+      logInvAlpha = f32x4.replace_lane(logInvAlpha, 1, load<f32>(e1, 12));
+      vr = f32x4.replace_lane(vr, 1, load<f32>(e1, 16));
+      const e2 = rngPtrsConstants(f32x4.extract_lane(lam, 2), cache);
+      b = f32x4.replace_lane(b, 2, load<f32>(e2, 4));
+      a = f32x4.replace_lane(a, 2, load<f32>(e2, 8));
+      logInvAlpha = f32x4.replace_lane(logInvAlpha, 2, load<f32>(e2, 12));
+      vr = f32x4.replace_lane(vr, 2, load<f32>(e2, 16));
+      const e3 = rngPtrsConstants(f32x4.extract_lane(lam, 3), cache);
+      b = f32x4.replace_lane(b, 3, load<f32>(e3, 4));
+      a = f32x4.replace_lane(a, 3, load<f32>(e3, 8));
+      logInvAlpha = f32x4.replace_lane(logInvAlpha, 3, load<f32>(e3, 12));
+      vr = f32x4.replace_lane(vr, 3, load<f32>(e3, 16));
     } else {
       b = f32x4.add(f32x4.splat(0.931), f32x4.mul(f32x4.splat(2.53), detSqrt4(lam)));
       a = f32x4.add(f32x4.splat(-0.059), f32x4.mul(f32x4.splat(0.02483), b));
@@ -200,7 +225,6 @@ const STAGE_STRIDE: usize = STAGE_BYTES + 8 * <usize>LOGPMF_K;
       v128.store(st, vr, 384);
     }
     const lamI = f32x4.floor(lam);
-    const sameLam = i32x4.all_true(i32x4.eq(lam, v128.shuffle<i32>(lam, lam, 0, 0, 0, 0)));
     const lamF = f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43));
     const twoA = f32x4.mul(f32x4.splat(2), a);
     // Round 0 from the block's words 0 and 1; the lanes it rejects try round 1 from words 2 and 3 (a quarter of the
