@@ -99,7 +99,7 @@ export function hybridInit(params: usize): void {
     store<f32>(outAt + (l << 2), load<f32>(e, 4));
   }
   if (hit) return v128.load(outAt);
-  const out = poissonLogPmf4(kf, lam);
+  const out = poissonLogPmf4(kf, lam, active);
   v128.store(outAt, out);
   for (let l: usize = 0; l < 4; l++) {
     if (((lanes >> <i32>l) & 1) == 0) continue;
@@ -137,7 +137,7 @@ let ptrsUs: v128 = i32x4.splat(0);
   const testable = v128.and(rest, f32x4.lt(kf, f32x4.splat(<f32>LOGPMF_K)));
   if (v128.any_true(testable)) {
     const lhs = f32x4.sub(f32x4.add(detLog4(V), logInvAlpha), detLog4(f32x4.add(f32x4.mul(a, detRecip4(f32x4.mul(us, us))), b)));
-    const pass = v128.and(testable, f32x4.le(lhs, sameLam ? logPmfTable4(table, kf, lam, testable) : poissonLogPmf4(kf, lam)));
+    const pass = v128.and(testable, f32x4.le(lhs, sameLam ? logPmfTable4(table, kf, lam, testable) : poissonLogPmf4(kf, lam, testable)));
     done = v128.or(done, pass);
     rejected = v128.or(rejected, v128.andnot(testable, pass));
   }

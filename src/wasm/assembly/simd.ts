@@ -164,20 +164,21 @@ export let philoxWord3: v128 = i32x4.splat(0);
   return v128.bitselect(out, f32x4.splat(-3.4028234663852886e38), f32x4.ge(x, f32x4.splat(1.1754944e-38)));
 }
 
-/** rngBd0 per lane: the series (in lock step, each lane stopping where the scalar loop does) or the direct form. */
+/** rngBd0 per lane of `active`: the series (in lock step, each lane stopping where the scalar loop does) or the direct form. */
 // @ts-ignore: decorator
-@inline export function bd04(x: v128, M: v128, d: v128): v128 {
+@inline export function bd04(x: v128, M: v128, d: v128, active: v128 = i32x4.splat(-1)): v128 {
   const sum = f32x4.add(x, M);
   const series = f32x4.lt(f32x4.abs(d), f32x4.mul(f32x4.splat(0.1), sum));
-  // The direct form only where a lane needs it (near the mode, where PTRS's k falls, the series serves every lane).
+  // Each form only where a lane of `active` needs it (near the mode, where PTRS's k falls, the series serves every
+  // lane); the other lanes' results are not defined.
   let out = i32x4.splat(0);
-  if (!i32x4.all_true(series)) out = f32x4.sub(f32x4.mul(x, detLog4(f32x4.mul(x, detRecip4(M)))), d);
-  if (v128.any_true(series)) {
+  if (v128.any_true(v128.andnot(active, series))) out = f32x4.sub(f32x4.mul(x, detLog4(f32x4.mul(x, detRecip4(M)))), d);
+  let live = v128.and(series, active);
+  if (v128.any_true(live)) {
     const v = f32x4.mul(d, detRecip4(sum));
     let s = f32x4.mul(d, v);
     let ej = f32x4.mul(f32x4.mul(f32x4.splat(2), x), v);
     const v2 = f32x4.mul(v, v);
-    let live = series;
     for (let j = 0; j < 10; j++) {
       ej = f32x4.mul(ej, v2);
       const s1 = f32x4.add(s, f32x4.mul(ej, f32x4.splat(load<f32>(INV_ODD + (<usize>j << 2)))));
@@ -190,16 +191,16 @@ export let philoxWord3: v128 = i32x4.splat(0);
   return out;
 }
 
-/** rngPoissonLogPmf per lane for integer-valued k in [0, LOGPMF_K) (the caller keeps other k out): the k-only terms from rng.ts's tables. */
+/** rngPoissonLogPmf per lane for integer-valued k in [0, LOGPMF_K) (the caller keeps other k out): the k-only terms from rng.ts's tables. Lanes outside `active` are not defined. */
 // @ts-ignore: decorator
-@inline export function poissonLogPmf4(k: v128, lam: v128): v128 {
+@inline export function poissonLogPmf4(k: v128, lam: v128, active: v128 = i32x4.splat(-1)): v128 {
   // Clamped so that lanes the caller masks out (any k) still read inside the tables.
   const ki = i32x4.min_u(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(LOGPMF_K - 1));
   const st = f32x4(load<f32>(STIRLERR_K + (<usize>i32x4.extract_lane(ki, 0) << 2)), load<f32>(STIRLERR_K + (<usize>i32x4.extract_lane(ki, 1) << 2)),
     load<f32>(STIRLERR_K + (<usize>i32x4.extract_lane(ki, 2) << 2)), load<f32>(STIRLERR_K + (<usize>i32x4.extract_lane(ki, 3) << 2)));
   const hl = f32x4(load<f32>(HALF_LOG_2PI_K + (<usize>i32x4.extract_lane(ki, 0) << 2)), load<f32>(HALF_LOG_2PI_K + (<usize>i32x4.extract_lane(ki, 1) << 2)),
     load<f32>(HALF_LOG_2PI_K + (<usize>i32x4.extract_lane(ki, 2) << 2)), load<f32>(HALF_LOG_2PI_K + (<usize>i32x4.extract_lane(ki, 3) << 2)));
-  const full = f32x4.sub(f32x4.neg(f32x4.add(st, bd04(k, lam, f32x4.sub(k, lam)))), hl);
+  const full = f32x4.sub(f32x4.neg(f32x4.add(st, bd04(k, lam, f32x4.sub(k, lam), active))), hl);
   return v128.bitselect(f32x4.neg(lam), full, f32x4.lt(k, f32x4.splat(1)));
 }
 
