@@ -124,17 +124,35 @@ describe('--backend wasm', () => {
     });
   }
 
-  it('ei sweep poisson --backend wasm writes the same sweep.csv as --backend cpu', async () => {
+  it('ei sweep poisson --backend wasm (default threads, and --threads 2) writes the same sweep.csv as --backend cpu, and records the threads', async () => {
     const csv = [];
-    for (const backend of ['cpu', 'wasm']) {
-      const out = mkdtempSync(join(tmpdir(), `ei-wasm-sweep-${backend}-`));
+    const threads = [];
+    for (const extra of [['--backend', 'cpu'], ['--backend', 'wasm'], ['--backend', 'wasm', '--threads', '2']]) {
+      const out = mkdtempSync(join(tmpdir(), 'ei-wasm-sweep-'));
       dirs.push(out);
-      const r = await ei('sweep', 'poisson', '--grid', 'theta=0:1:3', '--replicas', '2', '--n', '500', '--steps', '100', '--set', 'burnin=0.001', '--backend', backend, '--quiet', '--out', join(out, 's'));
+      const r = await ei('sweep', 'poisson', '--grid', 'theta=0:1:3', '--replicas', '2', '--n', '500', '--steps', '100', '--set', 'burnin=0.001', ...extra, '--quiet', '--out', join(out, 's'));
       expect(r.code, r.err).toBe(0);
       csv.push(readFileSync(join(out, 's', 'sweep.csv'), 'utf8'));
+      threads.push(JSON.parse(readFileSync(join(out, 's', 'config.json'), 'utf8')).threads);
     }
-    expect(csv[1] === csv[0], 'sweep.csv differs').toBe(true);
+    expect(csv[1] === csv[0], 'sweep.csv differs (wasm)').toBe(true);
+    expect(csv[2] === csv[0], 'sweep.csv differs (wasm, 2 threads)').toBe(true);
     expect(csv[0].split('\n').length).toBeGreaterThan(6);
+    // cpu takes no threads (none recorded); wasm's default is each batch's own (null), --threads is recorded.
+    expect(threads).toEqual([undefined, null, 2]);
+  });
+
+  it('--threads is refused where it does nothing: with --backend cpu or webgpu, and when auto picks another backend', async () => {
+    const { checkThreadsFlag } = await import('../src/cli/run-command.ts');
+    expect(() => checkThreadsFlag(true, 'cpu')).toThrow('--threads has no effect with --backend cpu');
+    expect(() => checkThreadsFlag(true, 'webgpu')).toThrow('--threads has no effect with --backend webgpu');
+    expect(() => checkThreadsFlag(true, 'auto')).not.toThrow();
+    expect(() => checkThreadsFlag(true, 'auto', 'wasm')).not.toThrow();
+    expect(() => checkThreadsFlag(true, 'auto', 'webgpu')).toThrow('--backend auto picked webgpu, which does not take --threads');
+    expect(() => checkThreadsFlag(false, 'cpu', 'cpu')).not.toThrow();
+    const r = await ei('sweep', 'poisson', '--grid', 'theta=0:1:3', '--backend', 'cpu', '--threads', '2', '--quiet', '--out', join(tmpdir(), 'ei-threads-never'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--threads has no effect with --backend cpu');
   });
 
   it('--backend wasm for a model without wasm kernels is refused, naming the models that have them', async () => {
@@ -151,10 +169,16 @@ describe('--backend wasm', () => {
     }
   });
 
-  it('--threads is refused without --backend wasm', async () => {
-    const t = await ei('run', 'poisson', '--threads', '2', '--quiet', '--out', join(tmpdir(), 'ei-wasm-never'));
-    expect(t.code).toBe(2);
-    expect(t.err).toMatch(/--threads has no effect with --backend auto/);
+  it('--threads goes with auto when it picks wasm (no hardware GPU here), and is refused with --backend cpu', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ei-wasm-auto-threads-'));
+    dirs.push(out);
+    const t = await ei('run', 'poisson', '--n', '300', '--steps', '50', '--set', 'burnin=0.001', '--threads', '2', '--quiet', '--out', join(out, 'r'));
+    expect(t.code, t.err).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, 'r', 'config.json'), 'utf8'));
+    expect([config.backend, config.threads]).toEqual(['wasm', 2]);
+    const c = await ei('run', 'poisson', '--threads', '2', '--backend', 'cpu', '--quiet', '--out', join(tmpdir(), 'ei-wasm-never'));
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--threads has no effect with --backend cpu/);
   });
 
   it('the engine: createEngine({ backend: "wasm" }) equals cpu in readState and outputs; a model without kernels refuses it', async () => {

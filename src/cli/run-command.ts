@@ -28,10 +28,11 @@ export const simulationFlags = {
   T: { type: 'number', help: 'simulated time (instead of --steps); with --dt it must be a whole number of steps, with the default dt the step is lowered to fit (noted, and recorded in config.json)' },
   dt: { type: 'number', help: 'time step (model default if omitted)' },
   seed: { type: 'integer', min: 0, default: 1, help: 'random seed (runs are reproducible bit for bit per backend)' },
-  backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu', 'wasm'], default: 'auto', help: 'webgpu, cpu (reference), wasm (WebAssembly kernels, bit-identical to cpu; models that have them, see `ei models`) or auto (webgpu, else cpu with a notice)' },
+  backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu', 'wasm'], default: 'auto', help: 'webgpu, cpu (reference), wasm (WebAssembly kernels, bit-identical to cpu; models that have them, see `ei models`) or auto (a hardware GPU, else wasm, else cpu, said on stderr; the software adapter only with --backend webgpu)' },
   adapter: { type: 'string', choices: ['auto', 'hardware', 'software'], default: 'auto', help: 'WebGPU adapter: hardware GPU or SwiftShader' },
   quiet: { type: 'boolean', help: 'no progress bar' },
   overwrite: { type: 'boolean', help: 'replace an earlier ei result in --out (only the files ei wrote there)' },
+  threads: { type: 'integer', min: 1, max: 64, help: "on the wasm backend (--backend wasm, or auto when it picks wasm): worker threads per simulation (default: the model's choice from the cores and the size, said on stderr; the results do not depend on it)" },
 } as const;
 
 const runSpec = {
@@ -46,7 +47,6 @@ const runSpec = {
     'record-traces': { type: 'integer', min: 0, max: 1024, help: 'record u of the first M neurons of each instance (models that take it)' },
     'trace-every': { type: 'integer', min: 1, help: 'trace sampling interval in steps (default 10)' },
     'record-every': { type: 'integer', min: 1, help: "keep every k-th step in timeseries.csv (default: the model's, so the table stays writable)" },
-    threads: { type: 'integer', min: 1, max: 64, help: 'with --backend wasm: worker threads per simulation (default: the cores, one per 10000 neurons at most; the results do not depend on it)' },
   },
 } as const satisfies ArgSpec;
 
@@ -56,6 +56,16 @@ export function checkWasmBackend(def: { id: string; wasm: boolean }, backend: un
     const have = modelList.filter((m) => m.wasm).map((m) => m.id);
     throw new ParameterError('--backend', `${def.id} has no wasm kernels (models with a wasm backend: ${have.join(', ') || 'none'})`, 'use --backend cpu (the same results) or auto');
   }
+}
+
+/**
+ * --threads belongs to the wasm backend: refused with --backend cpu or webgpu before anything runs, and (given `selected`)
+ * when auto picked another backend.
+ */
+export function checkThreadsFlag(given: boolean, requested: unknown, selected?: string): void {
+  if (!given) return;
+  if (requested === 'cpu' || requested === 'webgpu') throw new ParameterError('--threads', `--threads has no effect with --backend ${requested}`, 'drop --threads, or use --backend wasm');
+  if (selected !== undefined && selected !== 'wasm') throw new ParameterError('--threads', `--backend auto picked ${selected}, which does not take --threads`, 'drop --threads, or use --backend wasm to run on worker threads');
 }
 
 export function defaultOutDir(model: string): string {
@@ -99,7 +109,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
   }
   const def = getModelDefinition(modelId);
   checkWasmBackend(def, f.backend);
-  if (a.given.has('threads') && f.backend !== 'wasm') throw new ParameterError('--threads', `--threads has no effect with --backend ${String(f.backend)}`, 'drop --threads, or use --backend wasm');
+  checkThreadsFlag(a.given.has('threads'), f.backend);
   // Everything is validated before the GPU or the output folder is touched.
   const request = makeRequestFromFlags(a);
   const r = def.resolve(request);
@@ -111,6 +121,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
   return withResultSession(
     { outPath: f.out ?? defaultOutDir(def.id), backend: requested, adapter: f.adapter as 'auto', label: (b) => `${def.id} on ${b}`, total: r.steps, unit: 'steps', quiet: f.quiet, overwrite: f.overwrite, cpuBeatsSoftware: def.cpuBeatsSoftware, wasm: def.wasm },
     async ({ sel, bar, out }) => {
+      checkThreadsFlag(a.given.has('threads'), f.backend, sel.backend);
       // wasm: the threads given, else every core the run can use (said, and recorded in config.json).
       const threads = sel.backend === 'wasm' ? ((f.threads as number | undefined) ?? def.wasmThreads?.(r) ?? defaultThreadCount(r.n ?? 0, 64)) : undefined;
       if (sel.backend === 'wasm' && f.threads === undefined) console.error(`ei: wasm backend on ${threads} thread${threads === 1 ? '' : 's'} (--threads N to choose)`);

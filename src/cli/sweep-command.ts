@@ -32,7 +32,7 @@ import { makeCsv, type CsvCell } from '../io/csv.ts';
 import { createResultDir } from '../io/result-dir.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { withResultSession } from './result-session.ts';
-import { checkWasmBackend, defaultOutDir, makeRequestFromFlags, simulationFlags } from './run-command.ts';
+import { checkThreadsFlag, checkWasmBackend, defaultOutDir, makeRequestFromFlags, simulationFlags } from './run-command.ts';
 
 const sweepSpec = {
   command: 'ei sweep',
@@ -64,6 +64,7 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
   const def = getModelDefinition(modelId);
   const sweep = def.sweep;
   checkWasmBackend(def, f.backend);
+  checkThreadsFlag(a.given.has('threads'), f.backend);
   if (!sweep) throw new ConfigError(`model '${def.id}' has no sweep`, `sweeps exist for: ${modelList.filter((m) => m.sweep).map((m) => m.id).join(', ')}; run single points with \`ei run ${def.id}\``);
   if (f.grid.length === 0) throw new ParameterError('--grid', 'no grid given', 'add at least one --grid name=start:stop:count');
   const grids = f.grid.map((g) => parseGridSpec(g, '--grid', def));
@@ -90,7 +91,11 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
   return withResultSession(
     { outPath: f.out ?? defaultOutDir(`${def.id}-sweep`), overwrite: f.overwrite, backend: f.backend === 'wasm' ? 'wasm' : def.webgpu ? (f.backend as 'auto') : 'cpu', adapter: f.adapter as 'auto', label: (b) => `sweep ${def.id} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet, cpuBeatsSoftware: def.cpuBeatsSoftware, wasm: def.wasm },
     async ({ sel, bar, out }) => {
-      const target: RunTarget = { backend: sel.backend, ctx: sel.ctx };
+      checkThreadsFlag(a.given.has('threads'), f.backend, sel.backend);
+      // wasm: the threads given, else each batch's own default (recorded as null: it can differ between batches).
+      const threads = sel.backend === 'wasm' ? (f.threads as number | undefined) : undefined;
+      if (sel.backend === 'wasm' && threads === undefined) console.error('ei: wasm backend on the default threads of each batch (--threads N to choose)');
+      const target: RunTarget = { backend: sel.backend, ctx: sel.ctx, threads };
       // With --backend cpu the estimate was printed already.
       checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, target), target, f.backend === 'cpu' || f.backend === 'wasm' ? undefined : (m) => console.error(m));
       const perBatch = Math.max(1, Math.min(f['max-batch'] ?? Infinity, sweep.maxBatch(s, target)));
@@ -123,6 +128,7 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
         shard,
         shardSelection: 'round-robin: sweep index k belongs to shard k mod N; the RNG stream of an instance is its sweep index, so results do not depend on sharding or batching',
         backend: sel.backend,
+        threads: sel.backend === 'wasm' ? (threads ?? null) : undefined,
         fallbackReason: sel.fallbackReason,
         adapter: makeAdapterRecord(sel),
         node: process.version,

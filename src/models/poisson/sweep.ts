@@ -91,6 +91,7 @@ export const poissonSweep: SweepDefinition<PoissonSweep> = {
       instanceIds: group.map((p) => p.index),
       backend: target.backend,
       ctx: target.ctx ?? undefined,
+      threads: target.threads,
       recordEvery: Number.MAX_SAFE_INTEGER,
       onProgress: control.onProgress,
     });
