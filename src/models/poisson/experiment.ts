@@ -22,6 +22,8 @@ export interface ExperimentOptions extends Pick<RunRequest, 'n' | 'batch' | 'ste
   instanceIds?: readonly number[];
   backend: Backend;
   ctx?: GpuContext;
+  /** wasm: worker threads (default: the simulation's, see WasmPopulationSimulation.create). */
+  threads?: number;
   /** Neuron lists to record (instead of the request's first-M recorders). */
   recorders?: RecorderOptions;
   onProgress?: (done: number, total: number) => void;
@@ -393,7 +395,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   // Recorders given as neuron lists (tests, the demo) replace the default first-M ones.
   r.options.recorders = o.recorders ?? {};
   if (!o.instances && o.instanceIds) r.options.instanceIds = o.instanceIds;
-  const runner = await PoissonRunner.create(r, { backend: o.backend, ctx: o.ctx });
+  const runner = await PoissonRunner.create(r, { backend: o.backend, ctx: o.ctx, threads: o.threads });
   try {
     await runner.run(r.steps, { onProgress: o.onProgress });
     return await runner.result();
