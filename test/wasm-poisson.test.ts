@@ -138,8 +138,8 @@ describe('--backend wasm', () => {
     expect(csv[1] === csv[0], 'sweep.csv differs (wasm)').toBe(true);
     expect(csv[2] === csv[0], 'sweep.csv differs (wasm, 2 threads)').toBe(true);
     expect(csv[0].split('\n').length).toBeGreaterThan(6);
-    // cpu takes no threads (none recorded); wasm's default is each batch's own (null), --threads is recorded.
-    expect(threads).toEqual([undefined, null, 2]);
+    // cpu takes no threads (null); wasm's default is each batch's own, --threads is recorded.
+    expect(threads).toEqual([null, 'model default per batch', 2]);
   });
 
   it('--threads is refused where it does nothing: with --backend cpu or webgpu, and when auto picks another backend', async () => {

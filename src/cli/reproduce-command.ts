@@ -1,10 +1,12 @@
 // `ei reproduce --list | <id> [--quick] [--out DIR]`: runs a registered reproduction into a result folder.
 import { ParameterError } from '../errors.ts';
-import { getReproduction, reproductions } from '../reproduce/registry.ts';
+import { getReproduction, getReproductionModel, reproductions } from '../reproduce/registry.ts';
+import type { Backend } from '../core/contract.ts';
+import { defaultThreadCount } from '../wasm/threads.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { makeSummaryJson } from '../io/summary-json.ts';
 import { withResultSession } from './result-session.ts';
-import { defaultOutDir, makeAdapterRecord } from './run-command.ts';
+import { checkThreadsFlag, checkWasmBackend, defaultOutDir, makeAdapterRecord } from './run-command.ts';
 
 const reproduceSpec = {
   command: 'ei reproduce',
@@ -17,7 +19,8 @@ const reproduceSpec = {
     samples: { type: 'integer', min: 100, help: '(binary-*) post-burn-in steps per point, e.g. the spec\'s 50000 with the --quick network sizes' },
     out: { type: 'string', help: 'result folder (default results/<id>-<time>)' },
     seed: { type: 'integer', min: 0, default: 1, help: 'random seed' },
-    backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu'], default: 'auto', help: 'webgpu, cpu or auto' },
+    backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu', 'wasm'], default: 'auto', help: 'webgpu, cpu (reference), wasm (WebAssembly kernels, bit-identical to cpu) or auto (a hardware GPU, else wasm with a notice)' },
+    threads: { type: 'integer', min: 1, max: 64, help: "on the wasm backend (--backend wasm, or auto when it picks wasm): worker threads of every run (default: each run's model default for its size; the results do not depend on it)" },
     adapter: { type: 'string', choices: ['auto', 'hardware', 'software'], default: 'auto', help: 'WebGPU adapter' },
     quiet: { type: 'boolean', help: 'no progress bar' },
     overwrite: { type: 'boolean', help: 'replace an earlier ei result in --out (only the files ei wrote there)' },
@@ -41,13 +44,24 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
   if (a.flags.samples !== undefined && !rep.acceptsSamples) {
     throw new ParameterError('samples', `is not used by ${id}`, `drop --samples (it applies to: ${Object.values(reproductions).filter((r) => r.acceptsSamples).map((r) => r.id).join(', ')})`);
   }
+  // A reproduction runs its model's kernels only: wasm (asked for, or chosen by auto) when that model has them.
+  const model = getReproductionModel(id);
+  checkWasmBackend(model, a.flags.backend);
+  checkThreadsFlag(a.given.has('threads'), a.flags.backend);
+  if (a.given.has('adapter') && (a.flags.backend === 'cpu' || a.flags.backend === 'wasm')) {
+    throw new ParameterError('--adapter', `--adapter ${String(a.flags.adapter)} has no effect with --backend ${a.flags.backend}`, 'drop --adapter, or use --backend webgpu (or auto) to choose the WebGPU adapter');
+  }
   const t0 = performance.now();
   return withResultSession(
-    { outPath: a.flags.out ?? defaultOutDir(id), backend: a.flags.backend as 'auto', adapter: a.flags.adapter as 'auto', label: (b) => `${id}${a.flags.quick ? ' (quick)' : ''} on ${b}`, total: 1, unit: 'of the work', quiet: a.flags.quiet, overwrite: a.flags.overwrite, cpuBeatsSoftware: rep.cpuBeatsSoftware },
+    { outPath: a.flags.out ?? defaultOutDir(id), backend: a.flags.backend as 'auto' | Backend, adapter: a.flags.adapter as 'auto', label: (b) => `${id}${a.flags.quick ? ' (quick)' : ''} on ${b}`, total: 1, unit: 'of the work', quiet: a.flags.quiet, overwrite: a.flags.overwrite, cpuBeatsSoftware: rep.cpuBeatsSoftware, wasm: model.wasm },
     async ({ sel, bar, out }) => {
-      const outcome = await rep.run({ quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples, backend: sel.backend, ctx: sel.ctx, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
+      checkThreadsFlag(a.given.has('threads'), a.flags.backend, sel.backend);
+      // Without --threads every run takes its model's default for its size (runs of one reproduction differ in size).
+      const threads = sel.backend === 'wasm' ? a.flags.threads : undefined;
+      if (sel.backend === 'wasm' && threads === undefined) console.error(`ei: wasm backend, each run on its model's default threads for its size (at most ${defaultThreadCount(Number.MAX_SAFE_INTEGER, 64)} here; --threads N to choose)`);
+      const outcome = await rep.run({ quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples, backend: sel.backend, ctx: sel.ctx, threads, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
       const wallSeconds = (performance.now() - t0) / 1000;
-      out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, samples: a.flags.samples ?? null, seed: a.flags.seed, backend: sel.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
+      out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, samples: a.flags.samples ?? null, seed: a.flags.seed, backend: sel.backend, threads: sel.backend === 'wasm' ? (threads ?? 'model default per run') : null, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
       out.write('summary.json', makeSummaryJson({ id, title: rep.title, quick: a.flags.quick, backend: sel.backend, wallSeconds, checks: outcome.checks, allPassed: outcome.checks.every((c) => c.pass), ...outcome.summary }));
       for (const c of outcome.checks) console.error(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: expected ${c.expected}; measured ${c.measured}`);
       console.log(out.path);

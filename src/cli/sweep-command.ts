@@ -92,7 +92,7 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
     { outPath: f.out ?? defaultOutDir(`${def.id}-sweep`), overwrite: f.overwrite, backend: f.backend === 'wasm' ? 'wasm' : def.webgpu ? (f.backend as 'auto') : 'cpu', adapter: f.adapter as 'auto', label: (b) => `sweep ${def.id} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet, cpuBeatsSoftware: def.cpuBeatsSoftware, wasm: def.wasm },
     async ({ sel, bar, out }) => {
       checkThreadsFlag(a.given.has('threads'), f.backend, sel.backend);
-      // wasm: the threads given, else each batch's own default (recorded as null: it can differ between batches).
+      // wasm: the threads given, else each batch's own default (it can differ between batches).
       const threads = sel.backend === 'wasm' ? (f.threads as number | undefined) : undefined;
       if (sel.backend === 'wasm' && threads === undefined) console.error('ei: wasm backend on the default threads of each batch (--threads N to choose)');
       const target: RunTarget = { backend: sel.backend, ctx: sel.ctx, threads };
@@ -128,7 +128,7 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
         shard,
         shardSelection: 'round-robin: sweep index k belongs to shard k mod N; the RNG stream of an instance is its sweep index, so results do not depend on sharding or batching',
         backend: sel.backend,
-        threads: sel.backend === 'wasm' ? (threads ?? null) : undefined,
+        threads: sel.backend === 'wasm' ? (threads ?? 'model default per batch') : null,
         fallbackReason: sel.fallbackReason,
         adapter: makeAdapterRecord(sel),
         node: process.version,

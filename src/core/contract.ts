@@ -166,6 +166,8 @@ export interface ReproductionContext {
   samples?: number;
   backend: Backend;
   ctx: GpuContext | null;
+  /** wasm: worker threads of every run (`--threads`; default: each run's model default for its size). */
+  threads?: number;
   out: ResultDir;
   seed: number;
   onProgress: (done: number, total: number) => void;

@@ -22,7 +22,7 @@ export interface ExperimentOptions extends Pick<RunRequest, 'n' | 'batch' | 'ste
   instanceIds?: readonly number[];
   backend: Backend;
   ctx?: GpuContext;
-  /** wasm backend: worker threads (default: the simulation's). */
+  /** wasm: worker threads (default: the simulation's, see WasmPopulationSimulation.create). */
   threads?: number;
   /** Neuron lists to record (instead of the request's first-M recorders). */
   recorders?: RecorderOptions;

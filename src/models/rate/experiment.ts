@@ -156,10 +156,10 @@ export async function createRateIntegrator(batch: RateBatch, backend: Backend, c
   return RateGpuIntegrator.create(ctx, batch);
 }
 
-/** Integrates a batch on the chosen backend in one go (the reproductions' phase diagrams of many circuits). */
-export async function integrateRateBatch(batch: RateBatch, backend: Backend, ctx?: GpuContext, onProgress?: (d: number, t: number) => void): Promise<RateBatchResult> {
+/** Integrates a batch on the target in one go (the reproductions' phase diagrams of many circuits). */
+export async function integrateRateBatch(batch: RateBatch, target: RunTarget, onProgress?: (d: number, t: number) => void): Promise<RateBatchResult> {
   const t0 = performance.now();
-  const it = await createRateIntegrator(batch, backend, ctx);
+  const it = await createRateIntegrator(batch, target.backend, target.ctx, target.threads);
   try {
     await it.run(batch.steps, { onProgress });
     const final = await it.readState();

@@ -2,7 +2,6 @@
 // (see docs/models/binary-entropy.md): entropy heat map with the lambda = 1 boundary, entropy and robustness along the boundary
 // vs synaptic strength, the inhibitory fraction at WE = WI, and simulation vs the annealed chain with N / k scaling.
 // Every check states its criterion before the run; a claim that the run does not show is reported with pass = false.
-import { cpuOrWebgpu } from '../../../core/contract.ts';
 import { makeCsv } from '../../../io/csv.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeHeatmap, makeLinePlot } from '../../../report/svg.ts';
@@ -47,7 +46,7 @@ function makeSizes(c: ReproductionContext, quick: Sizes, full: Sizes): Sizes {
 /** Runs points x replicas as one batch (instance id = point * replicas + replica); returns per-point replica means. */
 async function simulate(c: ReproductionContext, points: BinaryPoint[], s: Sizes, progress?: (d: number, t: number) => void, firstId = 0): Promise<BinaryPointResult[]> {
   const all = points.flatMap((p) => Array.from({ length: s.replicas }, () => p));
-  const r = await runBinaryBatch({ points: all, N: s.N, k: s.k, steps: s.steps, burnin: s.burnin, seed: c.seed, instanceIds: all.map((_, i) => firstId + i), backend: cpuOrWebgpu(c.backend), ctx: c.ctx ?? undefined, onProgress: progress ?? c.onProgress });
+  const r = await runBinaryBatch({ points: all, N: s.N, k: s.k, steps: s.steps, burnin: s.burnin, seed: c.seed, instanceIds: all.map((_, i) => firstId + i), backend: c.backend, ctx: c.ctx ?? undefined, threads: c.threads, onProgress: progress ?? c.onProgress });
   return points.map((_, i) => {
     const reps = r.slice(i * s.replicas, (i + 1) * s.replicas);
     const mean = (f: (x: BinaryPointResult) => number) => reps.reduce((a, x) => a + f(x), 0) / reps.length;

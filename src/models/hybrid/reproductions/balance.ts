@@ -49,7 +49,7 @@ export const hybridBalance: Reproduction = {
     const prog = makeProgressSplit(c.onProgress, ns.map((n) => n * Math.max(1, Math.sqrt(n) / 50)));
     const runs: { n: number; r: HybridRunResult }[] = [];
     for (let k = 0; k < ns.length; k++) {
-      runs.push({ n: ns[k], r: await runHybrid({ n: ns[k], T, seed: c.seed, params: { ...initial, burnin: 0.5 } }, { backend: c.backend, ctx: c.ctx }, {}, prog(k)) });
+      runs.push({ n: ns[k], r: await runHybrid({ n: ns[k], T, seed: c.seed, params: { ...initial, burnin: 0.5 } }, { backend: c.backend, ctx: c.ctx, threads: c.threads }, {}, prog(k)) });
     }
     const inst0 = runs[0].r.instances[0];
     const c0 = inst0.c0 ?? NaN;

@@ -62,7 +62,7 @@ export const hybridBlowup: Reproduction = {
       const theory = lp.variant === 'B1' ? checkConditionsB1(lp, init) : checkConditionsB2(lp);
       const perN = [];
       for (const n of ns) {
-        const r = await runHybrid({ n, T, seed: c.seed, params: { ...cs.set, burnin: 0 } }, { backend: c.backend, ctx: c.ctx }, {}, prog(k++));
+        const r = await runHybrid({ n, T, seed: c.seed, params: { ...cs.set, burnin: 0 } }, { backend: c.backend, ctx: c.ctx, threads: c.threads }, {}, prog(k++));
         const inst = r.instances[0];
         const t = seriesOf(r, 0, 't');
         const X = seriesOf(r, 0, 'X');

@@ -27,7 +27,7 @@ export const hybridErrorVsN: Reproduction = {
     const runInfo: { n: number; replicas: number; dt: number; steps: number; wallSeconds: number }[] = [];
     for (let k = 0; k < plan.ns.length; k++) {
       const n = plan.ns[k];
-      const r = await runHybrid({ n, batch: plan.R[k], T, seed: c.seed, params: { burnin: tFrom } }, { backend: c.backend, ctx: c.ctx }, {}, prog(k));
+      const r = await runHybrid({ n, batch: plan.R[k], T, seed: c.seed, params: { burnin: tFrom } }, { backend: c.backend, ctx: c.ctx, threads: c.threads }, {}, prog(k));
       runInfo.push({ n, replicas: plan.R[k], dt: r.resolved.dt, steps: r.resolved.steps, wallSeconds: r.wallSeconds });
       r.instances.forEach((inst, b) => points.push({ n, replica: b, err: trajectoryRms(r, b, pooled, tFrom), errX: trajectoryRms(r, b, ['X'], tFrom), blowup: inst.blowup !== null }));
     }

@@ -126,7 +126,7 @@ export const hybridMoments: Reproduction = {
     const prog = makeProgressSplit(c.onProgress, costs);
     const runs: { n: number; r: HybridRunResult }[] = [];
     for (let k = 0; k < ns.length; k++) {
-      const r = await runHybrid({ n: ns[k], batch: replicas[k], T, seed: c.seed, params: { burnin: 1 } }, { backend: c.backend, ctx: c.ctx }, {}, prog(k));
+      const r = await runHybrid({ n: ns[k], batch: replicas[k], T, seed: c.seed, params: { burnin: 1 } }, { backend: c.backend, ctx: c.ctx, threads: c.threads }, {}, prog(k));
       runs.push({ n: ns[k], r });
     }
     const p0 = runs[0].r.resolved.params[0];

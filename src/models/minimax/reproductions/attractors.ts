@@ -47,7 +47,7 @@ export const minimaxRing: Reproduction = {
         seed: c.seed,
         raster: { from: 0, steps },
       },
-      { backend: c.backend, ctx: c.ctx },
+      { backend: c.backend, ctx: c.ctx, threads: c.threads },
       { onProgress: c.onProgress },
     );
     const binSteps = 100;
@@ -177,7 +177,7 @@ export const minimaxGrid: Reproduction = {
         steps,
         seed: c.seed,
       },
-      { backend: c.backend, ctx: c.ctx },
+      { backend: c.backend, ctx: c.ctx, threads: c.threads },
       { onProgress: c.onProgress },
     );
     const T = (steps - measureFrom) * dt;

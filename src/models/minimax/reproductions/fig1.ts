@@ -67,7 +67,7 @@ export const minimaxFig1: Reproduction = {
         seed: c.seed,
         raster: { from: steps - rasterSteps, steps: rasterSteps },
       },
-      { backend: c.backend, ctx: c.ctx },
+      { backend: c.backend, ctx: c.ctx, threads: c.threads },
       { onProgress: c.onProgress },
     );
     // The prediction is the KKT point at each run's empirical mean input (x = rate tau; Hz = r / tau, so the

@@ -32,7 +32,7 @@ export const minimaxFig2a: Reproduction = {
     const steps = Math.round((c.quick ? 20 : 100) / dt);
     const res = await runMinimaxSpec(
       { networks: [network], instances: vectors.map((x, b) => makeConstantInputInstance(0, tau, dt, x, steps / 2, b)), steps, seed: c.seed },
-      { backend: c.backend, ctx: c.ctx },
+      { backend: c.backend, ctx: c.ctx, threads: c.threads },
       { onProgress: c.onProgress },
     );
     const N = network.nE + network.nI;

@@ -63,7 +63,7 @@ export const minimaxFig3: Reproduction = {
         seed: c.seed,
         raster: { from: 0, steps },
       },
-      { backend: c.backend, ctx: c.ctx },
+      { backend: c.backend, ctx: c.ctx, threads: c.threads },
       { onProgress: c.onProgress },
     );
     const N = network.nE + network.nI;

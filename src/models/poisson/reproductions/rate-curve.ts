@@ -35,6 +35,7 @@ export const poissonRateCurve: Reproduction = {
         seed: c.seed,
         backend: c.backend,
         ctx: c.ctx ?? undefined,
+        threads: c.threads,
         recordEvery: Number.MAX_SAFE_INTEGER,
         onProgress: (d, t) => c.onProgress(si * t + d, sigmoids.length * t),
       });

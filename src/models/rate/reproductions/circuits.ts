@@ -29,7 +29,7 @@ async function simulateMany(c: ReproductionContext, circuits: Circuit[], copies:
   const steps = Math.round(T / dt);
   const r = await integrateRateBatch(
     { circuits: circuits.flatMap((k) => Array.from({ length: copies }, () => k)), x0, dt, steps, method: 'rk4', sampleEvery: Math.max(1, Math.floor(steps / 20)) },
-    c.backend, c.ctx ?? undefined, c.onProgress,
+    { backend: c.backend, ctx: c.ctx, threads: c.threads }, c.onProgress,
   );
   const out = makeOutcome(r, n, circuits.length * copies);
   return circuits.map((_, i) => ({
@@ -98,7 +98,7 @@ export const rateWilsonCowan: Reproduction = {
       const circuit = makeRateCircuit(resolveParams('rate', rateParameters, { circuit: 'wilson-cowan', wEE: ex.wEE, wEI: Math.sqrt(ex.prod), wIE: Math.sqrt(ex.prod), wII: 0.5, uE: 1, uI: 0, activation: 'clip', xmax }));
       const k = 6;
       const steps = 3000;
-      const r = await integrateRateBatch({ circuits: Array.from({ length: k }, () => circuit), x0: makeInitialStates(2, k, 4, resolveSeed(c.seed).key), dt: 0.01, steps, method: 'rk4', sampleEvery: 10 }, c.backend, c.ctx ?? undefined);
+      const r = await integrateRateBatch({ circuits: Array.from({ length: k }, () => circuit), x0: makeInitialStates(2, k, 4, resolveSeed(c.seed).key), dt: 0.01, steps, method: 'rk4', sampleEvery: 10 }, { backend: c.backend, ctx: c.ctx, threads: c.threads });
       const rows = r.sampleSteps.length;
       const portrait = makeLinePlot({
         title: `${ex.name}: w_EE = ${ex.wEE}, w_EI w_IE = ${ex.prod}`,
