@@ -56,7 +56,7 @@ export const embedStateEvent = 'ei-simulation-state';
 const styles = `
 :host { display: block; min-width: 0; }
 [hidden] { display: none !important; }
-.ei { font: 13px/1.45 system-ui, sans-serif; color: #1d232b; background: #fff; border: 1px solid #d9dee5; border-radius: 8px; padding: 12px 14px; display: grid; gap: 8px; }
+.ei { font: 13px/1.45 system-ui, sans-serif; color: #1d232b; background: #fff; border: 1px solid #d9dee5; border-radius: 8px; padding: 12px 14px; display: grid; grid-template-columns: minmax(0, 1fr); gap: 8px; }
 header { display: flex; flex-wrap: wrap; gap: 2px 12px; align-items: baseline; }
 header .model { font-weight: 650; font-size: 14px; }
 header .meta { font: 11.5px ui-monospace, monospace; color: #5b6470; }
@@ -74,6 +74,7 @@ table { border-collapse: collapse; font-size: 12px; }
 th, td { text-align: left; padding: 1px 12px 1px 0; border-bottom: 1px solid #eef1f4; }
 th { color: #5b6470; font-weight: 500; }
 td { font-variant-numeric: tabular-nums; }
+[data-role=results] { display: grid; grid-template-columns: minmax(0, 1fr); gap: 8px; }
 figure { margin: 0; }
 img { display: block; width: 100%; height: auto; }
 figcaption { font-size: 11.5px; color: #5b6470; }
