@@ -1,6 +1,7 @@
 // Browser tier: the embedding example (demo/embed.html), an <ei-simulation> element and a mount() side by side. Builds
 // the demo, serves it on 127.0.0.1 and drives headless Chromium (WebGPU on SwiftShader): both run to their summary and
-// figure, a bad attribute shows the engine's error naming it, and removal / dispose() frees them.
+// figure, Stop and Reset end a long run, a bad attribute shows the engine's error naming it, and removal / dispose()
+// frees them.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
@@ -126,6 +127,26 @@ describe('embedding example (headless Chromium, WebGPU on SwiftShader)', () => {
     mkdirSync(outputDir, { recursive: true });
     await p.screenshot({ path: join(outputDir, 'embed-screenshot.png'), fullPage: true });
   }, 90_000);
+
+  it('stops a long run with Stop, and Reset clears it (mount handle, options updated while idle)', async () => {
+    const p = ready();
+    // Forty times the page's duration: far longer than the test waits.
+    await p.evaluate(() => window.__eiEmbed!.mounted.update({ model: 'binary', n: 400, steps: 200_000, seed: 1 }));
+    await click(p, 'mounted', 'start');
+    await p.waitForFunction(() => (window.__eiEmbed?.mounted.state.progress.done ?? 0) > 0, { timeout: 30_000, polling: 50 });
+    await click(p, 'mounted', 'stop');
+    let s = await waitForStatus(p, 'mounted', ['stopped', 'done', 'error'], 20_000);
+    expect(s.status, s.message).toBe('stopped');
+    expect(s.progress.total).toBe(200_000);
+    expect(s.progress.done).toBeLessThan(s.progress.total);
+    expect(s.runs).toBe(1);
+    expect((await shown(p, 'mounted', 'status')).text).toMatch(/Stopped at step \d+ of 200000/);
+    await click(p, 'mounted', 'reset');
+    s = await waitForStatus(p, 'mounted', ['ready'], 5_000);
+    expect(s.progress).toEqual({ done: 0, total: 0 });
+    expect(s.line).toBeNull();
+    expect((await shown(p, 'mounted', 'results')).hidden).toBe(true);
+  }, 60_000);
 
   it('shows a bad attribute as the error naming it, never a silent default', async () => {
     const p = ready();
