@@ -1,4 +1,4 @@
-// Vite config for the browser demo (demo/ pages importing the engine from ../src): `npm run demo` serves it (/ and /models.html), `npm run build:demo` builds dist/demo.
+// Vite config for the browser demo (demo/ pages importing the engine from ../src): `npm run demo` serves it (/, /models.html and /embed.html), `npm run build:demo` builds dist/demo.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
@@ -32,11 +32,13 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,
-    // Two pages: the poisson page (index.html) and the models page, which finds every model through the registry.
+    // Three pages: the poisson page (index.html), the models page, which finds every model through the registry, and
+    // the embedding example.
     rolldownOptions: {
       input: {
         index: fileURLToPath(new URL('./demo/index.html', import.meta.url)),
         models: fileURLToPath(new URL('./demo/models.html', import.meta.url)),
+        embed: fileURLToPath(new URL('./demo/embed.html', import.meta.url)),
       },
     },
   },

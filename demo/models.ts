@@ -4,8 +4,10 @@
 // (auto, webgpu, wasm, cpu) and the wasm threads, and says whether the page is cross-origin isolated (needed for threads).
 import {
   createEngine,
+  makeSummaryRows,
   ParameterError,
   runOptionNames,
+  svgImageSource,
   type Engine,
   type EngineOptions,
   type ModelSummary,
@@ -133,13 +135,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
   return e;
-}
-
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-  if (v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-3)) return v.toExponential(4);
-  return String(Number(v.toPrecision(5)));
 }
 
 /** A strict decimal (no hex, no empty string, no 'Infinity'), as the CLI accepts. */
@@ -508,16 +503,14 @@ function mount(root: HTMLElement): void {
 
     // summary.json as `ei run` writes it: a value that is not a finite number is listed under `unavailable` with why.
     const summaryText = makeSummaryJson(out.summaryJson, out.explainNonFinite ? (path) => out.explainNonFinite!(path) : undefined);
-    const unavailable = ((JSON.parse(summaryText) as { unavailable?: Record<string, string> }).unavailable ?? {}) as Record<string, string>;
     const head = el('tr');
     head.append(el('th', {}, 'summary field'), el('th', {}, 'value'));
     table.appendChild(head);
-    for (const [k, v] of Object.entries(out.summaryJson)) {
-      if (typeof v !== 'number') continue;
-      const tr = el('tr', { 'data-summary-field': k });
-      const td = el('td', {}, Number.isFinite(v) ? fmt(v) : 'n/a');
-      if (!Number.isFinite(v) && unavailable[k]) td.title = unavailable[k];
-      tr.append(el('th', {}, k), td);
+    for (const row of makeSummaryRows(out.summaryJson, out.explainNonFinite)) {
+      const tr = el('tr', { 'data-summary-field': row.field });
+      const td = el('td', {}, row.value);
+      if (row.why) td.title = row.why;
+      tr.append(el('th', {}, row.field), td);
       table.appendChild(tr);
     }
 
@@ -525,7 +518,7 @@ function mount(root: HTMLElement): void {
       if (f.name.endsWith('.svg')) {
         // As an image: an SVG document rendered by the browser, never markup inserted into this page.
         const fig = el('figure', { 'data-figure': f.name });
-        const img = el('img', { alt: f.name, src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(f.content)}` });
+        const img = el('img', { alt: f.name, src: svgImageSource(f) });
         fig.append(img, el('figcaption', {}, f.name));
         figures.appendChild(fig);
         state.figures.push(f.name);

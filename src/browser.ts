@@ -15,6 +15,9 @@
  * engine.dispose();
  * ```
  *
+ * A simulation embedded in a page: `mount(element, { model: 'hybrid', n: 2000 })`, or `defineSimulationElement()`
+ * once, then `<ei-simulation model="hybrid" n="2000">` (importing this entry defines no element).
+ *
  * @packageDocumentation
  */
 // wasm threads as Web Workers on a cross-origin isolated page (after the Node entry's worker_threads, when it is the Node entry).
@@ -23,6 +26,14 @@ import './wasm/browser-threads.ts';
 export { createEngine, modelIds } from './engine/engine.ts';
 export type { Engine, EngineOptions, ModelSummary, SimulateOptions, Simulation } from './engine/engine.ts';
 export { engineVersion } from './engine/version.ts';
+export { mount } from './embed/mount.ts';
+export type { MountedSimulation } from './embed/mount.ts';
+export { defineSimulationElement, simulationElementAttributes } from './embed/element.ts';
+export type { SimulationElement } from './embed/element.ts';
+export { embedBackends, embedStateEvent } from './embed/view.ts';
+export type { EmbedBackend, EmbedOptions, EmbedState, EmbedStatus } from './embed/view.ts';
+export { formatValue, makeSummaryRows, svgImageSource } from './embed/outputs.ts';
+export type { SummaryRow } from './embed/outputs.ts';
 export type {
   AnyModel,
   Backend,
