@@ -342,33 +342,44 @@ export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usiz
   }
 }
 
-/** Two-pass f64 moments of the n potentials at u into rec (mean, variance), summed in index order like the reference. */
-// @ts-ignore: decorator
-@inline function moments(u: usize, n: u32, rec: usize): void {
-  let s: f64 = 0;
-  for (let k: u32 = 0; k < n; k++) s += <f64>load<f32>(u + (<usize>k << 2));
-  const m = s / <f64>n;
-  let v: f64 = 0;
-  for (let k: u32 = 0; k < n; k++) {
-    const d = <f64>load<f32>(u + (<usize>k << 2)) - m;
-    v += d * d;
-  }
-  store<f64>(rec, m);
-  store<f64>(rec, v / <f64>n, 8);
-}
-
-/** The record of the instance's current state: exact totals of the units, then the moments of each population. */
+/**
+ * The record of the instance's current state: exact totals of the units, then the two-pass f64 moments (mean,
+ * variance) of each population, summed in index order like the reference. The two populations' sums go through one
+ * loop: each chain keeps its order (the same bits) and the two independent chains overlap.
+ */
 export function hybridRecord(params: usize): void {
   const p = changetype<HybridParams>(params);
   const n = p.n;
+  const uE = p.u, uI = p.u + (<usize>n << 2);
+  const unitsE = p.units, unitsI = p.units + (<usize>n << 2);
   let tE: u64 = 0;
   let tI: u64 = 0;
-  for (let k: u32 = 0; k < n; k++) tE += <u64>load<u32>(p.units + (<usize>k << 2));
-  for (let k: u32 = n; k < 2 * n; k++) tI += <u64>load<u32>(p.units + (<usize>k << 2));
+  let sE: f64 = 0;
+  let sI: f64 = 0;
+  for (let k: u32 = 0; k < n; k++) {
+    const o = <usize>k << 2;
+    tE += <u64>load<u32>(unitsE + o);
+    tI += <u64>load<u32>(unitsI + o);
+    sE += <f64>load<f32>(uE + o);
+    sI += <f64>load<f32>(uI + o);
+  }
+  const mE = sE / <f64>n;
+  const mI = sI / <f64>n;
+  let vE: f64 = 0;
+  let vI: f64 = 0;
+  for (let k: u32 = 0; k < n; k++) {
+    const o = <usize>k << 2;
+    const dE = <f64>load<f32>(uE + o) - mE;
+    const dI = <f64>load<f32>(uI + o) - mI;
+    vE += dE * dE;
+    vI += dI * dI;
+  }
   store<f64>(p.rec, <f64>tE);
   store<f64>(p.rec, <f64>tI, 8);
-  moments(p.u, n, p.rec + 16);
-  moments(p.u + (<usize>n << 2), n, p.rec + 32);
+  store<f64>(p.rec, mE, 16);
+  store<f64>(p.rec, vE / <f64>n, 24);
+  store<f64>(p.rec, mI, 32);
+  store<f64>(p.rec, vI / <f64>n, 40);
 }
 
 /** One step of the whole instance on this thread (scratch: its THREAD_SCRATCH_BYTES, as in hybridStepRange), then its record. */
