@@ -26,9 +26,28 @@ export interface PlotSeries {
   color?: string;
   /** Shaded interval drawn under the series, e.g. mean +- 1 s.d.; same length as x. */
   band?: { lo: ArrayLike<number>; hi: ArrayLike<number> };
+  /**
+   * Series with the same group (e.g. simulation points and theory line of one parameter value) share one
+   * colour and one legend entry named by the group, whose swatch shows every style in it.
+   */
+  group?: string;
 }
 
-export type LegendPosition = 'auto' | 'top-right' | 'top-left' | 'bottom-right' | 'bottom-left' | 'none';
+/** A legend entry that explains a style rather than a series, e.g. marker = simulation, line = theory. */
+export interface LegendKey {
+  name: string;
+  kind: SeriesStyle;
+}
+
+/** A shaded x interval with a label, e.g. the burn-in excluded from time averages. */
+export interface XShade {
+  from: number;
+  to: number;
+  label: string;
+}
+
+/** 'auto': an inside corner that covers no data, else below the x-axis title; 'below' forces the latter. */
+export type LegendPosition = 'auto' | 'top-right' | 'top-left' | 'bottom-right' | 'bottom-left' | 'below' | 'none';
 
 interface CommonPlotOptions {
   title: string;
@@ -43,6 +62,10 @@ interface CommonPlotOptions {
 
 export interface LinePlotOptions extends CommonPlotOptions {
   series: PlotSeries[];
+  /** Grey style entries drawn first in the legend (which marker means what). */
+  legendKeys?: LegendKey[];
+  /** Shaded x intervals under the data, each labelled at the top of the frame. */
+  shades?: XShade[];
 }
 
 export interface HistogramPlotOptions extends CommonPlotOptions {
@@ -129,7 +152,8 @@ function superscript(n: number): string {
 export function formatTick(v: number, step: number): string {
   if (v === 0) return '0';
   const av = Math.abs(v);
-  if (av >= 1e6 || av < 1e-4 || step < 1e-4) {
+  // By magnitude only: a fine step on a large offset (1000.0001, 1000.0002) needs decimals, not 10³ six times.
+  if (av >= 1e6 || av < 1e-4 || (step < 1e-4 && step / av > 1e-3)) {
     const exp = Math.floor(Math.log10(av) + 1e-12);
     const mant = Number((v / 10 ** exp).toPrecision(6));
     const base = `10${superscript(exp)}`;
@@ -195,13 +219,17 @@ export interface Scale {
   minor: number[];
 }
 
-/** Builds a scale from data extents; linear domains widen to the enclosing nice ticks. */
+/**
+ * Builds a scale from data extents; linear domains widen to the enclosing nice ticks. `pad` (a fraction
+ * of the span) moves a free end outward when the data reach it, so markers on the extremes are not cut by the frame.
+ */
 export function makeScale(
   dataMin: number,
   dataMax: number,
   range: [number, number],
   axis: AxisSpec,
   target = 6,
+  pad = 0,
 ): Scale {
   const log = axis.log === true;
   let lo = axis.min ?? dataMin;
@@ -228,6 +256,11 @@ export function makeScale(
       step = next;
     }
     ticks = niceTicks(lo, hi, target).map((v) => ({ value: v, label: formatTick(v, step) }));
+    const margin = pad * (hi - lo);
+    if (margin > 0 && Number.isFinite(dataMin) && Number.isFinite(dataMax)) {
+      if (axis.min === undefined && dataMin - lo < margin) lo = Number((lo - margin).toPrecision(12));
+      if (axis.max === undefined && hi - dataMax < margin) hi = Number((hi + margin).toPrecision(12));
+    }
   } else {
     // Log axes keep the data range (padded 3% of its decades) rather than whole decades.
     const l0 = Math.log10(lo);
@@ -249,11 +282,11 @@ export function makeScale(
       }
     }
     if (every > 1) minor = minor.concat(decades.filter((d) => !labelled.includes(d)));
-    if (ticks.length < 2) {
-      // Less than two decades visible: label 2x and 5x too, then fall back to linear ticks.
+    if (ticks.length < 3) {
+      // Less than three decades visible: label 2x and 5x too, then fall back to linear ticks.
       const extra = minor.filter((v) => [2, 5].includes(Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9))));
       ticks = ticks.concat(extra.map((v) => ({ value: v, label: formatPlain(v) }))).sort((a, b) => a.value - b.value);
-      if (ticks.length < 2) {
+      if (ticks.length < 3) {
         const step = niceStep(hi - lo, 4);
         ticks = niceTicks(lo, hi, 4).filter((v) => v > 0).map((v) => ({ value: v, label: formatTick(v, step) }));
       }
@@ -515,12 +548,66 @@ interface LegendEntry {
   name: string;
   color: string;
   kind: SeriesStyle | 'band' | 'bar' | 'reference';
+  /** Grouped series: every style of the group, drawn on top of each other in the swatch. */
+  kinds?: SeriesStyle[];
 }
 
-function drawSeries(s: PlotSeries, color: string, xs: Scale, ys: Scale, f: Frame): { svg: string; skipped: number; points: [number, number][] } {
+/** What a legend must not cover, in pixels: polylines (a one-vertex polyline is a marker) and filled boxes. */
+interface Obstacles {
+  lines: [number, number][][];
+  rects: [number, number, number, number][];
+}
+
+function emptyObstacles(): Obstacles {
+  return { lines: [], rects: [] };
+}
+
+// Liang-Barsky: does the segment a-b pass through the box [x0, x1] x [y0, y1]?
+function segmentHitsBox(a: [number, number], b: [number, number], x0: number, y0: number, x1: number, y1: number): boolean {
+  const dx = b[0] - a[0];
+  const dy = b[1] - a[1];
+  let t0 = 0;
+  let t1 = 1;
+  const clip = (p: number, q: number): boolean => {
+    if (p === 0) return q >= 0;
+    const r = q / p;
+    if (p < 0) {
+      if (r > t1) return false;
+      if (r > t0) t0 = r;
+    } else {
+      if (r < t0) return false;
+      if (r < t1) t1 = r;
+    }
+    return true;
+  };
+  return clip(-dx, a[0] - x0) && clip(dx, x1 - a[0]) && clip(-dy, a[1] - y0) && clip(dy, y1 - a[1]);
+}
+
+/** How many drawn elements (segments, markers, bars) a box, grown by `margin` px, covers. */
+export function countCovered(box: { x: number; y: number; w: number; h: number }, obs: Obstacles, margin = 4): number {
+  const x0 = box.x - margin;
+  const y0 = box.y - margin;
+  const x1 = box.x + box.w + margin;
+  const y1 = box.y + box.h + margin;
+  let n = 0;
+  for (const line of obs.lines) {
+    if (line.length === 1) {
+      const [x, y] = line[0];
+      if (x >= x0 && x <= x1 && y >= y0 && y <= y1) n++;
+      continue;
+    }
+    for (let i = 1; i < line.length; i++) if (segmentHitsBox(line[i - 1], line[i], x0, y0, x1, y1)) n++;
+  }
+  for (const [a0, b0, a1, b1] of obs.rects) if (a0 <= x1 && a1 >= x0 && b0 <= y1 && b1 >= y0) n++;
+  return n;
+}
+
+function drawSeries(s: PlotSeries, color: string, xs: Scale, ys: Scale, f: Frame): { svg: string; skipped: number; lines: [number, number][][] } {
   checkSameLength(`series '${s.name}'`, s.x, s.y, 'x', 'y');
   const style = s.style ?? 'line';
   const parts: string[] = [];
+  const limit = Math.max(200, Math.ceil((f.right - f.left) * 4));
+  const bandEdges: [number, number][][] = [];
   if (s.band) {
     checkSameLength(`series '${s.name}' band`, s.x, s.band.lo, 'x', 'band.lo');
     checkSameLength(`series '${s.name}' band`, s.x, s.band.hi, 'x', 'band.hi');
@@ -530,6 +617,7 @@ function drawSeries(s: PlotSeries, color: string, xs: Scale, ys: Scale, f: Frame
     let lower: [number, number][] = [];
     const flush = () => {
       if (upper.length > 1) {
+        bandEdges.push(decimate(upper.slice(), limit), decimate(lower.slice(), limit));
         const pts = upper.concat(lower.reverse());
         polys.push(`M${pts.map((p) => `${px(p[0])} ${px(p[1])}`).join('L')}Z`);
       }
@@ -549,46 +637,70 @@ function drawSeries(s: PlotSeries, color: string, xs: Scale, ys: Scale, f: Frame
     if (polys.length) parts.push(`<path class="band" d="${polys.join('')}" fill="${color}" fill-opacity="0.2" stroke="none"/>`);
   }
   const { segs, skipped } = segments(s.x, s.y, xs, ys);
-  const limit = Math.max(200, Math.ceil((f.right - f.left) * 4));
+  let lines: [number, number][][];
   if (style === 'points') {
+    lines = segs.flat().map((p) => [p]);
     const circles = segs.flat().map((p) => `<circle cx="${px(p[0])}" cy="${px(p[1])}" r="2.6"/>`);
     if (circles.length) parts.push(`<g class="series points" fill="${color}" fill-opacity="0.85" stroke="none">${circles.join('')}</g>`);
   } else {
-    const ds = segs.map((seg) => (seg.length === 1 ? `M${px(seg[0][0])} ${px(seg[0][1])}h0.01` : pathD(decimate(seg, limit), style === 'step')));
+    const dec = segs.map((seg) => decimate(seg, limit));
+    // Obstacles follow the drawn path: a step holds its value, then jumps.
+    lines = style === 'step' ? dec.map((seg) => seg.flatMap((p, k) => (k === 0 ? [p] : [[p[0], seg[k - 1][1]] as [number, number], p]))) : dec;
+    const ds = dec.map((seg) => (seg.length === 1 ? `M${px(seg[0][0])} ${px(seg[0][1])}h0.01` : pathD(seg, style === 'step')));
     const dash = style === 'dashed' ? ' stroke-dasharray="6 4"' : '';
     if (ds.length) {
       parts.push(`<path class="series ${style}" d="${ds.join('')}" fill="none" stroke="${color}" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round"${dash}/>`);
     }
   }
-  return { svg: parts.join('\n') + (parts.length ? '\n' : ''), skipped, points: segs.flat() };
+  return { svg: parts.join('\n') + (parts.length ? '\n' : ''), skipped, lines: bandEdges.concat(lines) };
+}
+
+
+const LEGEND_ROW = 17;
+
+function entryWidth(e: LegendEntry): number {
+  return 30 + e.name.length * 6.4;
 }
 
 function legendBox(f: Frame, entries: LegendEntry[]): { w: number; h: number } {
-  const longest = Math.max(...entries.map((e) => e.name.length));
-  return { w: Math.min(f.right - f.left - 8, 40 + longest * 6.4), h: 8 + entries.length * 17 };
+  const longest = Math.max(...entries.map(entryWidth));
+  return { w: Math.min(f.right - f.left - 8, 10 + longest), h: 8 + entries.length * LEGEND_ROW };
 }
 
-// 'auto' takes the corner that covers the fewest drawn points.
-function chooseLegendCorner(f: Frame, entries: LegendEntry[], pos: LegendPosition, points: [number, number][]): Exclude<LegendPosition, 'auto' | 'none'> {
-  if (pos !== 'auto' && pos !== 'none') return pos;
-  const { w, h } = legendBox(f, entries);
-  const corners: Exclude<LegendPosition, 'auto' | 'none'>[] = ['top-right', 'top-left', 'bottom-right', 'bottom-left'];
-  let best = corners[0];
-  let bestCount = Infinity;
-  const stride = Math.max(1, Math.floor(points.length / 5000));
-  for (const c of corners) {
-    const { x, y } = legendOrigin(f, c, w, h);
-    let count = 0;
-    for (let i = 0; i < points.length; i += stride) {
-      const p = points[i];
-      if (p[0] >= x && p[0] <= x + w && p[1] >= y && p[1] <= y + h) count++;
+// Below the x-axis title the entries flow in rows across the figure width.
+function belowLayout(width: number, entries: LegendEntry[]): { at: [number, number][]; rows: number; w: number } {
+  const x0 = 18;
+  const avail = width - 36 - 16;
+  const at: [number, number][] = [];
+  let x = 0;
+  let row = 0;
+  let w = 0;
+  for (const e of entries) {
+    const ew = entryWidth(e) + 16;
+    if (x > 0 && x + ew > avail) {
+      row++;
+      x = 0;
     }
-    if (count < bestCount) {
-      bestCount = count;
-      best = c;
-    }
+    at.push([x0 + 8 + x, row]);
+    x += ew;
+    w = Math.max(w, x);
   }
-  return best;
+  return { at, rows: entries.length ? row + 1 : 0, w: Math.min(avail + 16, w + 8) };
+}
+
+/** Pixels a below-the-axes legend needs (0 when there is none). */
+function belowHeight(width: number, entries: LegendEntry[]): number {
+  const { rows } = belowLayout(width, entries);
+  return rows ? rows * LEGEND_ROW + 14 : 0;
+}
+
+// 'auto' takes the first corner (top-right, top-left, bottom-right, bottom-left) that covers nothing drawn; null: none is free.
+function freeCorner(f: Frame, entries: LegendEntry[], obs: Obstacles): Exclude<LegendPosition, 'auto' | 'none' | 'below'> | null {
+  const { w, h } = legendBox(f, entries);
+  for (const c of ['top-right', 'top-left', 'bottom-right', 'bottom-left'] as const) {
+    if (countCovered({ ...legendOrigin(f, c, w, h), w, h }, obs) === 0) return c;
+  }
+  return null;
 }
 
 function legendOrigin(f: Frame, corner: string, w: number, h: number): { x: number; y: number } {
@@ -597,27 +709,51 @@ function legendOrigin(f: Frame, corner: string, w: number, h: number): { x: numb
   return { x, y };
 }
 
-function drawLegend(f: Frame, entries: LegendEntry[], pos: LegendPosition, points: [number, number][]): string {
-  if (pos === 'none' || entries.length === 0) return '';
-  const corner = chooseLegendCorner(f, entries, pos, points);
-  const { w, h } = legendBox(f, entries);
-  const { x, y } = legendOrigin(f, corner, w, h);
-  const parts = [`<g class="legend">`, `<rect x="${px(x)}" y="${px(y)}" width="${px(w)}" height="${px(h)}" fill="#ffffff" fill-opacity="0.85" stroke="#bbbbbb" stroke-width="0.8"/>`];
-  entries.forEach((e, i) => {
-    const cy = y + 13 + i * 17;
-    const sx = x + 8;
-    if (e.kind === 'points') parts.push(`<circle cx="${px(sx + 11)}" cy="${px(cy)}" r="3" fill="${e.color}"/>`);
-    else if (e.kind === 'band' || e.kind === 'bar') parts.push(`<rect x="${px(sx)}" y="${px(cy - 5)}" width="22" height="10" fill="${e.color}" fill-opacity="${e.kind === 'band' ? 0.25 : 0.55}" stroke="${e.color}"/>`);
+function drawSwatch(parts: string[], e: LegendEntry, sx: number, cy: number): void {
+  for (const kind of e.kinds ?? [e.kind]) {
+    if (kind === 'points') parts.push(`<circle cx="${px(sx + 11)}" cy="${px(cy)}" r="3" fill="${e.color}"/>`);
+    else if (kind === 'band' || kind === 'bar') parts.push(`<rect x="${px(sx)}" y="${px(cy - 5)}" width="22" height="10" fill="${e.color}" fill-opacity="${kind === 'band' ? 0.25 : 0.55}" stroke="${e.color}"/>`);
     else {
-      const dash = e.kind === 'dashed' || e.kind === 'reference' ? ' stroke-dasharray="6 4"' : '';
+      const dash = kind === 'dashed' || kind === 'reference' ? ' stroke-dasharray="6 4"' : '';
       // A dark halo keeps light swatches (white contours on a heatmap) visible on the white box.
       if (isLight(e.color)) parts.push(`<path d="M${px(sx)} ${px(cy)}h22" stroke="#333333" stroke-width="4"/>`);
       parts.push(`<path d="M${px(sx)} ${px(cy)}h22" stroke="${e.color}" stroke-width="2"${dash}/>`);
     }
+  }
+}
+
+/**
+ * The legend; `needBelow` when 'auto' found no free corner and no room was reserved below the axes
+ * (the caller then renders again with that room, see belowHeight).
+ */
+function drawLegend(f: Frame, entries: LegendEntry[], pos: LegendPosition, obs: Obstacles, reservedBelow: boolean): { svg: string; needBelow: boolean } {
+  if (pos === 'none' || entries.length === 0) return { svg: '', needBelow: false };
+  const corner = reservedBelow ? 'below' : pos === 'auto' ? freeCorner(f, entries, obs) : pos;
+  if (corner === null || corner === 'below') {
+    if (!reservedBelow) return { svg: '', needBelow: true };
+    const { at, rows, w } = belowLayout(f.width, entries);
+    const y = f.bottom + 48;
+    const parts = [`<g class="legend below">`, `<rect x="18" y="${px(y)}" width="${px(w)}" height="${px(rows * LEGEND_ROW + 6)}" fill="#ffffff" stroke="#bbbbbb" stroke-width="0.8"/>`];
+    entries.forEach((e, i) => {
+      const [sx, row] = at[i];
+      const cy = y + 11 + row * LEGEND_ROW;
+      drawSwatch(parts, e, sx, cy);
+      parts.push(`<text x="${px(sx + 30)}" y="${px(cy + 4)}" font-size="11">${escapeXml(e.name)}</text>`);
+    });
+    parts.push('</g>');
+    return { svg: parts.join('\n') + '\n', needBelow: false };
+  }
+  const { w, h } = legendBox(f, entries);
+  const { x, y } = legendOrigin(f, corner, w, h);
+  const parts = [`<g class="legend">`, `<rect x="${px(x)}" y="${px(y)}" width="${px(w)}" height="${px(h)}" fill="#ffffff" fill-opacity="0.85" stroke="#bbbbbb" stroke-width="0.8"/>`];
+  entries.forEach((e, i) => {
+    const cy = y + 13 + i * LEGEND_ROW;
+    const sx = x + 8;
+    drawSwatch(parts, e, sx, cy);
     parts.push(`<text x="${px(sx + 30)}" y="${px(cy + 4)}" font-size="11">${escapeXml(e.name)}</text>`);
   });
   parts.push('</g>');
-  return parts.join('\n') + '\n';
+  return { svg: parts.join('\n') + '\n', needBelow: false };
 }
 
 function skippedNote(skipped: number, xs: Scale, ys: Scale): string[] {
@@ -632,7 +768,7 @@ function skippedNote(skipped: number, xs: Scale, ys: Scale): string[] {
 /** Line / point / step plot of one or more series, with optional shaded bands. */
 export function makeLinePlot(opts: LinePlotOptions): string {
   const skip = countSkipped(opts.series, opts.x.log === true, opts.y.log === true);
-  const f = makeFrame(opts, 0, 'line', opts.series.map((s) => `${s.name}:${s.x.length}`).join(','), skip ? 1 : 0);
+  const fingerprint = opts.series.map((s) => `${s.name}:${s.x.length}`).join(',');
   const ex: Extent = { min: Infinity, max: -Infinity };
   const ey: Extent = { min: Infinity, max: -Infinity };
   for (const s of opts.series) {
@@ -657,42 +793,108 @@ export function makeLinePlot(opts: LinePlotOptions): string {
       }
     }
   }
-  return renderXY(opts, f, ex, ey, opts.series, 'line');
+  return withLegendRoom((below) => renderXY(opts, makeFrame(opts, 0, 'line', fingerprint, skip ? 1 : 0), ex, ey, opts.series, 'line', { below, shades: opts.shades, keys: opts.legendKeys }));
 }
 
-function renderXY(opts: CommonPlotOptions, f: Frame, ex: Extent, ey: Extent, series: PlotSeries[], defaultStyle: SeriesStyle, before = '', identity?: string, extraEntries: LegendEntry[] = []): string {
+/** Renders once; when an 'auto' legend finds no free corner, renders again with room for it below the axes. */
+function withLegendRoom(render: (below: boolean) => { svg: string; needBelow: boolean }): string {
+  const first = render(false);
+  return first.needBelow ? render(true).svg : first.svg;
+}
+
+interface RenderExtras {
+  below: boolean;
+  identity?: string;
+  shades?: XShade[];
+  keys?: LegendKey[];
+}
+
+// Colours by group (or by series when ungrouped) in order of first appearance; one legend entry per group.
+function seriesColors(series: PlotSeries[], defaultStyle: SeriesStyle, keys: LegendKey[] = []): { colors: string[]; entries: LegendEntry[] } {
+  const slot = new Map<string, number>();
+  const groupColor = new Map<string, string>();
+  const colors: string[] = [];
+  const entries: LegendEntry[] = keys.map((k) => ({ name: k.name, color: '#555555', kind: k.kind }));
+  const groupEntry = new Map<string, LegendEntry>();
+  series.forEach((s, i) => {
+    const key = s.group === undefined ? `\u0000${i}` : `g${s.group}`;
+    if (!slot.has(key)) slot.set(key, slot.size);
+    const style = s.style ?? defaultStyle;
+    const color = s.color ?? groupColor.get(key) ?? PALETTE[slot.get(key)! % PALETTE.length];
+    if (!groupColor.has(key)) groupColor.set(key, color);
+    colors.push(color);
+    if (s.group === undefined) entries.push({ name: s.name, color, kind: style });
+    else {
+      const e = groupEntry.get(key);
+      if (!e) {
+        const ne: LegendEntry = { name: s.group, color, kind: style, kinds: [style] };
+        groupEntry.set(key, ne);
+        entries.push(ne);
+      } else if (!e.kinds!.includes(style)) {
+        // Lines under markers, as in the plot.
+        e.kinds = [...e.kinds!, style].sort((a, b) => Number(a === 'points') - Number(b === 'points'));
+      }
+    }
+  });
+  return { colors, entries };
+}
+
+function drawShades(f: Frame, xs: Scale, shades: XShade[]): { inside: string; labels: string } {
+  let inside = '';
+  let labels = '';
+  for (const sh of shades) {
+    const a = Math.max(Math.min(sh.from, sh.to), xs.domain[0]);
+    const b = Math.min(Math.max(sh.from, sh.to), xs.domain[1]);
+    if (!(b > a) || (xs.log && a <= 0)) continue;
+    const x0 = xs.map(a);
+    const x1 = xs.map(b);
+    inside += `<rect class="shade" x="${px(x0)}" y="${px(f.top)}" width="${px(x1 - x0)}" height="${px(f.bottom - f.top)}" fill="#000000" fill-opacity="0.07" stroke="none"/>\n`;
+    // Labelled just above the frame, where no data can be.
+    labels += `<text class="shade-label" x="${px(x0 + 2)}" y="${px(f.top - 4)}" font-size="10" fill="#555555">${escapeXml(sh.label)}</text>\n`;
+  }
+  return { inside, labels };
+}
+
+function renderXY(opts: CommonPlotOptions, f: Frame, ex: Extent, ey: Extent, series: PlotSeries[], defaultStyle: SeriesStyle, extras: RenderExtras): { svg: string; needBelow: boolean } {
+  const { identity } = extras;
+  const { colors, entries: seriesEntries } = seriesColors(series, defaultStyle, extras.keys);
+  const entries: LegendEntry[] = identity !== undefined ? [{ name: identity, color: '#777777', kind: 'reference' }, ...seriesEntries] : seriesEntries;
+  if (extras.below && (opts.legend ?? 'auto') !== 'none') f.bottom -= belowHeight(f.width, entries);
   const empty = !(ex.min <= ex.max && ey.min <= ey.max);
-  const ys = makeScale(ey.min, ey.max, [f.bottom, f.top], opts.y);
+  // Markers on the data extremes would sit on the frame: pad y always, x when markers are drawn.
+  const markers = series.some((s) => (s.style ?? defaultStyle) === 'points');
+  const ys = makeScale(ey.min, ey.max, [f.bottom, f.top], opts.y, 6, 0.03);
   fitLeft(f, ys);
-  const xs = makeScale(ex.min, ex.max, [f.left, f.right], opts.x);
-  let out = svgOpen(f, opts.title) + drawGridAndAxes(f, xs, ys, opts);
+  const xs = makeScale(ex.min, ex.max, [f.left, f.right], opts.x, 6, markers ? 0.03 : 0);
+  const shades = drawShades(f, xs, extras.shades ?? []);
+  let out = svgOpen(f, opts.title) + drawGridAndAxes(f, xs, ys, opts) + shades.labels;
   out += `<g class="plot-area" clip-path="url(#${f.id}-clip)">\n`;
-  out += before;
-  const entries: LegendEntry[] = [...extraEntries];
-  const points: [number, number][] = [];
+  out += shades.inside;
+  const obs = emptyObstacles();
   let skipped = 0;
   if (identity !== undefined) {
     const lo = Math.max(xs.domain[0], ys.domain[0]);
     const hi = Math.min(xs.domain[1], ys.domain[1]);
     if (lo < hi) {
-      out += `<path class="reference identity" d="M${px(xs.map(lo))} ${px(ys.map(lo))}L${px(xs.map(hi))} ${px(ys.map(hi))}" stroke="#777777" stroke-width="1.2" stroke-dasharray="6 4" fill="none"/>\n`;
+      const a: [number, number] = [xs.map(lo), ys.map(lo)];
+      const b: [number, number] = [xs.map(hi), ys.map(hi)];
+      out += `<path class="reference identity" d="M${px(a[0])} ${px(a[1])}L${px(b[0])} ${px(b[1])}" stroke="#777777" stroke-width="1.2" stroke-dasharray="6 4" fill="none"/>\n`;
+      obs.lines.push([a, b]);
     }
-    entries.push({ name: identity, color: '#777777', kind: 'reference' });
   }
   series.forEach((s, i) => {
-    const color = s.color ?? PALETTE[i % PALETTE.length];
     const style = s.style ?? defaultStyle;
-    const r = drawSeries({ ...s, style }, color, xs, ys, f);
+    const r = drawSeries({ ...s, style }, colors[i], xs, ys, f);
     out += r.svg;
     skipped += r.skipped;
-    for (let k = 0; k < r.points.length; k += Math.max(1, Math.floor(r.points.length / 2000))) points.push(r.points[k]);
-    entries.push({ name: s.name, color, kind: style });
+    obs.lines.push(...r.lines);
   });
   out += '</g>\n';
   if (empty) out += drawNoData(f);
-  out += drawLegend(f, entries, opts.legend ?? 'auto', points);
+  const legend = drawLegend(f, entries, opts.legend ?? 'auto', obs, extras.below);
+  out += legend.svg;
   out += drawNotes(f, [...(opts.notes ?? []), ...skippedNote(skipped, xs, ys)]);
-  return out + '</svg>\n';
+  return { svg: out + '</svg>\n', needBelow: legend.needBelow };
 }
 
 /** Histogram bars from bin edges and counts (or densities), with optional overlay curves. */
@@ -714,7 +916,18 @@ export function makeHistogramPlot(opts: HistogramPlotOptions): string {
     if (!usable(edges[i], xlog) || !usable(edges[i + 1], xlog) || !Number.isFinite(h) || (ylog && h < 0)) barSkip++;
   }
   const skip = barSkip + countSkipped(opts.overlays ?? [], xlog, ylog);
-  const f = makeFrame(opts, 0, 'hist', `${edges.length}:${(opts.overlays ?? []).map((s) => s.name).join(',')}`, skip ? 1 : 0);
+  return withLegendRoom((below) => renderHistogram(opts, heights, makeFrame(opts, 0, 'hist', `${edges.length}:${(opts.overlays ?? []).map((s) => s.name).join(',')}`, skip ? 1 : 0), below));
+}
+
+function renderHistogram(opts: HistogramPlotOptions, heights: ArrayLike<number>, f: Frame, below: boolean): { svg: string; needBelow: boolean } {
+  const edges = opts.edges;
+  const xlog = opts.x.log === true;
+  const ylog = opts.y.log === true;
+  const color = opts.color ?? '#7f9fbf';
+  const entries: LegendEntry[] = heights.length ? [{ name: opts.name ?? (opts.densities ? 'density' : 'counts'), color, kind: 'bar' }] : [];
+  const overlayColors = (opts.overlays ?? []).map((s, i) => s.color ?? PALETTE[(i + 1) % PALETTE.length]);
+  (opts.overlays ?? []).forEach((s, i) => entries.push({ name: s.name, color: overlayColors[i], kind: s.style ?? 'line' }));
+  if (below && (opts.legend ?? 'auto') !== 'none') f.bottom -= belowHeight(f.width, entries);
   const ex: Extent = { min: Infinity, max: -Infinity };
   const ey: Extent = { min: Infinity, max: -Infinity };
   if (heights.length > 0) {
@@ -731,13 +944,13 @@ export function makeHistogramPlot(opts: HistogramPlotOptions): string {
     extendExtent(ex, s.x, xlog);
     extendExtent(ey, s.y, ylog);
   }
-  const ys = makeScale(ey.min, ey.max, [f.bottom, f.top], opts.y);
+  // Bars stand on the frame; only the top is padded, so the tallest bar and overlay peaks stay inside.
+  const ys = makeScale(ey.min, ey.max, [f.bottom, f.top], { ...opts.y, min: opts.y.min ?? (!ylog && ey.min === 0 ? 0 : undefined) }, 6, 0.03);
   fitLeft(f, ys);
   const xs = makeScale(ex.min, ex.max, [f.left, f.right], opts.x);
-  const color = opts.color ?? '#7f9fbf';
   const rects: string[] = [];
   let skipped = 0;
-  const points: [number, number][] = [];
+  const obs = emptyObstacles();
   for (let i = 0; i < heights.length; i++) {
     const a = edges[i];
     const b = edges[i + 1];
@@ -751,26 +964,24 @@ export function makeHistogramPlot(opts: HistogramPlotOptions): string {
     const y0 = ylog ? f.bottom : ys.map(0);
     const y1 = ys.map(h);
     rects.push(`<rect class="bar" x="${px(x0)}" y="${px(Math.min(y0, y1))}" width="${px(Math.max(0, x1 - x0))}" height="${px(Math.abs(y0 - y1))}"/>`);
-    points.push([(x0 + x1) / 2, y1], [(x0 + x1) / 2, (y0 + y1) / 2]);
+    obs.rects.push([Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)]);
   }
   const bars = rects.length ? `<g class="bars" fill="${color}" fill-opacity="0.75" stroke="#ffffff" stroke-width="0.5">${rects.join('')}</g>\n` : '';
-  const entries: LegendEntry[] = heights.length ? [{ name: opts.name ?? (opts.densities ? 'density' : 'counts'), color, kind: 'bar' }] : [];
   const overlays = opts.overlays ?? [];
   const empty = !(ex.min <= ex.max && ey.min <= ey.max);
   let out = svgOpen(f, opts.title) + drawGridAndAxes(f, xs, ys, opts) + `<g class="plot-area" clip-path="url(#${f.id}-clip)">\n` + bars;
   overlays.forEach((s, i) => {
-    const c = s.color ?? PALETTE[(i + 1) % PALETTE.length];
-    const r = drawSeries(s, c, xs, ys, f);
+    const r = drawSeries(s, overlayColors[i], xs, ys, f);
     out += r.svg;
     skipped += r.skipped;
-    points.push(...r.points.filter((_, k) => k % Math.max(1, Math.floor(r.points.length / 1000)) === 0));
-    entries.push({ name: s.name, color: c, kind: s.style ?? 'line' });
+    obs.lines.push(...r.lines);
   });
   out += '</g>\n';
   if (empty) out += drawNoData(f);
-  out += drawLegend(f, entries, opts.legend ?? 'auto', points);
+  const legend = drawLegend(f, entries, opts.legend ?? 'auto', obs, below);
+  out += legend.svg;
   out += drawNotes(f, [...(opts.notes ?? []), ...skippedNote(skipped, xs, ys)]);
-  return out + '</svg>\n';
+  return { svg: out + '</svg>\n', needBelow: legend.needBelow };
 }
 
 // Cell boundaries halfway between centres (geometrically on log axes); the outer ones mirror the inner.
@@ -809,6 +1020,12 @@ export function makeHeatmap(opts: HeatmapOptions): string {
   for (let i = 0; i < opts.z.length; i++) if (!Number.isFinite(opts.z[i])) missingCells++;
   const contourSkip = countSkipped(opts.contours ?? [], opts.x.log === true, opts.y.log === true);
   const f = makeFrame(opts, 78, 'heat', `${nx}x${ny}:${opts.colormap ?? 'viridis'}`, (missingCells ? 1 : 0) + (contourSkip ? 1 : 0));
+  const contourColors = ['#ffffff', '#e41a1c', '#000000', '#ff7f00'];
+  const entries: LegendEntry[] = (opts.contours ?? []).map((c, i) => ({ name: c.name, color: c.color ?? contourColors[i % contourColors.length], kind: i % 2 ? 'dashed' : 'line' }));
+  // Cells fill the whole frame, so an 'auto' legend always goes below the axes rather than over data.
+  const legendPos = opts.legend ?? 'auto';
+  const legendBelow = legendPos === 'auto' || legendPos === 'below';
+  if (legendBelow) f.bottom -= belowHeight(f.width, entries);
   const cmap = opts.colormap ?? 'viridis';
   const empty = nx === 0 || ny === 0;
   const xe = empty ? [] : cellEdges(opts.xValues, opts.x.log === true, 'xValues');
@@ -841,22 +1058,18 @@ export function makeHeatmap(opts: HeatmapOptions): string {
   let out = svgOpen(f, opts.title) + drawGridAndAxes(f, xs, ys, opts, false);
   out += `<g class="plot-area" clip-path="url(#${f.id}-clip)">\n`;
   if (cells.length) out += `<g class="cells" shape-rendering="crispEdges">${cells.join('')}</g>\n`;
-  const entries: LegendEntry[] = [];
-  const contourColors = ['#ffffff', '#e41a1c', '#000000', '#ff7f00'];
   let skipped = 0;
   (opts.contours ?? []).forEach((c, i) => {
-    const color = c.color ?? contourColors[i % contourColors.length];
-    const r = drawSeries({ name: c.name, x: c.x, y: c.y, style: i % 2 ? 'dashed' : 'line' }, color, xs, ys, f);
+    const r = drawSeries({ name: c.name, x: c.x, y: c.y, style: i % 2 ? 'dashed' : 'line' }, entries[i].color, xs, ys, f);
     out += r.svg;
     skipped += r.skipped;
-    entries.push({ name: c.name, color, kind: i % 2 ? 'dashed' : 'line' });
   });
   out += '</g>\n';
   // Re-stroke the frame so cells do not cover it.
   out += `<rect x="${px(f.left)}" y="${px(f.top)}" width="${px(f.right - f.left)}" height="${px(f.bottom - f.top)}" fill="none" stroke="#333333" stroke-width="1"/>\n`;
   if (empty) out += drawNoData(f);
   out += drawColorbar(f, zmin, zmax, cmap, { label: opts.zLabel, unit: opts.zUnit });
-  out += drawLegend(f, entries, opts.legend ?? 'top-right', []);
+  out += drawLegend(f, entries, legendPos, emptyObstacles(), legendBelow).svg;
   const notes = [...(opts.notes ?? []), ...skippedNote(skipped, xs, ys)];
   if (missing) notes.push(`${missing} cell${missing === 1 ? '' : 's'} without a finite value (grey)`);
   out += drawNotes(f, notes);
@@ -891,7 +1104,7 @@ function drawColorbar(f: Frame, zmin: number, zmax: number, cmap: Colormap, axis
 /** Scatter of paired values, e.g. measured vs predicted, with an optional y = x reference. */
 export function makeScatter(opts: ScatterOptions): string {
   const skip = countSkipped(opts.series, opts.x.log === true, opts.y.log === true);
-  const f = makeFrame(opts, 0, 'scatter', opts.series.map((s) => `${s.name}:${s.x.length}`).join(','), skip ? 1 : 0);
+  const fingerprint = opts.series.map((s) => `${s.name}:${s.x.length}`).join(',');
   const ex: Extent = { min: Infinity, max: -Infinity };
   const ey: Extent = { min: Infinity, max: -Infinity };
   for (const s of opts.series) {
@@ -918,5 +1131,5 @@ export function makeScatter(opts: ScatterOptions): string {
       ex.max = ey.max = hi;
     }
   }
-  return renderXY(opts, f, ex, ey, opts.series, 'points', '', identity);
+  return withLegendRoom((below) => renderXY(opts, makeFrame(opts, 0, 'scatter', fingerprint, skip ? 1 : 0), ex, ey, opts.series, 'points', { below, identity }));
 }
