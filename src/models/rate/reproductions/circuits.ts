@@ -133,6 +133,14 @@ const lateralSets = [
   { name: 'winner-take-all, wEE = 0.8', wEE: 0.8 },
 ];
 
+const legendKeys = [{ name: 'simulation', kind: 'points' as const }, { name: 'theory', kind: 'line' as const }];
+
+/** A fine grid on [lo, hi] through the given breakpoints, so a piecewise-linear theory is drawn through its corners. */
+function theoryGrid(lo: number, hi: number, breaks: number[], n = 121): number[] {
+  const xs = linspace(lo, hi, n).concat(breaks.filter((b) => b > lo && b < hi));
+  return [...new Set(xs)].sort((a, b) => a - b);
+}
+
 export const rateLateral: Reproduction = {
   id: 'rate-lateral',
   title: 'Lateral inhibition: output vs input contrast, the derived contrast gain, and soft vs winner-take-all competition at the LDS boundary',
@@ -162,13 +170,17 @@ export const rateLateral: Reproduction = {
         if (th.regime === 'winner-take-all') wtaOk &&= Math.abs(Math.abs(cOut) - 1) < 1e-3;
         else softErr = Math.max(softErr, Math.abs(cOut - th.cOut));
       });
+      // The theory line is piecewise linear with a clamp at G C_in = 1: sample it finely and through that corner.
+      const gain = contrastGainTheory({ wEE: s.wEE, wIE: 1, wEI: 0.5, wII: 0.5 }, 0).gain;
+      const tx = theoryGrid(cIns[0], cIns[cIns.length - 1], Number.isFinite(gain) && gain > 0 ? [1 / gain] : []);
+      const ty = tx.map((cIn) => contrastGainTheory({ wEE: s.wEE, wIE: 1, wEI: 0.5, wII: 0.5 }, cIn).cOut);
       return [
-        { name: `${s.name} (simulation)`, x: cIns, y: meas, style: 'points' as const },
-        { name: `${s.name} (theory)`, x: cIns, y: theo, style: 'line' as const },
+        { name: `${s.name} (theory)`, group: s.name, x: tx, y: ty, style: 'line' as const },
+        { name: `${s.name} (simulation)`, group: s.name, x: cIns, y: meas, style: 'points' as const },
       ];
     });
     c.out.write('contrast.csv', makeCsv(['wEE', 'contrastIn', 'contrastOut', 'contrastOutTheory', 'regimeTheory'], rows));
-    const svg = makeLinePlot({ title: 'Output contrast vs input contrast', x: { label: 'input contrast C_in', unit: '' }, y: { label: 'output contrast C_out', unit: '' }, series });
+    const svg = makeLinePlot({ title: 'Output contrast vs input contrast', x: { label: 'input contrast C_in', unit: '' }, y: { label: 'output contrast C_out', unit: '' }, series, legendKeys });
     c.out.write('contrast.svg', svg);
 
     // Soft vs winner-take-all along w_EE at C_in = 0, from a random initial state.
@@ -181,12 +193,25 @@ export const rateLateral: Reproduction = {
     const step = wEEs[1] - wEEs[0];
     const monotone = wta.every((v, i) => !v || wta.slice(i).every(Boolean));
     c.out.write('competition.csv', makeCsv(['wEE', 'winnerTakeAll'], wEEs.map((w, i) => [w, wta[i] ? 1 : 0])));
+    const competitionSvg = makeLinePlot({
+      title: 'Soft vs winner-take-all competition at C_in = 0',
+      x: { label: 'self-excitation w_EE', unit: '' },
+      y: { label: 'final |C_out|', unit: '' },
+      series: [
+        // At C_in = 0 soft competition keeps C_out = 0; from the LDS boundary on one channel wins (|C_out| = 1).
+        { name: 'theory', group: `C_in = 0 (boundary w_EE* = ${boundary.toFixed(3)})`, x: [wEEs[0], boundary, boundary, wEEs[wEEs.length - 1]], y: [0, 0, 1, 1], style: 'line' },
+        { name: 'simulation', group: `C_in = 0 (boundary w_EE* = ${boundary.toFixed(3)})`, x: wEEs, y: sweepSims.map((o) => Math.abs(contrast(o.finals[1][0], o.finals[1][1]))), style: 'points' },
+      ],
+      legendKeys,
+      notes: [`random initial state (seed ${c.seed}), ${wEEs.length} values of w_EE; winner-take-all: |C_out| > 0.99`],
+    });
+    c.out.write('competition.svg', competitionSvg);
     const checks = [
       { name: 'contrast gain in soft competition', expected: 'C_out = clamp(G C_in) within 0.01', measured: `max |error| ${softErr.toExponential(2)}`, pass: softErr < 0.01 },
       { name: 'winner-take-all beyond the LDS boundary', expected: '|C_out| = 1 for every C_in at wEE = 0.8', measured: wtaOk ? 'all |C_out| = 1' : 'some |C_out| < 1', pass: wtaOk },
       { name: 'soft / winner-take-all boundary = LDS boundary', expected: `w_EE* = 1 - b = ${boundary.toFixed(4)}`, measured: `first winner-take-all at w_EE = ${firstWta.toFixed(4)} (grid step ${step.toFixed(3)})`, pass: monotone && Math.abs(firstWta - boundary) <= step + 1e-9 },
     ];
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [checksSection(checks), { heading: 'Contrast', svg }], meta: { backend: c.backend, seed: c.seed } }));
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [checksSection(checks), { heading: 'Contrast', svg }, { heading: 'Soft vs winner-take-all competition', text: 'w_EE swept at C_in = 0 from a random initial state: the final |C_out| (0: both channels active, 1: one channel wins) against the LDS boundary w_EE* = 1 - b.', svg: competitionSvg }], meta: { backend: c.backend, seed: c.seed } }));
     return { summary: { boundaryTheory: boundary, boundarySimulated: firstWta, maxSoftError: softErr }, checks };
   },
 };
