@@ -5,6 +5,8 @@ import { makeHistogramPlot, makeLinePlot, type PlotSeries } from '../../report/s
 
 export interface Figure {
   name: string;
+  /** The report's section heading (name is the file name). */
+  heading: string;
   caption: string;
   svg: string;
 }
@@ -42,24 +44,27 @@ export function makeUHistogram(title: string, u: ArrayLike<number>, m: number, v
 
 /** Pure: the standard figures of instance 0. */
 export function makeHybridFigures(r: HybridResult, run: HybridRun): Figure[] {
-  const note = `n = ${run.n} per population, dt = ${run.dt.toPrecision(3)}, seed ${run.seed}`;
+  const note = `n = ${run.n} per population, dt = ${Number(run.dt.toPrecision(3))} tau, seed ${run.seed}`;
   const t = col(r, 't', 0);
+  // The time averages start at the first step on or after burnin (runner: round(burnin / dt)).
+  const burnin = Math.round(Number(run.params[0]?.burnin ?? 0) / run.dt) * run.dt;
+  const shades = burnin > 0 ? [{ from: 0, to: burnin, label: `burn-in (${Number(burnin.toPrecision(4))} tau, not averaged)` }] : [];
   const pair = (name: string, label: string): PlotSeries[] => [
     { name: `${label} particles`, x: t, y: col(r, name, 0), style: 'line' },
     { name: `${label} limit`, x: t, y: col(r, `limit${name[0].toUpperCase()}${name.slice(1)}`, 0), style: 'dashed' },
   ];
   const figs: Figure[] = [
-    { name: 'means', caption: 'Population means of u against the limit ODE.', svg: makeLinePlot({ title: 'Mean of u', x: { label: 'time', unit: 'tau' }, y: { label: 'mean u', unit: '' }, series: [...pair('mE', 'm_E'), ...pair('mI', 'm_I')], notes: [note] }) },
-    { name: 'variances', caption: 'Population variances of u against the limit ODE.', svg: makeLinePlot({ title: 'Variance of u', x: { label: 'time', unit: 'tau' }, y: { label: 'variance of u', unit: '' }, series: [...pair('vE', 'v_E'), ...pair('vI', 'v_I')], notes: [note] }) },
-    { name: 'rates', caption: 'Population rates nubar_a = mean f(u) against the limit.', svg: makeLinePlot({ title: 'Population rates', x: { label: 'time', unit: 'tau' }, y: { label: 'rate', unit: '1/tau' }, series: [...pair('nuE', 'nu_E'), ...pair('nuI', 'nu_I')], notes: [note] }) },
-    { name: 'balance', caption: 'X = sqrt(n) (J_E nubar_E - J_I nubar_I) against the limit multiplier X(t).', svg: makeLinePlot({ title: 'Balance multiplier X', x: { label: 'time', unit: 'tau' }, y: { label: 'X', unit: '' }, series: pair('X', 'X'), notes: [note] }) },
+    { name: 'means', heading: 'Mean of u', caption: 'Population means of u against the limit ODE.', svg: makeLinePlot({ title: 'Mean of u', x: { label: 'time', unit: 'tau' }, y: { label: 'mean u', unit: '' }, series: [...pair('mE', 'm_E'), ...pair('mI', 'm_I')], notes: [note], shades }) },
+    { name: 'variances', heading: 'Variance of u', caption: 'Population variances of u against the limit ODE.', svg: makeLinePlot({ title: 'Variance of u', x: { label: 'time', unit: 'tau' }, y: { label: 'variance of u', unit: '' }, series: [...pair('vE', 'v_E'), ...pair('vI', 'v_I')], notes: [note], shades }) },
+    { name: 'rates', heading: 'Population rates', caption: 'Population rates nubar_a = mean f(u) against the limit.', svg: makeLinePlot({ title: 'Population rates', x: { label: 'time', unit: 'tau' }, y: { label: 'rate', unit: '1/tau' }, series: [...pair('nuE', 'nu_E'), ...pair('nuI', 'nu_I')], notes: [note], shades }) },
+    { name: 'balance', heading: 'Balance multiplier X', caption: 'X = sqrt(n) (J_E nubar_E - J_I nubar_I) against the limit multiplier X(t).', svg: makeLinePlot({ title: 'Balance multiplier X', x: { label: 'time', unit: 'tau' }, y: { label: 'X', unit: '' }, series: pair('X', 'X'), notes: [note], shades }) },
   ];
   const n = run.n;
   const inst = r.instances[0];
   const u = r.finalState.subarray(0, 2 * n);
   if (Number.isFinite(inst.limit.vE) && inst.limit.vE > 0) {
-    figs.push({ name: 'hist-e', caption: 'u over the E population at the final time against N(m_E, v_E) of the limit.', svg: makeUHistogram('u in E at the final time', u.subarray(0, n), inst.limit.mE, inst.limit.vE, note) });
-    figs.push({ name: 'hist-i', caption: 'u over the I population at the final time against N(m_I, v_I) of the limit.', svg: makeUHistogram('u in I at the final time', u.subarray(n, 2 * n), inst.limit.mI, inst.limit.vI, note) });
+    figs.push({ name: 'hist-e', heading: 'Distribution of u in E at the final time', caption: 'u over the E population at the final time against N(m_E, v_E) of the limit.', svg: makeUHistogram('u in E at the final time', u.subarray(0, n), inst.limit.mE, inst.limit.vE, note) });
+    figs.push({ name: 'hist-i', heading: 'Distribution of u in I at the final time', caption: 'u over the I population at the final time against N(m_I, v_I) of the limit.', svg: makeUHistogram('u in I at the final time', u.subarray(n, 2 * n), inst.limit.mI, inst.limit.vI, note) });
   }
   return figs;
 }

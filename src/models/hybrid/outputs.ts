@@ -34,7 +34,7 @@ export function makeHybridOutputs(result: HybridResult, r: HybridRun, info: RunI
       sections: [
         { heading: 'Time averages after burn-in against the limit at the final time', table: { columns: ['quantity', 'particles (time average)', 'limit (final)', 'rms(particles - limit)'], rows: hybridColumns.map((k) => [k, i0.sim[k], i0.limit[k], i0.rmsError[k]]) } },
         ...(i0.blowup ? [{ heading: 'Blow-up', text: `${i0.blowup.source}: ${i0.blowup.condition} — ${i0.blowup.detail}` }] : []),
-        ...figures.map((fig) => ({ heading: fig.name, text: fig.caption, svg: fig.svg })),
+        ...figures.map((fig) => ({ heading: fig.heading, text: fig.caption, svg: fig.svg })),
       ],
     },
     line:

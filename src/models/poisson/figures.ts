@@ -5,6 +5,8 @@ import { makeHistogramPlot, makeLinePlot, makeScatter, type PlotSeries } from '.
 
 export interface Figure {
   name: string;
+  /** The report's section heading (name is the file name). */
+  heading: string;
   caption: string;
   svg: string;
 }
@@ -22,6 +24,9 @@ export function makePopulationFigures(r: ExperimentResult): Figure[] {
   const shown = Math.min(r.resolved.batch, maxPlottedInstances);
   const byInstance = Array.from({ length: shown }, (_, b) => rows.filter((row) => row[2] === b));
   const note = `n = ${r.resolved.n} neurons, dt = ${r.resolved.dt} s, seed ${r.resolved.seed}${r.resolved.batch > shown ? `, first ${shown} of ${r.resolved.batch} instances` : ''}`;
+  // The time averages start at step round(burnin / dt) (the runner's burnSteps).
+  const burnin = Math.round(Number(r.resolved.params[0]?.burnin ?? 0) / r.resolved.dt) * r.resolved.dt;
+  const shades = burnin > 0 ? [{ from: 0, to: burnin, label: `burn-in (${Number(burnin.toPrecision(4))} s, not averaged)` }] : [];
   const pair = (name: string, theoryName: string, label: string): PlotSeries[] =>
     byInstance.flatMap((rs, b) => [
       { name: `${label} sim${shown > 1 ? ` #${b}` : ''}`, x: column(rs, columns, 't'), y: column(rs, columns, name), style: 'line' as const },
@@ -30,16 +35,19 @@ export function makePopulationFigures(r: ExperimentResult): Figure[] {
   const figures: Figure[] = [
     {
       name: 'mean-u',
+      heading: 'Population mean of u',
       caption: 'Population mean of the potential u against the exact mean of the discretised process.',
-      svg: makeLinePlot({ title: 'Population mean of u', x: { label: 'time', unit: 's' }, y: { label: 'mean u', unit: '' }, series: pair('meanU', 'meanUTheory', 'mean u'), notes: [note] }),
+      svg: makeLinePlot({ title: 'Population mean of u', x: { label: 'time', unit: 's' }, y: { label: 'mean u', unit: '' }, series: pair('meanU', 'meanUTheory', 'mean u'), notes: [note], shades }),
     },
     {
       name: 'var-u',
+      heading: 'Population variance of u',
       caption: 'Population variance of u against the exact variance of the discretised process.',
-      svg: makeLinePlot({ title: 'Population variance of u', x: { label: 'time', unit: 's' }, y: { label: 'variance of u', unit: '' }, series: pair('varU', 'varUTheory', 'var u'), notes: [note] }),
+      svg: makeLinePlot({ title: 'Population variance of u', x: { label: 'time', unit: 's' }, y: { label: 'variance of u', unit: '' }, series: pair('varU', 'varUTheory', 'var u'), notes: [note], shades }),
     },
     {
       name: 'rate',
+      heading: 'Population firing rate',
       caption: 'Population firing rate (spike count / (n dt)) against E[f(u)] with u Gaussian.',
       svg: makeLinePlot({
         title: 'Population firing rate',
@@ -50,6 +58,7 @@ export function makePopulationFigures(r: ExperimentResult): Figure[] {
           { name: `rate theory${shown > 1 ? ` #${b}` : ''}`, x: column(rs, columns, 't'), y: column(rs, columns, 'rateHzTheory'), style: 'dashed' as const },
         ]),
         notes: [note],
+        shades,
       }),
     },
   ];
@@ -57,6 +66,7 @@ export function makePopulationFigures(r: ExperimentResult): Figure[] {
     const s0 = r.spikes.rows.filter((row) => row[2] === 0);
     figures.push({
       name: 'raster',
+      heading: 'Spike raster',
       caption: 'Spike raster of the recorded neurons of instance 0.',
       svg: makeScatter({ title: 'Spike raster (instance 0)', x: { label: 'time', unit: 's' }, y: { label: 'neuron index', unit: '' }, series: [{ name: 'spikes', x: s0.map((x) => x[1]), y: s0.map((x) => x[3]), style: 'points' }], legend: 'none', notes: [note] }),
     });
@@ -82,6 +92,7 @@ export function makePopulationFigures(r: ExperimentResult): Figure[] {
     const pdf = xs.map((x) => Math.exp(-((x - th.meanU) ** 2) / (2 * th.varU)) / Math.sqrt(2 * Math.PI * th.varU));
     figures.push({
       name: 'u-histogram',
+      heading: 'Distribution of u at the final time',
       caption: 'Distribution of u across neurons at the final time (instance 0) against the Gaussian with the exact mean and variance.',
       svg: makeHistogramPlot({ title: 'Distribution of u at the final time', x: { label: 'u', unit: '' }, y: { label: 'density', unit: '' }, edges, densities, name: 'simulation', overlays: [{ name: 'N(m, v) theory', x: xs, y: pdf, style: 'line' }], notes: [note] }),
     });

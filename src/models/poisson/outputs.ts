@@ -27,7 +27,7 @@ export function makePoissonOutputs(result: ExperimentResult, r: PoissonResolved,
     report: {
       title: 'ei run poisson',
       subtitle: 'Independent Poisson neurons with a leaky potential',
-      sections: [{ heading: 'Summary', table: makeInstanceTable(result) }, ...figures.map((fig) => ({ heading: fig.name, text: fig.caption, svg: fig.svg }))],
+      sections: [{ heading: 'Summary', table: makeInstanceTable(result) }, ...figures.map((fig) => ({ heading: fig.heading, text: fig.caption, svg: fig.svg }))],
     },
     line:
       `poisson: ${r.n} neurons x ${r.batch} x ${r.steps} steps on ${info.backend} in ${info.wallSeconds.toFixed(2)} s; ` +

@@ -18,7 +18,7 @@ function makeRateTimeseries(r: RateResult): { columns: string[]; rows: number[][
 }
 
 /** Pure: trajectories of the first E and I cells from every initial state (a phase portrait for Wilson-Cowan). */
-function makeRateFigures(ts: { columns: string[]; rows: number[][] }, circuit: Circuit, count: number): { name: string; caption: string; svg: string }[] {
+function makeRateFigures(ts: { columns: string[]; rows: number[][] }, circuit: Circuit, count: number): { name: string; heading: string; caption: string; svg: string }[] {
   const cols = ts.columns;
   const iE = 2;
   const firstI = circuit.labels.findIndex((l, i) => !circuit.excitatory[i]);
@@ -27,8 +27,8 @@ function makeRateFigures(ts: { columns: string[]; rows: number[][] }, circuit: C
   const phase: PlotSeries[] = byIc.map((rows, k) => ({ name: `x0 #${k}`, x: rows.map((x) => x[iE]), y: rows.map((x) => x[iI]), style: 'line' }));
   const time: PlotSeries[] = circuit.labels.slice(0, 6).map((label, i) => ({ name: label, x: byIc[0].map((x) => x[0]), y: byIc[0].map((x) => x[2 + i]), style: 'line' }));
   return [
-    { name: 'phase-portrait', caption: `Trajectories in the (${cols[iE]}, ${cols[iI]}) plane from ${byIc.length} initial states.`, svg: makeLinePlot({ title: 'Phase portrait', x: { label: `rate ${cols[iE]}`, unit: '' }, y: { label: `rate ${cols[iI]}`, unit: '' }, series: phase }) },
-    { name: 'rates', caption: 'Rates over time from x0 = 0.', svg: makeLinePlot({ title: 'Rates from x0 = 0', x: { label: 'time', unit: 'tau' }, y: { label: 'rate', unit: '' }, series: time }) },
+    { name: 'phase-portrait', heading: 'Phase portrait', caption: `Trajectories in the (${cols[iE]}, ${cols[iI]}) plane from ${byIc.length} initial states.`, svg: makeLinePlot({ title: 'Phase portrait', x: { label: `rate ${cols[iE]}`, unit: '' }, y: { label: `rate ${cols[iI]}`, unit: '' }, series: phase }) },
+    { name: 'rates', heading: 'Rates over time', caption: 'Rates over time from x0 = 0.', svg: makeLinePlot({ title: 'Rates from x0 = 0', x: { label: 'time', unit: 'tau' }, y: { label: 'rate', unit: '' }, series: time }) },
   ];
 }
 
@@ -59,7 +59,7 @@ export function makeRateOutputs(result: RateResult): RunOutputs {
       subtitle: 'E-I firing-rate circuit as a game: equilibria, Nash residual, Lyapunov diagonal stability, simulation',
       sections: [
         { heading: 'Analysis', table: { columns: ['quantity', 'value'], rows: reportKeys.filter((k) => s[k] !== undefined).map((k) => [k, JSON.stringify(s[k])]) } },
-        ...figs.map((fig) => ({ heading: fig.name, text: fig.caption, svg: fig.svg })),
+        ...figs.map((fig) => ({ heading: fig.heading, text: fig.caption, svg: fig.svg })),
       ],
     },
     line: `rate ${String(s.circuit)}: regime ${String(s.regime)}, LDS margin ${Number(s.ldsMargin).toPrecision(4)}, equilibrium ${JSON.stringify(eq?.map((x) => Number(x.toPrecision(5))))}`,
