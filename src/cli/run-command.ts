@@ -18,6 +18,12 @@ import { makeSummaryJson } from '../io/summary-json.ts';
 import { withResultSession } from './result-session.ts';
 import { checkBeforeSession, checkInSession, noteDtAdjusted } from './run-options.ts';
 
+/** The unit of the model's time parameters (tau, burnin, ...): 's', or 'time units' where the model is dimensionless. */
+export function modelTimeUnit(params: readonly { name: string; unit?: string }[]): string {
+  const u = params.find((p) => /^(tau|burnin)/.test(p.name) && p.unit)?.unit;
+  return u === undefined || u === 'time' ? 'time units' : u;
+}
+
 export { makeAdapterRecord };
 
 /** Flags shared by run and sweep. */
@@ -133,7 +139,7 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
       for (const file of outputs.files) out.write(file.name, file.content);
       out.write('report.html', makeReportHtml({
         ...outputs.report,
-        meta: { engineVersion, backend: sel.backend, adapter: sel.ctx ? `${sel.ctx.info.vendor}/${sel.ctx.info.architecture}` : 'cpu', n: r.n ?? 'set by the model', batch: r.batch, steps: r.steps, dt: r.dt ?? 'discrete time', seed: r.seed },
+        meta: { engineVersion, backend: sel.backend, adapter: sel.ctx ? `${sel.ctx.info.vendor}/${sel.ctx.info.architecture}` : 'cpu', n: r.n ?? 'set by the model', batch: r.batch, steps: r.steps, dt: r.dt == null ? 'discrete time' : `${r.dt} ${modelTimeUnit(def.parameters)}`, seed: r.seed },
       }));
       // summary.json last: its presence marks a complete result.
       out.write('summary.json', makeSummaryJson(makeRunSummary(def, r, { backend: sel.backend, wallSeconds }, outputs), outputs.explainNonFinite));

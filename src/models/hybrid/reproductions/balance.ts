@@ -155,7 +155,7 @@ export const hybridBalance: Reproduction = {
         { heading: 'X after the layer', svg: xFig, text: 'Limitation seen in the quick run: starting this far from balance the layer closes more slowly than the linear estimate 6 / (sqrt(n) (J_I g_I - J_E g_E)) used to place the jump window (rates saturate early in the layer); at n = 200 it is still closing at t = 0.5, so the n = 200 jump and the n = 200 X error include the layer tail. The n = 3200 values are past it.' },
         { heading: 'The initial jump', svg: jFig },
         { heading: 'X in the layer', svg: peakFig },
-        { heading: 'Per n', table: { columns: ['n', 'dt', 'layer end (tau)', 'measured jump', 'c0', 'rms X_n - X', 'rms, 0.1 tau average', 'peak |X_n|', 'wall s'], rows: per.map((e) => [e.n, e.dt, e.tj, e.jump, c0, e.rmsX, e.rmsXSmooth, e.peakX, e.wallSeconds]) } },
+        { heading: 'Per n', table: { columns: ['n', 'dt (tau)', 'layer end (tau)', 'measured jump', 'c0', 'rms X_n - X', 'rms, 0.1 tau average', 'peak |X_n|', 'wall s'], rows: per.map((e) => [e.n, e.dt, e.tj, e.jump, c0, e.rmsX, e.rmsXSmooth, e.peakX, e.wallSeconds]) } },
       ],
       meta: { ns, T, initial, c0, kappa, seed: c.seed, backend: c.backend, quick: c.quick },
     }));

@@ -75,7 +75,7 @@ export const hybridErrorVsN: Reproduction = {
         { heading: 'Run size', text: `${quickNote(c.quick, `n = ${plan.ns.join(', ')} per population x ${plan.R.join(', ')} replicas`)}\n\n${modelNote}` },
         checksSection(checks),
         { heading: 'Error versus n', svg: fig },
-        { heading: 'Per n', table: { columns: ['n', 'replicas', 'dt', 'geometric mean error', 'min', 'max', 'wall s'], rows: perN.map((e, k) => [e.n, runInfo[k].replicas, runInfo[k].dt, e.geometricMean, e.min, e.max, runInfo[k].wallSeconds]) } },
+        { heading: 'Per n', table: { columns: ['n', 'replicas', 'dt (tau)', 'geometric mean error', 'min', 'max', 'wall s'], rows: perN.map((e, k) => [e.n, runInfo[k].replicas, runInfo[k].dt, e.geometricMean, e.min, e.max, runInfo[k].wallSeconds]) } },
         { heading: 'The multiplier X', text: `Not part of the check: the rms error of X_n = sqrt(n)(J_E nubar_E - J_I nubar_I) falls with slope ${fitX.slope.toFixed(3)} +- ${fitX.slopeSe.toFixed(3)}. X is a sqrt(n)-amplified difference of rates whose fast common mode relaxes at rate ~sqrt(n), so its error is expected to fall more slowly (about n^-1/4) than that of the moments.` },
       ],
       meta: { ...plan, T, tFrom, seed: c.seed, backend: c.backend, quick: c.quick },

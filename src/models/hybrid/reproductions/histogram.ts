@@ -101,7 +101,7 @@ export const hybridHistogram: Reproduction = {
         { heading: 'KS distances', table: { columns: ['t (tau)', 'population', 'limit m', 'limit v', 'sample m', 'sample v', 'predicted offset delta_n', 'KS D vs limit', 'p-value', 'sqrt(n) D', 'bound', 'KS D shape'], rows: rows.map((e) => [e.t, e.pop, e.m, e.v, e.mSample, e.vSample, e.offset, e.D, e.p, sn * e.D, e.tol, e.Dshape]) } },
         ...figs,
       ],
-      meta: { n, times: snapT, dt: r.resolved.dt, seed: c.seed, backend: c.backend, quick: c.quick, wallSeconds: r.wallSeconds },
+      meta: { n, times: `${snapT.join(', ')} tau`, dt: `${r.resolved.dt} tau`, seed: c.seed, backend: c.backend, quick: c.quick, wallSeconds: r.wallSeconds },
     }));
     return {
       summary: { n, times: snapT, dt: r.resolved.dt, wallSeconds: r.wallSeconds, ks: rows.map((e) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, typeof v === 'number' ? finiteOrNull(v) : v]))), worstSqrtND: worst, worstSqrtNDShape: worstShape },

@@ -192,7 +192,7 @@ export const hybridMoments: Reproduction = {
         checksSection(checks),
         { heading: 'Means', svg: mFig },
         { heading: 'Variances', svg: vFig },
-        { heading: 'Error per n', table: { columns: ['n', 'replicas', 'dt', 'rms m_E', 'rms m_I', 'rms v_E', 'rms v_I', 'sqrt(tau S/n)', 'wall s'], rows: table.map((e) => [e.n, e.replicas, e.dt, e.rms.mE, e.rms.mI, e.rms.vE, e.rms.vI, e.sigma, e.wallSeconds]) } },
+        { heading: 'Error per n', table: { columns: ['n', 'replicas', 'dt (tau)', 'rms m_E', 'rms m_I', 'rms v_E', 'rms v_I', 'sqrt(tau S/n)', 'wall s'], rows: table.map((e) => [e.n, e.replicas, e.dt, e.rms.mE, e.rms.mI, e.rms.vE, e.rms.vI, e.sigma, e.wallSeconds]) } },
       ],
       meta: { ns, replicas, T, tFrom, seed: c.seed, backend: c.backend, quick: c.quick },
     }));
