@@ -2,7 +2,7 @@
 // for bit: the same Philox words, the same sampled integers, the same f32 bits, on many fixed-seed inputs.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detCos2Pi, detExp, detLog, detLog1p, detLogistic, detNormalCdf, detRecip, detSqrt, detU32ToF32, f32Bits, f32FromBits, philox4x32_10, rngBernoulli, rngBd0, rngBinomial, rngBinomialLogPmf, rngCreate, rngNextU32, rngNormal, rngPoisson, rngPoissonLogPmf, rngStirlerr, rngUniform } from '../src/rng/index.ts';
-import { heapBase, instantiateKernels, poissonCacheBytes, type KernelExports } from '../src/wasm/kernels.ts';
+import { heapBase, instantiateKernels, poissonCacheBytes, threadScratchBytes, type KernelExports } from '../src/wasm/kernels.ts';
 
 let w: KernelExports;
 beforeAll(async () => {
@@ -140,6 +140,7 @@ describe('wasm RNG and deterministic math equal src/rng bit for bit', () => {
     const next = makeInputs(6);
     const key: [number, number] = [0x0badf00d, 0x1234];
     expect((w.POISSON_CACHE_BYTES as unknown as WebAssembly.Global).value).toBe(poissonCacheBytes);
+    expect((w.THREAD_SCRATCH_BYTES as unknown as WebAssembly.Global).value).toBe(threadScratchBytes);
     // Means a few ulps apart (hits and neighbouring slots), 1024 ulps apart (the same slot: collisions), both branches.
     const bases = [0.3, 5.5, 9.999999, 10, 57.25, 600.5, 2e4];
     for (let i = 0; i < 20000; i++) {

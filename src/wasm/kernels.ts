@@ -63,9 +63,9 @@ export interface KernelExports {
   rateTanhArray(ptr: number, count: number): void;
 }
 
-/** Bytes of scratch per thread for rngPoissonCached (POISSON_CACHE_BYTES in src/wasm/assembly/rng.ts; test/wasm-kernels.test.ts compares them). */
+/** Bytes of scratch per thread for rngPoissonCached (POISSON_CACHE_BYTES in src/wasm/assembly/rng.ts; test/wasm-rng.test.ts compares them). */
 export const poissonCacheBytes = 1024 * 8 + 1024 * 20;
-/** Bytes of scratch a kernel takes per thread: the Poisson cache, then the hybrid kernel's lane staging and log-pmf tables (THREAD_SCRATCH_BYTES). */
+/** Bytes of scratch a kernel takes per thread: the Poisson cache, then the hybrid kernel's lane staging and log-pmf tables (THREAD_SCRATCH_BYTES; test/wasm-rng.test.ts compares them). */
 export const threadScratchBytes = poissonCacheBytes + 2 * (512 + 8 * 2048);
 
 /** Host buffers start here: the module's static data lies below 64 KiB (page 0). */

@@ -84,9 +84,10 @@ export function hybridInit(params: usize): void {
 @inline function logPmfTable4(table: usize, kf: v128, lam: v128, active: v128): v128 {
   const key = i32x4.extract_lane(lam, 0);
   const lanes = i32x4.bitmask(active);
-  // k and the values pass through memory: a lane index in a loop cannot name extract_lane's constant.
-  const kAt = table - 112;
-  const outAt = table - 96;
+  // k and the values pass through the stage (its +400 and +416, before the table): a lane index in a loop cannot name
+  // extract_lane's constant.
+  const kAt = table - STAGE_BYTES + 400;
+  const outAt = table - STAGE_BYTES + 416;
   v128.store(kAt, i32x4.trunc_sat_f32x4_s(kf));
   let hit = true;
   for (let l: usize = 0; l < 4; l++) {
@@ -192,27 +193,17 @@ const STAGE_STRIDE: usize = STAGE_BYTES + 8 * <usize>LOGPMF_K;
     } else if (!sameLam) {
       // A neuron's own population: the four means differ, but a step's take a few hundred values, which
       // rngPoissonCached's cache holds (the same constants, computed one lane at a time on a miss).
-      // Each lane's entry is read before the next lookup, which may evict it (the cache is direct-mapped).
-      const e0 = rngPtrsConstants(f32x4.extract_lane(lam, 0), cache);
-      b = f32x4.splat(load<f32>(e0, 4));
-      a = f32x4.splat(load<f32>(e0, 8));
-      logInvAlpha = f32x4.splat(load<f32>(e0, 12));
-      vr = f32x4.splat(load<f32>(e0, 16));
-      const e1 = rngPtrsConstants(f32x4.extract_lane(lam, 1), cache);
-      b = f32x4.replace_lane(b, 1, load<f32>(e1, 4));
-      a = f32x4.replace_lane(a, 1, load<f32>(e1, 8));
-      logInvAlpha = f32x4.replace_lane(logInvAlpha, 1, load<f32>(e1, 12));
-      vr = f32x4.replace_lane(vr, 1, load<f32>(e1, 16));
-      const e2 = rngPtrsConstants(f32x4.extract_lane(lam, 2), cache);
-      b = f32x4.replace_lane(b, 2, load<f32>(e2, 4));
-      a = f32x4.replace_lane(a, 2, load<f32>(e2, 8));
-      logInvAlpha = f32x4.replace_lane(logInvAlpha, 2, load<f32>(e2, 12));
-      vr = f32x4.replace_lane(vr, 2, load<f32>(e2, 16));
-      const e3 = rngPtrsConstants(f32x4.extract_lane(lam, 3), cache);
-      b = f32x4.replace_lane(b, 3, load<f32>(e3, 4));
-      a = f32x4.replace_lane(a, 3, load<f32>(e3, 8));
-      logInvAlpha = f32x4.replace_lane(logInvAlpha, 3, load<f32>(e3, 12));
-      vr = f32x4.replace_lane(vr, 3, load<f32>(e3, 16));
+      // Each lane's entry is copied (to the staging slots of b, a, log(1/alpha), vr) before the next lookup, which may
+      // evict it: the cache is direct-mapped.
+      v128.store(st, lam);
+      for (let l: usize = 0; l < 4; l++) {
+        const e = rngPtrsConstants(load<f32>(st + (l << 2)), cache);
+        for (let c: usize = 0; c < 4; c++) store<f32>(st + 64 + (c << 4) + (l << 2), load<f32>(e + 4 + (c << 2)));
+      }
+      b = v128.load(st, 64);
+      a = v128.load(st, 80);
+      logInvAlpha = v128.load(st, 96);
+      vr = v128.load(st, 112);
     } else {
       b = f32x4.add(f32x4.splat(0.931), f32x4.mul(f32x4.splat(2.53), detSqrt4(lam)));
       a = f32x4.add(f32x4.splat(-0.059), f32x4.mul(f32x4.splat(0.02483), b));
