@@ -61,10 +61,12 @@ async function wasmRun(batch: RateBatch, threads: number, parts: number[], optio
 
 describe('wasm rate equals the cpu reference bit for bit', () => {
   const cases: [string, RateBatch, number[]][] = [
-    ['Wilson-Cowan pairs, 13 circuits (two groups, the second partial), RK4, samples every 7 steps', makeBatch(13, 2, 'rk4', 2000, 7, 1), [1, 999, 1000]],
-    ['Wilson-Cowan pairs, 8 circuits (one full group), Euler', makeBatch(8, 2, 'euler', 3000, 3000, 2), [3000]],
-    ['random 23-cell circuits, 9 circuits, RK4, samples every 50 steps', makeBatch(9, 23, 'rk4', 600, 50, 3), [333, 267]],
-    ['random 5-cell circuits, 3 circuits (one partial group), Euler, no samples', makeBatch(3, 5, 'euler', 1500, undefined, 4), [1500]],
+    // Groups of 16 lanes run 1-4 f32x4 chains (ceil(lanes / 4)): the cases cover every chain count, full and partial.
+    ['Wilson-Cowan pairs, 13 circuits (one group, four chains, the last partial), RK4, samples every 7 steps', makeBatch(13, 2, 'rk4', 2000, 7, 1), [1, 999, 1000]],
+    ['Wilson-Cowan pairs, 8 circuits (two full chains), Euler', makeBatch(8, 2, 'euler', 3000, 3000, 2), [3000]],
+    ['random 23-cell circuits, 9 circuits (three chains), RK4, samples every 50 steps', makeBatch(9, 23, 'rk4', 600, 50, 3), [333, 267]],
+    ['random 5-cell circuits, 3 circuits (one partial chain), Euler, no samples', makeBatch(3, 5, 'euler', 1500, undefined, 4), [1500]],
+    ['Wilson-Cowan pairs, 37 circuits (two full groups, then two chains), RK4, samples every 3 steps', makeBatch(37, 2, 'rk4', 900, 3, 5), [450, 450]],
   ];
   for (const [label, batch, parts] of cases) {
     it(label, async () => {
@@ -106,7 +108,7 @@ describe('wasm rate on worker threads equals the cpu reference for any thread co
   const batch = makeBatch(37, 6, 'rk4', 800, 20, 7);
   let cpu: Awaited<ReturnType<typeof cpuRun>> | null = null;
   for (const threads of [2, 3, 4]) {
-    it(`${threads} threads, 37 circuits (5 groups: uneven shares), split calls`, async () => {
+    it(`${threads} threads, 37 circuits (3 groups of 16, 16 and 5: uneven shares), split calls`, async () => {
       cpu ??= await cpuRun(batch);
       const w = await wasmRun(batch, threads, [1, 399, 400]);
       expect(bits(w.state)).toEqual(bits(cpu.state));

@@ -193,7 +193,7 @@ export const minimaxSplitWorkerCode = makeWorkerCode(`
   }
 `);
 
-/** rate: rateRun over this worker's groups of eight circuits. */
+/** rate: rateRun over this worker's groups of sixteen circuits. */
 export const rateWorkerCode = makeBatchWorkerCode('rateRun');
 
 /** The workers of one simulation and their control block (worker 0 is the calling thread itself). */

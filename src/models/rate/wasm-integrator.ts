@@ -1,18 +1,19 @@
-// The wasm backend of rate: the kernel of src/wasm/assembly/rate.ts (the f32 operations of integrate-cpu.ts, eight
-// circuits per pair of f32x4) over the batch in wasm memory; the groups of eight circuits are split over worker threads.
+// The wasm backend of rate: the kernel of src/wasm/assembly/rate.ts (the f32 operations of integrate-cpu.ts, up to
+// sixteen circuits per four f32x4) over the batch in wasm memory; the groups of sixteen circuits are split over worker
+// threads.
 import { ParameterError } from '../../errors.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
 import { checkThreadCount, defaultBatchThreadCount, rateWorkerCode, runBatchGeneration, startBatchThreadPool, stopThreadPool, type ThreadPool } from '../../wasm/threads.ts';
 import { checkRunSteps, makeRateBatchArrays, type RateBatch, type RateBatchArrays, type RateIntegrator, type RateRunControl } from './integrate-cpu.ts';
 
-/** Circuits per group: the lanes of two f32x4. */
-const lanesPerGroup = 8;
-/** Bytes of one group's record (RateGroup in src/wasm/assembly/rate.ts: 11 words, then four pairs of v128 from byte 64). */
-const groupBytes = 192;
+/** Circuits per group: the lanes of four f32x4. */
+const lanesPerGroup = 16;
+/** Bytes of one group's record (RateGroup in src/wasm/assembly/rate.ts: 11 words, then four sets of four v128 from byte 64). */
+const groupBytes = 320;
 const groupFields = ['w', 'u', 'scale', 'x', 'run', 'n', 'lanes', 'first', 'rk4', 'clip', 'soft'] as const;
 /** The run record (RateRun): samples, rowBase, sampleEvery, batch. */
 const runBytes = 16;
-/** The most threads an integrator takes (each advances its own groups of eight circuits). */
+/** The most threads an integrator takes (each advances its own groups of sixteen circuits). */
 export const maxRateWasmThreads = 64;
 /** wasm32 memory holds at most 4 GiB. */
 const wasmMaxBytes = 2 ** 32 - heapBase - (1 << 20);
@@ -49,7 +50,7 @@ export function rateWasmSecondsPerStep(n: number, rk4: boolean): number {
   return (rk4 ? 4 : 1) * ((n * n + 2 * n) * 1.5e-10 + 3e-9);
 }
 
-/** Threads when the user names none: the cores, at most one per group of eight circuits, 1 for a run too short to repay the workers. */
+/** Threads when the user names none: the cores, at most one per group of sixteen circuits, 1 for a run too short to repay the workers. */
 export function rateWasmThreads(B: number, n: number, steps: number, rk4: boolean): number {
   return defaultBatchThreadCount(Math.ceil(B / lanesPerGroup), B * steps * rateWasmSecondsPerStep(n, rk4), maxRateWasmThreads);
 }

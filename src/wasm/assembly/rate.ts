@@ -1,9 +1,10 @@
 // The rate-circuit integrator: src/models/rate/integrate-cpu.ts (Euler or RK4 of T dx/dt = -x + Phi(W x + u) in f32,
-// op for op) for eight circuits at once, one per lane of two f32x4: each lane does the reference's scalar operations
-// in its order, so every lane's state is the reference's bits. softclip's tanh is the reference's (detmath exp and
-// reciprocal) in f32x4, the same operations as src/wasm/assembly/detmath.ts lane by lane. Eight lanes rather than
-// four: a small circuit's step is a short chain of dependent operations, and two independent chains per loop pass ran
-// 1.2x (Euler) to 2x (RK4) faster on Wilson-Cowan pairs.
+// op for op) for up to sixteen circuits at once, one per lane of four f32x4: each lane does the reference's scalar
+// operations in its order, so every lane's state is the reference's bits. softclip's tanh is the reference's (detmath
+// exp and reciprocal) in f32x4, the same operations as src/wasm/assembly/detmath.ts lane by lane. Up to four f32x4 per
+// group, each an independent chain of the same operations: a small circuit's step is a long chain of dependent
+// operations (RK4's four stages, the exp and reciprocal of tanh), so one chain leaves the core idle; four chains in a
+// pass ran a batch of 10 Wilson-Cowan pairs 1.5x to 2x faster than two groups of two chains one after the other.
 import { detExp4, detRecip4 } from './simd';
 
 /** What every group of a run shares: the sample rows of the current chunk (host-owned, [row][instance][cell]). */
@@ -19,9 +20,9 @@ class RateRun {
 }
 
 /**
- * Eight circuits of n cells (src/models/rate/wasm-integrator.ts packs it: 11 words, then from byte 64 the lane masks
- * and bounds, two v128 each). An element is 32 bytes, lanes 0-3 then 4-7: w [n][n] (lane l: W[i][j] of circuit
- * first + l), u, scale (f32(dt / tau)), x [n].
+ * Sixteen circuits of n cells (src/models/rate/wasm-integrator.ts packs it: 11 words, then from byte 64 the lane masks
+ * and bounds, four v128 each). An element is 64 bytes, lanes 0-3, 4-7, 8-11, 12-15: w [n][n] (lane l: W[i][j] of
+ * circuit first + l), u, scale (f32(dt / tau)), x [n].
  */
 // @ts-ignore: decorator
 @unmanaged
@@ -32,7 +33,7 @@ class RateGroup {
   x: usize;
   run: usize;
   n: u32;
-  /** Circuits in this group (1..8); the other lanes are zero and not written out. */
+  /** Circuits in this group (1..16); the f32x4 past the last circuit are skipped, the empty lanes of the last are zero and not written out. */
   lanes: u32;
   first: u32;
   rk4: u32;
@@ -42,9 +43,9 @@ class RateGroup {
 }
 
 const clipMaskAt: usize = 64;
-const softMaskAt: usize = 96;
-const xmaxAt: usize = 128;
-const invAt: usize = 160;
+const softMaskAt: usize = 128;
+const xmaxAt: usize = 192;
+const invAt: usize = 256;
 
 const ZERO: v128 = f32x4(0, 0, 0, 0);
 const ONE: v128 = f32x4(1, 1, 1, 1);
@@ -61,9 +62,12 @@ const SIXTH: v128 = f32x4(0.16666667, 0.16666667, 0.16666667, 0.16666667);
   p = f32x4.add(f32x4.splat(0.13333334), f32x4.mul(y2, p));
   p = f32x4.add(f32x4.splat(-0.33333334), f32x4.mul(y2, p));
   const small = f32x4.add(y, f32x4.mul(y, f32x4.mul(y2, p)));
+  const isSmall = f32x4.lt(y, f32x4.splat(0.125));
+  // Each lane takes one of the two forms: when all four take the polynomial, the exp and reciprocal are skipped.
+  if (i32x4.all_true(isSmall)) return small;
   const t = detExp4(f32x4.mul(f32x4.splat(-2), y));
   const large = f32x4.mul(f32x4.sub(ONE, t), detRecip4(f32x4.add(ONE, t)));
-  return v128.bitselect(small, large, f32x4.lt(y, f32x4.splat(0.125)));
+  return v128.bitselect(small, large, isSmall);
 }
 
 /** For the tests: rateTanh lane-wise over `count` (a multiple of 4) f32 at `ptr`, in place. */
@@ -74,52 +78,58 @@ export function rateTanhArray(ptr: usize, count: u32): void {
   }
 }
 
-/** Phi of one f32x4 of pre-activations s: [s]+, then clip or softclip in the lanes that use them. */
+/** Phi of f32x4 number q of a row's pre-activations s: [s]+, then clip or softclip in the lanes that use them. */
 // @ts-ignore: decorator
-@inline function activate(s: v128, clip: bool, soft: bool, clipMask: v128, softMask: v128, xmax: v128, inv: v128): v128 {
+@inline function activate(g: usize, q: usize, s: v128, clip: bool, soft: bool): v128 {
   let phi = v128.bitselect(s, ZERO, f32x4.gt(s, ZERO));
-  if (clip) phi = v128.bitselect(f32x4.min(phi, xmax), phi, clipMask);
-  if (soft) phi = v128.bitselect(f32x4.mul(xmax, tanhX4(f32x4.mul(phi, inv))), phi, softMask);
+  const at = g + (q << 4);
+  if (clip) phi = v128.bitselect(f32x4.min(phi, v128.load(at, xmaxAt)), phi, v128.load(at, clipMaskAt));
+  if (soft) phi = v128.bitselect(f32x4.mul(v128.load(at, xmaxAt), tanhX4(f32x4.mul(phi, v128.load(at, invAt)))), phi, v128.load(at, softMaskAt));
   return phi;
 }
 
-/** kv[i] = f32(scale_i (Phi(u_i + sum_j W_ij xs_j) - xs_i)), the sum in increasing j, for every cell of the group. */
+/**
+ * kv[i] = f32(scale_i (Phi(u_i + sum_j W_ij xs_j) - xs_i)), the sum in increasing j, for every cell of the group, over
+ * the first `c` f32x4 of each element (c is a constant where this is inlined, so the unused chains compile away).
+ */
 // @ts-ignore: decorator
-@inline function slopes(g: usize, w: usize, u: usize, scale: usize, n: u32, clip: bool, soft: bool, xs: usize, kv: usize): void {
-  const rowBytes = <usize>n << 5;
-  const clipA = v128.load(g, clipMaskAt), clipB = v128.load(g, clipMaskAt + 16);
-  const softA = v128.load(g, softMaskAt), softB = v128.load(g, softMaskAt + 16);
-  const xmaxA = v128.load(g, xmaxAt), xmaxB = v128.load(g, xmaxAt + 16);
-  const invA = v128.load(g, invAt), invB = v128.load(g, invAt + 16);
+@inline function slopes(g: usize, w: usize, u: usize, scale: usize, n: u32, clip: bool, soft: bool, c: i32, xs: usize, kv: usize): void {
+  const rowBytes = <usize>n << 6;
   for (let i: u32 = 0; i < n; i++) {
-    const oi = <usize>i << 5;
+    const oi = <usize>i << 6;
     const row = w + <usize>i * rowBytes;
-    let sa = v128.load(u + oi);
-    let sb = v128.load(u + oi, 16);
+    let s0 = v128.load(u + oi);
+    let s1 = c > 1 ? v128.load(u + oi, 16) : ZERO;
+    let s2 = c > 2 ? v128.load(u + oi, 32) : ZERO;
+    let s3 = c > 3 ? v128.load(u + oi, 48) : ZERO;
     for (let j: u32 = 0; j < n; j++) {
-      const oj = <usize>j << 5;
-      sa = f32x4.add(sa, f32x4.mul(v128.load(row + oj), v128.load(xs + oj)));
-      sb = f32x4.add(sb, f32x4.mul(v128.load(row + oj, 16), v128.load(xs + oj, 16)));
+      const r = row + (<usize>j << 6);
+      const x = xs + (<usize>j << 6);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(r), v128.load(x)));
+      if (c > 1) s1 = f32x4.add(s1, f32x4.mul(v128.load(r, 16), v128.load(x, 16)));
+      if (c > 2) s2 = f32x4.add(s2, f32x4.mul(v128.load(r, 32), v128.load(x, 32)));
+      if (c > 3) s3 = f32x4.add(s3, f32x4.mul(v128.load(r, 48), v128.load(x, 48)));
     }
-    const phiA = activate(sa, clip, soft, clipA, softA, xmaxA, invA);
-    const phiB = activate(sb, clip, soft, clipB, softB, xmaxB, invB);
-    v128.store(kv + oi, f32x4.mul(v128.load(scale + oi), f32x4.sub(phiA, v128.load(xs + oi))));
-    v128.store(kv + oi, f32x4.mul(v128.load(scale + oi, 16), f32x4.sub(phiB, v128.load(xs + oi, 16))), 16);
+    const e = xs + oi, k = kv + oi, sc = scale + oi;
+    v128.store(k, f32x4.mul(v128.load(sc), f32x4.sub(activate(g, 0, s0, clip, soft), v128.load(e))));
+    if (c > 1) v128.store(k, f32x4.mul(v128.load(sc, 16), f32x4.sub(activate(g, 1, s1, clip, soft), v128.load(e, 16))), 16);
+    if (c > 2) v128.store(k, f32x4.mul(v128.load(sc, 32), f32x4.sub(activate(g, 2, s2, clip, soft), v128.load(e, 32))), 32);
+    if (c > 3) v128.store(k, f32x4.mul(v128.load(sc, 48), f32x4.sub(activate(g, 3, s3, clip, soft), v128.load(e, 48))), 48);
   }
 }
 
 /**
- * Steps [from, to) of one group of eight circuits, the state in place; after steps that are multiples of sampleEvery
- * the states go to their rows of the run's sample buffer. scratch: this thread's 96 n bytes (the RK4 stage state, kv,
- * acc). RK4's stages start from the state itself, which the reference copies to x1 first: the same values.
+ * Steps [from, to) of one group over its first `c` f32x4 (a constant at each inlined call site); see rateRun.
  */
-export function rateRun(group: usize, scratch: usize, from: u32, to: u32): void {
+// @ts-ignore: decorator
+@inline function runChains(group: usize, scratch: usize, from: u32, to: u32, c: i32): void {
   const p = changetype<RateGroup>(group);
   const run = changetype<RateRun>(p.run);
   // Fields in locals: the kernel's stores could alias the records, so field reads in loops would reload.
   const n = p.n, x = p.x, w = p.w, u = p.u, scale = p.scale, rk4 = p.rk4 != 0, clip = p.clip != 0, soft = p.soft != 0;
   const lanes = p.lanes, first = p.first;
-  const bytes = <usize>n << 5;
+  const bytes = <usize>n << 6;
+  const used = <usize>c << 4;
   const xt = scratch;
   const kv = scratch + bytes;
   const acc = kv + bytes;
@@ -127,39 +137,77 @@ export function rateRun(group: usize, scratch: usize, from: u32, to: u32): void 
   let nextSample: u32 = every != 0 ? (from / every + 1) * every : 0;
   for (let step = from; step < to; step++) {
     if (rk4) {
-      slopes(group, w, u, scale, n, clip, soft, x, kv);
-      for (let o: usize = 0; o < bytes; o += 16) {
-        const k = v128.load(kv + o);
-        v128.store(acc + o, k);
-        v128.store(xt + o, f32x4.add(v128.load(x + o), f32x4.mul(HALF, k)));
+      slopes(group, w, u, scale, n, clip, soft, c, x, kv);
+      for (let e: usize = 0; e < bytes; e += 64) {
+        for (let o = e; o < e + used; o += 16) {
+          const k = v128.load(kv + o);
+          v128.store(acc + o, k);
+          v128.store(xt + o, f32x4.add(v128.load(x + o), f32x4.mul(HALF, k)));
+        }
       }
-      slopes(group, w, u, scale, n, clip, soft, xt, kv);
-      for (let o: usize = 0; o < bytes; o += 16) {
-        const k = v128.load(kv + o);
-        v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(TWO, k)));
-        v128.store(xt + o, f32x4.add(v128.load(x + o), f32x4.mul(HALF, k)));
+      slopes(group, w, u, scale, n, clip, soft, c, xt, kv);
+      for (let e: usize = 0; e < bytes; e += 64) {
+        for (let o = e; o < e + used; o += 16) {
+          const k = v128.load(kv + o);
+          v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(TWO, k)));
+          v128.store(xt + o, f32x4.add(v128.load(x + o), f32x4.mul(HALF, k)));
+        }
       }
-      slopes(group, w, u, scale, n, clip, soft, xt, kv);
-      for (let o: usize = 0; o < bytes; o += 16) {
-        const k = v128.load(kv + o);
-        v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(TWO, k)));
-        v128.store(xt + o, f32x4.add(v128.load(x + o), k));
+      slopes(group, w, u, scale, n, clip, soft, c, xt, kv);
+      for (let e: usize = 0; e < bytes; e += 64) {
+        for (let o = e; o < e + used; o += 16) {
+          const k = v128.load(kv + o);
+          v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(TWO, k)));
+          v128.store(xt + o, f32x4.add(v128.load(x + o), k));
+        }
       }
-      slopes(group, w, u, scale, n, clip, soft, xt, kv);
-      for (let o: usize = 0; o < bytes; o += 16) {
-        v128.store(x + o, f32x4.add(v128.load(x + o), f32x4.mul(f32x4.add(v128.load(acc + o), v128.load(kv + o)), SIXTH)));
+      slopes(group, w, u, scale, n, clip, soft, c, xt, kv);
+      for (let e: usize = 0; e < bytes; e += 64) {
+        for (let o = e; o < e + used; o += 16) {
+          v128.store(x + o, f32x4.add(v128.load(x + o), f32x4.mul(f32x4.add(v128.load(acc + o), v128.load(kv + o)), SIXTH)));
+        }
       }
     } else {
-      slopes(group, w, u, scale, n, clip, soft, x, kv);
-      for (let o: usize = 0; o < bytes; o += 16) v128.store(x + o, f32x4.add(v128.load(x + o), v128.load(kv + o)));
+      slopes(group, w, u, scale, n, clip, soft, c, x, kv);
+      for (let e: usize = 0; e < bytes; e += 64) {
+        for (let o = e; o < e + used; o += 16) v128.store(x + o, f32x4.add(v128.load(x + o), v128.load(kv + o)));
+      }
     }
     if (step + 1 == nextSample) {
       const row = <usize>(nextSample / every - rowBase);
       for (let l: u32 = 0; l < lanes; l++) {
         const out = samples + ((row * batch + <usize>(first + l)) * <usize>n << 2);
-        for (let i: u32 = 0; i < n; i++) store<f32>(out + (<usize>i << 2), load<f32>(x + (<usize>i << 5) + (<usize>l << 2)));
+        for (let i: u32 = 0; i < n; i++) store<f32>(out + (<usize>i << 2), load<f32>(x + (<usize>i << 6) + (<usize>l << 2)));
       }
       nextSample += every;
     }
   }
+}
+
+/**
+ * Steps [from, to) of one group of up to sixteen circuits, the state in place; after steps that are multiples of
+ * sampleEvery the states go to their rows of the run's sample buffer. scratch: this thread's 192 n bytes (the RK4 stage
+ * state, kv, acc). RK4's stages start from the state itself, which the reference copies to x1 first: the same values.
+ */
+export function rateRun(group: usize, scratch: usize, from: u32, to: u32): void {
+  const c = (changetype<RateGroup>(group).lanes + 3) >> 2;
+  if (c >= 4) runChains4(group, scratch, from, to);
+  else if (c == 3) runChains3(group, scratch, from, to);
+  else if (c == 2) runChains2(group, scratch, from, to);
+  else runChains1(group, scratch, from, to);
+}
+
+// One function per chain count: inlined into one function, the optimizer folded the four copies back into one with
+// the count as a variable (and the chains' branches left in the inner loops).
+function runChains1(group: usize, scratch: usize, from: u32, to: u32): void {
+  runChains(group, scratch, from, to, 1);
+}
+function runChains2(group: usize, scratch: usize, from: u32, to: u32): void {
+  runChains(group, scratch, from, to, 2);
+}
+function runChains3(group: usize, scratch: usize, from: u32, to: u32): void {
+  runChains(group, scratch, from, to, 3);
+}
+function runChains4(group: usize, scratch: usize, from: u32, to: u32): void {
+  runChains(group, scratch, from, to, 4);
 }
