@@ -31,7 +31,7 @@ describe('ei run', () => {
     expect(s.instances[0].sim.spikes).toBeGreaterThan(0);
     expect(Object.keys(s.instances[0].sim).sort()).toEqual(['intensityHz', 'meanU', 'rateHz', 'spikes', 'steps', 'varU']);
     const ts = parseCsv(readFileSync(join(a, 'timeseries.csv'), 'utf8'));
-    expect(ts.columns).toEqual(['step', 't', 'instance', 'spikes', 'rateHz', 'meanU', 'varU', 'intensityHz', 'meanUTheory', 'varUTheory', 'rateHzTheory']);
+    expect(ts.columns).toEqual(['step', 't_s', 'instance', 'spikes', 'rateHz', 'meanU', 'varU', 'intensityHz', 'meanUTheory', 'varUTheory', 'rateHzTheory']);
     expect(ts.rows.length).toBe(1200);
     expect(readFileSync(join(a, 'report.html'), 'utf8')).toContain('<svg');
 
@@ -102,7 +102,7 @@ describe('ei run hybrid', () => {
     expect(s.blowup).toBeNull();
     expect(s.limit.mE).toBeCloseTo(0.2136, 2);
     const ts = parseCsv(readFileSync(join(out, 'timeseries.csv'), 'utf8'));
-    expect(ts.columns).toEqual(['t', 'instance', 'mE', 'mI', 'vE', 'vI', 'nuE', 'nuI', 'X', 'limitME', 'limitMI', 'limitVE', 'limitVI', 'limitNuE', 'limitNuI', 'limitX']);
+    expect(ts.columns).toEqual(['t_tau', 'instance', 'mE', 'mI', 'vE', 'vI', 'nuE', 'nuI', 'X', 'limitME', 'limitMI', 'limitVE', 'limitVI', 'limitNuE', 'limitNuI', 'limitX']);
     expect(json(join(out, 'config.json')).params[0].variant).toBe('B1');
     // A failing condition is reported, not a NaN.
     const bad = join(dir, 'hybrid-blowup');

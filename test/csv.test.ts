@@ -50,6 +50,17 @@ describe('makeCsv / parseCsv', () => {
     expect(parseCsv('a,b\n')).toEqual({ columns: ['a', 'b'], rows: [] });
   });
 
+  it('writes units into the header as <name>_<unit> and refuses units for missing columns or odd names', () => {
+    expect(makeCsv(['step', 't', 'rateHz'], [[0, 0.001, 3]], { t: 's' }).split('\n')[0]).toBe('step,t_s,rateHz');
+    expect(parseCsv(makeCsv(['t', 'x'], [[1, 2]], { t: 'tau' })).columns).toEqual(['t_tau', 'x']);
+    expect(() => makeCsv(['t'], [], { time: 's' })).toThrow(/'time', which is not a column/);
+    expect(() => makeCsv(['t'], [], { t: 'm/s' })).toThrow(/not a unit name/);
+    // The suffixed name must not collide with another column.
+    expect(() => makeCsv(['t', 't_s'], [], { t: 's' })).toThrow(/'t_s' appears twice/);
+    // A column called like an Object prototype member is not mistaken for a unit.
+    expect(makeCsv(['constructor'], [[1]]).split('\n')[0]).toBe('constructor');
+  });
+
   it('rejects bad input with errors that name the problem', () => {
     expect(() => makeCsv(['a', 'b'], [[1]])).toThrow(ParameterError);
     expect(() => makeCsv(['a', 'b'], [[1]])).toThrow(/rows\[0\]/);

@@ -35,15 +35,29 @@ function formatHeader(name: string): string {
   return /[",\r\n]/.test(name) || name !== name.trim() ? `"${name.replace(/"/g, '""')}"` : name;
 }
 
-/** A CSV document ('\n' line ends, trailing newline); every row must have one cell per column. */
-export function makeCsv(columns: string[], rows: readonly (readonly CsvCell[])[]): string {
+/**
+ * The unit of a column that has one, as the header writes it: `<name>_<unit>` (`t_s`, `t_tau`). Columns whose name
+ * already ends in their unit (`rateHz`, `entropyBits`) and dimensionless ones (counts, fractions, u units) take none.
+ */
+export type CsvUnits = Readonly<Record<string, string>>;
+
+/**
+ * A CSV document ('\n' line ends, trailing newline); every row must have one cell per column. `units` names the unit
+ * of columns that have one: the header writes them as `<name>_<unit>` (every key must be a column).
+ */
+export function makeCsv(columns: string[], rows: readonly (readonly CsvCell[])[], units: CsvUnits = {}): string {
   if (columns.length === 0) throw new ParameterError('columns', 'is empty', 'give at least one column name');
+  for (const [c, unit] of Object.entries(units)) {
+    if (!columns.includes(c)) throw new ParameterError('units', `names '${c}', which is not a column`, `give units only for the columns ${columns.join(', ')}`);
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(unit)) throw new ParameterError('units', `'${unit}' for column '${c}' is not a unit name`, 'write a unit as letters and digits (s, tau, Hz)');
+  }
+  const header = columns.map((c) => (Object.hasOwn(units, c) ? `${c}_${units[c]}` : c));
   const seen = new Set<string>();
-  for (const c of columns) {
+  for (const c of header) {
     if (seen.has(c)) throw new ParameterError('columns', `column '${c}' appears twice`, 'give every column a distinct name');
     seen.add(c);
   }
-  const lines = [columns.map(formatHeader).join(',')];
+  const lines = [header.map(formatHeader).join(',')];
   rows.forEach((row, i) => {
     if (row.length !== columns.length) {
       throw new ParameterError(`rows[${i}]`, `has ${row.length} cells for ${columns.length} columns`, 'give every row one cell per column (null for a missing value)');

@@ -25,7 +25,7 @@ export function makeHybridOutputs(result: HybridResult, r: HybridRun, info: RunI
     summary,
     explainNonFinite: (path) => explainHybridNonFinite(path, summary),
     files: [
-      { name: 'timeseries.csv', content: makeCsv(result.timeseries.columns, result.timeseries.rows) },
+      { name: 'timeseries.csv', content: makeCsv(result.timeseries.columns, result.timeseries.rows, { t: 'tau' }) },
       ...figures.map((fig) => ({ name: `${fig.name}.svg`, content: fig.svg })),
     ],
     report: {

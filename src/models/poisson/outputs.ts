@@ -15,9 +15,9 @@ export function makeInstanceTable(r: ExperimentResult): { columns: string[]; row
 }
 
 export function makePoissonOutputs(result: ExperimentResult, r: PoissonResolved, info: RunInfo): RunOutputs {
-  const files = [{ name: 'timeseries.csv', content: makeCsv(result.timeseries.columns, result.timeseries.rows) }];
-  if (r.options.recorders.spikes) files.push({ name: 'spikes.csv', content: makeCsv(result.spikes.columns, result.spikes.rows) });
-  if (r.options.recorders.traces) files.push({ name: 'traces.csv', content: makeCsv(result.traces.columns, result.traces.rows) });
+  const files = [{ name: 'timeseries.csv', content: makeCsv(result.timeseries.columns, result.timeseries.rows, { t: 's' }) }];
+  if (r.options.recorders.spikes) files.push({ name: 'spikes.csv', content: makeCsv(result.spikes.columns, result.spikes.rows, { t: 's' }) });
+  if (r.options.recorders.traces) files.push({ name: 'traces.csv', content: makeCsv(result.traces.columns, result.traces.rows, { t: 's' }) });
   const figures = makePopulationFigures(result);
   for (const fig of figures) files.push({ name: `${fig.name}.svg`, content: fig.svg });
   const s0 = result.instances[0];

@@ -53,7 +53,7 @@ export function makeRateOutputs(result: RateResult): RunOutputs {
   return {
     summary: s,
     explainNonFinite: (path) => explainRateNonFinite(path, s),
-    files: [{ name: 'timeseries.csv', content: makeCsv(ts.columns, ts.rows) }, ...figs.map((fig) => ({ name: `${fig.name}.svg`, content: fig.svg }))],
+    files: [{ name: 'timeseries.csv', content: makeCsv(ts.columns, ts.rows, { t: 'tau' }) }, ...figs.map((fig) => ({ name: `${fig.name}.svg`, content: fig.svg }))],
     report: {
       title: `ei run rate (${String(s.circuit)})`,
       subtitle: 'E-I firing-rate circuit as a game: equilibria, Nash residual, Lyapunov diagonal stability, simulation',

@@ -96,7 +96,7 @@ export const binaryHeatmap: Reproduction = {
       { name: 'deep in the inhibition-dominant regime (lambda < 0.5) the entropy is far below the peak', expected: `max H(lambda < 0.5) < 0.5 H_peak = ${fmt(0.5 * res[gi].entropyBits)}`, measured: `${fmt(maxBelow)} bits`, pass: maxBelow < 0.5 * res[gi].entropyBits },
     ];
     c.out.write('heatmap.csv', makeCsv(['WE', 'WI', 'alpha', 'lambda', 'entropyBits', 'meanActivity'], points.map((p, i) => [p.WE, p.WI, alpha, res[i].lambda, res[i].entropyBits, res[i].meanActivity])));
-    c.out.write('row-peaks.csv', makeCsv(['WI', 'WEpeak', 'lambdaPeak', 'Hpeak'], rows.map((r) => [r.WI, r.WE, r.lambda, r.H])));
+    c.out.write('row-peaks.csv', makeCsv(['WI', 'WEpeak', 'lambdaPeak', 'Hpeak'], rows.map((r) => [r.WI, r.WE, r.lambda, r.H]), { Hpeak: 'bits' }));
     const bx: number[] = [];
     const by: number[] = [];
     for (const WI of linspace(WIs[0], WIs[G - 1], 50)) {
@@ -178,7 +178,7 @@ export const binaryBoundary: Reproduction = {
       { name: 'weak synapses are more fragile under W -> W (1 + delta)', expected: 'mean perturbed H / H(lambda = 1): weak < strong', measured: `${fmt(weak.perturbedRatio)} vs ${fmt(strong.perturbedRatio)}`, pass: weak.perturbedRatio < strong.perturbedRatio },
     ];
     c.out.write('curves.csv', makeCsv(['WI', 'lambda', 'WE', 'entropyBits', 'meanActivity'], table.flatMap((t) => t.curve.map((p) => [t.WI, p.lambda, at(p.lambda, t.WI).WE, p.H, p.meanActivity]))));
-    c.out.write('robustness.csv', makeCsv(['WI', 'WEatBoundary', 'Hboundary', 'peakLambda', 'peakH', 'width50', 'width90', 'meanPerturbedH', 'perturbedRatio'], table.map((t) => [t.WI, t.WE, t.H0, t.peakLambda, t.peakH, t.width50, t.width90, t.meanPerturbedH, t.perturbedRatio])));
+    c.out.write('robustness.csv', makeCsv(['WI', 'WEatBoundary', 'Hboundary', 'peakLambda', 'peakH', 'width50', 'width90', 'meanPerturbedH', 'perturbedRatio'], table.map((t) => [t.WI, t.WE, t.H0, t.peakLambda, t.peakH, t.width50, t.width90, t.meanPerturbedH, t.perturbedRatio]), { Hboundary: 'bits', peakH: 'bits', meanPerturbedH: 'bits' }));
     const svg = makeLinePlot({ title: `Entropy across the boundary by synaptic strength (alpha = ${alpha}, N = ${s.N}, k = ${s.k})`, x: { label: 'lambda', unit: '' }, y: { label: 'entropy', unit: 'bits' }, series: table.map((t) => ({ name: `W_I = ${t.WI}`, x: t.curve.map((p) => p.lambda), y: t.curve.map((p) => p.H) })) });
     c.out.write('curves.svg', svg);
     c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `N = ${s.N}, k = ${s.k}, ${lambdas.length} lambdas x ${strengths.length} strengths`, c.samples)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy curves', svg }, { heading: 'Robustness', table: { columns: ['W_I', 'W_E at lambda=1', 'H(lambda=1)', 'peak lambda', 'peak H', 'width50', 'width90', 'mean perturbed H', 'ratio'], rows: table.map((t) => [t.WI, t.WE, t.H0, t.peakLambda, t.peakH, t.width50, t.width90, t.meanPerturbedH, t.perturbedRatio]) } }], meta: { ...s, alpha, p0, backend: c.backend, seed: c.seed } }));
@@ -224,7 +224,7 @@ export const binaryAlpha: Reproduction = {
       { name: 'there the boundary entropy is relatively high', expected: `H(delta = 0) >= 0.75 max_alpha H(delta = 0) = ${fmt(0.75 * maxH0)}`, measured: `${fmt(b.H0)} bits`, pass: b.H0 >= 0.75 * maxH0 },
       { name: 'alpha = 0 is more fragile than the best small non-zero alpha', expected: 'robust/boundary ratio at alpha = 0 < ratio at the best alpha', measured: `${fmt(a0.ratio)} vs ${fmt(b.ratio)}`, pass: best !== 0 && a0.ratio < b.ratio },
     ];
-    c.out.write('alpha.csv', makeCsv(['alpha', 'Wstar', ...deltas.map((d) => `H_delta${d}`), 'robustH', 'ratio'], table.map((t) => [t.alpha, t.W, ...t.perDelta, t.robustH, t.ratio])));
+    c.out.write('alpha.csv', makeCsv(['alpha', 'Wstar', ...deltas.map((d) => `Hdelta${d}`), 'robustH', 'ratio'], table.map((t) => [t.alpha, t.W, ...t.perDelta, t.robustH, t.ratio]), { robustH: 'bits', ...Object.fromEntries(deltas.map((d) => [`Hdelta${d}`, 'bits'])) }));
     const svg = makeLinePlot({ title: `Entropy vs inhibitory fraction at W_E = W_I = W*(1 + delta) (N = ${s.N}, k = ${s.k})`, x: { label: 'alpha', unit: '' }, y: { label: 'entropy', unit: 'bits' }, series: [{ name: 'delta = 0', x: alphas, y: table.map((t) => t.H0) }, { name: 'mean over delta = +-0.1, +-0.3', x: alphas, y: table.map((t) => t.robustH), style: 'dashed' }] });
     c.out.write('alpha.svg', svg);
     c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c.quick, `N = ${s.N}, k = ${s.k}, ${alphas.length} alphas`, c.samples)}\n\n${modelNote}` }, checksSection(checks), { heading: 'Entropy vs alpha', svg }, { heading: 'Table', table: { columns: ['alpha', 'W*', 'H(delta=0)', 'robust H', 'ratio'], rows: table.map((t) => [t.alpha, t.W, t.H0, t.robustH, t.ratio]) } }], meta: { ...s, p0, backend: c.backend, seed: c.seed } }));
@@ -292,7 +292,7 @@ export const binaryChain: Reproduction = {
       { name: 'strong-synapse entropy gap grows with N (N / k = 10)', expected: 'gap at the largest N > gap at the smallest N', measured: strongScal.map((x) => `N=${x.N}: ${fmt(x.gap)}`).join(', '), pass: strongScal[strongScal.length - 1].gap > strongScal[0].gap },
     ];
     c.out.write('chain.csv', makeCsv(['WE', 'WI', 'alpha', 'lambda', 'entropyBits', 'chainEntropyBits', 'meanActivity', 'chainMeanActivity'], rows.map((r) => [r.WE, r.WI, r.alpha, r.lambda, r.entropyBits, r.chain.entropyBits, r.meanActivity, r.chain.meanActivity])));
-    c.out.write('scaling.csv', makeCsv(['N', 'k', 'WI', 'entropyBits', 'chainEntropyBits', 'gap', 'meanActivity', 'chainMeanActivity'], scaling.map((x) => [x.N, x.k, x.WI, x.H, x.chainH, x.gap, x.act, x.chainAct])));
+    c.out.write('scaling.csv', makeCsv(['N', 'k', 'WI', 'entropyBits', 'chainEntropyBits', 'gap', 'meanActivity', 'chainMeanActivity'], scaling.map((x) => [x.N, x.k, x.WI, x.H, x.chainH, x.gap, x.act, x.chainAct]), { gap: 'bits' }));
     const series = strengths.flatMap((WI) => {
       const rr = rows.filter((r) => r.WI === WI);
       return [{ name: `simulation W_I = ${WI}`, x: rr.map((r) => r.lambda), y: rr.map((r) => r.entropyBits) }, { name: `chain W_I = ${WI}`, x: rr.map((r) => r.lambda), y: rr.map((r) => r.chain.entropyBits), style: 'dashed' as const }];

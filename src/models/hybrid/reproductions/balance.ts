@@ -87,8 +87,8 @@ export const hybridBalance: Reproduction = {
     });
     const csvRows: number[][] = [];
     for (const { n, r } of runs) for (const row of r.timeseries.rows) csvRows.push([n, ...row]);
-    c.out.write('balance-timeseries.csv', makeCsv(['n', ...runs[0].r.timeseries.columns], csvRows));
-    c.out.write('balance-summary.csv', makeCsv(['n', 'dt', 'layerEnd', 'jump', 'c0', 'rmsX', 'rmsXSmoothed', 'peakAbsX'], per.map((e) => [e.n, e.dt, e.tj, e.jump, c0, e.rmsX, e.rmsXSmooth, e.peakX])));
+    c.out.write('balance-timeseries.csv', makeCsv(['n', ...runs[0].r.timeseries.columns], csvRows, { t: 'tau' }));
+    c.out.write('balance-summary.csv', makeCsv(['n', 'dt', 'layerEnd', 'jump', 'c0', 'rmsX', 'rmsXSmoothed', 'peakAbsX'], per.map((e) => [e.n, e.dt, e.tj, e.jump, c0, e.rmsX, e.rmsXSmooth, e.peakX]), { dt: 'tau', layerEnd: 'tau' }));
 
     const note = `m_E(0) = ${initial.mE0}, m_I(0) = ${initial.mI0}, v(0) = ${initial.vE0}, seed ${c.seed}${c.quick ? ', quick (small n)' : ''}`;
     const last = runs[runs.length - 1].r;

@@ -83,7 +83,7 @@ export const hybridBlowup: Reproduction = {
       results.push({ key: cs.key, label: cs.label, set: cs.set, expected: cs.expect, theory: { ok: theory.ok, conditions: theory.failures.map((f) => f.condition), details: theory.failures.map((f) => f.detail) }, perN });
     }
     c.out.write('cases.json', JSON.stringify(results, null, 2) + '\n');
-    c.out.write('blowup-timeseries.csv', makeCsv(['case', 'n', 't', 'mE', 'mI', 'X'], tsRows));
+    c.out.write('blowup-timeseries.csv', makeCsv(['case', 'n', 't', 'mE', 'mI', 'X'], tsRows, { t: 'tau' }));
     const xFig = makeLinePlot({ title: `Particle imbalance X_n(t) at n = ${ns[ns.length - 1]} (signed log10(1 + |X|))`, x: { label: 'time', unit: 'tau' }, y: { label: 'sign(X) log10(1 + |X|)', unit: '' }, series: figSeries, notes: [`controls stay O(1); failing cases carry an O(sqrt n) imbalance. seed ${c.seed}${c.quick ? ', quick (small n)' : ''}`] });
     c.out.write('imbalance.svg', xFig);
 

@@ -78,8 +78,8 @@ export const hybridHistogram: Reproduction = {
       }
     });
     figs.forEach((f, i) => c.out.write(`hist-${i}.svg`, f.svg));
-    c.out.write('ks.csv', makeCsv(['t', 'population', 'limitM', 'limitV', 'sampleM', 'sampleV', 'ksD', 'ksPValue', 'ksDShape', 'sqrtNksD'], rows.map((e) => [e.t, e.pop, e.m, e.v, e.mSample, e.vSample, e.D, e.p, e.Dshape, Math.sqrt(n) * e.D])));
-    c.out.write('histograms.csv', makeCsv(['t', 'population', 'binLo', 'binHi', 'density', 'limitDensity'], histRows));
+    c.out.write('ks.csv', makeCsv(['t', 'population', 'limitM', 'limitV', 'sampleM', 'sampleV', 'ksD', 'ksPValue', 'ksDShape', 'sqrtNksD'], rows.map((e) => [e.t, e.pop, e.m, e.v, e.mSample, e.vSample, e.D, e.p, e.Dshape, Math.sqrt(n) * e.D]), { t: 'tau' }));
+    c.out.write('histograms.csv', makeCsv(['t', 'population', 'binLo', 'binHi', 'density', 'limitDensity'], histRows, { t: 'tau' }));
 
     const sn = Math.sqrt(n);
     const worst = Math.max(...rows.map((e) => sn * e.D));

@@ -146,8 +146,8 @@ export const hybridMoments: Reproduction = {
 
     const csvRows: number[][] = [];
     for (const { n, r } of runs) for (const row of r.timeseries.rows) csvRows.push([n, ...row]);
-    c.out.write('moments-timeseries.csv', makeCsv(['n', ...runs[0].r.timeseries.columns], csvRows));
-    c.out.write('moments-error.csv', makeCsv(['n', 'replicas', 'dt', 'rmsME', 'rmsMI', 'rmsVE', 'rmsVI', 'sigmaN'], table.map((e) => [e.n, e.replicas, e.dt, e.rms.mE, e.rms.mI, e.rms.vE, e.rms.vI, e.sigma])));
+    c.out.write('moments-timeseries.csv', makeCsv(['n', ...runs[0].r.timeseries.columns], csvRows, { t: 'tau' }));
+    c.out.write('moments-error.csv', makeCsv(['n', 'replicas', 'dt', 'rmsME', 'rmsMI', 'rmsVE', 'rmsVI', 'sigmaN'], table.map((e) => [e.n, e.replicas, e.dt, e.rms.mE, e.rms.mI, e.rms.vE, e.rms.vI, e.sigma]), { dt: 'tau' }));
 
     const note = `T = ${T} tau, seed ${c.seed}, replica 0 shown; ${c.quick ? 'quick (small n)' : 'full'}`;
     const fig = (qs: readonly string[], title: string, ylabel: string) => {

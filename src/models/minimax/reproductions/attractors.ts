@@ -92,7 +92,7 @@ export const minimaxRing: Reproduction = {
       return { gamma, cueError: Math.abs(wrapAngle(atCue - cueAngle)), driftAtEnd: wrapAngle(circ(late.slice(-10)) - cueAngle), persistencePeakHz, meanRateHz: meanHz, amplitudeLate, speedRadPerS: speed };
     });
     c.out.write('ring.csv', makeCsv(['gamma', 'cueErrorRad', 'driftAtEndRad', 'persistencePeakHz', 'meanRateHz', 'bumpAmplitude', 'speedRadPerS'], summaries.map((s) => [s.gamma, s.cueError, s.driftAtEnd, s.persistencePeakHz, s.meanRateHz, s.amplitudeLate, s.speedRadPerS])));
-    c.out.write('bump-track.csv', makeCsv(['time', ...gammas.flatMap((g) => [`angle_gamma${g}`, `amplitude_gamma${g}`])], times.map((tm, k) => [tm, ...tracks.flatMap((t) => [t.angle[k], t.amplitude[k]])])));
+    c.out.write('bump-track.csv', makeCsv(['t', ...gammas.flatMap((g) => [`angleGamma${g}`, `amplitudeGamma${g}`])], times.map((tm, k) => [tm, ...tracks.flatMap((t) => [t.angle[k], t.amplitude[k]])]), { t: 's', ...Object.fromEntries(gammas.map((g) => [`angleGamma${g}`, 'rad'])) }));
     const trackFig = makeLinePlot({
       title: `Bump position (population vector of E rates); cue at ${fmt(cueAngle, 2)} rad until ${cueSteps * dt} s`,
       x: { label: 'time', unit: 's' },

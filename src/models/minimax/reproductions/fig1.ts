@@ -95,14 +95,14 @@ export const minimaxFig1: Reproduction = {
     });
     const maxResidual = Math.max(nominal.residual, ...theories.map((t) => t.residual));
 
-    c.out.write('fig1.csv', makeCsv(['tau', 'corrE', 'corrI', 'errorHz', 'errorIHz', 'errorNominalHz', 'rho', 'cv', 'kktResidual', 'meanRateEHz'], rows.map((r) => [r.tau, r.corrE, r.corrI, r.errorHz, r.errorIHz, r.errorNominalHz, r.rho, r.cv, r.kktResidual, r.meanRateEHz])));
+    c.out.write('fig1.csv', makeCsv(['tau', 'corrE', 'corrI', 'errorHz', 'errorIHz', 'errorNominalHz', 'rho', 'cv', 'kktResidual', 'meanRateEHz'], rows.map((r) => [r.tau, r.corrE, r.corrI, r.errorHz, r.errorIHz, r.errorNominalHz, r.rho, r.cv, r.kktResidual, r.meanRateEHz]), { tau: 's' }));
     const rateRows: (number | string)[][] = [];
     taus.forEach((tau, b) => {
       const sim = simulatedRatesHz(res, b, tau, tau);
       for (let i = 0; i < network.nE; i++) rateRows.push([tau, 'E', i, theories[b].rE[i], sim.E[i]]);
       for (let i = 0; i < network.nI; i++) rateRows.push([tau, 'I', i, theories[b].rI[i], sim.I[i]]);
     });
-    c.out.write('rates.csv', makeCsv(['tau', 'population', 'neuron', 'predictedHz', 'simulatedHz'], rateRows));
+    c.out.write('rates.csv', makeCsv(['tau', 'population', 'neuron', 'predictedHz', 'simulatedHz'], rateRows, { tau: 's' }));
 
     const showTaus = taus.filter((t) => t === 0.1 || t === 1);
     const scatter = makeScatter({

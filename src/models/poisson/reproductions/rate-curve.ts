@@ -42,7 +42,7 @@ export const poissonRateCurve: Reproduction = {
       perSigmoid[sigmoid] = r.instances.map((s, i) => ({ rIn: rates[i], sim: { ...s.sim }, theory: { ...s.theory, spikeCountZ: s.spikeCountZ } }));
       r.instances.forEach((s, i) => rows.push([sigmoid, rates[i], s.sim.meanU, s.theory.meanU, s.sim.varU, s.theory.varU, s.sim.rateHz, s.theory.rateHz, s.sim.intensityHz, s.spikeCountZ]));
     }
-    c.out.write('rate-curve.csv', makeCsv(['sigmoid', 'rIn', 'meanU', 'meanUTheory', 'varU', 'varUTheory', 'rateHz', 'rateHzTheory', 'intensityHz', 'spikeCountZ'], rows));
+    c.out.write('rate-curve.csv', makeCsv(['sigmoid', 'rIn', 'meanU', 'meanUTheory', 'varU', 'varUTheory', 'rateHz', 'rateHzTheory', 'intensityHz', 'spikeCountZ'], rows, { rIn: 'Hz' }));
     const figs = sigmoids.map((sg) => {
       const d = perSigmoid[sg];
       return makeLinePlot({
