@@ -170,6 +170,23 @@ describe('run and reproduction figures', () => {
     expect(readFileSync(join(out0, 'means.svg'), 'utf8')).not.toContain('class="shade"');
   });
 
+  it('replicates (ei run --batch of one parameter set) are their mean with a min-max band; distinct points are not', async () => {
+    const out = join(root, 'poisson-batch');
+    expect((await ei('run', 'poisson', '--n', '300', '--steps', '400', '--set', 'burnin=0.01', '--batch', '3', '--backend', 'cpu', '--quiet', '--out', out)).code).toBe(0);
+    const rate = readFileSync(join(out, 'rate.svg'), 'utf8');
+    expect(rate).toContain('<path class="band"');
+    expect(rate).toContain('mean of 3 replicates, band: their min-max');
+    expect(rate).toContain('rate sim (mean of 3)');
+    expect(rate).not.toContain('#1');
+    const h = join(root, 'hybrid-batch');
+    expect((await ei('run', 'hybrid', '--n', '200', '--T', '1', '--batch', '2', '--set', 'burnin=0', '--backend', 'cpu', '--quiet', '--out', h)).code).toBe(0);
+    const means = readFileSync(join(h, 'means.svg'), 'utf8');
+    expect(means.match(/<path class="band"/g)?.length).toBe(2);
+    expect(means).toContain('m_E particles (mean of 2)');
+    // One instance: no band.
+    expect(readFileSync(join(root, 'hybrid', 'means.svg'), 'utf8')).not.toContain('class="band"');
+  });
+
   it('rate-lateral: shared colours, theory through the clamp corner, a competition figure', async () => {
     const out = join(root, 'lateral');
     const r = await ei('reproduce', 'rate-lateral', '--quick', '--backend', 'cpu', '--quiet', '--out', out);

@@ -17,6 +17,7 @@ import {
   poissonLogPmf,
   regularizedGammaP,
   regularizedGammaQ,
+  replicateEnvelope,
 } from '../src/analysis/stats.ts';
 import { ParameterError } from '../src/errors.ts';
 
@@ -132,5 +133,16 @@ describe('tests', () => {
     const w = momentZScores([1, 3], 1, 4, 48);
     expect(w.zMean).toBeCloseTo(1 / Math.sqrt(2), 14);
     expect(w.zVariance).toBeCloseTo((2 - 4) / Math.sqrt((48 - 16) / 2), 14);
+  });
+});
+
+describe('replicateEnvelope', () => {
+  it('gives the mean and the min-max envelope point by point, and refuses empty or ragged input', () => {
+    const e = replicateEnvelope([[1, 5, 0], [3, 1, 0], [2, 3, 3]]);
+    expect(e.mean).toEqual([2, 3, 1]);
+    expect(e.lo).toEqual([1, 1, 0]);
+    expect(e.hi).toEqual([3, 5, 3]);
+    expect(() => replicateEnvelope([])).toThrow(ParameterError);
+    expect(() => replicateEnvelope([[1, 2], [1]])).toThrow(/lengths 2 and 1/);
   });
 });

@@ -249,3 +249,21 @@ export function momentZScores(samples: ArrayLike<number>, mean: number, variance
   const zVariance = varOfVar > 0 ? (v - variance) / Math.sqrt(varOfVar) : v === variance ? 0 : Infinity;
   return { mean: m, variance: v, zMean, zVariance };
 }
+
+/** Pure: the mean and the min-max envelope, point by point, of replicate series of one length (a band over replicates). */
+export function replicateEnvelope(series: readonly ArrayLike<number>[]): { mean: number[]; lo: number[]; hi: number[] } {
+  if (series.length === 0) throw new ParameterError('series', 'is empty', 'give at least one replicate series');
+  const len = series[0].length;
+  for (const s of series) if (s.length !== len) throw new ParameterError('series', `has replicates of lengths ${len} and ${s.length}`, 'give series of one length (the same recorded steps)');
+  const mean = new Array<number>(len).fill(0);
+  const lo = new Array<number>(len).fill(Infinity);
+  const hi = new Array<number>(len).fill(-Infinity);
+  for (const s of series) {
+    for (let i = 0; i < len; i++) {
+      mean[i] += s[i] / series.length;
+      lo[i] = Math.min(lo[i], s[i]);
+      hi[i] = Math.max(hi[i], s[i]);
+    }
+  }
+  return { mean, lo, hi };
+}

@@ -1,6 +1,7 @@
 // Figures of a hybrid-network run: moments, rates and X against the large-n limit, and u histograms against Gaussians.
 import type { HybridResult } from './runner.ts';
 import type { HybridRun } from './resolve.ts';
+import { replicateEnvelope } from '../../analysis/stats.ts';
 import { makeHistogramPlot, makeLinePlot, type PlotSeries } from '../../report/svg.ts';
 
 export interface Figure {
@@ -42,15 +43,25 @@ export function makeUHistogram(title: string, u: ArrayLike<number>, m: number, v
   });
 }
 
-/** Pure: the standard figures of instance 0. */
+/** Pure: the standard figures of instance 0, or of the mean of a batch of replicates with their min-max band. */
 export function makeHybridFigures(r: HybridResult, run: HybridRun): Figure[] {
-  const note = `n = ${run.n} per population, dt = ${Number(run.dt.toPrecision(3))} tau, seed ${run.seed}`;
   const t = col(r, 't', 0);
+  const B = run.batch;
+  // A batch of one parameter set (`ei run --batch`) is replicates, shown as their mean with a band (all of one length:
+  // a blow-up stops the whole batch of `ei run`).
+  const ids = Array.from({ length: B }, (_, b) => b);
+  const replicates = B > 1 && run.params.every((p) => JSON.stringify(p) === JSON.stringify(run.params[0])) && ids.every((b) => col(r, 't', b).length === t.length);
+  const note = `n = ${run.n} per population, dt = ${Number(run.dt.toPrecision(3))} tau, seed ${run.seed}${replicates ? `, mean of ${B} replicates, band: their min-max` : B > 1 ? `, instance 0 of ${B}` : ''}`;
   // The time averages start at the first step on or after burnin (runner: round(burnin / dt)).
   const burnin = Math.round(Number(run.params[0]?.burnin ?? 0) / run.dt) * run.dt;
   const shades = burnin > 0 ? [{ from: 0, to: burnin, label: `burn-in (${Number(burnin.toPrecision(4))} tau, not averaged)` }] : [];
+  const particles = (name: string, label: string): PlotSeries => {
+    if (!replicates) return { name: `${label} particles`, x: t, y: col(r, name, 0), style: 'line' };
+    const env = replicateEnvelope(ids.map((b) => col(r, name, b)));
+    return { name: `${label} particles (mean of ${B})`, x: t, y: env.mean, style: 'line', band: { lo: env.lo, hi: env.hi } };
+  };
   const pair = (name: string, label: string): PlotSeries[] => [
-    { name: `${label} particles`, x: t, y: col(r, name, 0), style: 'line' },
+    particles(name, label),
     { name: `${label} limit`, x: t, y: col(r, `limit${name[0].toUpperCase()}${name.slice(1)}`, 0), style: 'dashed' },
   ];
   const figs: Figure[] = [

@@ -1,6 +1,7 @@
 // Figures of a population experiment: moments and rate against theory, raster, and the final distribution of u.
 import { poissonTheoryAtStep } from './population.ts';
 import type { ExperimentResult } from './experiment.ts';
+import { replicateEnvelope } from '../../analysis/stats.ts';
 import { makeHistogramPlot, makeLinePlot, makeScatter, type PlotSeries } from '../../report/svg.ts';
 
 export interface Figure {
@@ -21,17 +22,23 @@ function column(rows: number[][], columns: string[], name: string): number[] {
 /** Pure: builds the standard figures from an experiment result. */
 export function makePopulationFigures(r: ExperimentResult): Figure[] {
   const { columns, rows } = r.timeseries;
-  const shown = Math.min(r.resolved.batch, maxPlottedInstances);
+  const B = r.resolved.batch;
+  // A batch of one parameter set (`ei run --batch`) is replicates: their mean with a min-max band, the theory once.
+  const replicates = B > 1 && r.resolved.params.every((p) => JSON.stringify(p) === JSON.stringify(r.resolved.params[0]));
+  const shown = replicates ? B : Math.min(B, maxPlottedInstances);
   const byInstance = Array.from({ length: shown }, (_, b) => rows.filter((row) => row[2] === b));
-  const note = `n = ${r.resolved.n} neurons, dt = ${r.resolved.dt} s, seed ${r.resolved.seed}${r.resolved.batch > shown ? `, first ${shown} of ${r.resolved.batch} instances` : ''}`;
+  const note = `n = ${r.resolved.n} neurons, dt = ${r.resolved.dt} s, seed ${r.resolved.seed}${replicates ? `, mean of ${B} replicates, band: their min-max` : B > shown ? `, first ${shown} of ${B} instances` : ''}`;
+  const simSeries = (name: string, label: string): PlotSeries[] => {
+    if (!replicates) return byInstance.map((rs, b) => ({ name: `${label} sim${shown > 1 ? ` #${b}` : ''}`, x: column(rs, columns, 't'), y: column(rs, columns, name), style: 'line' as const }));
+    const env = replicateEnvelope(byInstance.map((rs) => column(rs, columns, name)));
+    return [{ name: `${label} sim (mean of ${B})`, x: column(byInstance[0], columns, 't'), y: env.mean, style: 'line' as const, band: { lo: env.lo, hi: env.hi } }];
+  };
+  const theorySeries = (theoryName: string, label: string): PlotSeries[] =>
+    (replicates ? byInstance.slice(0, 1) : byInstance).map((rs, b) => ({ name: `${label} theory${shown > 1 && !replicates ? ` #${b}` : ''}`, x: column(rs, columns, 't'), y: column(rs, columns, theoryName), style: 'dashed' as const }));
   // The time averages start at step round(burnin / dt) (the runner's burnSteps).
   const burnin = Math.round(Number(r.resolved.params[0]?.burnin ?? 0) / r.resolved.dt) * r.resolved.dt;
   const shades = burnin > 0 ? [{ from: 0, to: burnin, label: `burn-in (${Number(burnin.toPrecision(4))} s, not averaged)` }] : [];
-  const pair = (name: string, theoryName: string, label: string): PlotSeries[] =>
-    byInstance.flatMap((rs, b) => [
-      { name: `${label} sim${shown > 1 ? ` #${b}` : ''}`, x: column(rs, columns, 't'), y: column(rs, columns, name), style: 'line' as const },
-      { name: `${label} theory${shown > 1 ? ` #${b}` : ''}`, x: column(rs, columns, 't'), y: column(rs, columns, theoryName), style: 'dashed' as const },
-    ]);
+  const pair = (name: string, theoryName: string, label: string): PlotSeries[] => [...simSeries(name, label), ...theorySeries(theoryName, label)];
   const figures: Figure[] = [
     {
       name: 'mean-u',
@@ -53,10 +60,7 @@ export function makePopulationFigures(r: ExperimentResult): Figure[] {
         title: 'Population firing rate',
         x: { label: 'time', unit: 's' },
         y: { label: 'rate', unit: 'Hz' },
-        series: byInstance.flatMap((rs, b) => [
-          { name: `rate sim${shown > 1 ? ` #${b}` : ''}`, x: column(rs, columns, 't'), y: column(rs, columns, 'rateHz'), style: 'line' as const },
-          { name: `rate theory${shown > 1 ? ` #${b}` : ''}`, x: column(rs, columns, 't'), y: column(rs, columns, 'rateHzTheory'), style: 'dashed' as const },
-        ]),
+        series: pair('rateHz', 'rateHzTheory', 'rate'),
         notes: [note],
         shades,
       }),
