@@ -30,6 +30,7 @@ import { makeAdapterRecord } from '../engine/backend.ts';
 import { engineVersion as libraryVersion } from '../engine/version.ts';
 import { makeCsv, type CsvCell } from '../io/csv.ts';
 import { createResultDir } from '../io/result-dir.ts';
+import { openSweepRows } from '../io/sweep-rows.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { withResultSession } from './result-session.ts';
 import { checkThreadsFlag, checkWasmBackend, defaultOutDir, makeRequestFromFlags, simulationFlags } from './run-command.ts';
@@ -88,8 +89,22 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
   // Resolve every point first: a bad grid value fails before any simulation runs.
   const s = sweep.resolve(request, points.map((p) => p.point), grids);
   const gridNames = grids.map((g) => g.name);
-  return withResultSession(
-    { outPath: f.out ?? defaultOutDir(`${def.id}-sweep`), overwrite: f.overwrite, backend: f.backend === 'wasm' ? 'wasm' : def.webgpu ? (f.backend as 'auto') : 'cpu', adapter: f.adapter as 'auto', label: (b) => `sweep ${def.id} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet, cpuBeatsSoftware: def.cpuBeatsSoftware, wasm: def.wasm },
+  const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...sweep.schema.resultColumns];
+  // The fields that define the sweep (and its hash) are known before it runs: they identify its finished rows.
+  const definition: Record<string, unknown> = { model: def.id, ...sweep.config(s), seed: resolveSeed(request.seed).seed, rngKey: resolveSeed(request.seed).key, grids, replicas: f.replicas, totalInstances: points.length, columns };
+  const sweepHash = sweepHashOf(definition);
+  const outPath = f.out ?? defaultOutDir(`${def.id}-sweep`);
+  if (!f.overwrite && isCompleteShard(outPath, sweepHash, shard)) {
+    console.error(`ei: ${outPath} already holds the complete rows of this ${shard ? `shard (${shard.index}/${shard.count})` : 'sweep'}; nothing to run`);
+    console.log(resolve(outPath));
+    return 0;
+  }
+  const finished = openSweepRows(outPath, { sweepHash, shard, columns });
+  const todo = mine.filter((p) => !finished.done.has(p.index));
+  if (finished.done.size > 0) console.error(`ei: resuming: ${mine.length - todo.length} of ${mine.length} rows are already finished (in ${finished.dir}); running the other ${todo.length}`);
+  const sweepInto = (): Promise<number> =>
+    withResultSession(
+    { outPath, overwrite: f.overwrite, backend: f.backend === 'wasm' ? 'wasm' : def.webgpu ? (f.backend as 'auto') : 'cpu', adapter: f.adapter as 'auto', label: (b) => `sweep ${def.id} on ${b}`, total: mine.length, unit: 'instances', quiet: f.quiet, cpuBeatsSoftware: def.cpuBeatsSoftware, wasm: def.wasm },
     async ({ sel, bar, out }) => {
       checkThreadsFlag(a.given.has('threads'), f.backend, sel.backend);
       // wasm: the threads given, else each batch's own default (it can differ between batches).
@@ -99,32 +114,26 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
       // With --backend cpu the estimate was printed already.
       checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, target), target, f.backend === 'cpu' || f.backend === 'wasm' ? undefined : (m) => console.error(m));
       const perBatch = Math.max(1, Math.min(f['max-batch'] ?? Infinity, sweep.maxBatch(s, target)));
-      const rows: CsvCell[][] = [];
+      const resumed = mine.length - todo.length;
+      bar.update(resumed);
       const t0 = performance.now();
-      for (let i = 0; i < mine.length; i += perBatch) {
-        const group: SweepPoint[] = mine.slice(i, i + perBatch);
-        const results = await sweep.runBatch(s, group, target, { onProgress: (d, total) => bar.update(i + (group.length * d) / total) });
-        results.forEach((cols, b) => {
-          const p = group[b];
-          rows.push([p.index, p.pointIndex, p.replica, ...gridNames.map((g) => p.point[g]), ...cols]);
-        });
-        bar.update(i + group.length);
+      for (let i = 0; i < todo.length; i += perBatch) {
+        const group: SweepPoint[] = todo.slice(i, i + perBatch);
+        const results = await sweep.runBatch(s, group, target, { onProgress: (d, total) => bar.update(resumed + i + (group.length * d) / total) });
+        // Each batch's rows are saved whole before the next batch starts: a kill loses at most the batch in flight.
+        finished.save(results.map((cols, b) => [group[b].index, group[b].pointIndex, group[b].replica, ...gridNames.map((g) => group[b].point[g]), ...cols]));
+        bar.update(resumed + i + group.length);
       }
       const wallSeconds = (performance.now() - t0) / 1000;
-      const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...sweep.schema.resultColumns];
+      // The rows in sweep order, whichever run finished them (results do not depend on batching).
+      const rows: CsvCell[][] = [...openSweepRows(outPath, { sweepHash, shard, columns }).done.values()].sort((x, y) => (x[0] as number) - (y[0] as number));
+      if (rows.length !== mine.length) throw new ConfigError(`${finished.dir} holds ${rows.length} rows for the ${mine.length} of this ${shard ? 'shard' : 'sweep'}`, `remove ${finished.dir} and rerun`);
       const csv = makeCsv(columns, rows);
       const config: Record<string, unknown> = {
         engineVersion,
         command: ['ei', 'sweep', ...argv],
         createdAt: new Date().toISOString(),
-        model: def.id,
-        ...sweep.config(s),
-        seed: resolveSeed(request.seed).seed,
-        rngKey: resolveSeed(request.seed).key,
-        grids,
-        replicas: f.replicas,
-        totalInstances: points.length,
-        columns,
+        ...definition,
         shard,
         shardSelection: 'round-robin: sweep index k belongs to shard k mod N; the RNG stream of an instance is its sweep index, so results do not depend on sharding or batching',
         backend: sel.backend,
@@ -137,15 +146,40 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
       };
       // After the definition fields it hashes; the same fields give the same hash in every shard of the sweep.
       config.sweepHash = sweepHashOf(config);
+      if (config.sweepHash !== sweepHash) throw new Error('sweep-command: the sweep hash changed while the sweep ran');
       out.write('sweep.csv', csv);
       out.write('config.json', JSON.stringify(config, null, 2) + '\n');
       // Written last, with the digests `ei merge` checks the other two files against.
-      out.write('summary.json', JSON.stringify({ model: def.id, backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perBatch, wallSeconds, neuronStepsPerSecond: (rows.length * sweep.neuronStepsPerInstance(s)) / wallSeconds, ...shardDigests(config, csv) }, null, 2) + '\n');
-      console.error(`ei: sweep ${def.id}: ${rows.length} of ${points.length} instances on ${sel.backend} (up to ${perBatch} per batch) in ${wallSeconds.toFixed(2)} s`);
+      // Throughput counts the rows this run computed (resumed rows were timed by the run that finished them).
+      out.write('summary.json', JSON.stringify({ model: def.id, backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perBatch, resumedRows: resumed, wallSeconds, neuronStepsPerSecond: todo.length > 0 ? (todo.length * sweep.neuronStepsPerInstance(s)) / wallSeconds : null, ...shardDigests(config, csv) }, null, 2) + '\n');
+      console.error(`ei: sweep ${def.id}: ${rows.length} of ${points.length} instances on ${sel.backend} (up to ${perBatch} per batch) in ${wallSeconds.toFixed(2)} s${resumed ? ` (${resumed} resumed)` : ''}`);
       console.log(out.path);
       return 0;
     },
   );
+  let code: number;
+  try {
+    code = await sweepInto();
+  } catch (e) {
+    // Nothing finished yet: no rows folder stays behind (with rows, it stays for the rerun that resumes them).
+    if (!finished.hasRows()) finished.clear();
+    throw e;
+  }
+  // The result folder is complete: its finished rows are no longer needed.
+  finished.clear();
+  return code;
+}
+
+/** Whether `outPath` is a complete, verified result of this sweep's shard (a rerun then has nothing to do). */
+function isCompleteShard(outPath: string, sweepHash: string, shard: { index: number; count: number } | null): boolean {
+  if (!existsSync(join(outPath, 'summary.json'))) return false;
+  try {
+    const v = verifyShard(readShardFiles(outPath), sweepSchemas);
+    return v.config.sweepHash === sweepHash && JSON.stringify(v.config.shard) === JSON.stringify(shard);
+  } catch {
+    // Not a shard of this sweep, or damaged: createResultDir decides (it refuses to replace what it did not write).
+    return false;
+  }
 }
 
 const mergeSpec = {
