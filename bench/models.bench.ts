@@ -11,7 +11,8 @@ import { getModelDefinition } from '../src/engine/models.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { modelList } from '../src/models/index.ts';
 import { availableParallelism } from 'node:os';
-import { adapterSlug, backendsOf, formatPrecision as fmt, logAdapter, makeResultPath, parseBenchFlags, parsePositiveList, reportResult, resultFlags, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
+import { backendsOf, logAdapter, makeEnvironmentRecord, makeResultPath, parseBenchFlags, reportResult, resultFlags, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
+import { adapterSlug, formatPrecision as fmt, parsePositiveList } from './lib/records.ts';
 import { runModelsBenchmark, validateModelsBenchResult, type ModelCaseResult } from './lib/models-harness.ts';
 import { writeSummary } from './summarize.ts';
 
@@ -70,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
     const flags = { ...f, maxSeconds, steps: f.steps, repeats, batches, backends, threads, models: models.map((m) => m.id) };
     console.error(`bench: ${models.filter((m) => m.bench).map((m) => m.id).join(', ')} on ${backends.join(' + ')}; ${repeats} repeats, budget ${maxSeconds} s per case`);
     const result = await runModelsBenchmark(
-      { models, backends, ctx, threads, sizes: (b) => (quick ? b.sizes.quick : b.sizes.full), batches, steps: f.steps, repeats, maxSeconds, seed: f.seed, log: (l) => console.error(l) },
+      { models, backends, ctx, threads, sizes: (b) => (quick ? b.sizes.quick : b.sizes.full), batches, steps: f.steps, repeats, maxSeconds, seed: f.seed, log: (l) => console.error(l), environment: makeEnvironmentRecord },
       flags,
     );
     const out = writeCheckedResult(result, validateModelsBenchResult(result), (r) =>

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatSeconds, formatSi } from './lib/common.ts';
+import { formatSeconds, formatSi } from './lib/records.ts';
 import { validateBenchResult, type BenchResult, type CaseResult } from './lib/harness.ts';
 import { makePeersSection, peersBenchSchema, validatePeersBenchResult, type PeersBenchResult } from './lib/peers-harness.ts';
 import { makeModelsSection, modelsAdapterKey, modelsBenchSchema, modelsSectionIntro, validateModelsBenchResult, type ModelsBenchResult } from './lib/models-harness.ts';

@@ -1,10 +1,12 @@
 // The generic benchmark harness: times the bench cases of every registered model (ModelDefinition.bench) on the CPU
 // reference and on WebGPU through the model contract only (resolve -> estimate -> createRunner -> run). It names no
-// model: a model with a `bench` member is benchmarked by `npm run bench:models` without a line changed here.
+// model: a model with a `bench` member is benchmarked by `npm run bench:models` without a line changed here. It is
+// pure (no node: module, no DOM), so the browser bench page (demo/bench.ts) runs the same code in Chrome; the caller
+// supplies the environment record of its runtime.
 import type { AnyModel, Backend, BenchDefinition, ResolvedRun, RunRequest, RunTarget, Runner } from '../../src/core/contract.ts';
 import { backendKindOf, checkRunLimits } from '../../src/core/limits.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
-import { describeError, formatSeconds, formatSi, isPositiveFinite as posFinite, isValidTimingStats, makeEnvironmentRecord, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './common.ts';
+import { describeError, formatSeconds, formatSi, isPositiveFinite as posFinite, isValidTimingStats, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './records.ts';
 
 export const modelsBenchSchema = 'ei-engine/bench-models';
 /** Bumped when the JSON layout changes; summarize.ts refuses files it does not understand. */
@@ -114,6 +116,8 @@ export interface ModelsBenchOptions {
   log?: (line: string) => void;
   /** Seconds clock (injectable for tests). */
   now?: () => number;
+  /** The environment record of the runtime (Node: common.ts's makeEnvironmentRecord; a browser: browser-bench.ts's). */
+  environment: (ctx: GpuContext | null) => EnvironmentRecord;
 }
 
 /** The request of a case with its length set to `steps` the way the model takes it. */
@@ -144,8 +148,11 @@ function resolveChecked(def: AnyModel, request: RunRequest, target: RunTarget): 
   return { r, estimateSeconds: e.work.seconds[backendKindOf({ backend: target.backend, ctx: target.ctx })] };
 }
 
-/** Marks a skip for the budget (the next, larger scaling size on the backend is skipped without a try). */
-type CaseOutcome = ModelCaseResult & { overBudget?: boolean };
+/**
+ * Marks a skip that larger sizes of the same case on the backend would meet too, so they are skipped without a try:
+ * over the time budget, or refused (the model's parameter range, memory, the adapter's buffer limits, an allocation).
+ */
+type CaseOutcome = ModelCaseResult & { stop?: 'budget' | 'refused' };
 
 /**
  * One case: resolve once with the case's own options (its length and dt), check the estimate against the budget, a
@@ -172,7 +179,7 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
   try {
     own = def.resolve({ ...request, seed });
   } catch (e) {
-    return skip(`resolve refused the case: ${describeError(e)}`);
+    return skip(`resolve refused the case: ${describeError(e)}`, { stop: 'refused' });
   }
   const dt = own.dt;
   const stepsRequested = lengthBy === 'fixed' ? own.steps : (opts.steps ?? own.steps);
@@ -188,10 +195,10 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
     warmR = c.r;
     perStepEstimate = c.estimateSeconds / warmR.steps;
   } catch (e) {
-    return skip(`refused: ${describeError(e)}`, facts);
+    return skip(`refused: ${describeError(e)}`, { ...facts, stop: 'refused' });
   }
   if (repeats * minSteps * perStepEstimate > opts.maxSeconds) {
-    return skip(`over --max-seconds budget: the model's estimate is ${perStepEstimate.toPrecision(3)} s/step, so ${repeats} x ${minSteps} steps need ${(repeats * minSteps * perStepEstimate).toFixed(1)} s > ${opts.maxSeconds} s`, { ...facts, overBudget: true });
+    return skip(`over --max-seconds budget: the model's estimate is ${perStepEstimate.toPrecision(3)} s/step, so ${repeats} x ${minSteps} steps need ${(repeats * minSteps * perStepEstimate).toFixed(1)} s > ${opts.maxSeconds} s`, { ...facts, stop: 'budget' });
   }
 
   let runner: Runner<unknown> | null = null;
@@ -201,7 +208,7 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
       runner = await def.createRunner(warmR, target);
     } catch (e) {
       // AdapterLimitError / GpuOutOfMemoryError / a RangeError: the size does not fit; say so.
-      return skip(describeError(e), facts);
+      return skip(describeError(e), { ...facts, stop: 'refused' });
     }
     const setupSeconds = now() - t0;
     const first = await timeRun(runner, 1, now);
@@ -224,7 +231,7 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
     const warmup = { setupSeconds, firstStepSeconds: first.seconds, probe };
     const fit = Math.floor(opts.maxSeconds / (repeats * Math.max(perStep, 1e-9)));
     if (fit < minSteps) {
-      return skip(`over --max-seconds budget: the probe measured ${perStep.toPrecision(3)} s/step, so ${repeats} x ${minSteps} steps need ${(repeats * minSteps * perStep).toFixed(1)} s > ${opts.maxSeconds} s`, { ...facts, warmup, probeSecondsPerStep: perStep, overBudget: true });
+      return skip(`over --max-seconds budget: the probe measured ${perStep.toPrecision(3)} s/step, so ${repeats} x ${minSteps} steps need ${(repeats * minSteps * perStep).toFixed(1)} s > ${opts.maxSeconds} s`, { ...facts, warmup, probeSecondsPerStep: perStep, stop: 'budget' });
     }
     let steps = stepsRequested;
     let stepsReason: string | undefined;
@@ -306,20 +313,21 @@ export async function runModelsBenchmark(opts: ModelsBenchOptions, flags: Record
     const bench = def.bench!;
     const groups: [ModelCaseGroup, readonly number[]][] = [['scaling', sizesOf(bench)], ['batched', bench.batched ? opts.batches : []]];
     for (const [group, sizes] of groups) {
-      // Sizes grow: once one is over the budget on a backend, the larger ones are skipped without allocating them.
-      const overBudget = new Map<Backend, number>();
+      // Sizes grow: once one is over the budget or refused on a backend, the larger ones are skipped without allocating them.
+      const stopped = new Map<Backend, { size: number; why: 'budget' | 'refused' }>();
       for (const size of sizes) {
         for (const backend of opts.backends) {
-          const smaller = overBudget.get(backend);
+          const smaller = stopped.get(backend);
           let c: CaseOutcome;
-          if (smaller !== undefined && size > smaller) {
-            c = { model: def.id, group, backend, size, request: group === 'scaling' ? bench.scaling(size) : bench.batched!(size), lengthBy: lengthOptionOf(def), status: 'skipped', reason: `over --max-seconds budget: the smaller size ${smaller} already was` };
+          if (smaller !== undefined && size > smaller.size) {
+            const reason = smaller.why === 'budget' ? `over --max-seconds budget: the smaller size ${smaller.size} already was` : `not tried: the smaller size ${smaller.size} was already refused (see its reason)`;
+            c = { model: def.id, group, backend, size, request: group === 'scaling' ? bench.scaling(size) : bench.batched!(size), lengthBy: lengthOptionOf(def), status: 'skipped', reason };
           } else {
             opts.log?.(`bench: ${def.id} ${backend} ${group} ${size}`);
             c = await runModelCase(def, group, size, backend, opts);
           }
-          if (c.overBudget && !overBudget.has(backend)) overBudget.set(backend, size);
-          delete c.overBudget;
+          if (c.stop && !stopped.has(backend)) stopped.set(backend, { size, why: c.stop });
+          delete c.stop;
           if (c.status !== 'ok') opts.log?.(`  ${def.id} ${backend} ${group} ${size}: ${c.status} (${c.reason})`);
           cases.push(c);
         }
@@ -329,7 +337,7 @@ export async function runModelsBenchmark(opts: ModelsBenchOptions, flags: Record
   return {
     schema: modelsBenchSchema,
     schemaVersion: modelsBenchSchemaVersion,
-    environment: makeEnvironmentRecord(opts.ctx),
+    environment: opts.environment(opts.ctx),
     flags,
     models: models.map((m) => ({
       id: m.id,
