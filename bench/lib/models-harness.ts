@@ -6,7 +6,7 @@
 import type { AnyModel, Backend, BenchDefinition, ResolvedRun, RunRequest, RunTarget, Runner } from '../../src/core/contract.ts';
 import { backendKindOf, checkRunLimits } from '../../src/core/limits.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
-import { describeError, formatSeconds, formatSi, isPositiveFinite as posFinite, isValidTimingStats, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './records.ts';
+import { describeError, formatPrecision, formatSeconds, formatSi, isPositiveFinite as posFinite, isValidTimingStats, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './records.ts';
 
 export const modelsBenchSchema = 'ei-engine/bench-models';
 /** Bumped when the JSON layout changes; summarize.ts refuses files it does not understand. */
@@ -288,6 +288,14 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
   } finally {
     runner?.dispose();
   }
+}
+
+/** One line per case for a terminal: model, backend, case, size, then the throughput or why it did not run. */
+export function formatModelCaseLine(c: ModelCaseResult): string {
+  const label = `${c.model.padEnd(10)} ${c.backend.padEnd(6)} ${c.group.padEnd(8)} size=${String(c.size).padEnd(8)}`;
+  if (c.status !== 'ok') return `${label}  ${c.status}: ${c.reason}`;
+  const fmt = formatPrecision;
+  return `${label}  ${fmt(c.neuronStepsPerSecond)} neuron-steps/s  (${c.neuronsPerStep} neurons/step, ${c.steps} steps x ${c.repeats}, median ${fmt(c.wall!.median)} s, setup ${fmt(c.setup!.median)} s)`;
 }
 
 /** Ratios over the CPU reference of median throughput, for every case that ran on cpu and another backend. */
