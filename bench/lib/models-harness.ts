@@ -6,7 +6,7 @@
 import type { AnyModel, Backend, BenchDefinition, ResolvedRun, RunRequest, RunTarget, Runner } from '../../src/core/contract.ts';
 import { backendKindOf, checkRunLimits } from '../../src/core/limits.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
-import { describeError, formatPrecision, formatSeconds, formatSi, isPositiveFinite as posFinite, isValidTimingStats, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './records.ts';
+import { describeError, formatPrecision, formatSeconds, formatSi, isPositiveFinite as posFinite, isValidTimingStats, makeTimingStats, median, runtimeKind, runtimeLabel, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './records.ts';
 
 export const modelsBenchSchema = 'ei-engine/bench-models';
 /** Bumped when the JSON layout changes; summarize.ts refuses files it does not understand. */
@@ -395,9 +395,9 @@ function describeAdapter(e: EnvironmentRecord): string {
   return `${a.vendor || '?'} / ${a.architecture || '?'}${a.description ? ` (${a.description})` : ''}${a.isSoftware ? ' — software adapter' : ''}`;
 }
 
-/** Grouping key of a result in SUMMARY.md: its adapter. */
+/** Grouping key of a result in SUMMARY.md: its adapter and its runtime (Node / Dawn, Chrome ...). */
 export function modelsAdapterKey(r: ModelsBenchResult): string {
-  return describeAdapter(r.environment);
+  return `${describeAdapter(r.environment)} — ${runtimeKind(r.environment)}`;
 }
 
 function sizeText(x: number): string {
@@ -412,11 +412,12 @@ export function makeModelsSection(file: string, r: ModelsBenchResult): string {
   const lines = [
     `#### ${file}`,
     '',
-    `- date ${e.date}, ei-engine ${e.engineVersion}, Node ${e.node}, ${e.os.platform} ${e.os.release} ${e.os.arch}, CPU ${e.os.cpuModel} x ${e.os.cpuCount}`,
+    `- date ${e.date}, ei-engine ${e.engineVersion}, ${e.os.platform} ${e.os.release} ${e.os.arch}, CPU ${e.os.cpuModel} x ${e.os.cpuCount}`,
+    `- runtime: ${runtimeLabel(e)}${e.browser ? `, user agent \`${e.browser.userAgent}\`, cross-origin isolated ${e.browser.crossOriginIsolated}` : ''}`,
     a
       ? `- adapter: vendor ${a.vendor}, architecture ${a.architecture}, device ${a.device || '-'}, description ${a.description || '-'}, isSoftware ${a.isSoftware}, maxStorageBufferBindingSize ${a.limits.maxStorageBufferBindingSize}`
       : '- adapter: none (CPU only)',
-    `- flags: ${fl.quick ? '--quick, ' : ''}steps ${fl.steps ?? "each case's own"}, repeats ${fl.repeats}, --max-seconds ${fl.maxSeconds}, batches ${fl.batches?.join(',') ?? '-'}`,
+    `- flags: ${fl.quick ? '--quick, ' : ''}steps ${fl.steps ?? "each case's own"}, repeats ${fl.repeats}, --max-seconds ${fl.maxSeconds}, batches ${fl.batches ? fl.batches.join(',') || 'none' : '-'}`,
     `- models: ${r.models.map((m) => `${m.id} (length by ${m.lengthBy === 'T' ? 'T = steps x dt' : m.lengthBy})`).join(', ')}`,
     '',
     '| model | case | size | backend | neurons/step | steps x repeats | setup | median wall | neuron-steps/s | best | x CPU | note |',
@@ -437,9 +438,41 @@ export function makeModelsSection(file: string, r: ModelsBenchResult): string {
   return lines.join('\n');
 }
 
+/**
+ * The newest Node and browser results on one adapter side by side: each case that ran in either, its neuron-steps/s
+ * in both, and browser over Node where both ran.
+ */
+export function makeRuntimeComparison(node: { file: string; result: ModelsBenchResult }, browser: { file: string; result: ModelsBenchResult }): string {
+  const key = (c: ModelCaseResult) => `${c.model}|${c.group}|${c.size}|${c.backend}`;
+  const byKey = new Map<string, { node?: ModelCaseResult; browser?: ModelCaseResult }>();
+  for (const [side, r] of [['node', node.result], ['browser', browser.result]] as const) {
+    for (const c of r.cases) byKey.set(key(c), { ...byKey.get(key(c)), [side]: c });
+  }
+  const rate = (c?: ModelCaseResult) => (c === undefined ? '-' : c.status === 'ok' ? formatSi(c.neuronStepsPerSecond) : c.status);
+  const b = runtimeLabel(browser.result.environment);
+  const lines = [
+    `${runtimeLabel(node.result.environment)} (\`${node.file}\`) and ${b} (\`${browser.file}\`), median neuron-steps/s of the cases in both (skipped / failed: see its section).`,
+    '',
+    `| model | case | size | backend | Node / Dawn | ${runtimeKind(browser.result.environment)} | ${runtimeKind(browser.result.environment)} / Node |`,
+    '| --- | --- | ---: | --- | ---: | ---: | ---: |',
+  ];
+  let onlyOne = 0;
+  for (const { node: n, browser: w } of byKey.values()) {
+    if (!n || !w) {
+      onlyOne++;
+      continue;
+    }
+    const ratio = n.status === 'ok' && w.status === 'ok' ? `${(w.neuronStepsPerSecond! / n.neuronStepsPerSecond!).toFixed(2)}x` : '-';
+    lines.push(`| ${n.model} | ${n.group} | ${sizeText(n.size)} | ${n.backend} | ${rate(n)} | ${rate(w)} | ${ratio} |`);
+  }
+  if (onlyOne) lines.push('', `${onlyOne} case${onlyOne === 1 ? '' : 's'} ran in only one of the two (other models, sizes or backends); see their sections.`);
+  return lines.join('\n');
+}
+
 /** The intro of the SUMMARY.md section of the models results. */
 export const modelsSectionIntro =
   'Every registered model with a `bench` member, timed through the model contract (resolve, estimate, createRunner, run). ' +
   "size = the argument of the model's bench.scaling / bench.batched (its own unit: neurons, cells, grid side or instances); " +
   'neurons/step = neuron updates per step of the resolved run; neuron-steps/s = neurons/step x steps / median wall time of run() on a fresh runner ' +
-  '(setup = resolve + estimate + createRunner, excluded; a warm-up runner ran first). The newest file of each adapter in full.';
+  '(setup = resolve + estimate + createRunner, excluded; a warm-up runner ran first). The newest file of each adapter and runtime in full (Node / Dawn: npm run bench:models; ' +
+  'a browser: ei bench --browser, the same harness on the page\'s navigator.gpu), then, for an adapter measured in both, the two side by side.';

@@ -110,6 +110,11 @@ export function runtimeLabel(e: EnvironmentRecord): string {
   return e.browser ? e.browser.name : `Node ${e.node} / Dawn`;
 }
 
+/** The runtime without its version, to group results by: 'Node / Dawn', 'Chrome', 'Edge', 'Firefox' ... */
+export function runtimeKind(e: EnvironmentRecord): string {
+  return e.browser ? e.browser.name.split(' ')[0] : 'Node / Dawn';
+}
+
 /** 'Name: message; fix: hint' on one line, for a case's reason. */
 export function describeError(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
