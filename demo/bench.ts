@@ -1,4 +1,4 @@
-// The browser benchmark page: a form for the settings (or a query such as ?models=poisson&quick=1&run=1, which
+// The browser benchmark page: a form for the settings (or a query such as ?models=a,b&quick=1&run=1, which
 // `ei bench --browser` opens), then the models harness of npm run bench:models run on navigator.gpu, its log, a table
 // of the cases, and the result as JSON and CSV downloads. It names no model: models and cases come from the registry.
 import { EiError, engineVersion } from '../src/browser.ts';

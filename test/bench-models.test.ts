@@ -75,7 +75,7 @@ describe('bench:models (cpu backend, tiny cases)', () => {
       }
     }
     const md = makeSummaryMarkdown([], [], [], [], [], [{ file: 'models-cpu-only-test-2026-01-01.json', result }]);
-    expect(md).toMatch(/## All registered models \(bench\/models\.bench\.ts\)/);
+    expect(md).toMatch(/## All registered models \(bench\/models\.bench\.ts, ei bench --browser\)/);
     expect(md).toMatch(/#### models-cpu-only-test-2026-01-01\.json/);
     for (const m of benched) expect(md).toMatch(new RegExp(`\\| ${m.id} \\| scaling \\| \\S+ \\| cpu \\| \\d+ \\| 4 x 1 \\|`));
   });

@@ -75,7 +75,7 @@ export function makeBrowserBenchConfig(input: BrowserBenchInput): BrowserBenchCo
   const quick = input.quick ?? false;
   if (quick && input.sizes !== undefined) throw new ParameterError('--sizes', 'was given with --quick, which sets the sizes too', 'give one of them: --quick (tiny sizes) or --sizes a,b,...');
   const ids = input.models === undefined ? null : input.models.split(',').map((s) => s.trim()).filter(Boolean);
-  if (ids !== null && ids.length === 0) throw new ParameterError('--models', `'${input.models}' names no model`, 'write e.g. --models poisson,hybrid (`ei models` lists them)');
+  if (ids !== null && ids.length === 0) throw new ParameterError('--models', `'${input.models}' names no model`, `write e.g. --models ${modelList.filter((m) => m.bench).slice(0, 2).map((m) => m.id).join(',')} (\`ei models\` lists them)`);
   const models = ids === null ? modelList.filter((m) => m.bench) : ids.map((id) => getModelDefinition(id));
   for (const m of models) if (!m.bench) throw new ParameterError('--models', `${m.id} has no bench member`, `leave it out; models with one: ${modelList.filter((x) => x.bench).map((x) => x.id).join(', ')}`);
   const choice = input.backend ?? 'gpu';

@@ -448,7 +448,7 @@ export function makeRuntimeComparison(node: { file: string; result: ModelsBenchR
   for (const [side, r] of [['node', node.result], ['browser', browser.result]] as const) {
     for (const c of r.cases) byKey.set(key(c), { ...byKey.get(key(c)), [side]: c });
   }
-  const rate = (c?: ModelCaseResult) => (c === undefined ? '-' : c.status === 'ok' ? formatSi(c.neuronStepsPerSecond) : c.status);
+  const rateText = (c?: ModelCaseResult) => (c === undefined ? '-' : c.status === 'ok' ? formatSi(c.neuronStepsPerSecond) : c.status);
   const b = runtimeLabel(browser.result.environment);
   const lines = [
     `${runtimeLabel(node.result.environment)} (\`${node.file}\`) and ${b} (\`${browser.file}\`), median neuron-steps/s of the cases in both (skipped / failed: see its section).`,
@@ -463,7 +463,7 @@ export function makeRuntimeComparison(node: { file: string; result: ModelsBenchR
       continue;
     }
     const ratio = n.status === 'ok' && w.status === 'ok' ? `${(w.neuronStepsPerSecond! / n.neuronStepsPerSecond!).toFixed(2)}x` : '-';
-    lines.push(`| ${n.model} | ${n.group} | ${sizeText(n.size)} | ${n.backend} | ${rate(n)} | ${rate(w)} | ${ratio} |`);
+    lines.push(`| ${n.model} | ${n.group} | ${sizeText(n.size)} | ${n.backend} | ${rateText(n)} | ${rateText(w)} | ${ratio} |`);
   }
   if (onlyOne) lines.push('', `${onlyOne} case${onlyOne === 1 ? '' : 's'} ran in only one of the two (other models, sizes or backends); see their sections.`);
   return lines.join('\n');
