@@ -39,6 +39,7 @@ export default defineConfig({
         index: fileURLToPath(new URL('./demo/index.html', import.meta.url)),
         models: fileURLToPath(new URL('./demo/models.html', import.meta.url)),
         embed: fileURLToPath(new URL('./demo/embed.html', import.meta.url)),
+        bench: fileURLToPath(new URL('./demo/bench.html', import.meta.url)),
       },
     },
   },

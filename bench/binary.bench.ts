@@ -8,7 +8,8 @@ import type { ArgSpec } from '../src/cli/args.ts';
 import { CpuBinarySimulation, type BinaryParams } from '../src/models/binary/network.ts';
 import { WasmBinarySimulation } from '../src/models/binary/wasm-simulation.ts';
 import { WebGpuBinarySimulation } from '../src/models/binary/webgpu-simulation.ts';
-import { backendsOf, createBenchGpuContext, parseBenchFlags, parsePositiveList, saveResult } from './lib/common.ts';
+import { backendsOf, createBenchGpuContext, parseBenchFlags, saveResult } from './lib/common.ts';
+import { parsePositiveList } from './lib/records.ts';
 import { makeEnvironmentRecord } from './lib/harness.ts';
 import { writeSummary } from './summarize.ts';
 

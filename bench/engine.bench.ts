@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import '../src/gpu/node-provider.ts'; // Node's WebGPU (Dawn)
 import type { ArgSpec } from '../src/cli/args.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
-import { adapterSlug, backendFlag, backendsOf, formatPrecision as fmt, logAdapter, makeResultPath, parseBenchFlags, parsePositiveList, reportResult, resultFlags, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
+import { backendFlag, backendsOf, logAdapter, makeResultPath, parseBenchFlags, reportResult, resultFlags, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
+import { adapterSlug, formatPrecision as fmt, parsePositiveList } from './lib/records.ts';
 import { runBenchmark, validateBenchResult, type BackendName, type BenchPlan, type BenchResult, type CaseResult } from './lib/harness.ts';
 import { writeSummary } from './summarize.ts';
 

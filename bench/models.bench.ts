@@ -11,8 +11,9 @@ import { getModelDefinition } from '../src/engine/models.ts';
 import type { GpuContext } from '../src/gpu/context.ts';
 import { modelList } from '../src/models/index.ts';
 import { availableParallelism } from 'node:os';
-import { adapterSlug, backendsOf, formatPrecision as fmt, logAdapter, makeResultPath, parseBenchFlags, parsePositiveList, reportResult, resultFlags, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
-import { runModelsBenchmark, validateModelsBenchResult, type ModelCaseResult } from './lib/models-harness.ts';
+import { backendsOf, logAdapter, makeEnvironmentRecord, makeResultPath, parseBenchFlags, reportResult, resultFlags, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
+import { adapterSlug, formatPrecision as fmt, parsePositiveList } from './lib/records.ts';
+import { formatModelCaseLine, runModelsBenchmark, validateModelsBenchResult } from './lib/models-harness.ts';
 import { writeSummary } from './summarize.ts';
 
 const spec = {
@@ -32,15 +33,6 @@ const spec = {
     ...resultFlags('models-<adapter>-<date>.json'),
   },
 } as const satisfies ArgSpec;
-
-function printCase(c: ModelCaseResult): void {
-  const label = `${c.model.padEnd(10)} ${c.backend.padEnd(6)} ${c.group.padEnd(8)} size=${String(c.size).padEnd(8)}`;
-  if (c.status !== 'ok') {
-    console.log(`${label}  ${c.status}: ${c.reason}`);
-    return;
-  }
-  console.log(`${label}  ${fmt(c.neuronStepsPerSecond)} neuron-steps/s  (${c.neuronsPerStep} neurons/step, ${c.steps} steps x ${c.repeats}, median ${fmt(c.wall!.median)} s, setup ${fmt(c.setup!.median)} s)`);
-}
 
 /** The models of --models (checked against the registry), else every registered model with a bench member. */
 function pickModels(text: string | undefined): AnyModel[] {
@@ -70,13 +62,13 @@ async function main(argv: string[]): Promise<number> {
     const flags = { ...f, maxSeconds, steps: f.steps, repeats, batches, backends, threads, models: models.map((m) => m.id) };
     console.error(`bench: ${models.filter((m) => m.bench).map((m) => m.id).join(', ')} on ${backends.join(' + ')}; ${repeats} repeats, budget ${maxSeconds} s per case`);
     const result = await runModelsBenchmark(
-      { models, backends, ctx, threads, sizes: (b) => (quick ? b.sizes.quick : b.sizes.full), batches, steps: f.steps, repeats, maxSeconds, seed: f.seed, log: (l) => console.error(l) },
+      { models, backends, ctx, threads, sizes: (b) => (quick ? b.sizes.quick : b.sizes.full), batches, steps: f.steps, repeats, maxSeconds, seed: f.seed, log: (l) => console.error(l), environment: makeEnvironmentRecord },
       flags,
     );
     const out = writeCheckedResult(result, validateModelsBenchResult(result), (r) =>
       f.out ? resolve(f.out) : makeResultPath(resultsDir, `models-${adapterSlug(r.environment)}`, r.environment),
     );
-    for (const c of result.cases) printCase(c);
+    for (const c of result.cases) console.log(formatModelCaseLine(c));
     for (const s of result.speedups) console.log(`speedup ${s.model} ${s.group} size=${s.size}: ${s.backend ?? 'webgpu'} / cpu = ${fmt(s.overCpu ?? s.gpuOverCpu)}`);
     reportResult(out, f.summary, writeSummary);
     return 0;

@@ -15,7 +15,8 @@ import { getModelDefinition } from '../src/engine/models.ts';
 import { CpuBinarySimulation, type BinaryParams } from '../src/models/binary/network.ts';
 import { WasmBinarySimulation } from '../src/models/binary/wasm-simulation.ts';
 import { createGpuContext, type GpuContext } from '../src/gpu/context.ts';
-import { describeError, formatSi, makeEnvironmentRecord, makeResultPath, median, parseBenchFlags, reportResult, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
+import { makeEnvironmentRecord, makeResultPath, parseBenchFlags, reportResult, resultsDir, runBenchMain, writeCheckedResult } from './lib/common.ts';
+import { describeError, formatSi, median } from './lib/records.ts';
 import { peersBenchSchema, peersBenchSchemaVersion, validatePeersBenchResult, type KernelLimit, type PeerCase, type PeersBenchResult, type SynapticCase } from './lib/peers-harness.ts';
 import { writeSummary } from './summarize.ts';
 

@@ -2,10 +2,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatSeconds, formatSi } from './lib/common.ts';
+import { adapterSlug, formatSeconds, formatSi, runtimeKind } from './lib/records.ts';
 import { validateBenchResult, type BenchResult, type CaseResult } from './lib/harness.ts';
 import { makePeersSection, peersBenchSchema, validatePeersBenchResult, type PeersBenchResult } from './lib/peers-harness.ts';
-import { makeModelsSection, modelsAdapterKey, modelsBenchSchema, modelsSectionIntro, validateModelsBenchResult, type ModelsBenchResult } from './lib/models-harness.ts';
+import { makeModelsSection, makeRuntimeComparison, modelsAdapterKey, modelsBenchSchema, modelsSectionIntro, validateModelsBenchResult, type ModelsBenchResult } from './lib/models-harness.ts';
 
 export interface LoadedResult {
   file: string;
@@ -277,14 +277,22 @@ export function makeSummaryMarkdown(
     for (const m of minimax) out.push('', makeMinimaxSection(m));
   }
   if (models.length) {
-    out.push('', '## All registered models (bench/models.bench.ts)', '', modelsSectionIntro);
+    out.push('', '## All registered models (bench/models.bench.ts, ei bench --browser)', '', modelsSectionIntro);
     const byAdapter = new Map<string, ModelsBenchFile[]>();
     for (const m of models) byAdapter.set(modelsAdapterKey(m.result), [...(byAdapter.get(modelsAdapterKey(m.result)) ?? []), m]);
+    const newest = new Map<string, { node?: ModelsBenchFile; browser?: ModelsBenchFile }>();
     for (const [adapter, runs] of [...byAdapter.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       runs.sort((x, y) => x.result.environment.date.localeCompare(y.result.environment.date) || x.file.localeCompare(y.file));
       const latest = runs[runs.length - 1];
       out.push('', `### ${adapter}`, '', makeModelsSection(latest.file, latest.result));
       if (runs.length > 1) out.push('', `Earlier runs on this adapter: ${runs.slice(0, -1).map((l) => `\`${l.file}\``).join(', ')}.`);
+      const slug = adapterSlug(latest.result.environment);
+      const side = latest.result.environment.browser ? 'browser' : 'node';
+      const had = newest.get(slug)?.[side];
+      if (!had || had.result.environment.date < latest.result.environment.date) newest.set(slug, { ...newest.get(slug), [side]: latest });
+    }
+    for (const [slug, { node, browser }] of [...newest.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      if (node && browser) out.push('', `### Node / Dawn and ${runtimeKind(browser.result.environment)} side by side: ${slug}`, '', makeRuntimeComparison(node, browser));
     }
   }
   if (peers.length) {

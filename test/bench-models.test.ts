@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeCaseRequest, lengthOptionOf, runModelCase, runModelsBenchmark, validateModelsBenchResult, type ModelsBenchOptions } from '../bench/lib/models-harness.ts';
+import { makeEnvironmentRecord } from '../bench/lib/common.ts';
 import { loadResults, makeSummaryMarkdown } from '../bench/summarize.ts';
 import { modelList } from '../src/models/index.ts';
 import { readImportGraph } from './helpers/import-graph.ts';
@@ -22,6 +23,7 @@ const tiny: ModelsBenchOptions = {
   repeats: 1,
   maxSeconds: 20,
   probeSeconds: 0.01,
+  environment: makeEnvironmentRecord,
 };
 
 describe('bench:models with the wasm backend', () => {
@@ -73,7 +75,7 @@ describe('bench:models (cpu backend, tiny cases)', () => {
       }
     }
     const md = makeSummaryMarkdown([], [], [], [], [], [{ file: 'models-cpu-only-test-2026-01-01.json', result }]);
-    expect(md).toMatch(/## All registered models \(bench\/models\.bench\.ts\)/);
+    expect(md).toMatch(/## All registered models \(bench\/models\.bench\.ts, ei bench --browser\)/);
     expect(md).toMatch(/#### models-cpu-only-test-2026-01-01\.json/);
     for (const m of benched) expect(md).toMatch(new RegExp(`\\| ${m.id} \\| scaling \\| \\S+ \\| cpu \\| \\d+ \\| 4 x 1 \\|`));
   });
@@ -116,7 +118,7 @@ describe('bench:models (cpu backend, tiny cases)', () => {
         }
       }
     }
-    expect([...files].sort()).toEqual(['bench/lib/common.ts', 'bench/lib/models-harness.ts', 'bench/models.bench.ts']);
+    expect([...files].sort()).toEqual(['bench/lib/common.ts', 'bench/lib/models-harness.ts', 'bench/lib/records.ts', 'bench/models.bench.ts']);
     for (const f of files) {
       const text = readFileSync(join(root, f), 'utf8');
       for (const m of modelList) expect(text.match(new RegExp(`\\b${m.id}\\b`, 'gi')), `${f} names ${m.id}`).toBeNull();

@@ -11,7 +11,8 @@ import { makeNeuronsPerThread, stepWorkgroupSize } from '../../src/models/poisso
 import { poissonParameters } from '../../src/models/poisson/index.ts';
 import { poissonPopulation } from '../../src/models/poisson/population.ts';
 import { seedToKey } from '../../src/rng/index.ts';
-import { describeError, isPositiveFinite as posFinite, isValidTimingStats, makeEnvironmentRecord as makeBaseEnvironmentRecord, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './common.ts';
+import { makeEnvironmentRecord as makeBaseEnvironmentRecord } from './common.ts';
+import { describeError, isPositiveFinite as posFinite, isValidTimingStats, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './records.ts';
 
 export { makeTimingStats, median, type EnvironmentRecord, type TimingStats };
 

@@ -1,10 +1,12 @@
 // The generic benchmark harness: times the bench cases of every registered model (ModelDefinition.bench) on the CPU
 // reference and on WebGPU through the model contract only (resolve -> estimate -> createRunner -> run). It names no
-// model: a model with a `bench` member is benchmarked by `npm run bench:models` without a line changed here.
+// model: a model with a `bench` member is benchmarked by `npm run bench:models` without a line changed here. It is
+// pure (no node: module, no DOM), so the browser bench page (demo/bench.ts) runs the same code in Chrome; the caller
+// supplies the environment record of its runtime.
 import type { AnyModel, Backend, BenchDefinition, ResolvedRun, RunRequest, RunTarget, Runner } from '../../src/core/contract.ts';
 import { backendKindOf, checkRunLimits } from '../../src/core/limits.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
-import { describeError, formatSeconds, formatSi, isPositiveFinite as posFinite, isValidTimingStats, makeEnvironmentRecord, makeTimingStats, median, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './common.ts';
+import { describeError, formatPrecision, formatSeconds, formatSi, isPositiveFinite as posFinite, isValidTimingStats, makeTimingStats, median, runtimeKind, runtimeLabel, validateEnvironmentRecord, validateNotOkCase, validateSpeedups, type EnvironmentRecord, type TimingStats } from './records.ts';
 
 export const modelsBenchSchema = 'ei-engine/bench-models';
 /** Bumped when the JSON layout changes; summarize.ts refuses files it does not understand. */
@@ -114,6 +116,8 @@ export interface ModelsBenchOptions {
   log?: (line: string) => void;
   /** Seconds clock (injectable for tests). */
   now?: () => number;
+  /** The environment record of the runtime (Node: common.ts's makeEnvironmentRecord; a browser: browser-bench.ts's). */
+  environment: (ctx: GpuContext | null) => EnvironmentRecord;
 }
 
 /** The request of a case with its length set to `steps` the way the model takes it. */
@@ -144,8 +148,11 @@ function resolveChecked(def: AnyModel, request: RunRequest, target: RunTarget): 
   return { r, estimateSeconds: e.work.seconds[backendKindOf({ backend: target.backend, ctx: target.ctx })] };
 }
 
-/** Marks a skip for the budget (the next, larger scaling size on the backend is skipped without a try). */
-type CaseOutcome = ModelCaseResult & { overBudget?: boolean };
+/**
+ * Marks a skip that larger sizes of the same case on the backend would meet too, so they are skipped without a try:
+ * over the time budget, or refused (the model's parameter range, memory, the adapter's buffer limits, an allocation).
+ */
+type CaseOutcome = ModelCaseResult & { stop?: 'budget' | 'refused' };
 
 /**
  * One case: resolve once with the case's own options (its length and dt), check the estimate against the budget, a
@@ -172,7 +179,7 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
   try {
     own = def.resolve({ ...request, seed });
   } catch (e) {
-    return skip(`resolve refused the case: ${describeError(e)}`);
+    return skip(`resolve refused the case: ${describeError(e)}`, { stop: 'refused' });
   }
   const dt = own.dt;
   const stepsRequested = lengthBy === 'fixed' ? own.steps : (opts.steps ?? own.steps);
@@ -188,10 +195,10 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
     warmR = c.r;
     perStepEstimate = c.estimateSeconds / warmR.steps;
   } catch (e) {
-    return skip(`refused: ${describeError(e)}`, facts);
+    return skip(`refused: ${describeError(e)}`, { ...facts, stop: 'refused' });
   }
   if (repeats * minSteps * perStepEstimate > opts.maxSeconds) {
-    return skip(`over --max-seconds budget: the model's estimate is ${perStepEstimate.toPrecision(3)} s/step, so ${repeats} x ${minSteps} steps need ${(repeats * minSteps * perStepEstimate).toFixed(1)} s > ${opts.maxSeconds} s`, { ...facts, overBudget: true });
+    return skip(`over --max-seconds budget: the model's estimate is ${perStepEstimate.toPrecision(3)} s/step, so ${repeats} x ${minSteps} steps need ${(repeats * minSteps * perStepEstimate).toFixed(1)} s > ${opts.maxSeconds} s`, { ...facts, stop: 'budget' });
   }
 
   let runner: Runner<unknown> | null = null;
@@ -201,7 +208,7 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
       runner = await def.createRunner(warmR, target);
     } catch (e) {
       // AdapterLimitError / GpuOutOfMemoryError / a RangeError: the size does not fit; say so.
-      return skip(describeError(e), facts);
+      return skip(describeError(e), { ...facts, stop: 'refused' });
     }
     const setupSeconds = now() - t0;
     const first = await timeRun(runner, 1, now);
@@ -224,7 +231,7 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
     const warmup = { setupSeconds, firstStepSeconds: first.seconds, probe };
     const fit = Math.floor(opts.maxSeconds / (repeats * Math.max(perStep, 1e-9)));
     if (fit < minSteps) {
-      return skip(`over --max-seconds budget: the probe measured ${perStep.toPrecision(3)} s/step, so ${repeats} x ${minSteps} steps need ${(repeats * minSteps * perStep).toFixed(1)} s > ${opts.maxSeconds} s`, { ...facts, warmup, probeSecondsPerStep: perStep, overBudget: true });
+      return skip(`over --max-seconds budget: the probe measured ${perStep.toPrecision(3)} s/step, so ${repeats} x ${minSteps} steps need ${(repeats * minSteps * perStep).toFixed(1)} s > ${opts.maxSeconds} s`, { ...facts, warmup, probeSecondsPerStep: perStep, stop: 'budget' });
     }
     let steps = stepsRequested;
     let stepsReason: string | undefined;
@@ -283,6 +290,14 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
   }
 }
 
+/** One line per case for a terminal: model, backend, case, size, then the throughput or why it did not run. */
+export function formatModelCaseLine(c: ModelCaseResult): string {
+  const label = `${c.model.padEnd(10)} ${c.backend.padEnd(6)} ${c.group.padEnd(8)} size=${String(c.size).padEnd(8)}`;
+  if (c.status !== 'ok') return `${label}  ${c.status}: ${c.reason}`;
+  const fmt = formatPrecision;
+  return `${label}  ${fmt(c.neuronStepsPerSecond)} neuron-steps/s  (${c.neuronsPerStep} neurons/step, ${c.steps} steps x ${c.repeats}, median ${fmt(c.wall!.median)} s, setup ${fmt(c.setup!.median)} s)`;
+}
+
 /** Ratios over the CPU reference of median throughput, for every case that ran on cpu and another backend. */
 export function makeModelsSpeedups(cases: readonly ModelCaseResult[]): ModelsSpeedup[] {
   const key = (c: ModelCaseResult) => `${c.model}|${c.group}|${c.size}`;
@@ -306,20 +321,21 @@ export async function runModelsBenchmark(opts: ModelsBenchOptions, flags: Record
     const bench = def.bench!;
     const groups: [ModelCaseGroup, readonly number[]][] = [['scaling', sizesOf(bench)], ['batched', bench.batched ? opts.batches : []]];
     for (const [group, sizes] of groups) {
-      // Sizes grow: once one is over the budget on a backend, the larger ones are skipped without allocating them.
-      const overBudget = new Map<Backend, number>();
+      // Sizes grow: once one is over the budget or refused on a backend, the larger ones are skipped without allocating them.
+      const stopped = new Map<Backend, { size: number; why: 'budget' | 'refused' }>();
       for (const size of sizes) {
         for (const backend of opts.backends) {
-          const smaller = overBudget.get(backend);
+          const smaller = stopped.get(backend);
           let c: CaseOutcome;
-          if (smaller !== undefined && size > smaller) {
-            c = { model: def.id, group, backend, size, request: group === 'scaling' ? bench.scaling(size) : bench.batched!(size), lengthBy: lengthOptionOf(def), status: 'skipped', reason: `over --max-seconds budget: the smaller size ${smaller} already was` };
+          if (smaller !== undefined && size > smaller.size) {
+            const reason = smaller.why === 'budget' ? `over --max-seconds budget: the smaller size ${smaller.size} already was` : `not tried: the smaller size ${smaller.size} was already refused (see its reason)`;
+            c = { model: def.id, group, backend, size, request: group === 'scaling' ? bench.scaling(size) : bench.batched!(size), lengthBy: lengthOptionOf(def), status: 'skipped', reason };
           } else {
             opts.log?.(`bench: ${def.id} ${backend} ${group} ${size}`);
             c = await runModelCase(def, group, size, backend, opts);
           }
-          if (c.overBudget && !overBudget.has(backend)) overBudget.set(backend, size);
-          delete c.overBudget;
+          if (c.stop && !stopped.has(backend)) stopped.set(backend, { size, why: c.stop });
+          delete c.stop;
           if (c.status !== 'ok') opts.log?.(`  ${def.id} ${backend} ${group} ${size}: ${c.status} (${c.reason})`);
           cases.push(c);
         }
@@ -329,7 +345,7 @@ export async function runModelsBenchmark(opts: ModelsBenchOptions, flags: Record
   return {
     schema: modelsBenchSchema,
     schemaVersion: modelsBenchSchemaVersion,
-    environment: makeEnvironmentRecord(opts.ctx),
+    environment: opts.environment(opts.ctx),
     flags,
     models: models.map((m) => ({
       id: m.id,
@@ -379,9 +395,9 @@ function describeAdapter(e: EnvironmentRecord): string {
   return `${a.vendor || '?'} / ${a.architecture || '?'}${a.description ? ` (${a.description})` : ''}${a.isSoftware ? ' — software adapter' : ''}`;
 }
 
-/** Grouping key of a result in SUMMARY.md: its adapter. */
+/** Grouping key of a result in SUMMARY.md: its adapter and its runtime (Node / Dawn, Chrome ...). */
 export function modelsAdapterKey(r: ModelsBenchResult): string {
-  return describeAdapter(r.environment);
+  return `${describeAdapter(r.environment)} — ${runtimeKind(r.environment)}`;
 }
 
 function sizeText(x: number): string {
@@ -396,11 +412,12 @@ export function makeModelsSection(file: string, r: ModelsBenchResult): string {
   const lines = [
     `#### ${file}`,
     '',
-    `- date ${e.date}, ei-engine ${e.engineVersion}, Node ${e.node}, ${e.os.platform} ${e.os.release} ${e.os.arch}, CPU ${e.os.cpuModel} x ${e.os.cpuCount}`,
+    `- date ${e.date}, ei-engine ${e.engineVersion}, ${e.os.platform} ${e.os.release} ${e.os.arch}, CPU ${e.os.cpuModel} x ${e.os.cpuCount}`,
+    `- runtime: ${runtimeLabel(e)}${e.browser ? `, user agent \`${e.browser.userAgent}\`, cross-origin isolated ${e.browser.crossOriginIsolated}` : ''}`,
     a
       ? `- adapter: vendor ${a.vendor}, architecture ${a.architecture}, device ${a.device || '-'}, description ${a.description || '-'}, isSoftware ${a.isSoftware}, maxStorageBufferBindingSize ${a.limits.maxStorageBufferBindingSize}`
       : '- adapter: none (CPU only)',
-    `- flags: ${fl.quick ? '--quick, ' : ''}steps ${fl.steps ?? "each case's own"}, repeats ${fl.repeats}, --max-seconds ${fl.maxSeconds}, batches ${fl.batches?.join(',') ?? '-'}`,
+    `- flags: ${fl.quick ? '--quick, ' : ''}steps ${fl.steps ?? "each case's own"}, repeats ${fl.repeats}, --max-seconds ${fl.maxSeconds}, batches ${fl.batches ? fl.batches.join(',') || 'none' : '-'}`,
     `- models: ${r.models.map((m) => `${m.id} (length by ${m.lengthBy === 'T' ? 'T = steps x dt' : m.lengthBy})`).join(', ')}`,
     '',
     '| model | case | size | backend | neurons/step | steps x repeats | setup | median wall | neuron-steps/s | best | x CPU | note |',
@@ -421,9 +438,41 @@ export function makeModelsSection(file: string, r: ModelsBenchResult): string {
   return lines.join('\n');
 }
 
+/**
+ * The newest Node and browser results on one adapter side by side: each case that ran in either, its neuron-steps/s
+ * in both, and browser over Node where both ran.
+ */
+export function makeRuntimeComparison(node: { file: string; result: ModelsBenchResult }, browser: { file: string; result: ModelsBenchResult }): string {
+  const key = (c: ModelCaseResult) => `${c.model}|${c.group}|${c.size}|${c.backend}`;
+  const byKey = new Map<string, { node?: ModelCaseResult; browser?: ModelCaseResult }>();
+  for (const [side, r] of [['node', node.result], ['browser', browser.result]] as const) {
+    for (const c of r.cases) byKey.set(key(c), { ...byKey.get(key(c)), [side]: c });
+  }
+  const rateText = (c?: ModelCaseResult) => (c === undefined ? '-' : c.status === 'ok' ? formatSi(c.neuronStepsPerSecond) : c.status);
+  const b = runtimeLabel(browser.result.environment);
+  const lines = [
+    `${runtimeLabel(node.result.environment)} (\`${node.file}\`) and ${b} (\`${browser.file}\`), median neuron-steps/s of the cases in both (skipped / failed: see its section).`,
+    '',
+    `| model | case | size | backend | Node / Dawn | ${runtimeKind(browser.result.environment)} | ${runtimeKind(browser.result.environment)} / Node |`,
+    '| --- | --- | ---: | --- | ---: | ---: | ---: |',
+  ];
+  let onlyOne = 0;
+  for (const { node: n, browser: w } of byKey.values()) {
+    if (!n || !w) {
+      onlyOne++;
+      continue;
+    }
+    const ratio = n.status === 'ok' && w.status === 'ok' ? `${(w.neuronStepsPerSecond! / n.neuronStepsPerSecond!).toFixed(2)}x` : '-';
+    lines.push(`| ${n.model} | ${n.group} | ${sizeText(n.size)} | ${n.backend} | ${rateText(n)} | ${rateText(w)} | ${ratio} |`);
+  }
+  if (onlyOne) lines.push('', `${onlyOne} case${onlyOne === 1 ? '' : 's'} ran in only one of the two (other models, sizes or backends); see their sections.`);
+  return lines.join('\n');
+}
+
 /** The intro of the SUMMARY.md section of the models results. */
 export const modelsSectionIntro =
   'Every registered model with a `bench` member, timed through the model contract (resolve, estimate, createRunner, run). ' +
   "size = the argument of the model's bench.scaling / bench.batched (its own unit: neurons, cells, grid side or instances); " +
   'neurons/step = neuron updates per step of the resolved run; neuron-steps/s = neurons/step x steps / median wall time of run() on a fresh runner ' +
-  '(setup = resolve + estimate + createRunner, excluded; a warm-up runner ran first). The newest file of each adapter in full.';
+  '(setup = resolve + estimate + createRunner, excluded; a warm-up runner ran first). The newest file of each adapter and runtime in full (Node / Dawn: npm run bench:models; ' +
+  'a browser: ei bench --browser, the same harness on the page\'s navigator.gpu), then, for an adapter measured in both, the two side by side.';

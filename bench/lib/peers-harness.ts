@@ -1,5 +1,5 @@
 // The result file of `npm run bench:peers` (bench/peers.bench.ts): its types, its check and its SUMMARY.md section.
-import { formatSi, type EnvironmentRecord } from './common.ts';
+import { formatSi, type EnvironmentRecord } from './records.ts';
 
 export const peersBenchSchema = 'ei-engine/bench-peers';
 export const peersBenchSchemaVersion = 1;

@@ -1,4 +1,4 @@
-// The `ei` command line: info, run, sweep, merge and reproduce.
+// The `ei` command line: info, run, sweep, merge, reproduce and bench.
 import '../gpu/node-provider.ts'; // Node's WebGPU (Dawn); the library's Node entry does the same
 import '../wasm/node-threads.ts'; // worker_threads for --backend wasm --threads N (likewise)
 import { EiError, ParameterError } from '../errors.ts';
@@ -13,6 +13,7 @@ import { infoCommand } from './info-command.ts';
 import { runCommand } from './run-command.ts';
 import { sweepCommand, mergeCommand } from './sweep-command.ts';
 import { reproduceCommand } from './reproduce-command.ts';
+import { benchCommand } from './bench-command.ts';
 
 export { engineVersion };
 
@@ -25,6 +26,7 @@ usage:
   ei merge <shard dirs...> --out DIR        merge the shards of a sweep deterministically
   ei reproduce --list | <figure-id>         registered paper reproductions
   ei models                                 the models and their parameters
+  ei bench --browser [--quick]              every model's scaling in Chrome -> bench/results/models-<adapter>-chrome-<date>.json
 
 models: ${modelIds.join(', ')}
 'ei <command> --help' describes each command's options.`;
@@ -68,8 +70,10 @@ export async function main(argv: string[]): Promise<number> {
         return await reproduceCommand(rest, engineVersion);
       case 'models':
         return modelsCommand();
+      case 'bench':
+        return await benchCommand(rest);
       default:
-        throw new ParameterError('command', `unknown command '${cmd}'`, 'use one of: info, run, sweep, merge, reproduce, models (ei --help)');
+        throw new ParameterError('command', `unknown command '${cmd}'`, 'use one of: info, run, sweep, merge, reproduce, models, bench (ei --help)');
     }
   } catch (e) {
     if (e instanceof EiError) {
