@@ -39,6 +39,8 @@ export default defineConfig({
         index: fileURLToPath(new URL('./demo/index.html', import.meta.url)),
         models: fileURLToPath(new URL('./demo/models.html', import.meta.url)),
         embed: fileURLToPath(new URL('./demo/embed.html', import.meta.url)),
+        // The live model pages (demo/live/).
+        ...Object.fromEntries(['poisson', 'hybrid', 'binary', 'minimax', 'rate'].map((id) => [id, fileURLToPath(new URL(`./demo/${id}.html`, import.meta.url))])),
       },
     },
   },
