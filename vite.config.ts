@@ -1,4 +1,4 @@
-// Vite config for the browser demo (demo/ pages importing the engine from ../src): `npm run demo` serves it (/, /models.html and /embed.html), `npm run build:demo` builds dist/demo.
+// Vite config for the browser demo (demo/ pages importing the engine from ../src): `npm run demo` serves it (/, /models.html, /embed.html and the live pages /poisson.html ... /rate.html), `npm run build:demo` builds dist/demo.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
@@ -32,8 +32,8 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,
-    // Three pages: the poisson page (index.html), the models page, which finds every model through the registry, and
-    // the embedding example.
+    // The poisson page (index.html, linking every page), the models page, which finds every model through the registry,
+    // the embedding example, and one live page per model.
     rolldownOptions: {
       input: {
         index: fileURLToPath(new URL('./demo/index.html', import.meta.url)),

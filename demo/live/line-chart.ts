@@ -98,8 +98,8 @@ export class LineChart {
     const w = W / dpr, h = H / dpr;
     g.clearRect(0, 0, w, h);
     const left = 58, right = 12, top = 24, bottom = 38;
-    const legendRows = this.series.length + (this.grid ? this.grid.names.length : 0);
-    const legendW = legendRows ? 150 : 0;
+    const legendRows = this.series.filter((s) => s.name !== '').length + (this.grid ? this.grid.names.length : 0);
+    const legendW = legendRows ? 180 : 0;
     const pw = Math.max(10, w - left - right - legendW), ph = Math.max(10, h - top - bottom);
     const { x: [x0, x1], y: [y0, y1] } = this.ranges();
     const X = (x: number) => left + ((x - x0) / (x1 - x0)) * pw;
@@ -192,7 +192,8 @@ export class LineChart {
     let ly = top + 8;
     const lx = left + pw + 12;
     const entries: { name: string; color: string; style: string }[] = [
-      ...this.series.map((s) => ({ name: s.name, color: s.color, style: s.style ?? 'line' })),
+      // A series with an empty name has no legend entry (the rest of a bundle of trajectories).
+      ...this.series.filter((s) => s.name !== '').map((s) => ({ name: s.name, color: s.color, style: s.style ?? 'line' })),
       ...(this.grid ? this.grid.names.map((n, i) => ({ name: n, color: this.grid!.colors[i], style: 'cell' })) : []),
     ];
     for (const e of entries) {
