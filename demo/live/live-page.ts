@@ -101,7 +101,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   return e;
 }
 
-const errorText = (e: unknown) => (e instanceof Error ? `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}` : String(e));
+// The message alone: a production build minifies class names, so e.name would read 'l'.
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const decimal = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /** Wall time a slice of steps aims at: the page redraws and answers clicks between slices. */
 const sliceSeconds = 0.06;
@@ -356,7 +357,11 @@ export async function mountLivePage(root: HTMLElement, spec: LivePageSpec): Prom
     const r = resolved!;
     const run = runner!;
     while (my === token && run.stepsDone < run.stepsTotal) {
-      if (paused) return;
+      // A pause takes effect between slices: the page says so once the slice under way has finished.
+      if (paused) {
+        setStatus('paused', `Paused at step ${run.stepsDone} of ${run.stepsTotal}.`);
+        return;
+      }
       // Slices aim at sliceSeconds of wall time (from the rate so far); ?slice=K caps them (tests: several slices).
       const cap = Math.min(Number(query.get('slice')) || Infinity, spec.maxSlice ?? Infinity);
       const k = Math.max(1, Math.min(run.stepsTotal - run.stepsDone, cap, Math.round(stepsPerSecond * sliceSeconds) || 1));
@@ -375,7 +380,9 @@ export async function mountLivePage(root: HTMLElement, spec: LivePageSpec): Prom
       publish();
       await nextFrame();
     }
-    if (my !== token || paused) return;
+    if (my !== token) return;
+    // A pause asked for during the last slice has nothing left to hold.
+    paused = false;
     await view.finish?.(run, r);
     await check?.finish(run);
     view.draw();
@@ -440,7 +447,8 @@ export async function mountLivePage(root: HTMLElement, spec: LivePageSpec): Prom
   pauseButton.addEventListener('click', () => {
     if (state.status !== 'running') return;
     paused = true;
-    setStatus('paused', `Paused at step ${state.stepsDone} of ${state.stepsTotal}.`);
+    pauseButton.disabled = true;
+    statusLine.textContent = 'Pausing after this slice…';
   });
   resetButton.addEventListener('click', () => {
     stop();
