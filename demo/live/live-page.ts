@@ -35,15 +35,13 @@ export interface ViewContext {
   note(): HTMLElement;
 }
 
-/** A page's plots: reset at every start, fed every chunk, drawn after every slice. */
+/** A page's plots: reset at every start, fed every chunk, drawn after every slice and at the end. */
 export interface LiveView {
   reset(r: ResolvedRun): void;
   chunk(c: unknown): void;
   /** After each slice, before draw: reads what chunks do not carry (minimax's raster so far, binary states). */
   afterSlice?(runner: Runner<unknown>, r: ResolvedRun): Promise<void>;
   draw(): void;
-  /** After the last step. */
-  finish?(runner: Runner<unknown>, r: ResolvedRun): Promise<void>;
 }
 
 export interface LivePageSpec {
@@ -383,7 +381,6 @@ export async function mountLivePage(root: HTMLElement, spec: LivePageSpec): Prom
     if (my !== token) return;
     // A pause asked for during the last slice has nothing left to hold.
     paused = false;
-    await view.finish?.(run, r);
     await check?.finish(run);
     view.draw();
     state.check = check ? { what: check.what, exact: check.exact, values: check.values } : null;

@@ -62,7 +62,7 @@ class PointRing {
   }
 }
 
-/** The raster on WebGPU; null with the reason when there is no adapter or device. */
+/** The raster on WebGPU, or why not (no navigator.gpu, adapter, device or context) as a string. */
 async function createWebGpuRaster(canvas: HTMLCanvasElement, ring: PointRing): Promise<RasterView | string> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) return 'navigator.gpu is missing (WebGPU needs a recent Chrome or Edge and a secure context)';
