@@ -1,4 +1,4 @@
-// Vite config for the browser demo (demo/ pages importing the engine from ../src): `npm run demo` serves it (/, /models.html and /embed.html), `npm run build:demo` builds dist/demo.
+// Vite config for the browser demo (demo/ pages importing the engine from ../src): `npm run demo` serves it (/, /models.html, /embed.html and the live pages /poisson.html ... /rate.html), `npm run build:demo` builds dist/demo.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
@@ -32,14 +32,16 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,
-    // Three pages: the poisson page (index.html), the models page, which finds every model through the registry, and
-    // the embedding example.
+    // The poisson page (index.html, linking every page), the models page, which finds every model through the registry,
+    // the embedding example, and one live page per model.
     rolldownOptions: {
       input: {
         index: fileURLToPath(new URL('./demo/index.html', import.meta.url)),
         models: fileURLToPath(new URL('./demo/models.html', import.meta.url)),
         embed: fileURLToPath(new URL('./demo/embed.html', import.meta.url)),
         bench: fileURLToPath(new URL('./demo/bench.html', import.meta.url)),
+        // The live model pages (demo/live/).
+        ...Object.fromEntries(['poisson', 'hybrid', 'binary', 'minimax', 'rate'].map((id) => [id, fileURLToPath(new URL(`./demo/${id}.html`, import.meta.url))])),
       },
     },
   },
