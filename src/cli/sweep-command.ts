@@ -2,6 +2,7 @@
 // verifies shard outputs and joins them.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, ParameterError } from '../errors.ts';
 import type { RunTarget, SweepCounts } from '../core/contract.ts';
 import { checkRequest, resolveSeed } from '../core/request.ts';
@@ -31,6 +32,7 @@ import { engineVersion as libraryVersion } from '../engine/version.ts';
 import { makeCsv, type CsvCell } from '../io/csv.ts';
 import { createResultDir } from '../io/result-dir.ts';
 import { openSweepRows } from '../io/sweep-rows.ts';
+import { clusterSchedulers, clusterSweepStatus, CLUSTER_SWEEP_FORMAT, makeK8sFiles, makeSlurmFiles, shardDir, type ClusterSweep } from './cluster.ts';
 import { makeHelpText, parseArgs, type ArgSpec } from './args.ts';
 import { withResultSession } from './result-session.ts';
 import { checkThreadsFlag, checkWasmBackend, defaultOutDir, makeRequestFromFlags, simulationFlags } from './run-command.ts';
@@ -45,9 +47,33 @@ const sweepSpec = {
     replicas: { type: 'integer', min: 1, default: 1, help: 'independent replicas per grid point' },
     shard: { type: 'string', valueName: 'i/N', help: 'run only shard i of N (0-based; also from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)' },
     'max-batch': { type: 'integer', min: 1, help: 'cap on instances per batched run (default: as many as fit the device)' },
-    out: { type: 'string', help: 'result folder (default results/<model>-sweep-<time>)' },
+    out: { type: 'string', help: 'result folder (default results/<model>-sweep-<time>); with --emit, the cluster sweep folder' },
+    shards: { type: 'integer', min: 1, help: 'with --emit: split the sweep into this many shards (one scheduler task each)' },
+    emit: { type: 'string', choices: clusterSchedulers, help: 'write the job files of a sharded sweep into --out instead of running it: slurm (sbatch job array + merge job) or k8s (Indexed Job + merge Job + Dockerfile)' },
+    gpus: { type: 'integer', min: 1, help: 'with --emit: GPUs per task (Slurm --gres=gpu:N, Kubernetes nvidia.com/gpu)' },
+    cpus: { type: 'integer', min: 1, help: 'with --emit: CPU cores per task' },
+    partition: { type: 'string', help: 'with --emit slurm: the partition to submit to' },
+    time: { type: 'string', help: 'with --emit slurm: the time limit per task (sbatch --time, e.g. 02:00:00)' },
+    'ei-command': { type: 'string', help: 'with --emit slurm: how compute nodes start ei (default: this Node and this installation\'s bin/ei.js, which must be on the shared file system)' },
+    image: { type: 'string', help: 'with --emit k8s: the ei-engine container image (built from the emitted Dockerfile)' },
+    claim: { type: 'string', help: 'with --emit k8s: the PersistentVolumeClaim holding the results (default ei-results)' },
+    'mount-path': { type: 'string', help: 'with --emit k8s: where the volume is mounted in the pods (default /results)' },
   },
 } as const satisfies ArgSpec;
+
+const statusSpec = {
+  command: 'ei sweep --status',
+  description: 'Reports the shards of a sweep emitted with --emit: done (complete and verified), running (a task holds it), or missing (not started, or stopped with some rows finished). Exit code 0 when every shard is done, 3 otherwise.',
+  positionals: [],
+  flags: {
+    status: { type: 'string', required: true, valueName: 'DIR', help: 'the --out folder of `ei sweep ... --shards N --emit slurm|k8s`' },
+    json: { type: 'boolean', help: 'print the status as JSON' },
+  },
+} as const satisfies ArgSpec;
+
+/** Flags that belong to --emit (and are refused without it), and those a task must not inherit. */
+const emitOnlyFlags = ['shards', 'gpus', 'cpus', 'partition', 'time', 'ei-command', 'image', 'claim', 'mount-path'] as const;
+const notForTasks = new Set(['emit', 'out', 'overwrite', 'quiet', 'shard', ...emitOnlyFlags]);
 
 /** The row format of every model `ei sweep` can run, by config.json `model`. */
 export const sweepSchemas: Record<string, SweepSchema> = {
@@ -55,6 +81,7 @@ export const sweepSchemas: Record<string, SweepSchema> = {
 };
 
 export async function sweepCommand(argv: string[], engineVersion: string = libraryVersion): Promise<number> {
+  if (argv.some((t) => t === '--status' || t.startsWith('--status='))) return statusCommand(argv);
   const a = parseArgs(argv, sweepSpec);
   const modelId = a.positionals[0];
   if (a.help || !modelId) {
@@ -82,6 +109,20 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
   // Before the points are expanded: a sweep that cannot fit or finish is refused from its grids.
   checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, { backend: f.backend === 'cpu' || f.backend === 'wasm' ? f.backend : 'webgpu' }), { backend: f.backend as 'auto', adapter: f.adapter }, (m) => console.error(m));
   const points = makeSweepPoints(grids, f.replicas);
+  for (const k of emitOnlyFlags) if (a.given.has(k) && !f.emit) throw new ParameterError(`--${k}`, 'only applies with --emit slurm|k8s', `drop --${k}, or add --emit to write cluster job files`);
+  if (f.emit) {
+    if (f.shards === undefined) throw new ParameterError('--shards', `is required with --emit ${f.emit}`, 'give --shards N (one scheduler task per shard)');
+    if (f.shard !== undefined) throw new ParameterError('--shard', 'is set per task by the scheduler', 'drop --shard; --shards N says how many');
+    if (!f.out) throw new ParameterError('--out', `is required with --emit ${f.emit}`, 'give --out DIR, a folder on the file system the tasks share');
+    for (const k of f.emit === 'slurm' ? ['image', 'claim', 'mount-path'] : ['partition', 'time', 'ei-command']) {
+      if (a.given.has(k)) throw new ParameterError(`--${k}`, `does not apply to --emit ${f.emit}`, `drop --${k}`);
+    }
+    if (f.emit === 'k8s' && !f.image) throw new ParameterError('--image', 'is required with --emit k8s', 'build the image from the emitted Dockerfile (docker build -f DIR/Dockerfile .), push it, and give its name');
+    const s0 = sweep.resolve(request, points.map((p) => p.point), grids);
+    const cols = ['index', 'pointIndex', 'replica', ...grids.map((g) => g.name), ...sweep.schema.resultColumns];
+    const hash = sweepHashOf({ model: def.id, ...sweep.config(s0), seed: resolveSeed(request.seed).seed, rngKey: resolveSeed(request.seed).key, grids, replicas: f.replicas, totalInstances: points.length, columns: cols });
+    return emitClusterSweep(a, argv, def.id, points.length, hash);
+  }
   const shard = resolveShard({ shard: f.shard });
   const mine = selectShard(points, shard);
   const emptyNote = makeEmptyShardNote(points.length, shard, mine.length);
@@ -259,4 +300,78 @@ export async function mergeCommand(argv: string[]): Promise<number> {
   }
   console.log(out.path);
   return 0;
+}
+
+/** The task arguments: the sweep as given, less the flags of --emit, --out and the ones each task sets itself. */
+function taskArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i];
+    const m = /^--([a-z-]+)(=.*)?$/.exec(t);
+    if (m && notForTasks.has(m[1])) {
+      const spec = (sweepSpec.flags as Record<string, { type: string }>)[m[1]];
+      if (spec.type !== 'boolean' && m[2] === undefined) i++;
+      continue;
+    }
+    out.push(t);
+  }
+  return ['sweep', ...out];
+}
+
+/** Writes the job files of a sharded sweep into --out (a result folder: it appears complete or not at all). */
+function emitClusterSweep(a: ReturnType<typeof parseArgs<typeof sweepSpec>>, argv: string[], model: string, total: number, sweepHash: string): number {
+  const f = a.flags;
+  const scheduler = f.emit as ClusterSweep['scheduler'];
+  const dir = resolve(f.out!);
+  const mountPath = f['mount-path'] ?? '/results';
+  const sweep: ClusterSweep = {
+    format: CLUSTER_SWEEP_FORMAT,
+    scheduler,
+    model,
+    args: taskArgs(argv),
+    shards: f.shards!,
+    totalInstances: total,
+    sweepHash,
+    createdAt: new Date().toISOString(),
+    taskDir: scheduler === 'slurm' ? dir : join(mountPath, basename(dir)),
+  };
+  const files =
+    scheduler === 'slurm'
+      ? makeSlurmFiles(sweep, { eiCommand: f['ei-command'] ? f['ei-command'].split(/\s+/).filter(Boolean) : [process.execPath, eiLauncher()], partition: f.partition, time: f.time, cpus: f.cpus, gpus: f.gpus })
+      : makeK8sFiles(sweep, { image: f.image!, claim: f.claim ?? 'ei-results', mountPath, cpus: f.cpus, gpus: f.gpus });
+  const out = createResultDir(f.out!, { overwrite: f.overwrite });
+  try {
+    for (const [name, text] of Object.entries(files)) out.write(name, text);
+    out.write('sweep.json', JSON.stringify(sweep, null, 2) + '\n');
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+  if (total < sweep.shards) console.error(`ei: note: ${sweep.shards} shards for ${total} instances: ${sweep.shards - total} shards hold no rows (ei merge accepts them)`);
+  const next = scheduler === 'slurm' ? `bash ${join(dir, 'submit.sh')}` : `kubectl apply -f ${join(dir, 'job.yaml')} -f ${join(dir, 'merge-job.yaml')} (after copying ${dir} to ${sweep.taskDir} on the volume)`;
+  console.error(`ei: ${model} sweep of ${total} instances in ${sweep.shards} shards for ${scheduler}: ${Object.keys(files).join(', ')}, sweep.json in ${dir}; next: ${next}; progress: ei sweep --status ${dir}`);
+  console.log(out.path);
+  return 0;
+}
+
+async function statusCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, statusSpec);
+  if (a.help) {
+    console.log(makeHelpText(statusSpec));
+    return 0;
+  }
+  const { sweep, shards } = clusterSweepStatus(a.flags.status, sweepSchemas);
+  const done = shards.filter((x) => x.state === 'done').length;
+  if (a.flags.json) console.log(JSON.stringify({ model: sweep.model, scheduler: sweep.scheduler, shards: sweep.shards, done, status: shards }, null, 2));
+  else {
+    console.log(`${sweep.model} sweep (${sweep.scheduler}), ${sweep.totalInstances} instances in ${sweep.shards} shards: ${done} done, ${shards.filter((x) => x.state === 'running').length} running, ${shards.filter((x) => x.state === 'missing').length} missing`);
+    for (const x of shards) console.log(`  shard ${x.shard}: ${x.state} (${x.finished}/${x.rows} rows) ${x.detail === shardDir(a.flags.status, x.shard) ? '' : x.detail}`.trimEnd());
+  }
+  return done === sweep.shards ? 0 : 3;
+}
+
+/** This installation's `ei` launcher (bin/ei.js, two folders above this module in src/cli and in dist/cli). */
+function eiLauncher(): string {
+  return realpathSync(fileURLToPath(new URL('../../bin/ei.js', import.meta.url)));
 }
