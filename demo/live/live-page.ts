@@ -323,7 +323,7 @@ export async function mountLivePage(root: HTMLElement, spec: LivePageSpec): Prom
       rasterView = await createRasterView(canvas, query.get('raster') === '2d');
       state.raster = { kind: rasterView.kind, reason: rasterView.fallbackReason, adapter: rasterView.adapter };
       rasterLine.dataset.kind = rasterView.kind;
-      rasterLine.textContent = rasterView.kind === 'webgpu' ? `Raster: WebGPU render pass (instanced quads) on ${rasterView.adapter}` : `Raster: 2D canvas fallback, because ${rasterView.fallbackReason}`;
+      rasterLine.textContent = rasterView.kind === 'webgpu' ? `Raster: WebGPU render pass (a quad per point) on ${rasterView.adapter}` : `Raster: 2D canvas fallback, because ${rasterView.fallbackReason}`;
       const view = rasterView;
       window.__eiRasterFps = (points, frames) => measureRasterFps(view, points, frames);
       return rasterView;

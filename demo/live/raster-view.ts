@@ -1,4 +1,4 @@
-// The live pages' spike raster: points kept in a ring on the host, drawn as instanced quads by a WebGPU render pass
+// The live pages' spike raster: points kept in a ring on the host, drawn as quads (six vertices each, one draw) by a WebGPU render pass
 // (raster.wgsl), or on a 2D canvas where WebGPU is not available (the page says so).
 import { mat4 } from 'gl-matrix';
 import rasterShader from './raster.wgsl?raw';
@@ -80,7 +80,10 @@ async function createWebGpuRaster(canvas: HTMLCanvasElement, ring: PointRing): P
   const module = device.createShaderModule({ label: 'LiveRaster.shader (raster.wgsl)', code: rasterShader });
   const bindLayout = device.createBindGroupLayout({
     label: 'LiveRaster.viewLayout',
-    entries: [{ binding: 0, visibility: GPUShaderStage.VERTEX, buffer: { type: 'uniform' } }],
+    entries: [
+      { binding: 0, visibility: GPUShaderStage.VERTEX, buffer: { type: 'uniform' } },
+      { binding: 1, visibility: GPUShaderStage.VERTEX, buffer: { type: 'read-only-storage' } },
+    ],
   });
   const pipeline = device.createRenderPipeline({
     label: 'LiveRaster.pipeline',
@@ -88,16 +91,15 @@ async function createWebGpuRaster(canvas: HTMLCanvasElement, ring: PointRing): P
     vertex: {
       module,
       entryPoint: 'placeSpikeQuad',
-      buffers: [{ arrayStride: 8, stepMode: 'instance', attributes: [{ shaderLocation: 0, offset: 0, format: 'float32x2' }] }],
     },
     fragment: { module, entryPoint: 'shadeSpike', targets: [{ format }] },
-    primitive: { topology: 'triangle-strip' },
+    primitive: { topology: 'triangle-list' },
   });
   // RasterView in raster.wgsl: mat4x4f (64 bytes), vec2f, f32, f32, two vec4f: 112 bytes.
   const viewBytes = 112;
   const viewBuffer = device.createBuffer({ label: 'LiveRaster.view', size: viewBytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  const points = device.createBuffer({ label: 'LiveRaster.points', size: 8 * rasterCapacity, usage: GPUBufferUsage.VERTEX | GPUBufferUsage.COPY_DST });
-  const bindGroup = device.createBindGroup({ label: 'LiveRaster.viewBindGroup', layout: bindLayout, entries: [{ binding: 0, resource: { buffer: viewBuffer } }] });
+  const points = device.createBuffer({ label: 'LiveRaster.points', size: 8 * rasterCapacity, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  const bindGroup = device.createBindGroup({ label: 'LiveRaster.viewBindGroup', layout: bindLayout, entries: [{ binding: 0, resource: { buffer: viewBuffer } }, { binding: 1, resource: { buffer: points } }] });
   const viewData = new Float32Array(viewBytes / 4);
   const matrix = mat4.create();
   let win: RasterWindow = { t0: 0, t1: 1, neurons: 1, firstInhibitory: Infinity };
@@ -157,8 +159,7 @@ async function createWebGpuRaster(canvas: HTMLCanvasElement, ring: PointRing): P
       });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.setVertexBuffer(0, points);
-      pass.draw(4, ring.count);
+      pass.draw(6 * ring.count);
       pass.end();
       device.queue.submit([encoder.finish()]);
       drawn = ring.count;

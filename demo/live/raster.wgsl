@@ -1,4 +1,4 @@
-// The live pages' spike raster: one instanced quad per (time, neuron) point, placed by a 2-D view transform.
+// The live pages' spike raster: one quad per (time, neuron) point, placed by a 2-D view transform.
 
 struct RasterView {
   // Data coordinates (time, neuron) to clip space: an orthographic matrix made with gl-matrix on the host.
@@ -19,17 +19,24 @@ struct SpikeVertex {
   @location(0) color: vec4f,
 }
 
-// The quad is a 4-vertex triangle strip; corner c sits at x = -1 + 2 (c & 1), y = -1 + 2 (c >> 1), computed rather
-// than read from a constant array (an indexed array costs a copy per vertex on SwiftShader).
-fn quadCorner(c: u32) -> vec2f {
+@group(0) @binding(1) var<storage, read> spikes: array<vec2f>;
+
+// Six vertices per point (two triangles of its quad) in one draw: SwiftShader runs each instance of an instanced
+// draw as a draw of its own, which made 1e5 instanced quads take seconds per frame. Vertex v belongs to point v / 6;
+// its corner (0, 1, 2, then 2, 1, 3) sits at x = -1 + 2 (c & 1), y = -1 + 2 (c >> 1), computed rather than read from
+// a constant array (an indexed array costs a copy per vertex on SwiftShader).
+fn quadCorner(v: u32) -> vec2f {
+  let k = v % 6u;
+  let c = select(k, select(select(3u, 1u, k == 4u), 2u, k == 3u), k >= 3u);
   return vec2f(f32(c & 1u), f32(c >> 1u)) * 2.0 - 1.0;
 }
 
 @vertex
-fn placeSpikeQuad(@builtin(vertex_index) corner: u32, @location(0) spike: vec2f) -> SpikeVertex {
+fn placeSpikeQuad(@builtin(vertex_index) v: u32) -> SpikeVertex {
+  let spike = spikes[v / 6u];
   let centre = view.dataToClip * vec4f(spike, 0.0, 1.0);
   var out: SpikeVertex;
-  out.position = vec4f(centre.xy + quadCorner(corner) * view.halfSize, 0.0, 1.0);
+  out.position = vec4f(centre.xy + quadCorner(v) * view.halfSize, 0.0, 1.0);
   out.color = select(view.excitatoryColor, view.inhibitoryColor, spike.y >= view.firstInhibitory);
   return out;
 }

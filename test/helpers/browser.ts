@@ -200,6 +200,7 @@ export class BrowserSession {
       s.closeAllConnections();
       await new Promise<void>((ok) => s.close(() => ok()));
     }
-    for (const d of this.tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    // Chromium's helper processes can still be writing their profile's cache for a moment after close(): retry.
+    for (const d of this.tempDirs.splice(0)) rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
