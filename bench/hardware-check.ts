@@ -51,7 +51,6 @@ function readJson<T>(path: string): T | undefined {
 
 interface SectionContext {
   ctx: GpuContext;
-  out: string;
   /** Seconds left of this section's share. */
   left: () => number;
   write: (data: Record<string, unknown>) => void;
@@ -268,7 +267,6 @@ async function runSection(name: Exclude<CheckSection, 'info'>, seconds: number, 
   try {
     await sectionRunners[name]({
       ctx,
-      out,
       left: () => Math.max(0, deadline - performance.now() / 1000),
       // Rewritten whole after each case: a process killed between writes leaves the previous complete file.
       write: (data) => writeResultFile(file, { section: name, environment, secondsGiven: seconds, ...data }),
