@@ -118,6 +118,10 @@ export interface ModelsBenchOptions {
   now?: () => number;
   /** The environment record of the runtime (Node: common.ts's makeEnvironmentRecord; a browser: browser-bench.ts's). */
   environment: (ctx: GpuContext | null) => EnvironmentRecord;
+  /** Seconds left of an overall budget: each case's budget is capped by it, and a case is skipped once it is spent. */
+  secondsLeft?: () => number;
+  /** Called after each case with the cases so far, e.g. to write a partial result that a run cut short still leaves. */
+  onCase?: (cases: readonly ModelCaseResult[]) => void;
 }
 
 /** The request of a case with its length set to `steps` the way the model takes it. */
@@ -330,18 +334,29 @@ export async function runModelsBenchmark(opts: ModelsBenchOptions, flags: Record
           if (smaller !== undefined && size > smaller.size) {
             const reason = smaller.why === 'budget' ? `over --max-seconds budget: the smaller size ${smaller.size} already was` : `not tried: the smaller size ${smaller.size} was already refused (see its reason)`;
             c = { model: def.id, group, backend, size, request: group === 'scaling' ? bench.scaling(size) : bench.batched!(size), lengthBy: lengthOptionOf(def), status: 'skipped', reason };
+          } else if (opts.secondsLeft && opts.secondsLeft() < 1) {
+            c = { model: def.id, group, backend, size, request: group === 'scaling' ? bench.scaling(size) : bench.batched!(size), lengthBy: lengthOptionOf(def), status: 'skipped', reason: 'the overall time budget was spent' };
           } else {
             opts.log?.(`bench: ${def.id} ${backend} ${group} ${size}`);
-            c = await runModelCase(def, group, size, backend, opts);
+            const maxSeconds = opts.secondsLeft ? Math.min(opts.maxSeconds, opts.secondsLeft()) : opts.maxSeconds;
+            c = await runModelCase(def, group, size, backend, { ...opts, maxSeconds });
           }
           if (c.stop && !stopped.has(backend)) stopped.set(backend, { size, why: c.stop });
           delete c.stop;
           if (c.status !== 'ok') opts.log?.(`  ${def.id} ${backend} ${group} ${size}: ${c.status} (${c.reason})`);
           cases.push(c);
+          opts.onCase?.(cases);
         }
       }
     }
   }
+  return makeModelsBenchResult(opts, flags, cases);
+}
+
+/** The result JSON of the cases run so far (all of them at the end of runModelsBenchmark). */
+export function makeModelsBenchResult(opts: ModelsBenchOptions, flags: Record<string, unknown>, cases: readonly ModelCaseResult[]): ModelsBenchResult {
+  const sizesOf = opts.sizes ?? ((b: BenchDefinition) => b.sizes.full);
+  const models = opts.models.filter((m) => m.bench);
   return {
     schema: modelsBenchSchema,
     schemaVersion: modelsBenchSchemaVersion,
@@ -357,7 +372,7 @@ export async function runModelsBenchmark(opts: ModelsBenchOptions, flags: Record
       sizes: [...sizesOf(m.bench!)],
       batches: m.bench!.batched ? [...opts.batches] : null,
     })),
-    cases,
+    cases: [...cases],
     speedups: makeModelsSpeedups(cases),
   };
 }
