@@ -1,6 +1,6 @@
 // A sharded sweep on a real Slurm cluster: Debian's slurm-wlm and munge (installed here when missing, as setup.sh
 // installs chromium), a private munged, slurmctld and slurmd on 127.0.0.1 from a generated slurm.conf (one node, this
-// machine's cores). The emitted submit.sh submits the 3-task array and its merge job; one task is cancelled mid-run,
+// machine's cores). The emitted submit.sh submits the 4-task array and its merge job; one task is cancelled mid-run,
 // submit.sh is rerun (done shards skip, the cancelled one resumes its finished rows), and the merged sweep.csv equals
 // the single-process sweep byte for byte. Every daemon this test started is stopped by its pid when it ends.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,7 +28,7 @@ const node = hostname().split('.')[0];
 // A private port pair, so a cluster already on this machine is left alone.
 const port = 20000 + (process.pid % 20000);
 const env = { ...process.env, SLURM_CONF: conf };
-const sweep = ['sweep', 'poisson', '--grid', 'rIn=1000:3500:12', '--n', '1000', '--steps', '500', '--set', 'burnin=0', '--backend', 'cpu', '--max-batch', '1'];
+const sweep = ['sweep', 'poisson', '--grid', 'rIn=1000:3500:16', '--n', '1500', '--steps', '500', '--set', 'burnin=0', '--backend', 'cpu', '--max-batch', '1'];
 
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -131,7 +131,7 @@ describe.skipIf(!canRun)('ei sweep on a real Slurm cluster', () => {
     const whole = join(dir, 'whole');
     expect((await ei(...sweep, '--quiet', '--out', whole)).code).toBe(0);
     const sw = join(dir, 'sweep');
-    expect((await ei(...sweep, '--shards', '3', '--emit', 'slurm', '--out', sw)).code).toBe(0);
+    expect((await ei(...sweep, '--shards', '4', '--emit', 'slurm', '--out', sw)).code).toBe(0);
 
     const first = sh('bash', [join(sw, 'submit.sh')]);
     const arrayId = /submitted array (\d+)/.exec(first)![1];
@@ -141,14 +141,14 @@ describe.skipIf(!canRun)('ei sweep on a real Slurm cluster', () => {
     const rows = () => (existsSync(sweepRowsDirOf(shard1)) ? readdirSync(sweepRowsDirOf(shard1)).filter((f) => /^rows-\d+\.csv$/.test(f)).length : 0);
     await until('task 1 to finish a batch', () => rows() >= 1, 120);
     sh('scancel', [`${arrayId}_1`]);
-    await until('tasks 0 and 2 to end and task 1 to be cancelled', () => sh('squeue', ['-h', '-j', arrayId, '-o', '%i']).trim() === '', 120);
+    await until('the other tasks to end and task 1 to be cancelled', () => sh('squeue', ['-h', '-j', arrayId, '-o', '%i']).trim() === '', 120);
     expect(existsSync(join(shard1, 'summary.json'))).toBe(false);
     const kept = rows();
     expect(kept).toBeGreaterThanOrEqual(1);
     expect(kept).toBeLessThan(4);
     const status = await ei('sweep', '--status', sw, '--json');
     expect(status.code).toBe(3);
-    expect(JSON.parse(status.out).status.map((s: { state: string }) => s.state)).toEqual(['done', 'missing', 'done']);
+    expect(JSON.parse(status.out).status.map((s: { state: string }) => s.state)).toEqual(['done', 'missing', 'done', 'done']);
     // The merge job waits on a dependency that can no longer be met.
     sh('scancel', [mergeId]);
 
