@@ -457,11 +457,17 @@ export function fixedPoints(map: (S: number) => number, grid = 400): FixedPoint[
   const out: FixedPoint[] = [];
   let a = 0;
   let fa = F(0);
+  const push = (S: number) => {
+    const g = slope(S);
+    out.push({ S, slope: g, stable: Math.abs(g) < 1 });
+  };
+  if (fa === 0) push(0);
   for (let i = 1; i <= grid; i++) {
     const b = i / grid;
     const fb = F(b);
-    // A root at S = 1 itself (p(1) = 1, saturation) has fb = 0 and counts once.
-    if (fb === 0 || (fa > 0) !== (fb > 0)) {
+    // A root on a grid point (e.g. S = 1 when p(1) = 1, saturation) has fb = 0: it counts once, and the next interval
+    // starts from it without a sign to compare.
+    if (fb === 0 || (fa !== 0 && (fa > 0) !== (fb > 0))) {
       let lo = a;
       let hi = b;
       if (fb !== 0) {
@@ -471,9 +477,7 @@ export function fixedPoints(map: (S: number) => number, grid = 400): FixedPoint[
           else hi = m;
         }
       }
-      const S = fb === 0 ? b : 0.5 * (lo + hi);
-      const g = slope(S);
-      out.push({ S, slope: g, stable: Math.abs(g) < 1 });
+      push(fb === 0 ? b : 0.5 * (lo + hi));
     }
     a = b;
     fa = fb;
