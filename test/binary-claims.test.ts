@@ -50,7 +50,7 @@ describe('mean-field fixed points of the annealed chain', () => {
     const base = { N: 200, k: 20, alpha: 0.2, WI: 0.25, p0: 1e-3 };
     const WEs = lin(0.5, 3, 26);
     const clip = meanFieldBoundary(base, WEs);
-    const free = meanFieldBoundary(base, WEs, false);
+    const free = meanFieldBoundary(base, WEs, 'mean-input');
     expect(Math.abs(clip.lambda - 1)).toBeLessThan(0.01);
     expect(clip.slope).toBeGreaterThan(0.99);
     // Without per-input clipping the map is p0 + (1 - p0) min(1, lambda S): its fixed point below 1 exists up to lambda = 1,
@@ -63,9 +63,9 @@ describe('mean-field fixed points of the annealed chain', () => {
   it('the unclipped map depends on lambda only; the clipped one exceeds it at low activity for strong synapses (rectification)', () => {
     const strong = { N: 200, k: 20, alpha: 0.2, WE: 2, WI: 4, p0: 1e-3 };
     const weak = { ...strong, WE: 1.1, WI: 0.4 }; // the same lambda = 0.8
-    expect(meanFieldMap(strong, false)(0.1)).toBeCloseTo(meanFieldMap(weak, false)(0.1), 12);
+    expect(meanFieldMap(strong, 'mean-input')(0.1)).toBeCloseTo(meanFieldMap(weak, 'mean-input')(0.1), 12);
     // x < 0 is set to 0 instead of subtracting: E[sigma(x)] > sigma(E[x]) when inputs are few and strong.
-    expect(meanFieldMap(strong)(0.05)).toBeGreaterThan(meanFieldMap(strong, false)(0.05) + 0.01);
+    expect(meanFieldMap(strong)(0.05)).toBeGreaterThan(meanFieldMap(strong, 'mean-input')(0.05) + 0.01);
   });
 });
 

@@ -435,14 +435,37 @@ export interface FixedPoint {
   stable: boolean;
 }
 
-/** The chain's activation probability, or with `clip: false` the same with the clipping applied to the mean input instead of to every input. */
-export function meanFieldMap(p: BinaryChainParams, clip = true): (S: number) => number {
+/**
+ * The mean-field map of one of three annealed pictures:
+ * - 'clip': the chain's p(S) (sigma clips every neuron's input; inputs independent Bernoulli(S), kE = round((1 - alpha) k));
+ * - 'mean-input': the clipping moved to the mean input, p0 + (1 - p0) sigma(E[x]), E[x] = (WE kE - WI kI) S / k, a map of lambda alone;
+ * - 'quenched-indegree': 'clip' averaged over the neurons' fixed numbers of E partners, as the simulated network draws them
+ *   (k of the N - 1 other neurons regardless of type, the last round(alpha N) inhibitory: hypergeometric), so neurons with
+ *   more E partners than kE saturate while others are silenced.
+ */
+export type MeanFieldVariant = 'clip' | 'mean-input' | 'quenched-indegree';
+
+export function meanFieldMap(p: BinaryChainParams, variant: MeanFieldVariant = 'clip'): (S: number) => number {
   validate(p);
   const { kE, kI } = splitK(p);
-  const lf = logFactorials(Math.max(kE, kI));
-  // Without per-input clipping p(S) = p0 + (1 - p0) sigma(E[x]), E[x] = (WE kE - WI kI) S / k: the map of lambda alone.
-  if (!clip) return (S) => Math.min(1, p.p0 + (1 - p.p0) * clipTransfer(((p.WE * kE - p.WI * kI) * S) / p.k));
-  return (S) => activationWith(p, S, lf, kE, kI);
+  if (variant === 'mean-input') return (S) => Math.min(1, p.p0 + (1 - p.p0) * clipTransfer(((p.WE * kE - p.WI * kI) * S) / p.k));
+  const lf = logFactorials(Math.max(p.N, p.k));
+  if (variant === 'clip') return (S) => activationWith(p, S, lf, kE, kI);
+  const NI = Math.round(p.alpha * p.N);
+  const NE = p.N - NI;
+  const hyper = (E: number, j: number) => (j > E || p.k - j > p.N - 1 - E ? 0 : Math.exp(lf[E]! - lf[j]! - lf[E - j]! + lf[p.N - 1 - E]! - lf[p.k - j]! - lf[p.N - 1 - E - p.k + j]! - (lf[p.N - 1]! - lf[p.k]! - lf[p.N - 1 - p.k]!)));
+  // An E neuron chooses among NE - 1 other E neurons, an I neuron among all NE.
+  const weights: { nE: number; w: number }[] = [];
+  for (let j = 0; j <= p.k; j++) {
+    const w = (NE / p.N) * (NE >= 1 ? hyper(NE - 1, j) : 0) + (NI / p.N) * hyper(NE, j);
+    if (w > 1e-12) weights.push({ nE: j, w });
+  }
+  const total = weights.reduce((a, x) => a + x.w, 0);
+  return (S) => {
+    let acc = 0;
+    for (const { nE, w } of weights) acc += w * activationWith(p, S, lf, nE, p.k - nE);
+    return acc / total;
+  };
 }
 
 /** Fixed points of `map` on [0, 1], located by sign changes of map(S) - S on `grid` intervals and bisection, lowest first. */
@@ -501,9 +524,9 @@ export interface MeanFieldBoundary {
  * The annealed boundary along a row of fixed WI: scans WE over `WEs`, takes the lowest fixed point S* of the map and its slope,
  * and refines the WE of the largest slope by golden-section search between the scan neighbours.
  */
-export function meanFieldBoundary(base: Omit<BinaryChainParams, 'WE'>, WEs: readonly number[], clip = true): MeanFieldBoundary {
+export function meanFieldBoundary(base: Omit<BinaryChainParams, 'WE'>, WEs: readonly number[], variant: MeanFieldVariant = 'clip'): MeanFieldBoundary {
   const at = (WE: number) => {
-    const fps = fixedPoints(meanFieldMap({ ...base, WE }, clip));
+    const fps = fixedPoints(meanFieldMap({ ...base, WE }, variant));
     return { lowest: fps[0]!, stableCount: fps.filter((f) => f.stable).length };
   };
   const scan = WEs.map(at);

@@ -5,7 +5,7 @@
 import { makeCsv } from '../../../io/csv.ts';
 import { makeReportHtml } from '../../../report/html.ts';
 import { makeHeatmap, makeLinePlot } from '../../../report/svg.ts';
-import { annealedChain, boundaryW, clippedInputFractions, isBimodal, meanFieldBoundary } from '../chain.ts';
+import { annealedChain, boundaryW, clippedInputFractions, isBimodal, meanFieldBoundary, type MeanFieldVariant } from '../chain.ts';
 import { binaryChainEstimate, binaryChainOf, binaryRobustness, binaryStepSeconds, measureBinaryClipping, perturbationDeltas, runBinaryBatch, type BinaryPoint, type BinaryPointResult } from '../experiment.ts';
 import { ParameterError } from '../../../errors.ts';
 import { claimsSection, claimsToChecks, makeClaim, type Claim } from './claims.ts';
@@ -183,7 +183,7 @@ export const binaryHeatmap: Reproduction = {
       if (iy % stride !== 0) return null;
       const base = { N: s.N, k: s.k, alpha, WI, p0 };
       const mfClip = meanFieldBoundary(base, WEs);
-      const mfFree = meanFieldBoundary(base, WEs, false);
+      const mfFree = meanFieldBoundary(base, WEs, 'mean-input');
       const bi = WEs.filter((_, ix) => chainIdx.get(iy * G + ix)?.bimodal);
       const chainRow = WEs.map((_, ix) => chainIdx.get(iy * G + ix)).filter((x) => x !== undefined);
       const chainPeak = argmax(chainRow, (x) => x!.H) * stride;
@@ -420,19 +420,47 @@ export const binaryBoundary: Reproduction = {
     const nets = netsAndMean(s.networks);
     let fineAt = 0;
     const table = strengths.map((WI, j) => {
-      const pts = [...lambdas.map((_, i) => res[j * nl + i]), ...refineLambdas[j].map(() => fine[fineAt++])];
+      // Each curve point with the instance id of its network 0 (the simulate() numbering), for the clipping run below.
+      const pts = [...lambdas.map((_, i) => ({ r: res[j * nl + i], id0: (j * nl + i) * s.networks })), ...refineLambdas[j].map(() => ({ r: fine[fineAt], id0: (first + fineAt++) * s.networks }))].sort((a, b) => a.r.lambda - b.r.lambda);
       const base = curvePts.length + j * np;
       const byNet = nets.map((net) => {
-        const curve = pts.map((p) => ({ lambda: p.lambda, H: valueAt(p, net, (x) => x.entropyBits), meanActivity: valueAt(p, net, (x) => x.meanActivity) })).sort((a, b) => a.lambda - b.lambda);
+        const curve = pts.map(({ r: p }) => ({ lambda: p.lambda, H: valueAt(p, net, (x) => x.entropyBits), meanActivity: valueAt(p, net, (x) => x.meanActivity), countVariance: valueAt(p, net, (x) => x.countVariance) }));
         const H0 = valueAt(res[base], net, (x) => x.entropyBits);
         const rob = binaryRobustness(curve, H0, res.slice(base + 1, base + np).map((r) => valueAt(r, net, (x) => x.entropyBits)));
-        return { H0, ...rob, curve };
+        // The simulation's own boundary: the lambda of the largest activity variance on this curve.
+        const variancePeakLambda = curve[argmax(curve, (p) => p.countVariance)].lambda;
+        return { H0, ...rob, variancePeakLambda, curve };
       });
-      return { WI, WE: at(1, WI).WE, byNet };
+      return { WI, WE: at(1, WI).WE, byNet, pts };
+    });
+    // Where the regimes part in three annealed pictures (max slope p'(S*) of the fixed point reached from silence, scanned over
+    // lambda in [0, 1.5]), and the chain's stationary entropy on the coarse lambdas.
+    const scan = linspace(0, 1.5, 31);
+    const theory = strengths.map((WI) => {
+      const base = { N: s.N, k: s.k, alpha, WI, p0 };
+      const WEs = scan.map((l) => at(l, WI).WE);
+      const mf = (v: MeanFieldVariant) => {
+        const b = meanFieldBoundary(base, WEs, v);
+        return { lambda: b.lambda, slope: b.slope, S: b.S };
+      };
+      const chainH = lambdas.map((l) => annealedChain({ ...base, WE: at(l, WI).WE }).entropyBits);
+      return { clip: mf('clip'), meanInput: mf('mean-input'), quenched: mf('quenched-indegree'), chainH, chainPeakLambda: lambdas[argmax(chainH, (h) => h)] };
+    });
+    // Clipped inputs in the same networks at each strength's simulated boundary (network-mean variance peak).
+    const clipSteps = s.burnin + (c.quick ? 100 : 2000);
+    const clipAt = table.map((t) => t.pts[argmax(t.pts, (p) => p.r.countVariance)]);
+    const clipPts = clipAt.flatMap((q, j) => Array.from({ length: s.networks }, () => at(q.r.lambda, strengths[j])));
+    const clipIds = clipAt.flatMap((q) => Array.from({ length: s.networks }, (_, r) => q.id0 + r));
+    const clipped = await measureBinaryClipping({ points: clipPts, N: s.N, k: s.k, steps: clipSteps, burnin: s.burnin, seed: c.seed, instanceIds: clipIds, backend: c.backend, ctx: c.ctx ?? undefined, threads: c.threads, every: c.quick ? 5 : 10 });
+    const clipTable = clipAt.map((q, j) => {
+      const per = clipped.slice(j * s.networks, (j + 1) * s.networks);
+      const pred = clippedInputFractions({ N: s.N, k: s.k, ...at(q.r.lambda, strengths[j]) }, q.r.meanActivity);
+      return { WI: strengths[j], lambda: q.r.lambda, meanActivity: q.r.meanActivity, perNetwork: per, clipped: per.reduce((a, x) => a + x.below + x.above, 0) / per.length, chainClipped: pred.below + pred.above };
     });
     const weak = table[0];
     const strong = table[table.length - 1];
     const robOf = (t: (typeof table)[number], net: number) => t.byNet[net + 1];
+    const dl = lambdas[1] - lambdas[0];
     const claims: Claim[] = [
       makeClaim(
         { claim: 'along the boundary weak synapses give high entropy (higher than strong ones)', source: 'abstract', criterion: `peak H (W_I = ${weak.WI}) > peak H (W_I = ${strong.WI})`, opposite: 'peak H (weak) < peak H (strong)' },
@@ -466,19 +494,66 @@ export const binaryBoundary: Reproduction = {
         (v) => v.h >= 0 || v.w <= 0,
         (v) => `rho(peak H) = ${fmt(v.h, 2)}, rho(width50) = ${fmt(v.w, 2)}`,
       ),
+      makeClaim(
+        { claim: 'strong synapses move the boundary away from lambda = 1', source: 'mechanism (issue)', criterion: `boundary = the lambda of the largest activity variance on the curve: |lambda_var(W_I = ${strong.WI}) - 1| > |lambda_var(W_I = ${weak.WI}) - 1| + ${fmt(dl, 2)} (one coarse lambda step)`, opposite: '|lambda_var(strong) - 1| <= |lambda_var(weak) - 1|' },
+        s.networks,
+        (net) => ({ w: robOf(weak, net).variancePeakLambda, s: robOf(strong, net).variancePeakLambda }),
+        (v) => Math.abs(v.s - 1) > Math.abs(v.w - 1) + dl,
+        (v) => Math.abs(v.s - 1) <= Math.abs(v.w - 1),
+        (v) => `lambda_var ${fmt(v.s)} (strong) vs ${fmt(v.w)} (weak); entropy peaks at ${fmt(robOf(strong, -1).peakLambda)} vs ${fmt(robOf(weak, -1).peakLambda)}`,
+      ),
+      makeClaim(
+        { claim: 'the clipping of sigma with independent inputs (the annealed chain) accounts for the strong-synapse shift', source: 'mechanism (issue)', criterion: `at W_I = ${strong.WI}, with the simulated boundary > ${fmt(dl, 2)} from lambda = 1: the clipped chain's mean-field boundary is within ${fmt(dl, 2)} of it and the mean-input (unclipped) chain's is not`, opposite: `the simulated boundary is > ${fmt(dl, 2)} from lambda = 1 but the clipped and unclipped chains' boundaries are within ${fmt(dl, 2)} of each other` },
+        s.networks,
+        (net) => ({ sim: robOf(strong, net).variancePeakLambda, clip: theory[theory.length - 1].clip.lambda, free: theory[theory.length - 1].meanInput.lambda }),
+        (v) => Math.abs(v.sim - 1) > dl && Math.abs(v.clip - v.sim) <= dl && Math.abs(v.free - v.sim) > dl,
+        (v) => Math.abs(v.sim - 1) > dl && Math.abs(v.clip - v.free) <= dl,
+        (v) => `simulated ${fmt(v.sim)}, clipped chain ${fmt(v.clip)}, unclipped ${fmt(v.free)}`,
+      ),
+      makeClaim(
+        { claim: 'clipping of quenched inputs (the neurons\' fixed numbers of E partners, averaged in the mean field) accounts for the shift', source: 'mechanism (issue)', criterion: `at W_I = ${strong.WI}, with the simulated boundary > ${fmt(dl, 2)} from lambda = 1: the quenched-in-degree mean field's boundary is within ${fmt(dl, 2)} of it and the unclipped chain's is not`, opposite: `the simulated boundary is > ${fmt(dl, 2)} from lambda = 1 but the quenched-in-degree and unclipped boundaries are within ${fmt(dl, 2)} of each other` },
+        s.networks,
+        (net) => ({ sim: robOf(strong, net).variancePeakLambda, q: theory[theory.length - 1].quenched.lambda, free: theory[theory.length - 1].meanInput.lambda }),
+        (v) => Math.abs(v.sim - 1) > dl && Math.abs(v.q - v.sim) <= dl && Math.abs(v.free - v.sim) > dl,
+        (v) => Math.abs(v.sim - 1) > dl && Math.abs(v.q - v.free) <= dl,
+        (v) => `simulated ${fmt(v.sim)}, quenched-in-degree mean field ${fmt(v.q)} (max slope ${fmt(theory[theory.length - 1].quenched.slope)}), unclipped ${fmt(v.free)}`,
+      ),
+      makeClaim(
+        { claim: 'at the simulated boundary the fraction of clipped inputs grows with the synaptic strength', source: 'mechanism (issue)', criterion: `Spearman(W_I, fraction of neuron-steps with x < 0 or x > 1) >= 0.8 over the ${strengths.length} strengths`, opposite: 'Spearman <= 0' },
+        s.networks,
+        (net) => clipTable.map((t) => (net < 0 ? t.clipped : t.perNetwork[net].below + t.perNetwork[net].above)),
+        (f) => spearman(strengths, f) >= 0.8,
+        (f) => spearman(strengths, f) <= 0,
+        (f) => `rho = ${fmt(spearman(strengths, f), 2)}; ${clipTable.map((t, j) => `${fmt(100 * f[j], 1)}% (chain ${fmt(100 * t.chainClipped, 1)}%) at W_I = ${t.WI}`).join(', ')}`,
+      ),
     ];
     const checks = claimsToChecks(claims);
-    c.out.write('curves.csv', makeCsv(['WI', 'lambda', 'WE', 'entropyBits', 'meanActivity', ...Array.from({ length: s.networks }, (_, r) => `entropyBits_net${r}`)], table.flatMap((t) => t.byNet[0].curve.map((p, i) => [t.WI, p.lambda, at(p.lambda, t.WI).WE, p.H, p.meanActivity, ...t.byNet.slice(1).map((b) => b.curve[i].H)]))));
+    c.out.write('curves.csv', makeCsv(['WI', 'lambda', 'WE', 'entropyBits', 'meanActivity', 'countVariance', ...Array.from({ length: s.networks }, (_, r) => `entropyBits_net${r}`)], table.flatMap((t) => t.byNet[0].curve.map((p, i) => [t.WI, p.lambda, at(p.lambda, t.WI).WE, p.H, p.meanActivity, p.countVariance, ...t.byNet.slice(1).map((b) => b.curve[i].H)]))));
+    c.out.write('chain-curves.csv', makeCsv(['WI', 'lambda', 'chainEntropyBits'], strengths.flatMap((WI, j) => lambdas.map((l, i) => [WI, l, theory[j].chainH[i]]))));
     const robRows = table.flatMap((t) => nets.map((net) => {
       const r = robOf(t, net);
-      return [t.WI, netName(net), t.WE, r.H0, r.peakLambda, r.peakH, r.width50, r.width90, r.meanPerturbedH, r.perturbedRatio];
+      return [t.WI, netName(net), t.WE, r.H0, r.peakLambda, r.peakH, r.width50, r.width90, r.meanPerturbedH, r.perturbedRatio, r.variancePeakLambda];
     }));
-    const robCols = ['WI', 'network', 'WEatBoundary', 'Hboundary', 'peakLambda', 'peakH', 'width50', 'width90', 'meanPerturbedH', 'perturbedRatio'];
+    const robCols = ['WI', 'network', 'WEatBoundary', 'Hboundary', 'peakLambda', 'peakH', 'width50', 'width90', 'meanPerturbedH', 'perturbedRatio', 'variancePeakLambda'];
     c.out.write('robustness.csv', makeCsv(robCols, robRows));
+    const mechCols = ['WI', 'lambdaVariancePeak', 'lambdaEntropyPeak', 'chainEntropyPeakLambda', 'meanFieldClip', 'slopeClip', 'meanFieldMeanInput', 'meanFieldQuenched', 'slopeQuenched', 'clippedFraction', 'chainClippedFraction'];
+    const mechRows = strengths.map((WI, j) => [WI, robOf(table[j], -1).variancePeakLambda, robOf(table[j], -1).peakLambda, theory[j].chainPeakLambda, theory[j].clip.lambda, theory[j].clip.slope, theory[j].meanInput.lambda, theory[j].quenched.lambda, theory[j].quenched.slope, clipTable[j].clipped, clipTable[j].chainClipped]);
+    c.out.write('boundaries.csv', makeCsv(mechCols, mechRows));
     const svg = makeLinePlot({ title: `Entropy across the boundary by synaptic strength (alpha = ${alpha}, N = ${s.N}, k = ${s.k}, mean of ${s.networks} networks)`, x: { label: 'lambda', unit: '' }, y: { label: 'entropy', unit: 'bits' }, series: table.map((t) => ({ name: `W_I = ${t.WI}`, x: t.byNet[0].curve.map((p) => p.lambda), y: t.byNet[0].curve.map((p) => p.H) })) });
     c.out.write('curves.svg', svg);
-    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c, `N = ${s.N}, k = ${s.k}, ${lambdas.length} lambdas (+${refine} refined) x ${strengths.length} strengths x ${s.networks} networks`)}\n\n${modelNote}` }, claimsSection(claims), checksSection(checks), { heading: 'Entropy curves', svg }, { heading: 'Robustness', table: { columns: robCols, rows: robRows } }], meta: { ...s, alpha, p0, backend: c.backend, seed: c.seed } }));
-    return { summary: { ...s, alpha, p0, claims, strengths: table.map((t) => ({ WI: t.WI, WE: t.WE, ...Object.fromEntries(nets.map((net) => { const { curve: _c, ...r } = robOf(t, net); return [netName(net), r]; })) })) }, checks };
+    const varSvg = makeLinePlot({ title: `Activity susceptibility Var(m) / N across the boundary (N = ${s.N}, k = ${s.k})`, x: { label: 'lambda', unit: '' }, y: { label: 'Var(m) / N', unit: '', log: true }, series: table.map((t) => ({ name: `W_I = ${t.WI}`, x: t.byNet[0].curve.map((p) => p.lambda), y: t.byNet[0].curve.map((p) => Math.max(p.countVariance, 1e-6) / s.N) })) });
+    c.out.write('variance.svg', varSvg);
+    c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c, `N = ${s.N}, k = ${s.k}, ${lambdas.length} lambdas (+${refine} refined) x ${strengths.length} strengths x ${s.networks} networks`)}\n\n${modelNote}` }, claimsSection(claims), checksSection(checks), { heading: 'Entropy curves', svg }, { heading: 'Activity variance', svg: varSvg }, { heading: 'Robustness', table: { columns: robCols, rows: robRows } }, { heading: 'Where the regimes part (lambda)', table: { columns: mechCols, rows: mechRows } }], meta: { ...s, alpha, p0, backend: c.backend, seed: c.seed } }));
+    return {
+      summary: {
+        ...s,
+        alpha,
+        p0,
+        claims,
+        strengths: table.map((t, j) => ({ WI: t.WI, WE: t.WE, ...Object.fromEntries(nets.map((net) => { const { curve: _c, ...r } = robOf(t, net); return [netName(net), r]; })), theory: { clip: theory[j].clip, meanInput: theory[j].meanInput, quenched: theory[j].quenched, chainPeakLambda: theory[j].chainPeakLambda }, clipping: clipTable[j] })),
+      },
+      checks,
+    };
   },
 };
 
