@@ -458,12 +458,28 @@ export function meanFieldMap(p: BinaryChainParams, variant: MeanFieldVariant = '
   const weights: { nE: number; w: number }[] = [];
   for (let j = 0; j <= p.k; j++) {
     const w = (NE / p.N) * (NE >= 1 ? hyper(NE - 1, j) : 0) + (NI / p.N) * hyper(NE, j);
-    if (w > 1e-12) weights.push({ nE: j, w });
+    if (w > 1e-10) weights.push({ nE: j, w });
   }
   const total = weights.reduce((a, x) => a + x.w, 0);
+  // sigma((WE a - WI b) / k) depends on neither S nor the split: tabulated once, (k + 1)^2 entries.
+  const sigma = p.transfer ?? clipTransfer;
+  const k1 = p.k + 1;
+  const table = new Float64Array(k1 * k1);
+  for (let a = 0; a <= p.k; a++) for (let b = 0; a + b <= p.k; b++) table[a * k1 + b] = sigma((p.WE * a - p.WI * b) / p.k);
   return (S) => {
     let acc = 0;
-    for (const { nE, w } of weights) acc += w * activationWith(p, S, lf, nE, p.k - nE);
+    for (const { nE, w } of weights) {
+      const pa = binomialPmf(nE, S, lf);
+      const pb = binomialPmf(p.k - nE, S, lf);
+      let sum = 0;
+      for (let a = 0; a <= nE; a++) {
+        if (pa[a] === 0) continue;
+        let inner = 0;
+        for (let b = 0; b <= p.k - nE; b++) inner += pb[b]! * table[a * k1 + b]!;
+        sum += pa[a]! * inner;
+      }
+      acc += w * Math.min(1, p.p0 + (1 - p.p0) * sum);
+    }
     return acc / total;
   };
 }
@@ -525,8 +541,10 @@ export interface MeanFieldBoundary {
  * and refines the WE of the largest slope by golden-section search between the scan neighbours.
  */
 export function meanFieldBoundary(base: Omit<BinaryChainParams, 'WE'>, WEs: readonly number[], variant: MeanFieldVariant = 'clip'): MeanFieldBoundary {
+  // The quenched map sums over ~50 in-degree splits per evaluation: a coarser root scan (roots closer than 0.01 merge) keeps it to seconds.
+  const grid = variant === 'quenched-indegree' ? 100 : 400;
   const at = (WE: number) => {
-    const fps = fixedPoints(meanFieldMap({ ...base, WE }, variant));
+    const fps = fixedPoints(meanFieldMap({ ...base, WE }, variant), grid);
     return { lowest: fps[0]!, stableCount: fps.filter((f) => f.stable).length };
   };
   const scan = WEs.map(at);
@@ -535,7 +553,7 @@ export function meanFieldBoundary(base: Omit<BinaryChainParams, 'WE'>, WEs: read
   let lo = WEs[Math.max(0, best - 1)]!;
   let hi = WEs[Math.min(WEs.length - 1, best + 1)]!;
   const gr = (Math.sqrt(5) - 1) / 2;
-  for (let it = 0; it < 30 && hi - lo > 1e-6; it++) {
+  for (let it = 0; it < 30 && hi - lo > 1e-5; it++) {
     const c = hi - gr * (hi - lo);
     const d = lo + gr * (hi - lo);
     if (at(c).lowest.slope >= at(d).lowest.slope) hi = d;
