@@ -69,6 +69,17 @@ describe('mean-field fixed points of the annealed chain', () => {
   });
 });
 
+describe('the quenched-in-degree mean field', () => {
+  it('equals the chain\'s map without inhibitory neurons (every neuron has k E partners; to 1e-12), and is below it at saturation for strong synapses', () => {
+    const p = { N: 300, k: 30, alpha: 0, WE: 1.4, WI: 0, p0: 1e-3 };
+    for (const S of [0.01, 0.2, 0.7]) expect(meanFieldMap(p, 'quenched-indegree')(S)).toBeCloseTo(meanFieldMap(p)(S), 12);
+    // At S = 1 every input is active and x_i = (WE nE - WI (k - nE)) / k: neurons with fewer E partners than kE are not saturated.
+    const strong = { N: 300, k: 30, alpha: 0.2, WE: 3.25, WI: 8, p0: 1e-3 };
+    expect(meanFieldMap(strong)(1)).toBe(1);
+    expect(meanFieldMap(strong, 'quenched-indegree')(1)).toBeLessThan(0.95);
+  });
+});
+
 describe('bimodality of a distribution over m', () => {
   const bump = (n: number, c: number, w: number) => Array.from({ length: n }, (_, i) => Math.exp(-(((i - c) / w) ** 2)));
   it('two separated bumps are bimodal; one bump, a point mass and a shallow dip are not', () => {
