@@ -392,7 +392,7 @@ export const binaryBoundary: Reproduction = {
     const s = makeSizes(c, boundarySizes);
     const d = boundaryDesign(c);
     const per = d.lambdas.length + 1 + perturbationDeltas.length + d.refine;
-    return planOf([{ N: s.N, k: s.k, instances: d.strengths.length * per * s.networks, steps: s.steps }], [], `binary-boundary ${d.strengths.length} strengths x ${per} points x ${s.networks} networks, N = ${s.N}, k = ${s.k}, ${s.steps} steps`);
+    return planOf([{ N: s.N, k: s.k, instances: d.strengths.length * per * s.networks, steps: s.steps }], [{ N: s.N, count: d.strengths.length * d.lambdas.length }], `binary-boundary ${d.strengths.length} strengths x ${per} points x ${s.networks} networks, N = ${s.N}, k = ${s.k}, ${s.steps} steps`);
   },
   async run(c) {
     const s = makeSizes(c, boundarySizes);
