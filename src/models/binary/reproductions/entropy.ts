@@ -318,7 +318,7 @@ export const binaryHeatmap: Reproduction = {
       ...(bimodalRows.length ? [{ name: 'chain stationary law bimodal (first W_E)', x: bimodalRows.map((r) => r.chainBimodalWE![0]), y: bimodalRows.map((r) => r.WI), color: '#F0E442' }] : []),
     ];
     const svg = makeHeatmap({
-      title: `Entropy of the active count (alpha = ${alpha}, N = ${s.N}, k = ${s.k}, mean of ${s.networks} networks)`,
+      title: `Entropy of m (alpha = ${alpha}, N = ${s.N}, k = ${s.k}, ${s.networks} networks)`,
       x: { label: 'W_E', unit: '' },
       y: { label: 'W_I', unit: '' },
       xValues: WEs,
@@ -332,7 +332,7 @@ export const binaryHeatmap: Reproduction = {
     });
     c.out.write('heatmap.svg', svg);
     const varSvg = makeHeatmap({
-      title: `Activity susceptibility log10(Var(m) / N) (alpha = ${alpha}, N = ${s.N}, k = ${s.k})`,
+      title: `log10 Var(m) / N (alpha = ${alpha}, N = ${s.N}, k = ${s.k})`,
       x: { label: 'W_E', unit: '' },
       y: { label: 'W_I', unit: '' },
       xValues: WEs,
