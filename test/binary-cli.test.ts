@@ -52,6 +52,16 @@ describe('ei run binary', () => {
     expect(existsSync(join(dir, 'no'))).toBe(false);
   });
 
+  it('--full-size is refused where a reproduction has none, naming the ones that do; the plan is printed before a run', async () => {
+    const bad = await ei('reproduce', 'binary-boundary', '--full-size', '--backend', 'cpu', '--out', join(dir, 'no-full'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/full-size: is not used by binary-boundary[\s\S]*binary-heatmap/);
+    expect(existsSync(join(dir, 'no-full'))).toBe(false);
+    const d = join(dir, 'alpha-plan');
+    const r = await ei('reproduce', 'binary-alpha', '--quick', '--samples', '150', '--backend', 'cpu', '--quiet', '--out', d);
+    expect(r.err).toMatch(/binary-alpha 30 points x 2 networks, N = 200, k = 20, 250 steps: .* instance-steps; estimated cpu ~/);
+  });
+
   it('rejects what is not implemented or impossible, naming the field', async () => {
     const cases: [string[], RegExp][] = [
       [['--set', 'connectivity=bogus'], /binary\.connectivity/],

@@ -140,24 +140,29 @@ describe('ei reproduce binary-alpha --quick', () => {
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s.checks.length).toBe(3);
     for (const c of s.checks) expect(typeof c.pass).toBe('boolean');
+    for (const c of s.claims) expect(['confirmed', 'not confirmed', 'contradicted']).toContain(c.verdict);
     for (const f of ['alpha.csv', 'alpha.svg', 'report.html']) expect(existsSync(join(out, f))).toBe(true);
   }, 40_000);
 });
 
 describe('ei reproduce binary-boundary --quick', () => {
-  it('refines each curve at its peak and confirms the weak/strong contrast of the abstract (seed 1)', async () => {
+  it('refines each curve at its peak and confirms the weak/strong contrast of the abstract in both networks (seed 1)', async () => {
     const out = join(dir, 'boundary');
     const r = await ei('reproduce', 'binary-boundary', '--quick', '--backend', 'cpu', '--quiet', '--out', out);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    // 3 strengths x (11 coarse + 14 refined between the neighbours of the coarse maximum, 15 at the grid's edge), plus the header.
+    // 3 strengths x (11 coarse + 10 refined between the neighbours of the coarse maximum, fewer where one coincides), plus the header.
     const rows = readFileSync(join(out, 'curves.csv'), 'utf8').trim().split('\n').length - 1;
-    expect(rows).toBeGreaterThanOrEqual(3 * 25);
-    expect(rows).toBeLessThanOrEqual(3 * 26);
-    // Without the refinement the weak peak (width90 ~ 0.01 in lambda) falls between grid points and the first claim
-    // fails (5.96 vs 6.38 bits even with 5e4 samples); refined, all four hold at this size.
-    for (const c of s.checks) expect(c.pass, `${c.name}: ${c.measured}`).toBe(true);
-    expect(r.code).toBe(0);
-  }, 60_000);
+    expect(rows).toBeGreaterThanOrEqual(3 * 20);
+    expect(rows).toBeLessThanOrEqual(3 * 21);
+    // Without the refinement the weak peak (width90 ~ 0.01 in lambda) falls between grid points; refined, the three
+    // claims of the abstract hold in each of the two networks at this size. The fourth (a monotone trend over the
+    // strengths) needs more than three strengths and is not confirmed here. Then the four mechanism claims: at k = 20
+    // the strong-synapse boundary moves to lambda ~ 0.6, which neither annealed picture puts within a lambda step.
+    expect(s.claims.map((c: { verdict: string }) => c.verdict)).toEqual(['confirmed', 'confirmed', 'confirmed', 'not confirmed', 'confirmed', 'not confirmed', 'not confirmed', 'confirmed']);
+    expect(readFileSync(join(out, 'boundaries.csv'), 'utf8').trim().split('\n').length).toBe(4);
+    for (const c of s.claims) expect(c.perNetwork).toMatch(/network 0: .*; network 1: /);
+    expect(r.code).toBe(3);
+  }, 90_000);
 });
 
 describe('ei sweep binary keeps the connectivity', () => {

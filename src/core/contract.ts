@@ -187,6 +187,10 @@ export interface Reproduction {
   description: string;
   /** Honours ReproductionContext.samples (`--samples`). */
   acceptsSamples?: boolean;
+  /** Honours ReproductionContext.fullSize (`--full-size`); the CLI refuses the flag elsewhere. */
+  acceptsFullSize?: boolean;
+  /** One line on the run's size and its estimated time per backend kind, printed before the run starts. */
+  plan?(c: Pick<ReproductionContext, 'quick' | 'fullSize' | 'samples'>): string;
   /** With --backend auto on a software adapter, run on the CPU reference for this reason (it is faster there). */
   cpuBeatsSoftware?: string;
   run(c: ReproductionContext): Promise<ReproductionOutcome>;

@@ -421,3 +421,185 @@ export function robustness(curve: ReadonlyArray<{ lambda: number; H: number }>):
   };
   return { peakLambda: peak.lambda, peakH: peak.H, width50: width(0.5), width90: width(0.9) };
 }
+
+// --- Where the regimes part in the annealed picture -----------------------------------------------------------------------
+// The chain's mean-field map S -> p(S) (the expected next activity given the present one) and its fixed points p(S*) = S*:
+// the regime boundary of the annealed theory is where the fixed point reached from silence (the lowest one) loses linear
+// stability, p'(S*) -> 1 (a saddle node, or the continuous transition of weak synapses at lambda = 1).
+
+export interface FixedPoint {
+  S: number;
+  /** p'(S) by a central difference (one-sided at the ends). */
+  slope: number;
+  /** |p'(S)| < 1 */
+  stable: boolean;
+}
+
+/**
+ * The mean-field map of one of three annealed pictures:
+ * - 'clip': the chain's p(S) (sigma clips every neuron's input; inputs independent Bernoulli(S), kE = round((1 - alpha) k));
+ * - 'mean-input': the clipping moved to the mean input, p0 + (1 - p0) sigma(E[x]), E[x] = (WE kE - WI kI) S / k, a map of lambda alone;
+ * - 'quenched-indegree': 'clip' averaged over the neurons' fixed numbers of E partners, as the simulated network draws them
+ *   (k of the N - 1 other neurons regardless of type, the last round(alpha N) inhibitory: hypergeometric), so neurons with
+ *   more E partners than kE saturate while others are silenced.
+ */
+export type MeanFieldVariant = 'clip' | 'mean-input' | 'quenched-indegree';
+
+export function meanFieldMap(p: BinaryChainParams, variant: MeanFieldVariant = 'clip'): (S: number) => number {
+  validate(p);
+  const { kE, kI } = splitK(p);
+  if (variant === 'mean-input') return (S) => Math.min(1, p.p0 + (1 - p.p0) * clipTransfer(((p.WE * kE - p.WI * kI) * S) / p.k));
+  const lf = logFactorials(Math.max(p.N, p.k));
+  if (variant === 'clip') return (S) => activationWith(p, S, lf, kE, kI);
+  const NI = Math.round(p.alpha * p.N);
+  const NE = p.N - NI;
+  const hyper = (E: number, j: number) => (j > E || p.k - j > p.N - 1 - E ? 0 : Math.exp(lf[E]! - lf[j]! - lf[E - j]! + lf[p.N - 1 - E]! - lf[p.k - j]! - lf[p.N - 1 - E - p.k + j]! - (lf[p.N - 1]! - lf[p.k]! - lf[p.N - 1 - p.k]!)));
+  // An E neuron chooses among NE - 1 other E neurons, an I neuron among all NE.
+  const weights: { nE: number; w: number }[] = [];
+  for (let j = 0; j <= p.k; j++) {
+    const w = (NE / p.N) * (NE >= 1 ? hyper(NE - 1, j) : 0) + (NI / p.N) * hyper(NE, j);
+    if (w > 1e-10) weights.push({ nE: j, w });
+  }
+  const total = weights.reduce((a, x) => a + x.w, 0);
+  // sigma((WE a - WI b) / k) depends on neither S nor the split: tabulated once, (k + 1)^2 entries.
+  const sigma = p.transfer ?? clipTransfer;
+  const k1 = p.k + 1;
+  const table = new Float64Array(k1 * k1);
+  for (let a = 0; a <= p.k; a++) for (let b = 0; a + b <= p.k; b++) table[a * k1 + b] = sigma((p.WE * a - p.WI * b) / p.k);
+  return (S) => {
+    let acc = 0;
+    for (const { nE, w } of weights) {
+      const pa = binomialPmf(nE, S, lf);
+      const pb = binomialPmf(p.k - nE, S, lf);
+      let sum = 0;
+      for (let a = 0; a <= nE; a++) {
+        if (pa[a] === 0) continue;
+        let inner = 0;
+        for (let b = 0; b <= p.k - nE; b++) inner += pb[b]! * table[a * k1 + b]!;
+        sum += pa[a]! * inner;
+      }
+      acc += w * Math.min(1, p.p0 + (1 - p.p0) * sum);
+    }
+    return acc / total;
+  };
+}
+
+/** Fixed points of `map` on [0, 1], located by sign changes of map(S) - S on `grid` intervals and bisection, lowest first. */
+export function fixedPoints(map: (S: number) => number, grid = 400): FixedPoint[] {
+  const F = (S: number) => map(S) - S;
+  const slope = (S: number) => {
+    const h = 1e-5;
+    const a = Math.max(0, S - h);
+    const b = Math.min(1, S + h);
+    return (map(b) - map(a)) / (b - a);
+  };
+  const out: FixedPoint[] = [];
+  let a = 0;
+  let fa = F(0);
+  const push = (S: number) => {
+    const g = slope(S);
+    out.push({ S, slope: g, stable: Math.abs(g) < 1 });
+  };
+  if (fa === 0) push(0);
+  for (let i = 1; i <= grid; i++) {
+    const b = i / grid;
+    const fb = F(b);
+    // A root on a grid point (e.g. S = 1 when p(1) = 1, saturation) has fb = 0: it counts once, and the next interval
+    // starts from it without a sign to compare.
+    if (fb === 0 || (fa !== 0 && (fa > 0) !== (fb > 0))) {
+      let lo = a;
+      let hi = b;
+      if (fb !== 0) {
+        for (let it = 0; it < 50; it++) {
+          const m = 0.5 * (lo + hi);
+          if ((F(m) > 0) === (fa > 0)) lo = m;
+          else hi = m;
+        }
+      }
+      push(fb === 0 ? b : 0.5 * (lo + hi));
+    }
+    a = b;
+    fa = fb;
+  }
+  return out;
+}
+
+export interface MeanFieldBoundary {
+  /** WE at which the lowest fixed point's slope p'(S*) is largest along the row (NaN if the scan is empty). */
+  WE: number;
+  lambda: number;
+  /** that largest slope: 1 (within the scan's resolution) where the quiescent state really loses stability */
+  slope: number;
+  /** the lowest fixed point there */
+  S: number;
+  /** WE range (scan points) where two stable fixed points coexist (bistability), or null */
+  bistable: [number, number] | null;
+}
+
+/**
+ * The annealed boundary along a row of fixed WI: scans WE over `WEs`, takes the lowest fixed point S* of the map and its slope,
+ * and refines the WE of the largest slope by golden-section search between the scan neighbours.
+ */
+export function meanFieldBoundary(base: Omit<BinaryChainParams, 'WE'>, WEs: readonly number[], variant: MeanFieldVariant = 'clip'): MeanFieldBoundary {
+  // The quenched map sums over ~50 in-degree splits per evaluation: a coarser root scan (roots closer than 0.01 merge) keeps it to seconds.
+  const grid = variant === 'quenched-indegree' ? 100 : 400;
+  const at = (WE: number) => {
+    const fps = fixedPoints(meanFieldMap({ ...base, WE }, variant), grid);
+    return { lowest: fps[0]!, stableCount: fps.filter((f) => f.stable).length };
+  };
+  const scan = WEs.map(at);
+  let best = 0;
+  for (let i = 1; i < scan.length; i++) if (scan[i]!.lowest.slope > scan[best]!.lowest.slope) best = i;
+  let lo = WEs[Math.max(0, best - 1)]!;
+  let hi = WEs[Math.min(WEs.length - 1, best + 1)]!;
+  const gr = (Math.sqrt(5) - 1) / 2;
+  for (let it = 0; it < 30 && hi - lo > 1e-5; it++) {
+    const c = hi - gr * (hi - lo);
+    const d = lo + gr * (hi - lo);
+    if (at(c).lowest.slope >= at(d).lowest.slope) hi = d;
+    else lo = c;
+  }
+  const WE = 0.5 * (lo + hi);
+  const top = at(WE).lowest;
+  const bi = WEs.filter((_, i) => scan[i]!.stableCount >= 2);
+  return { WE, lambda: lambdaOf({ ...base, WE }), slope: top.slope, S: top.S, bistable: bi.length ? [bi[0]!, bi[bi.length - 1]!] : null };
+}
+
+/**
+ * Whether a distribution over m has two or more separated modes: local maxima holding at least `minRatio` of the largest,
+ * each pair of neighbours separated by a minimum below `dip` times the smaller of the two (a point mass is unimodal).
+ */
+export function isBimodal(pi: ArrayLike<number>, minRatio = 1e-3, dip = 0.5): boolean {
+  let top = 0;
+  for (let i = 0; i < pi.length; i++) top = Math.max(top, pi[i]!);
+  const modes: number[] = [];
+  for (let i = 0; i < pi.length; i++) {
+    const v = pi[i]!;
+    if (v >= minRatio * top && (i === 0 || v > pi[i - 1]!) && (i === pi.length - 1 || v >= pi[i + 1]!)) modes.push(i);
+  }
+  for (let j = 1; j < modes.length; j++) {
+    let lowest = Infinity;
+    for (let i = modes[j - 1]!; i <= modes[j]!; i++) lowest = Math.min(lowest, pi[i]!);
+    if (lowest < dip * Math.min(pi[modes[j - 1]!]!, pi[modes[j]!]!)) return true;
+  }
+  return false;
+}
+
+/** Probabilities that the input x = (WE a - WI b) / k is clipped (x < 0 or x > 1) when every input is active with probability S (the chain's independent inputs). */
+export function clippedInputFractions(p: BinaryChainParams, S: number): { below: number; above: number } {
+  validate(p);
+  const { kE, kI } = splitK(p);
+  const lf = logFactorials(Math.max(kE, kI));
+  const pa = binomialPmf(kE, S, lf);
+  const pb = binomialPmf(kI, S, lf);
+  let below = 0;
+  let above = 0;
+  for (let a = 0; a <= kE; a++) {
+    for (let b = 0; b <= kI; b++) {
+      const x = (p.WE * a - p.WI * b) / p.k;
+      if (x < 0) below += pa[a]! * pb[b]!;
+      else if (x > 1) above += pa[a]! * pb[b]!;
+    }
+  }
+  return { below, above };
+}

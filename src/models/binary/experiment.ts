@@ -7,7 +7,7 @@ import { ParameterError } from '../../errors.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import type { RunControl, RunTarget } from '../../core/contract.ts';
 import { annealedChain, robustness, type RobustnessResult } from './chain.ts';
-import { binaryLambda, CpuBinarySimulation, type BinaryChunk, type BinaryParams, type BinarySimulationSpec } from './network.ts';
+import { binaryLambda, CpuBinarySimulation, makeBinaryInstance, makeBinaryPartners, type BinaryChunk, type BinaryParams, type BinarySimulationSpec } from './network.ts';
 import { WasmBinarySimulation, binaryDefaultThreads, wasmBinaryLayout } from './wasm-simulation.ts';
 import { WebGpuBinarySimulation } from './webgpu-simulation.ts';
 import { formatCount, rowHeapBytes, type MemoryItem, type RunEstimate, type TimeKind } from '../../core/limits.ts';
@@ -73,6 +73,8 @@ export interface BinaryPointResult {
   lambda: number;
   entropyBits: number;
   meanActivity: number;
+  /** Var(m) over the post-burn-in steps (m = active count); Var(m) / N is the susceptibility of the activity. */
+  countVariance: number;
   chainEntropyBits?: number;
   chainMeanActivity?: number;
 }
@@ -189,12 +191,15 @@ export async function runBinaryBatch(o: BinaryBatchOptions): Promise<BinaryPoint
       for (let b = 0; b < group.length; b++) {
         let total = 0;
         let sum = 0;
+        let sum2 = 0;
         for (let m = 0; m <= N; m++) {
           const c = hist[b * (N + 1) + m];
           total += c;
           sum += c * m;
+          sum2 += c * m * m;
         }
-        out[start + b] = { lambda: binaryLambda(params[b]), entropyBits: H[b], meanActivity: sum / total / N };
+        const mean = sum / total;
+        out[start + b] = { lambda: binaryLambda(params[b]), entropyBits: H[b], meanActivity: mean / N, countVariance: Math.max(0, sum2 / total - mean * mean) };
       }
     } finally {
       sim.dispose();
@@ -227,4 +232,60 @@ export function binaryRobustness(curve: ReadonlyArray<{ lambda: number; H: numbe
   const r = robustness(curve);
   const meanPerturbedH = perturbedH.reduce((s, x) => s + x, 0) / perturbedH.length;
   return { ...r, meanPerturbedH, perturbedRatio: H0 > 0 ? meanPerturbedH / H0 : NaN };
+}
+
+/** Fractions of neuron-steps whose input x was clipped by sigma (x < 0: below, x > 1: above). */
+export interface BinaryClipping {
+  below: number;
+  above: number;
+}
+
+/**
+ * Measures how often sigma = min(1, max(0, x)) clips the input in the simulated network (fixed in-degree only): runs the
+ * points (instance ids as in runBinaryBatch, so the same quenched networks) through burn-in, then every `every`-th of the
+ * following steps reads the state and recomputes every neuron's x from its partners exactly as the kernel does.
+ */
+export async function measureBinaryClipping(o: Omit<BinaryBatchOptions, 'chain' | 'maxBatch' | 'connectivity' | 'signal'> & { every: number }): Promise<BinaryClipping[]> {
+  const { points, N, k, seed, burnin } = o;
+  const ids = o.instanceIds ?? points.map((_, i) => i);
+  const params: BinaryParams[] = points.map((p) => ({ N, k, alpha: p.alpha, WE: p.WE, WI: p.WI, p0: p.p0 }));
+  const batch = points.length;
+  const partners = new Uint32Array(batch * N * k);
+  for (let b = 0; b < batch; b++) for (let i = 0; i < N; i++) partners.set(makeBinaryPartners(seed, ids[b], i, N, k), (b * N + i) * k);
+  const inst = params.map(makeBinaryInstance);
+  const below = new Float64Array(batch);
+  const above = new Float64Array(batch);
+  let samples = 0;
+  const sim = await createBinarySimulation({ params, seed, instanceIds: ids, burnin }, { backend: o.backend, ctx: o.ctx, threads: o.threads });
+  try {
+    await advanceBinary(sim, burnin);
+    for (let done = burnin; done < o.steps; done += o.every) {
+      if (done > burnin) await sim.run(o.every);
+      const s = await sim.readState();
+      for (let b = 0; b < batch; b++) {
+        const { weightE, weightI, nE } = inst[b];
+        for (let i = 0; i < N; i++) {
+          let a = 0;
+          let c = 0;
+          const base = (b * N + i) * k;
+          for (let t = 0; t < k; t++) {
+            const j = partners[base + t];
+            if (s[b * N + j]) {
+              if (j < nE) a++;
+              else c++;
+            }
+          }
+          // The kernel's x: fl(fl(a wE) - fl(b wI)), see network.ts.
+          const x = Math.fround(Math.fround(a * weightE) - Math.fround(c * weightI));
+          if (x < 0) below[b]++;
+          else if (x > 1) above[b]++;
+        }
+      }
+      samples++;
+      o.onProgress?.(done, o.steps);
+    }
+  } finally {
+    sim.dispose();
+  }
+  return points.map((_, b) => ({ below: below[b] / (samples * N), above: above[b] / (samples * N) }));
 }

@@ -111,6 +111,7 @@ function plan(quick: boolean, big = false): { ns: number[]; replicas: number[]; 
 }
 
 export const hybridMoments: Reproduction = {
+  acceptsFullSize: true,
   id: 'hybrid-moments',
   title: 'Hybrid network: m_a(t), v_a(t) of the particles against the limit ODE across n',
   source: 'MacLaurin & Vilanova, arXiv 2412.17273 (2024), experiment 1 of docs/models/hybrid-balanced.md (variant B1, reconstruction)',
