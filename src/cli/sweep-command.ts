@@ -110,6 +110,13 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
   checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, { backend: f.backend === 'cpu' || f.backend === 'wasm' ? f.backend : 'webgpu' }), { backend: f.backend as 'auto', adapter: f.adapter }, (m) => console.error(m));
   const points = makeSweepPoints(grids, f.replicas);
   for (const k of emitOnlyFlags) if (a.given.has(k) && !f.emit) throw new ParameterError(`--${k}`, 'only applies with --emit slurm|k8s', `drop --${k}, or add --emit to write cluster job files`);
+  // Resolve every point first: a bad grid value fails before any simulation runs (or any job file is written).
+  const s = sweep.resolve(request, points.map((p) => p.point), grids);
+  const gridNames = grids.map((g) => g.name);
+  const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...sweep.schema.resultColumns];
+  // The fields that define the sweep (and its hash) are known before it runs: they identify its finished rows.
+  const definition: Record<string, unknown> = { model: def.id, ...sweep.config(s), seed: resolveSeed(request.seed).seed, rngKey: resolveSeed(request.seed).key, grids, replicas: f.replicas, totalInstances: points.length, columns };
+  const sweepHash = sweepHashOf(definition);
   if (f.emit) {
     if (f.shards === undefined) throw new ParameterError('--shards', `is required with --emit ${f.emit}`, 'give --shards N (one scheduler task per shard)');
     if (f.shard !== undefined) throw new ParameterError('--shard', 'is set per task by the scheduler', 'drop --shard; --shards N says how many');
@@ -118,22 +125,12 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
       if (a.given.has(k)) throw new ParameterError(`--${k}`, `does not apply to --emit ${f.emit}`, `drop --${k}`);
     }
     if (f.emit === 'k8s' && !f.image) throw new ParameterError('--image', 'is required with --emit k8s', 'build the image from the emitted Dockerfile (docker build -f DIR/Dockerfile .), push it, and give its name');
-    const s0 = sweep.resolve(request, points.map((p) => p.point), grids);
-    const cols = ['index', 'pointIndex', 'replica', ...grids.map((g) => g.name), ...sweep.schema.resultColumns];
-    const hash = sweepHashOf({ model: def.id, ...sweep.config(s0), seed: resolveSeed(request.seed).seed, rngKey: resolveSeed(request.seed).key, grids, replicas: f.replicas, totalInstances: points.length, columns: cols });
-    return emitClusterSweep(a, argv, def.id, points.length, hash);
+    return emitClusterSweep(a, argv, def.id, points.length, sweepHash);
   }
   const shard = resolveShard({ shard: f.shard });
   const mine = selectShard(points, shard);
   const emptyNote = makeEmptyShardNote(points.length, shard, mine.length);
   if (emptyNote) console.error(emptyNote);
-  // Resolve every point first: a bad grid value fails before any simulation runs.
-  const s = sweep.resolve(request, points.map((p) => p.point), grids);
-  const gridNames = grids.map((g) => g.name);
-  const columns = ['index', 'pointIndex', 'replica', ...gridNames, ...sweep.schema.resultColumns];
-  // The fields that define the sweep (and its hash) are known before it runs: they identify its finished rows.
-  const definition: Record<string, unknown> = { model: def.id, ...sweep.config(s), seed: resolveSeed(request.seed).seed, rngKey: resolveSeed(request.seed).key, grids, replicas: f.replicas, totalInstances: points.length, columns };
-  const sweepHash = sweepHashOf(definition);
   const outPath = f.out ?? defaultOutDir(`${def.id}-sweep`);
   if (!f.overwrite && isCompleteShard(outPath, sweepHash, shard)) {
     console.error(`ei: ${outPath} already holds the complete rows of this ${shard ? `shard (${shard.index}/${shard.count})` : 'sweep'}; nothing to run`);
@@ -156,18 +153,21 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
       checkRunLimits(estimateModelSweep(def, sweep, request, grids, counts, target), target, f.backend === 'cpu' || f.backend === 'wasm' ? undefined : (m) => console.error(m));
       const perBatch = Math.max(1, Math.min(f['max-batch'] ?? Infinity, sweep.maxBatch(s, target)));
       const resumed = mine.length - todo.length;
+      const byIndex = new Map(finished.done);
       bar.update(resumed);
       const t0 = performance.now();
       for (let i = 0; i < todo.length; i += perBatch) {
         const group: SweepPoint[] = todo.slice(i, i + perBatch);
         const results = await sweep.runBatch(s, group, target, { onProgress: (d, total) => bar.update(resumed + i + (group.length * d) / total) });
+        const batchRows = results.map((cols, b): CsvCell[] => [group[b].index, group[b].pointIndex, group[b].replica, ...gridNames.map((g) => group[b].point[g]), ...cols]);
         // Each batch's rows are saved whole before the next batch starts: a kill loses at most the batch in flight.
-        finished.save(results.map((cols, b) => [group[b].index, group[b].pointIndex, group[b].replica, ...gridNames.map((g) => group[b].point[g]), ...cols]));
+        finished.save(batchRows);
+        for (const row of batchRows) byIndex.set(row[0] as number, row);
         bar.update(resumed + i + group.length);
       }
       const wallSeconds = (performance.now() - t0) / 1000;
       // The rows in sweep order, whichever run finished them (results do not depend on batching).
-      const rows: CsvCell[][] = [...openSweepRows(outPath, { sweepHash, shard, columns }).done.values()].sort((x, y) => (x[0] as number) - (y[0] as number));
+      const rows: CsvCell[][] = [...byIndex.values()].sort((x, y) => (x[0] as number) - (y[0] as number));
       if (rows.length !== mine.length) throw new ConfigError(`${finished.dir} holds ${rows.length} rows for the ${mine.length} of this ${shard ? 'shard' : 'sweep'}`, `remove ${finished.dir} and rerun`);
       const csv = makeCsv(columns, rows);
       const config: Record<string, unknown> = {
