@@ -1,6 +1,7 @@
 // Browser-tier helpers: Chromium's flags, a static file server on 127.0.0.1 (a secure context, so navigator.gpu exists),
 // a timeout, the set-up every browser test shares (a Vite build served statically, headless Chromium, pages whose
 // errors are collected) and its tear-down.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -200,7 +201,11 @@ export class BrowserSession {
       s.closeAllConnections();
       await new Promise<void>((ok) => s.close(() => ok()));
     }
-    // Chromium's helper processes can still be writing their profile's cache for a moment after close(): retry.
-    for (const d of this.tempDirs.splice(0)) rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    for (const d of this.tempDirs.splice(0)) {
+      // Chromium's helpers (GPU process, crashpad) can outlive the browser and keep writing the profile: they name
+      // the profile folder on their command line, so they are stopped by it before the folder goes.
+      spawnSync('pkill', ['-KILL', '-f', d]);
+      rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    }
   }
 }
