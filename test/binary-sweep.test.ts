@@ -142,6 +142,10 @@ describe('ei reproduce binary-alpha --quick', () => {
     for (const c of s.checks) expect(typeof c.pass).toBe('boolean');
     for (const c of s.claims) expect(['confirmed', 'not confirmed', 'contradicted']).toContain(c.verdict);
     for (const f of ['alpha.csv', 'alpha.svg', 'report.html']) expect(existsSync(join(out, f))).toBe(true);
+    // Entropy columns carry their unit in the header.
+    const header = readFileSync(join(out, 'alpha.csv'), 'utf8').split('\n')[0].split(',');
+    expect(header).toEqual(expect.arrayContaining(['Hdelta0_bits', 'Hdelta-0.1_bits', 'robustH_bits']));
+    expect(header.some((h) => h.startsWith('H_delta'))).toBe(false);
   }, 40_000);
 });
 

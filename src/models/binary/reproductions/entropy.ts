@@ -535,7 +535,7 @@ export const binaryBoundary: Reproduction = {
       return [t.WI, netName(net), t.WE, r.H0, r.peakLambda, r.peakH, r.width50, r.width90, r.meanPerturbedH, r.perturbedRatio, r.variancePeakLambda];
     }));
     const robCols = ['WI', 'network', 'WEatBoundary', 'Hboundary', 'peakLambda', 'peakH', 'width50', 'width90', 'meanPerturbedH', 'perturbedRatio', 'variancePeakLambda'];
-    c.out.write('robustness.csv', makeCsv(robCols, robRows));
+    c.out.write('robustness.csv', makeCsv(robCols, robRows, { Hboundary: 'bits', peakH: 'bits', meanPerturbedH: 'bits' }));
     const mechCols = ['WI', 'lambdaVariancePeak', 'lambdaEntropyPeak', 'chainEntropyPeakLambda', 'meanFieldClip', 'slopeClip', 'meanFieldMeanInput', 'meanFieldQuenched', 'slopeQuenched', 'clippedFraction', 'chainClippedFraction'];
     const mechRows = strengths.map((WI, j) => [WI, robOf(table[j], -1).variancePeakLambda, robOf(table[j], -1).peakLambda, theory[j].chainPeakLambda, theory[j].clip.lambda, theory[j].clip.slope, theory[j].meanInput.lambda, theory[j].quenched.lambda, theory[j].quenched.slope, clipTable[j].clipped, clipTable[j].chainClipped]);
     c.out.write('boundaries.csv', makeCsv(mechCols, mechRows));
@@ -630,12 +630,12 @@ export const binaryAlpha: Reproduction = {
       ),
     ];
     const checks = claimsToChecks(claims);
-    const cols = ['alpha', 'network', 'Wstar', ...deltas.map((d) => `H_delta${d}`), 'robustH', 'ratio', 'fragility'];
+    const cols = ['alpha', 'network', 'Wstar', ...deltas.map((d) => `Hdelta${d}`), 'robustH', 'ratio', 'fragility'];
     const rows = alphas.flatMap((_, j) => nets.map((net) => {
       const t = tab(net)[j];
       return [t.alpha, netName(net), t.W, ...t.perDelta, t.robustH, t.ratio, t.fragility];
     }));
-    c.out.write('alpha.csv', makeCsv(cols, rows));
+    c.out.write('alpha.csv', makeCsv(cols, rows, { ...Object.fromEntries(deltas.map((d) => [`Hdelta${d}`, 'bits'])), robustH: 'bits' }));
     const svg = makeLinePlot({ title: `Entropy vs inhibitory fraction at W_E = W_I = W*(1 + delta) (N = ${s.N}, k = ${s.k}, mean of ${s.networks} networks)`, x: { label: 'alpha', unit: '' }, y: { label: 'entropy', unit: 'bits' }, series: [{ name: 'delta = 0', x: alphas, y: tab(-1).map((t) => t.H0) }, { name: 'mean over delta = +-0.1, +-0.3', x: alphas, y: tab(-1).map((t) => t.robustH), style: 'dashed' }] });
     c.out.write('alpha.svg', svg);
     c.out.write('report.html', makeReportHtml({ title: this.title, subtitle: this.description, sections: [{ heading: 'Run size', text: `${runNote(c, `N = ${s.N}, k = ${s.k}, ${alphas.length} alphas x ${s.networks} networks`)}\n\n${modelNote}` }, claimsSection(claims), checksSection(checks), { heading: 'Entropy vs alpha', svg }, { heading: 'Table', table: { columns: cols, rows } }], meta: { ...s, p0, backend: c.backend, seed: c.seed } }));
