@@ -30,6 +30,7 @@ const spec = {
     batches: { type: 'string', valueName: 'b,b,...', help: "batches of the batched case (default 1,10,100,1000; quick 1,10,100; 'none' skips)" },
     steps: { type: 'integer', min: 1, help: "steps per timed run before the budget lowers them (default: each case's own length)" },
     repeats: { type: 'integer', min: 1, help: 'timed runs per case, each on a fresh runner (default 3, quick 2)' },
+    'min-timed-seconds': { type: 'number', min: 0, help: 'runs shorter than this add repeats (up to 25) until their walls sum to it (default 0.25)' },
     ...resultFlags('models-<adapter>-<date>.json'),
   },
 } as const satisfies ArgSpec;
@@ -59,10 +60,11 @@ async function main(argv: string[]): Promise<number> {
     logAdapter(ctx!);
   }
   try {
-    const flags = { ...f, maxSeconds, steps: f.steps, repeats, batches, backends, threads, models: models.map((m) => m.id) };
+    const minTimedSeconds = f['min-timed-seconds'] ?? 0.25;
+    const flags = { ...f, maxSeconds, minTimedSeconds, steps: f.steps, repeats, batches, backends, threads, models: models.map((m) => m.id) };
     console.error(`bench: ${models.filter((m) => m.bench).map((m) => m.id).join(', ')} on ${backends.join(' + ')}; ${repeats} repeats, budget ${maxSeconds} s per case`);
     const result = await runModelsBenchmark(
-      { models, backends, ctx, threads, sizes: (b) => (quick ? b.sizes.quick : b.sizes.full), batches, steps: f.steps, repeats, maxSeconds, seed: f.seed, log: (l) => console.error(l), environment: makeEnvironmentRecord },
+      { models, backends, ctx, threads, sizes: (b) => (quick ? b.sizes.quick : b.sizes.full), batches, steps: f.steps, repeats, minTimedSeconds, maxSeconds, seed: f.seed, log: (l) => console.error(l), environment: makeEnvironmentRecord },
       flags,
     );
     const out = writeCheckedResult(result, validateModelsBenchResult(result), (r) =>

@@ -284,8 +284,23 @@ export function makeSummaryMarkdown(
     for (const [adapter, runs] of [...byAdapter.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       runs.sort((x, y) => x.result.environment.date.localeCompare(y.result.environment.date) || x.file.localeCompare(y.file));
       const latest = runs[runs.length - 1];
-      out.push('', `### ${adapter}`, '', makeModelsSection(latest.file, latest.result));
-      if (runs.length > 1) out.push('', `Earlier runs on this adapter: ${runs.slice(0, -1).map((l) => `\`${l.file}\``).join(', ')}.`);
+      // Newest first, a run is shown whole while it has a model and backend that no newer run on this adapter has:
+      // a run of one model then does not hide the last run of all of them.
+      const covered = new Set<string>();
+      const shown = new Set<ModelsBenchFile>();
+      for (const run of [...runs].reverse()) {
+        const keys = run.result.cases.filter((c) => c.status === 'ok').map((c) => `${c.model} on ${c.backend}`);
+        const fresh = [...new Set(keys.filter((k) => !covered.has(k)))];
+        if (fresh.length === 0) continue;
+        shown.add(run);
+        for (const k of fresh) covered.add(k);
+      }
+      out.push('', `### ${adapter}`);
+      for (const run of [...runs].reverse().filter((r) => shown.has(r))) {
+        out.push('', makeModelsSection(run.file, run.result));
+      }
+      const earlier = runs.filter((r) => !shown.has(r));
+      if (earlier.length) out.push('', `Earlier runs on this adapter (every model and backend they ran has a newer run above): ${earlier.map((l) => `\`${l.file}\``).join(', ')}.`);
       const slug = adapterSlug(latest.result.environment);
       const side = latest.result.environment.browser ? 'browser' : 'node';
       const had = newest.get(slug)?.[side];

@@ -23,6 +23,7 @@ const tiny: ModelsBenchOptions = {
   repeats: 1,
   maxSeconds: 20,
   probeSeconds: 0.01,
+  minTimedSeconds: 0,
   environment: makeEnvironmentRecord,
 };
 
@@ -91,6 +92,21 @@ describe('bench:models (cpu backend, tiny cases)', () => {
     expect(validateModelsBenchResult({ schema: 'ei-engine/bench-models' }).length).toBeGreaterThan(0);
   });
 
+  it('a case shorter than the probe is warmed on fresh runners, and its timed runs repeat until they sum to minTimedSeconds', async () => {
+    const def = benched.find((m) => m.id === 'rate')!;
+    const c = await runModelCase(def, 'batched', 1, 'cpu', { ...tiny, probeSeconds: 0.02, minTimedSeconds: 10, maxRepeats: 4 });
+    expect(c.status, c.reason).toBe('ok');
+    expect(c.warmup!.rewarmRuns).toBeGreaterThan(0);
+    // Until 0.02 s have passed, or at the cap of 1000 runs.
+    expect(c.warmup!.rewarmRuns === 1000 || c.warmup!.rewarmSeconds! >= 0.02).toBe(true);
+    // 4 steps of one circuit take microseconds, so the 10 s cannot be reached: the cap of 4 repeats holds.
+    expect(c.repeats).toBe(4);
+    expect(c.wall!.samples).toHaveLength(4);
+    expect(c.repeatsReason).toMatch(/^4 repeats instead of 1: a run takes/);
+    const plain = await runModelCase(def, 'batched', 1, 'cpu', tiny);
+    expect([plain.repeats, plain.repeatsReason]).toEqual([1, undefined]);
+  });
+
   it('sets the length of a model that takes T instead of steps as T = steps x dt', () => {
     for (const m of benched.filter((x) => lengthOptionOf(x) === 'T')) {
       const req = m.bench!.scaling(m.bench!.sizes.quick[0]);
@@ -98,6 +114,21 @@ describe('bench:models (cpu backend, tiny cases)', () => {
       const r = m.resolve(makeCaseRequest(m, req, 'T', 7, dt, 1));
       expect([r.steps, r.dt], m.id).toEqual([7, dt]);
     }
+  });
+
+  it('SUMMARY shows an older run whole while a newer partial run lacks some of its models (and lists it as earlier once covered)', () => {
+    const full = loadResults(join(root, 'bench', 'results')).models.find((m) => !m.result.environment.browser)!;
+    const later = (file: string, keep: (model: string) => boolean) => ({
+      file,
+      result: { ...full.result, environment: { ...full.result.environment, date: '2099-01-01T00:00:00.000Z' }, cases: full.result.cases.filter((c) => keep(c.model)) },
+    });
+    const one = full.result.cases[0].model;
+    const partial = makeSummaryMarkdown([], [], [], [], [], [full, later('partial.json', (m) => m === one)]);
+    expect(partial).toContain('#### partial.json');
+    expect(partial).toContain(`#### ${full.file}`);
+    const whole = makeSummaryMarkdown([], [], [], [], [], [full, later('whole.json', () => true)]);
+    expect(whole).not.toContain(`#### ${full.file}`);
+    expect(whole).toMatch(new RegExp(`Earlier runs on this adapter .*\`${full.file.replace(/\./g, '\\.')}\``));
   });
 
   it('every committed result file is accepted by summarize', () => {

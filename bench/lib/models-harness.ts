@@ -48,10 +48,12 @@ export interface ModelCaseResult {
   steps?: number;
   stepsReason?: string;
   repeats?: number;
+  /** Why more runs were timed than --repeats (a short run: see minTimedSeconds). */
+  repeatsReason?: string;
   /** The model's estimate (RunEstimate.work.seconds on this backend kind) of one timed run. */
   estimateSeconds?: number;
   /** The warm-up runner: createRunner seconds, then the warm-up step and the probe runs (steps, seconds each). */
-  warmup?: { setupSeconds: number; firstStepSeconds: number; probe: { steps: number; seconds: number }[] };
+  warmup?: { setupSeconds: number; firstStepSeconds: number; probe: { steps: number; seconds: number }[]; rewarmRuns?: number; rewarmSeconds?: number };
   /** Wall seconds per step from the last probe run (the budget divides by it). */
   probeSecondsPerStep?: number;
   /** resolve + estimate + createRunner of each timed run's fresh runner: not in the throughput. */
@@ -111,6 +113,13 @@ export interface ModelsBenchOptions {
   minSteps?: number;
   /** The probe grows its runs until one takes this long (default 0.25 s) or the warm-up runner's steps run out. */
   probeSeconds?: number;
+  /**
+   * Timed runs shorter than this add repeats (up to maxRepeats) until their walls sum to it (default 0.25 s): a run
+   * of a few hundred microseconds, timed twice, measures the clock and the scheduler more than the kernel.
+   */
+  minTimedSeconds?: number;
+  /** The most timed runs the short-run rule adds up to (default 25). */
+  maxRepeats?: number;
   seed?: number;
   /** One-line progress notes. */
   log?: (line: string) => void;
@@ -232,7 +241,21 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
     }
     runner.dispose();
     runner = null;
-    const warmup = { setupSeconds, firstStepSeconds: first.seconds, probe };
+    // A case shorter than the probe ends its warm-up runner before the JITs settle (V8 tiers wasm up from its
+    // baseline compiler and optimises JS after some calls; both showed 5x to 15x slower first runs of a 1000-step
+    // two-cell circuit): fresh runners then repeat the whole case until the warm-up has taken probeSeconds of wall time.
+    let rewarmRuns = 0;
+    const rewarmStart = now();
+    if (last < probeSeconds) {
+      while (now() - rewarmStart < probeSeconds && rewarmRuns < 1000) {
+        runner = await def.createRunner(warmR, target);
+        await timeRun(runner, warmR.steps, now);
+        runner.dispose();
+        runner = null;
+        rewarmRuns++;
+      }
+    }
+    const warmup = { setupSeconds, firstStepSeconds: first.seconds, probe, ...(rewarmRuns > 0 ? { rewarmRuns, rewarmSeconds: now() - rewarmStart } : {}) };
     const fit = Math.floor(opts.maxSeconds / (repeats * Math.max(perStep, 1e-9)));
     if (fit < minSteps) {
       return skip(`over --max-seconds budget: the probe measured ${perStep.toPrecision(3)} s/step, so ${repeats} x ${minSteps} steps need ${(repeats * minSteps * perStep).toFixed(1)} s > ${opts.maxSeconds} s`, { ...facts, warmup, probeSecondsPerStep: perStep, stop: 'budget' });
@@ -243,14 +266,17 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
       steps = fit;
       stepsReason = `lowered from ${stepsRequested} to fit --max-seconds ${opts.maxSeconds} (probe: ${perStep.toPrecision(3)} s/step)`;
     }
-    opts.log?.(`  ${def.id} ${backend} ${group} ${size}: ${repeats} x ${steps} steps (~${(repeats * steps * perStep).toFixed(1)} s)`);
+    const minTimed = opts.minTimedSeconds ?? 0.25;
+    const timedRepeats = Math.max(repeats, Math.min(opts.maxRepeats ?? 25, Math.floor(opts.maxSeconds / Math.max(steps * perStep, 1e-9)), Math.ceil(minTimed / Math.max(steps * perStep, 1e-9))));
+    const repeatsReason = timedRepeats > repeats ? `${timedRepeats} repeats instead of ${repeats}: a run takes ~${formatSeconds(steps * perStep)}, and the timed runs sum to at least ${minTimed} s` : undefined;
+    opts.log?.(`  ${def.id} ${backend} ${group} ${size}: ${timedRepeats} x ${steps} steps (~${(timedRepeats * steps * perStep).toFixed(1)} s)`);
 
     const setups: number[] = [];
     const walls: number[] = [];
     let chunksPerRun = 0;
     let r: ResolvedRun = warmR;
     let estimateSeconds = 0;
-    for (let i = 0; i < repeats; i++) {
+    for (let i = 0; i < timedRepeats; i++) {
       const t1 = now();
       const c = resolveChecked(def, requestOf(steps), target);
       r = c.r;
@@ -275,7 +301,8 @@ export async function runModelCase(def: AnyModel, group: ModelCaseGroup, size: n
       stepsRequested,
       steps: r.steps,
       stepsReason,
-      repeats,
+      repeats: timedRepeats,
+      ...(repeatsReason ? { repeatsReason } : {}),
       estimateSeconds,
       warmup,
       probeSecondsPerStep: perStep,
@@ -447,7 +474,7 @@ export function makeModelsSection(file: string, r: ModelsBenchResult): string {
     }
     const sp = c.backend !== 'cpu' ? speedup.get(`${c.model}|${c.group}|${c.size}|${c.backend}`) : undefined;
     lines.push(
-      `${head} ${c.steps} x ${c.repeats} | ${formatSeconds(c.setup!.median)} | ${formatSeconds(c.wall!.median)} | ${formatSi(c.neuronStepsPerSecond)} | ${formatSi(c.neuronStepsPerSecondBest)} | ${sp === undefined ? '-' : `${sp.toFixed(2)}x`} | ${(c.stepsReason ?? '').replace(/\|/g, '\\|')} |`,
+      `${head} ${c.steps} x ${c.repeats} | ${formatSeconds(c.setup!.median)} | ${formatSeconds(c.wall!.median)} | ${formatSi(c.neuronStepsPerSecond)} | ${formatSi(c.neuronStepsPerSecondBest)} | ${sp === undefined ? '-' : `${sp.toFixed(2)}x`} | ${[c.stepsReason, c.repeatsReason].filter(Boolean).join('; ').replace(/\|/g, '\\|')} |`,
     );
   }
   return lines.join('\n');
