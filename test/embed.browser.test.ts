@@ -162,7 +162,9 @@ describe('embedding example (headless Chromium, WebGPU on SwiftShader)', () => {
     await click(p, 'element', 'start');
     s = await waitForStatus(p, 'element', ['error', 'done'], 15_000);
     expect(s.status).toBe('error');
-    expect(s.error).toMatch(/invalid --n: -4 is not an integer >= 1/);
+    // In the element's words: the attribute, not the CLI flag.
+    expect(s.error).toMatch(/invalid n: -4 is not an integer >= 1/);
+    expect(s.error).not.toMatch(/--n\b/);
     const box = await shown(p, 'element', 'error');
     expect(box.hidden).toBe(false);
     expect(box.text).toContain('-4');

@@ -1,7 +1,8 @@
 // One embedded simulation: its DOM in a shadow root (header, Start / Stop / Reset, progress, error, results) and the
 // run it drives through the public engine API; used by mount() and the <ei-simulation> element.
 import { createEngine, modelIds, type Engine, type EngineOptions, type Simulation } from '../engine/engine.ts';
-import { EiError, ParameterError } from '../errors.ts';
+import { ParameterError } from '../errors.ts';
+import { makeEmbedErrorText } from './error-text.ts';
 import { makeSummaryRows, svgImageSource, type SummaryRow } from './outputs.ts';
 
 export type EmbedBackend = NonNullable<EngineOptions['backend']>;
@@ -85,11 +86,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
   return e;
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) return `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`;
-  return String(e);
 }
 
 /** The view's elements, in `root` (replacing what it held). */
@@ -358,7 +354,7 @@ export class SimulationView {
   }
 
   private fail(e: unknown): void {
-    this.showError(e instanceof EiError ? e.message : errorText(e));
+    this.showError(makeEmbedErrorText(e));
     this.setStatus('error', e instanceof ParameterError ? `Refused: invalid ${e.field}.` : 'Failed.');
   }
 
