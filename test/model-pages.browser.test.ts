@@ -18,8 +18,11 @@ const cases = [
   { id: 'hybrid', query: 'n=300&T=0.8&slice=50', raster: false },
   { id: 'binary', query: 'n=300&steps=600&burnin=100', raster: true },
   { id: 'minimax', query: 'T=0.04&slice=50', raster: true },
+  // The decoder and the memory tasks of the same page, each with its own measure in the note.
+  { id: 'minimax', name: 'minimax-readout', query: 'network=readout&T=0.3&slice=50', raster: true, text: /Readout H r_E reconstructs input vector 0: relative error \d/ },
+  { id: 'minimax', name: 'minimax-memory', query: 'network=memory&pattern=1&T=0.3&slice=50', raster: true, text: /Pattern 1 \(support [\d ]+; cue [\d ]+\)/ },
   { id: 'rate', query: 'T=4&slice=50', raster: false },
-] as const;
+] as { id: string; name?: string; query: string; raster: boolean; text?: RegExp }[];
 const runTimeoutMs = 60_000;
 
 const readState = (p: Page) => p.evaluate(() => window.__eiLive!) as Promise<LivePageState>;
@@ -77,7 +80,7 @@ describe('live model pages (headless Chromium, WebGPU on SwiftShader)', () => {
   afterAll(() => session.close(), 30_000);
 
   for (const c of cases) {
-    it(`${c.id}: runs with plots updating during the run, and equals the CPU runner`, async () => {
+    it(`${c.name ?? c.id}: runs with plots updating during the run, and equals the CPU runner`, async () => {
       ready();
       const p = await openPage(session, pageErrors, `${c.id}.html?${c.query}`);
       try {
@@ -95,7 +98,8 @@ describe('live model pages (headless Chromium, WebGPU on SwiftShader)', () => {
         expect(s.updates.filter((u) => u.step < u.total).length).toBeGreaterThanOrEqual(3);
         expect(s.stepsDone).toBe(s.stepsTotal);
         expectSameResult(s, await cpuCheck(c.id, s.request!));
-        await p.screenshot({ path: join(outputDir, `model-page-${c.id}.png`), fullPage: true });
+        if (c.text) expect(await p.evaluate(() => document.body.innerText)).toMatch(c.text);
+        await p.screenshot({ path: join(outputDir, `model-page-${c.name ?? c.id}.png`), fullPage: true });
       } finally {
         await p.close();
       }

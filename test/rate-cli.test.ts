@@ -33,6 +33,22 @@ describe('ei run rate', () => {
     expect((out.webgpu.simulated as { finals: number[][] }).finals).toEqual((s.simulated as { finals: number[][] }).finals);
   });
 
+  it('--threads 2 on 8 circuits (one group of sixteen lanes) runs on 1 thread: said on stderr and recorded in config.json', async () => {
+    const d = join(dir, 'wc-threads');
+    const r = await ei('run', 'rate', '--set', 'circuit=wilson-cowan', '--backend', 'wasm', '--threads', '2', '--quiet', '--out', d);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/rate ran on 1 of the 2 threads given/);
+    const c = json(join(d, 'config.json'));
+    expect([c.threads, c.threadsRequested]).toEqual([1, 2]);
+    // 40 circuits fill three groups: both threads work, and nothing is said.
+    const d2 = join(dir, 'wc-threads-40');
+    const r2 = await ei('run', 'rate', '--set', 'circuit=wilson-cowan', '--set', 'initial=40', '--backend', 'wasm', '--threads', '2', '--quiet', '--out', d2);
+    expect(r2.code, r2.err).toBe(0);
+    expect(r2.err).not.toMatch(/threads given/);
+    const c2 = json(join(d2, 'config.json'));
+    expect([c2.threads, c2.threadsRequested]).toEqual([2, undefined]);
+  });
+
   it('lateral and column report contrasts that match the derived gain', async () => {
     const lat = join(dir, 'lat');
     expect((await ei('run', 'rate', '--set', 'circuit=lateral', '--set', 'contrast=0.1', '--backend', 'cpu', '--quiet', '--out', lat)).code).toBe(0);

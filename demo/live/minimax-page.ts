@@ -14,7 +14,7 @@ const dtOverTau = '1e-3';
 
 void mountLivePage(document.getElementById('app')!, {
   model: 'minimax',
-  controls: ['network', 'tau', 'dtOverTau', 'gamma', 'cueSeconds', 'side', 'inputHz'],
+  controls: ['network', 'tau', 'dtOverTau', 'vector', 'pattern', 'recallCueSeconds', 'gamma', 'cueSeconds', 'side', 'inputHz'],
   options: ['T'],
   initial: { dtOverTau, T: '1' },
   warmup: {
@@ -38,6 +38,34 @@ void mountLivePage(document.getElementById('app')!, {
     let popE: number[] = [], popI: number[] = [], popT: number[] = [];
     let binE = 0, binI = 0, binRows = 0;
     let last: MinimaxRunResult | null = null;
+    /** The task's own measure, from the E rates so far (Hz): the decoder's readout error, or the recall of the cued pattern. */
+    const taskNote = (rateE: number[]): string => {
+      const dec = r.plan.decoder;
+      if (dec) {
+        // Trace units r = rate x tau (tau = 1 s): readout = H rE against the input x = rate x tau_x.
+        const x = r.plan.instance.inputRates;
+        let e = 0, xx = 0, et = 0;
+        for (let a = 0; a < dec.m; a++) {
+          let y = 0, yt = 0;
+          for (let i = 0; i < rateE.length; i++) {
+            y += dec.H[a * rateE.length + i] * rateE[i] * r.plan.instance.tauE;
+            yt += dec.H[a * rateE.length + i] * (r.theory ? r.theory.rE[i] : 0);
+          }
+          e += (y - x[a]) ** 2;
+          et += (yt - x[a]) ** 2;
+          xx += x[a] ** 2;
+        }
+        return ` Readout H r_E reconstructs input vector ${dec.vector}: relative error ${Math.sqrt(e / xx).toFixed(3)} (the KKT point's: ${Math.sqrt(et / xx).toFixed(3)}).`;
+      }
+      const mem = r.plan.memory;
+      if (mem) {
+        const patternHz = mem.level / r.plan.instance.tauE;
+        const active = rateE.flatMap((v, i) => (v > 0.5 * patternHz ? [i] : []));
+        const same = active.length === mem.support.length && active.every((i, q) => i === mem.support[q]);
+        return ` Pattern ${mem.pattern} (support ${mem.support.join(' ')}; cue ${mem.cued.join(' ')}): active above half its rate so far: ${active.join(' ') || 'none'}${same ? ', the stored support' : ''}.`;
+      }
+      return '';
+    };
     return {
       reset(run: ResolvedRun) {
         r = run as MinimaxResolved;
@@ -123,7 +151,7 @@ void mountLivePage(document.getElementById('app')!, {
         if (last && th) {
           const predE = Array.from(th.rE, (x) => x / tauE);
           const err = predE.reduce((a, p, i) => a + Math.abs(p - simHz[i]), 0) / nE;
-          note.textContent = `After ${(rowsShown * r.dt).toFixed(3)} s: mean |simulated - predicted| over the E neurons ${err.toFixed(2)} Hz; ${last.spikeCounts.reduce((a, x) => a + x, 0)} spikes in the measured second half so far (the model's own rates and balance index come from that half).`;
+          note.textContent = `After ${(rowsShown * r.dt).toFixed(3)} s: mean |simulated - predicted| over the E neurons ${err.toFixed(2)} Hz; ${last.spikeCounts.reduce((a, x) => a + x, 0)} spikes in the measured second half so far (the model's own rates and balance index come from that half).${taskNote(simHz.slice(0, nE))}`;
         }
       },
     };

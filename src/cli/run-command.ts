@@ -133,8 +133,11 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
       if (sel.backend === 'wasm' && f.threads === undefined) console.error(`ei: wasm backend on ${threads} thread${threads === 1 ? '' : 's'} (--threads N to choose)`);
       const target = { backend: sel.backend, ctx: sel.ctx, threads };
       checkInSession(def.estimate(r, target), sel);
-      const { outputs, wallSeconds } = await runResolved(def, r, target, { onProgress: (d) => bar.update(d) });
-      const config = makeRunConfig(def, r, { command: ['ei', 'run', ...argv], backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), gitCommit: gitCommit(), threads });
+      const { outputs, wallSeconds, threads: used } = await runResolved(def, r, target, { onProgress: (d) => bar.update(d) });
+      // A run whose work has fewer parts than the threads asked for leaves the rest idle: said, and the count it used recorded.
+      const fewer = threads !== undefined && used !== undefined && used < threads;
+      if (fewer) console.error(`ei: ${def.id} ran on ${used} of the ${threads} threads ${f.threads === undefined ? 'chosen' : 'given'}: its work splits into no more parts`);
+      const config = makeRunConfig(def, r, { command: ['ei', 'run', ...argv], backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), gitCommit: gitCommit(), threads: used ?? threads, ...(fewer ? { threadsRequested: threads } : {}) });
       out.write('config.json', JSON.stringify(config, null, 2) + '\n');
       for (const file of outputs.files) out.write(file.name, file.content);
       out.write('report.html', makeReportHtml({

@@ -95,6 +95,8 @@ export interface Runner<Result, Chunk = unknown> {
   readonly backend: Backend;
   readonly stepsDone: number;
   readonly stepsTotal: number;
+  /** wasm: the worker threads it runs on (fewer than asked where the work has fewer parts); absent on cpu and webgpu. */
+  readonly threads?: number;
   /** Advances `steps` steps (stepsDone + steps <= stepsTotal); split calls give the same result as one. */
   run(steps: number, control?: RunControl<Chunk>): Promise<void>;
   /** The model's result of the steps run so far (normally all of stepsTotal). */

@@ -66,7 +66,7 @@ export interface Simulation {
   readonly model: string;
   /** The backend it runs on (the CPU for a model without a WebGPU runner, with a notice). */
   readonly backend: Backend;
-  /** wasm: the worker threads it runs on (the calling thread included); null on the other backends. */
+  /** wasm: the worker threads it runs on (the calling thread included; fewer than `threads` asked where the work has fewer parts); null on the other backends. */
   readonly threads: number | null;
   /** wasm on one thread by default because there are no worker threads here (e.g. a page that is not cross-origin isolated), where the cores and the size would take more: why, and the fix; else null. */
   readonly threadsNote: string | null;
@@ -179,7 +179,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       const sim: Simulation = {
         model: def.id,
         backend,
-        threads: target.threads ?? null,
+        // What the runner runs on: fewer than asked where the work has fewer parts.
+        threads: runner.threads ?? target.threads ?? null,
         threadsNote,
         resolved: r,
         done,
@@ -187,7 +188,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         async outputs() {
           const res = await result();
           const out = def.outputs(res, r, { backend, wallSeconds });
-          const config = makeRunConfig(def, r, { backend, backendRequested: options.backend ?? 'auto', fallbackReason, adapter: target.ctx ? makeAdapterRecord(sel) : makeAdapterRecord({ ...sel, ctx: null }), threads: target.threads, threadsNote });
+          const config = makeRunConfig(def, r, { backend, backendRequested: options.backend ?? 'auto', fallbackReason, adapter: target.ctx ? makeAdapterRecord(sel) : makeAdapterRecord({ ...sel, ctx: null }), threads: runner.threads ?? target.threads, ...(runner.threads !== undefined && target.threads !== undefined && runner.threads < target.threads ? { threadsRequested: target.threads } : {}), threadsNote });
           return { ...out, config, summaryJson: makeRunSummary(def, r, { backend, wallSeconds }, out) };
         },
         readState: () => done.then(() => runner.readState()),

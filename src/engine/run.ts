@@ -6,6 +6,8 @@ export interface RunResult {
   result: unknown;
   outputs: RunOutputs;
   wallSeconds: number;
+  /** wasm: the worker threads the runner ran on (Runner.threads). */
+  threads?: number;
 }
 
 /** Runs every step of a resolved run on a target and returns the model's result and outputs; the runner is disposed. */
@@ -17,7 +19,7 @@ export async function runResolved(def: AnyModel, r: ResolvedRun, target: { backe
     // The simulation's time: what result() derives afterwards (e.g. binary's annealed chain) is not throughput.
     const wallSeconds = (performance.now() - t0) / 1000;
     const result = await runner.result();
-    return { result, outputs: def.outputs(result, r, { backend: runner.backend, wallSeconds }), wallSeconds };
+    return { result, outputs: def.outputs(result, r, { backend: runner.backend, wallSeconds }), wallSeconds, ...(runner.threads !== undefined ? { threads: runner.threads } : {}) };
   } finally {
     runner.dispose();
   }
@@ -34,6 +36,8 @@ export interface RunProvenance {
   gitCommit?: string | null;
   /** wasm: the worker threads of the run. */
   threads?: number;
+  /** wasm: the threads asked for, where the run used fewer. */
+  threadsRequested?: number;
   /** wasm on one thread because there are no worker threads (e.g. a page that is not cross-origin isolated): why, and the fix. */
   threadsNote?: string | null;
 }
@@ -62,6 +66,7 @@ export function makeRunConfig(def: AnyModel, r: ResolvedRun, p: RunProvenance, c
     fallbackReason: p.fallbackReason,
     adapter: p.adapter,
     ...(p.threads !== undefined ? { threads: p.threads } : {}),
+    ...(p.threadsRequested !== undefined ? { threadsRequested: p.threadsRequested } : {}),
     ...(p.threadsNote ? { threadsNote: p.threadsNote } : {}),
     ...r.options,
     node: typeof process !== 'undefined' && process.versions?.node ? process.version : null,

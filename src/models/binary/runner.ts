@@ -8,6 +8,7 @@ import { DisposedError, ParameterError } from '../../errors.ts';
 import { annealedChain, type ChainMethod } from './chain.ts';
 import { advanceBinary, createBinarySimulation, estimateBinaryRun, type BinarySimulation } from './experiment.ts';
 import { binaryLambda, type BinaryChunk, type BinaryParams } from './network.ts';
+import { WasmBinarySimulation } from './wasm-simulation.ts';
 import { binaryBurnin, binaryParameters, makeBinaryParams } from './params.ts';
 
 /** Neurons when --n is not given. */
@@ -115,6 +116,10 @@ export class BinaryRunner implements Runner<BinaryResult, BinaryChunk> {
 
   get stepsDone(): number {
     return this.sim.step;
+  }
+
+  get threads(): number | undefined {
+    return this.sim instanceof WasmBinarySimulation ? this.sim.threads : undefined;
   }
 
   private assertLive(): void {

@@ -178,6 +178,10 @@ export class HybridRunner implements Runner<HybridResult, HybridChunk> {
     return this.done;
   }
 
+  get threads(): number | undefined {
+    return this.sim.backend === 'wasm' ? this.sim.threads : undefined;
+  }
+
   /** The initial state's records, and the snapshot at t = 0 if one is asked for. */
   private async start(): Promise<void> {
     const t0 = performance.now();

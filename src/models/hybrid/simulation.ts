@@ -32,6 +32,8 @@ export interface HybridSimulation {
   readonly batch: number;
   readonly dt: number;
   readonly step: number;
+  /** wasm: the worker threads it runs on (fewer than asked where the work has fewer parts); absent on cpu and webgpu. */
+  readonly threads?: number;
   /** Steps per chunk: run(m) with m <= chunkSteps is one chunk (one onChunk call). */
   readonly chunkSteps: number;
   /** The records of the initial state (t = 0), one per instance. */

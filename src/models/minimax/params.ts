@@ -2,15 +2,18 @@
 import { givenParams, type ParamSpec, type ParamValues } from '../../core/params.ts';
 import { ParameterError } from '../../errors.ts';
 import type { MinimaxInstance, MinimaxNetwork } from './network.ts';
-import { makeGridNetwork, makeRingNetwork, makeTightBalanceNetwork, ringCueRates, type GridNetwork, type RingNetwork, type TightBalanceNetwork } from './networks.ts';
+import { makeDecoderNetwork, makeGridNetwork, makeMemoryNetwork, makeRingNetwork, makeTightBalanceNetwork, memoryBackgroundRates, memoryCueRates, ringCueRates, type DecoderNetwork, type GridNetwork, type MemoryNetwork, type RingNetwork, type TightBalanceNetwork } from './networks.ts';
 
 export const minimaxParameters: readonly ParamSpec[] = [
-  { name: 'network', kind: 'choice', default: 'tight-balance', choices: ['tight-balance', 'ring', 'grid'], doc: 'tight-balance (Fig. 1: 20 E, 20 I, 20 Poisson inputs), ring (Fig. 4 ring attractor) or grid (Fig. 4 grid attractor)' },
+  { name: 'network', kind: 'choice', default: 'tight-balance', choices: ['tight-balance', 'readout', 'memory', 'ring', 'grid'], doc: 'tight-balance (Fig. 1: 20 E, 20 I, 20 Poisson inputs), readout (Fig. 2a decoder: 60 E, 10 I, 10 inputs), memory (Fig. 3 associative memory: 100 E, 20 I, 5 stored patterns), ring (Fig. 4 ring attractor) or grid (Fig. 4 grid attractor)' },
   { name: 'tau', kind: 'number', default: 0.1, unit: 's', min: 0, minExclusive: true, appliesWhen: { network: ['tight-balance', 'ring'] }, doc: 'time constant of E, I and the input trace (grid uses its own)' },
   { name: 'dtOverTau', kind: 'number', default: 1e-4, unit: '', min: 0, minExclusive: true, max: 0.1, appliesWhen: { network: ['tight-balance'] }, doc: 'dt / tau when --dt is not given (the spec uses 1e-4)' },
   { name: 'gamma', kind: 'number', default: 0, unit: '', min: -0.9, max: 0.9, appliesWhen: { network: ['ring'] }, doc: 'asymmetry of the E-E kernel (travelling bump for gamma != 0; Dale\'s law needs |gamma| < 0.937)' },
   { name: 'cueAngle', kind: 'number', default: Math.PI / 2, unit: 'rad', appliesWhen: { network: ['ring'] }, doc: 'cue position' },
   { name: 'cueSeconds', kind: 'number', default: 5, unit: 's', min: 0, appliesWhen: { network: ['ring'] }, doc: 'cue duration at the start' },
+  { name: 'vector', kind: 'integer', default: 0, unit: '', min: 0, max: 19, appliesWhen: { network: ['readout'] }, doc: 'which of the 20 input vectors of Fig. 2a (10 Poisson rates drawn from U(0, 50) Hz by the seed) drives the decoder' },
+  { name: 'pattern', kind: 'integer', default: 0, unit: '', min: 0, max: 4, appliesWhen: { network: ['memory'] }, doc: 'the stored pattern cued: 30 % of its support dropped and 3 spurious neurons added, as extra input for recallCueSeconds, then the background alone' },
+  { name: 'recallCueSeconds', kind: 'number', default: 3, unit: 's', min: 0, appliesWhen: { network: ['memory'] }, doc: 'duration of the memory cue at the start (Fig. 3: 3 s, then 10 s of background)' },
   { name: 'side', kind: 'integer', default: 63, unit: 'sites', min: 8, max: 100, appliesWhen: { network: ['grid'] }, doc: 'sheet side (NE = NI = side^2)' },
   { name: 'inputHz', kind: 'number', default: 4, unit: 'Hz', min: 0, appliesWhen: { network: ['grid'] }, doc: 'Poisson input rate per E neuron' },
 ];
@@ -24,8 +27,14 @@ export interface MinimaxRunPlan {
   instance: Omit<MinimaxInstance, 'instanceId' | 'measureFrom'>;
   dt: number;
   steps: number;
-  /** Input rates for the KKT prediction (Hz), when the network has a unique static prediction. */
+  /** Input rates for the KKT prediction (Hz), when the network has a unique static prediction (memory: the one near the cued pattern). */
   predictionRates: Float64Array | null;
+  /** memory: the KKT point to look for (the cued pattern and its I rates, trace units), the attractor a recall ends in. */
+  predictionStart?: { rE: Float64Array; rI: Float64Array };
+  /** readout: the decoder H (m x NE, row-major; readout = H rE) and the input vector's index. */
+  decoder?: { H: Float64Array; m: number; vector: number };
+  /** memory: the cued pattern, its support and the neurons the cue drove. */
+  memory?: { pattern: number; support: number[]; cued: number[]; level: number };
   thetas?: Float64Array;
   side?: number;
 }
@@ -33,12 +42,14 @@ export interface MinimaxRunPlan {
 /** Networks already built, by what defines them (a sweep builds each distinct network once). */
 export interface MinimaxNetworkCache {
   tightBalance: Map<number, TightBalanceNetwork>;
+  decoder: Map<number, DecoderNetwork>;
+  memory: Map<number, MemoryNetwork>;
   ring: Map<number, RingNetwork>;
   grid: Map<number, GridNetwork>;
 }
 
 export function makeMinimaxNetworkCache(): MinimaxNetworkCache {
-  return { tightBalance: new Map(), ring: new Map(), grid: new Map() };
+  return { tightBalance: new Map(), decoder: new Map(), memory: new Map(), ring: new Map(), grid: new Map() };
 }
 
 /** Pure: the network and schedule of `ei run minimax` (--T in s and --dt in s override the defaults). */
@@ -89,7 +100,7 @@ function cached<K, T>(map: Map<K, T> | undefined, key: K, make: () => T): T {
   return made;
 }
 
-/** The step without --dt: dtOverTau x tau for tight-balance, 1 ms for the ring and the grid. */
+/** The step without --dt: dtOverTau x tau for tight-balance, 1 ms for the others. */
 export function minimaxDefaultDt(p: ParamValues): number {
   return p.network === 'tight-balance' ? (p.dtOverTau as number) * (p.tau as number) : 1e-3;
 }
@@ -102,6 +113,39 @@ function makePlan(p: ParamValues, seed: number, T?: number, dtGiven?: number, ca
     const dt = dtGiven ?? minimaxDefaultDt(p);
     const steps = stepsFor(T ?? 100 * tau, dt);
     return { network: net.network, instance: { network: 0, dt, tauE: tau, tauI: tau, tauX: tau, inputRates: Float64Array.from(net.inputRates), segments: 1, segmentSteps: 1 }, dt, steps, predictionRates: Float64Array.from(net.inputRates) };
+  }
+  if (kind === 'readout') {
+    // Fig. 2a's decoder (tau = 1 s, dt = 1 ms); its KKT point is the ridge-regularised NNLS solution the readout H rE reconstructs x from.
+    const dec = cached(cache?.decoder, seed, () => makeDecoderNetwork(seed));
+    const dt = dtGiven ?? minimaxDefaultDt(p);
+    const steps = stepsFor(T ?? 20, dt);
+    const rates = Float64Array.from(dec.inputs[p.vector as number]);
+    return { network: dec.network, instance: { network: 0, dt, tauE: 1, tauI: 1, tauX: 1, inputRates: rates, segments: 1, segmentSteps: 1 }, dt, steps, predictionRates: rates, decoder: { H: dec.H, m: dec.m, vector: p.vector as number } };
+  }
+  if (kind === 'memory') {
+    // Fig. 3's memory (tau = 1 s, dt = 1 ms): a noisy cue of one pattern on top of the background, then the background
+    // alone; the prediction is the KKT point at the background nearest the cued pattern (each stored pattern is one).
+    const mem = cached(cache?.memory, seed, () => makeMemoryNetwork(seed));
+    const dt = dtGiven ?? minimaxDefaultDt(p);
+    const steps = stepsFor(T ?? 13, dt);
+    const pattern = p.pattern as number;
+    const tauM = mem.tau;
+    const NE = mem.network.nE;
+    const cue = memoryCueRates(mem, pattern, { seed: seed * 1000 + pattern, tauX: tauM });
+    const background = memoryBackgroundRates(mem, tauM);
+    const cueSteps = Math.round((p.recallCueSeconds as number) / dt);
+    const rates = new Float64Array(2 * NE);
+    rates.set(cue.rates, 0);
+    rates.set(background, NE);
+    return {
+      network: mem.network,
+      instance: { network: 0, dt, tauE: tauM, tauI: tauM, tauX: tauM, inputRates: cueSteps > 0 ? rates : rates.subarray(NE), segments: cueSteps > 0 ? 2 : 1, segmentSteps: Math.max(1, cueSteps) },
+      dt,
+      steps,
+      predictionRates: background,
+      predictionStart: { rE: mem.patterns[pattern], rI: mem.patternsI[pattern] },
+      memory: { pattern, support: mem.supports[pattern], cued: cue.cued, level: mem.level },
+    };
   }
   if (kind === 'ring') {
     const ring = cached(cache?.ring, p.gamma as number, () => makeRingNetwork({ gamma: p.gamma as number }));
@@ -119,7 +163,7 @@ function makePlan(p: ParamValues, seed: number, T?: number, dtGiven?: number, ca
     const steps = stepsFor(T ?? 30, dt);
     return { network: grid.network, instance: { network: 0, dt, tauE: grid.tauE, tauI: grid.tauI, tauX: grid.tauX, inputRates: new Float64Array(grid.network.nIn).fill(p.inputHz as number), segments: 1, segmentSteps: 1 }, dt, steps, predictionRates: null, side: grid.side };
   }
-  throw new ParameterError('minimax.network', `'${kind}' is not a network`, 'use tight-balance, ring or grid');
+  throw new ParameterError('minimax.network', `'${kind}' is not a network`, 'use tight-balance, readout, memory, ring or grid');
 }
 
 function stepsFor(T: number, dt: number): number {

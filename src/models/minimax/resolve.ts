@@ -13,7 +13,7 @@ import { minimaxNeuronFields } from './webgpu-simulation.ts';
 export const minimaxOptions: RunOptionSupport = {
   takes: ['T', 'dt', 'batch'],
   instead: {
-    n: 'the network sets the size: --set network=tight-balance|ring|grid (grid: --set side=...)',
+    n: 'the network sets the size: --set network=tight-balance|readout|memory|ring|grid (grid: --set side=...)',
     steps: 'give --T (seconds) and optionally --dt; the steps are T / dt',
     recordSpikes: 'minimax always writes the raster of every neuron over the last 20000 steps (raster.svg) and rates.csv',
     recordTraces: 'minimax writes rates, input moments and ISI statistics (summary.json, rates.csv); it has no trace recorder',
@@ -69,7 +69,7 @@ export function resolveMinimaxPlan(p: ParamValues, seed: number, T: number | und
 
 /** The KKT point at the plan's nominal input rates (trace units x = rate tau_x), when the network has one. */
 function minimaxTheoryOf(plan: MinimaxRunPlan): MinimaxRates | null {
-  return plan.predictionRates ? solveMinimaxRates(plan.network, Float64Array.from(plan.predictionRates, (x) => x * plan.instance.tauX)) : null;
+  return plan.predictionRates ? solveMinimaxRates(plan.network, Float64Array.from(plan.predictionRates, (x) => x * plan.instance.tauX), plan.predictionStart ? { start: plan.predictionStart } : {}) : null;
 }
 
 /** Checks every option once and resolves the network, the schedule (T, dt), the raster window and the seed's key. */

@@ -10,6 +10,7 @@ import { MinimaxGpuSimulation, type MinimaxGpuOptions } from './webgpu-simulatio
 interface MinimaxBackendSimulation {
   readonly backend: Backend;
   readonly stepsDone: number;
+  readonly threads?: number;
   advance(steps: number, control?: RunControl<MinimaxChunk>): Promise<void>;
   result(): MinimaxRunResult | Promise<MinimaxRunResult>;
   readState(): Float32Array | Promise<Float32Array>;
@@ -30,6 +31,10 @@ class MinimaxRunner implements Runner<MinimaxRunResult, MinimaxChunk> {
 
   get stepsDone(): number {
     return this.sim.stepsDone;
+  }
+
+  get threads(): number | undefined {
+    return this.sim.backend === 'wasm' ? this.sim.threads : undefined;
   }
 
   private live(what: string): void {

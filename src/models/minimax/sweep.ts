@@ -99,6 +99,8 @@ function pointParams(request: RunRequest, point: Readonly<Record<string, GridVal
 function shapeOf(p: ParamValues): { nE: number; nI: number; nIn: number } {
   if (p.network === 'tight-balance') return { nE: 20, nI: 20, nIn: 20 };
   if (p.network === 'ring') return { nE: 100, nI: 100, nIn: 100 };
+  if (p.network === 'readout') return { nE: 60, nI: 10, nIn: 10 };
+  if (p.network === 'memory') return { nE: 100, nI: 20, nIn: 100 };
   const n = (p.side as number) ** 2;
   return { nE: n, nI: n, nIn: n };
 }

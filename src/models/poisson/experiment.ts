@@ -277,6 +277,10 @@ export class PoissonRunner implements Runner<ExperimentResult, RecordChunk> {
     return this.sim.step;
   }
 
+  get threads(): number | undefined {
+    return this.sim.backend === 'wasm' ? this.sim.threads : undefined;
+  }
+
   async run(steps: number, control: RunControl<RecordChunk> = {}): Promise<void> {
     if (this.disposed) throw new ParameterError('runner', 'is disposed', 'create a new simulation');
     if (!(Number.isInteger(steps) && steps >= 0 && this.sim.step + steps <= this.stepsTotal)) {

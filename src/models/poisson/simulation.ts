@@ -57,6 +57,8 @@ export interface Simulation {
   readonly dt: number;
   /** Steps completed so far (an integer: time is step * dt, never accumulated in f32). */
   readonly step: number;
+  /** wasm: the worker threads it runs on (fewer than asked where the work has fewer parts); absent on cpu and webgpu. */
+  readonly threads?: number;
   run(steps: number, options?: RunOptions): Promise<void>;
   /** Potentials of all instances, instance-major. */
   readState(): Promise<Float32Array>;

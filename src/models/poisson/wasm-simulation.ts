@@ -41,7 +41,7 @@ export class WasmPopulationSimulation implements Simulation {
   private readonly bitsPtr: number;
   private readonly slotsPtr: number;
   private readonly statePtr: number;
-  private readonly threads: number;
+  readonly threads: number;
   private pool: PoissonThreadPool | null = null;
 
   private constructor(private readonly spec: SimulationSpec, k: KernelExports, threads: number) {

@@ -126,7 +126,7 @@ export function estimateRate(r: RateResolved, target: RunTarget): RunEstimate {
   };
 }
 
-/** Worker threads of the wasm backend when the user names none (groups of four circuits are split over them). */
+/** Worker threads of the wasm backend when the user names none (groups of sixteen circuits are split over them). */
 export function rateThreadsOf(r: RateResolved): number {
   return rateWasmThreads(r.batch, r.n, r.steps, r.method === 'rk4');
 }
@@ -376,6 +376,10 @@ export class RateRunner implements Runner<RateResult, RateChunk> {
 
   get stepsDone(): number {
     return this.it.stepsDone;
+  }
+
+  get threads(): number | undefined {
+    return this.it.backend === 'wasm' ? this.it.threads : undefined;
   }
 
   /** Sample rows on the host: those at steps <= stepsDone. */

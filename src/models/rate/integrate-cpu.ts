@@ -212,6 +212,8 @@ export interface RateIntegrator {
   /** Steps done so far (at most the batch's steps). */
   readonly stepsDone: number;
   readonly stepsTotal: number;
+  /** wasm: the worker threads it runs on (fewer than asked where the work has fewer parts); absent on cpu and webgpu. */
+  readonly threads?: number;
   /** S x B x n samples at `sampleSteps`, filled up to stepsDone (null when sampleEvery is omitted). */
   readonly samples: Float32Array | null;
   readonly sampleSteps: readonly number[];
