@@ -107,6 +107,20 @@ describe('live model pages (headless Chromium, WebGPU on SwiftShader)', () => {
     }, 120_000);
   }
 
+  it('minimax: choosing the memory task sets the length it needs and says so', async () => {
+    ready();
+    const p = await openPage(session, pageErrors, 'minimax.html');
+    try {
+      await p.select('#live-network', 'memory');
+      expect(await p.$eval('#live-T', (e) => (e as HTMLInputElement).value)).toBe('6');
+      const s = await readState(p);
+      expect(s.notices.at(-1)).toMatch(/^T = 6 s for the memory task/);
+      expect(s.fieldErrors).toEqual({});
+    } finally {
+      await p.close();
+    }
+  }, 60_000);
+
   it('poisson on WebGPU (SwiftShader): the same spike counts as the CPU runner', async () => {
     ready();
     const p = await openPage(session, pageErrors, 'poisson.html?n=2000&T=0.03&slice=50&backend=webgpu');

@@ -35,9 +35,12 @@ const requests = {
   hybrid: { n: big ? 40000 : 3000, steps: big ? 8 : 40, batch: 2, seed: 5, params: { variant: 'B1', burnin: 0 } },
   poisson: { n: big ? 40000 : 20000, steps: big ? 8 : 60, batch: 2, seed: 7, params: { burnin: 0.0005 } },
 };
+// Sizes that keep both threads busy: rate integrates groups of sixteen circuits, one group per thread (40 initial
+// states make three); minimax runs whole instances per thread (its 40-neuron network is not split).
+const sized = { rate: { seed: 3, params: { initial: 40 } }, minimax: { seed: 4, batch: 2, T: 1 } };
 async function runOn(engine, model) {
   const chunks = [];
-  const sim = await engine.simulate(model, { ...requests[model], onChunk: (c) => chunks.push(c) });
+  const sim = await engine.simulate(model, { ...(requests[model] ?? sized[model]), onChunk: (c) => chunks.push(c) });
   const out = await sim.outputs();
   const stateBits = Array.from(new Uint32Array((await sim.readState()).buffer));
   const csv = Object.fromEntries(out.files.filter((f) => f.name.endsWith('.csv')).map((f) => [f.name, f.content]));

@@ -56,6 +56,11 @@ export interface LivePageSpec {
   fixed?: RunRequest;
   /** Most steps per slice (binary: its state raster takes a column per slice). */
   maxSlice?: number;
+  /**
+   * A control changed by the user: fields to set with it (e.g. a length that suits the chosen task) and why, said
+   * under the controls; null leaves the others as they are.
+   */
+  onChange?(name: string, value: string): { values: Record<string, string>; why: string } | null;
   /** The warm-up request, and the size chosen from what it measured (the fields it sets and why). */
   warmup: { request: RunRequest; choose(t: Throughput): { values: Record<string, string>; why: string } };
   createView(ctx: ViewContext): Promise<LiveView>;
@@ -460,6 +465,15 @@ export async function mountLivePage(root: HTMLElement, spec: LivePageSpec): Prom
   // Live controls: a changed value is checked by the model at once; while a run goes, it restarts with it.
   for (const f of fields) {
     f.input.addEventListener('change', () => {
+      const follow = spec.onChange?.(f.name, f.input.value) ?? null;
+      if (follow) {
+        for (const [k, v] of Object.entries(follow.values)) {
+          const g = fields.find((x) => x.name === k);
+          if (g) g.input.value = v;
+        }
+        notify(follow.why);
+        warmupLine.textContent = `${warmupLine.textContent?.split(' · Changed with ')[0] ?? ''} · Changed with ${f.name}: ${follow.why}`;
+      }
       updateApplicable();
       clearErrors();
       const request = readRequest();

@@ -17,6 +17,12 @@ void mountLivePage(document.getElementById('app')!, {
   controls: ['network', 'tau', 'dtOverTau', 'vector', 'pattern', 'recallCueSeconds', 'gamma', 'cueSeconds', 'side', 'inputHz'],
   options: ['T'],
   initial: { dtOverTau, T: '1' },
+  // Each task has the length its figure needs: the memory's cue and recall, the readout's settling (tau = 1 s).
+  onChange(name, value) {
+    if (name !== 'network') return null;
+    const T = { readout: '4', memory: '6', ring: '8' }[value];
+    return T ? { values: { T }, why: `T = ${T} s for the ${value} task (${value === 'memory' ? 'a 3 s cue, then the recall' : value === 'readout' ? 'tau = 1 s: the rates settle in a few tau' : 'a 5 s cue, then the bump alone'}; at 1e-3 s per step)` } : null;
+  },
   warmup: {
     request: { T: 0.02, params: { dtOverTau } },
     choose(t) {
