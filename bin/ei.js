@@ -8,6 +8,8 @@ import { constants, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 const claimed = new Set();
+/** Process groups the child started detached (Chrome for `ei bench --browser`): killed if the child dies first. */
+const groups = new Set();
 const child = fork(new URL('./ei-child.js', import.meta.url), process.argv.slice(2), {
   stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   env: { ...process.env, EI_SUPERVISED: '1' },
@@ -15,6 +17,8 @@ const child = fork(new URL('./ei-child.js', import.meta.url), process.argv.slice
 child.on('message', (m) => {
   if (m && m.ei === 'claim') claimed.add(m.path);
   else if (m && m.ei === 'release') claimed.delete(m.path);
+  else if (m && m.ei === 'claim-group') groups.add(m.pid);
+  else if (m && m.ei === 'release-group') groups.delete(m.pid);
 });
 
 let stopping = null;
@@ -67,6 +71,13 @@ function removeOwnLeftovers(pid) {
 // 'close', not 'exit': by then every message the child wrote before it died has been read, so no claim is missed.
 child.on('close', (code, signal) => {
   clearInterval(watch);
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
   for (const p of claimed) rmSync(p, { recursive: true, force: true });
   if (stopping || signal) removeOwnLeftovers(child.pid);
   const s = stopping ?? signal;

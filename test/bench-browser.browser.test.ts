@@ -3,7 +3,7 @@
 // models result with the adapter from the browser's GPUAdapter.info, the user agent, positive rates and the same
 // schema as the Node benchmark's files; SUMMARY.md generated over it and a Node file has a Chrome section beside the
 // Node one. Everything is written into a temporary folder, never into bench/results.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,35 @@ function runEi(args: string[], timeoutMs: number): Promise<{ code: number | null
 }
 
 describe('ei bench --browser (headless Chromium, SwiftShader)', () => {
+  it('SIGTERM while Chrome runs the page stops Chrome and its helpers, removes its temporary folder, writes no result and exits 143', async () => {
+    requireChromium();
+    const out = join(dir, 'killed.json');
+    const temps = () => readdirSync(tmpdir()).filter((n) => n.startsWith('ei-bench-browser-')).sort();
+    const before = temps();
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ei.js'), 'bench', '--browser', '--models', 'poisson', '--backend', 'cpu', '--max-seconds', '60', '--out', out], { cwd: repoRoot, env: { ...process.env, EI_CHROMIUM: chromiumPath } });
+    let err = '';
+    const code = await new Promise<number | null>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`Chrome did not start within 120 s; stderr:\n${err}`)), 120_000);
+      child.stderr.on('data', (d) => {
+        err += d;
+        // The user agent is logged once Chrome has the page: then it is running.
+        if (/bench: Mozilla\//.test(err) && !child.killed) child.kill('SIGTERM');
+      });
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        ok(c);
+      });
+    });
+    expect(code, err).toBe(143);
+    expect(err).toMatch(/ei: stopped by SIGTERM; partial output removed/);
+    expect(existsSync(out)).toBe(false);
+    // The runner's temporary folder (the built demo, Chrome's profile) went with it.
+    expect(temps()).toEqual(before);
+    // No Chrome process with one of the runner's profiles (ei-bench-browser-*/profile-*) is left.
+    const left = spawnSync('pgrep', ['-f', 'ei-bench-browser-[^ ]*/profile-'], { encoding: 'utf8' });
+    expect(left.stdout.trim(), 'Chrome processes left running').toBe('');
+  }, 150_000);
+
   it('writes the models JSON from the browser and SUMMARY.md shows it beside the Node run', async () => {
     requireChromium();
     const before = readdirSync(resultsDir).sort();

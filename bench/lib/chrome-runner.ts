@@ -2,6 +2,7 @@
 // the demo (or takes a built one), serves it on 127.0.0.1 with Vite's preview server (a secure, cross-origin isolated
 // origin, so the page has navigator.gpu and wasm threads), starts Chrome/Chromium through puppeteer, runs
 // demo/bench.html, and writes its result as bench/results/models-<adapter>-chrome-<date>.json, then SUMMARY.md.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { build, preview, type PreviewServer } from 'vite';
 import { chromeQuietArgs, chromeSoftwareArgs, chromeWebGpuArgs, type BenchFlags, type ChromeRunnerModule } from '../../src/cli/bench-command.ts';
 import { AdapterUnavailableError, ConfigError, ParameterError } from '../../src/errors.ts';
+import { claimForCleanup, claimProcessGroup, releaseFromCleanup, releaseProcessGroup } from '../../src/io/cleanup-link.ts';
 import type { BenchPageState } from '../../demo/bench.ts';
 import { writeSummary } from '../summarize.ts';
 import { browserResultName, makeBenchQuery, makeBrowserBenchConfig, type BrowserBenchInput } from './browser-bench.ts';
@@ -106,6 +108,15 @@ export const runChromeBench: ChromeRunnerModule['runChromeBench'] = async (f, gi
   const temp = mkdtempSync(join(tmpdir(), 'ei-bench-browser-'));
   let server: PreviewServer | null = null;
   let browser: Browser | null = null;
+  // Ctrl-C or a kill makes bin/ei.js SIGKILL this process at once: it then removes the temporary folder and kills
+  // Chrome's process group (puppeteer starts Chrome detached, so it would outlive us with its helpers).
+  claimForCleanup(temp);
+  const groups: number[] = [];
+  const stopChrome = () => {
+    browser?.process()?.kill('SIGKILL');
+    // Helpers name the profile folder under `temp` on their command line.
+    spawnSync('pkill', ['-KILL', '-f', temp]);
+  };
   try {
     let demoDir = f['demo-dir'] === undefined ? null : resolve(f['demo-dir']);
     if (!demoDir) {
@@ -123,6 +134,11 @@ export const runChromeBench: ChromeRunnerModule['runChromeBench'] = async (f, gi
       const args = chromeArgs(software, f['chrome-arg']);
       // A copy: puppeteer moves --enable-features out of the array it is given (merging it with its own).
       const b = await puppeteer.launch({ executablePath: chrome, headless: f.headless, args: [...args], userDataDir: mkdtempSync(join(temp, 'profile-')), timeout: 60_000, protocolTimeout: 0, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? tmpdir() } });
+      const pid = b.process()?.pid;
+      if (pid !== undefined) {
+        claimProcessGroup(pid);
+        groups.push(pid);
+      }
       const page = await b.newPage();
       await page.goto(base, { waitUntil: 'load' });
       return { b, page, args };
@@ -162,8 +178,12 @@ export const runChromeBench: ChromeRunnerModule['runChromeBench'] = async (f, gi
     if (f.summary && dirname(path) === resultsDir) log(`bench: wrote ${writeSummary(resultsDir)}`);
     return path;
   } finally {
-    await browser?.close().catch(() => browser?.process()?.kill('SIGKILL'));
+    await browser?.close().catch(stopChrome);
+    // Helpers that outlived a closed browser would keep writing the profile while it is removed.
+    spawnSync('pkill', ['-KILL', '-f', temp]);
+    for (const pid of groups) releaseProcessGroup(pid);
     await server?.close();
     rmSync(temp, { recursive: true, force: true });
+    releaseFromCleanup(temp);
   }
 };

@@ -3,10 +3,10 @@
 
 const supervised = () => process.env.EI_SUPERVISED === '1' && typeof process.send === 'function' && process.connected;
 
-function send(kind: 'claim' | 'release', path: string): void {
+function send(kind: 'claim' | 'release' | 'claim-group' | 'release-group', path: string | number): void {
   if (!supervised()) return;
   try {
-    process.send!({ ei: kind, path });
+    process.send!(typeof path === 'number' ? { ei: kind, pid: path } : { ei: kind, path });
   } catch {
     // the supervisor is gone; the next run removes stale leftovers of dead processes
   }
@@ -20,4 +20,14 @@ export function claimForCleanup(path: string): void {
 /** `path` was committed or removed by this process itself. */
 export function releaseFromCleanup(path: string): void {
   send('release', path);
+}
+
+/** The process group led by `pid` (a detached browser this process started) is to be killed if this process dies first. */
+export function claimProcessGroup(pid: number): void {
+  send('claim-group', pid);
+}
+
+/** The group led by `pid` was stopped by this process itself. */
+export function releaseProcessGroup(pid: number): void {
+  send('release-group', pid);
 }
