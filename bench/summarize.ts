@@ -309,6 +309,15 @@ export function makeSummaryMarkdown(
     for (const [slug, { node, browser }] of [...newest.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       if (node && browser) out.push('', `### Node / Dawn and ${runtimeKind(browser.result.environment)} side by side: ${slug}`, '', makeRuntimeComparison(node, browser));
     }
+    // A browser run of the CPU backends only (wasm, cpu) has no adapter: it pairs with the newest Node run on the same
+    // CPU, whose wasm and cpu rows are the same kernels under another JavaScript engine.
+    const byDate = (a: ModelsBenchFile, b: ModelsBenchFile) => a.result.environment.date.localeCompare(b.result.environment.date) || a.file.localeCompare(b.file);
+    const cpuOnly = models.filter((m) => m.result.environment.browser && !m.result.environment.adapter).sort(byDate);
+    const newestCpuOnly = new Map(cpuOnly.map((m) => [m.result.environment.os.cpuModel, m]));
+    for (const [cpu, browser] of newestCpuOnly) {
+      const node = models.filter((m) => !m.result.environment.browser && m.result.environment.os.cpuModel === cpu && m.result.cases.some((c) => c.backend !== 'webgpu' && c.status === 'ok')).sort(byDate).at(-1);
+      if (node) out.push('', `### Node and ${runtimeKind(browser.result.environment)} side by side, CPU backends: ${cpu}`, '', makeRuntimeComparison(node, browser));
+    }
   }
   if (peers.length) {
     out.push('', '## Side by side with Brian2 (bench/peers.bench.ts)', '',

@@ -131,6 +131,17 @@ describe('bench:models (cpu backend, tiny cases)', () => {
     expect(whole).toMatch(new RegExp(`Earlier runs on this adapter .*\`${full.file.replace(/\./g, '\\.')}\``));
   });
 
+  it('SUMMARY pairs a browser run of the CPU backends (no adapter) with the newest Node run on the same CPU', () => {
+    const { models } = loadResults(join(root, 'bench', 'results'));
+    const node = models.find((m) => !m.result.environment.browser && m.result.cases.some((c) => c.backend === 'wasm' && c.status === 'ok'))!;
+    const wasmCase = node.result.cases.find((c) => c.backend === 'wasm' && c.status === 'ok')!;
+    const browserEnv = { ...node.result.environment, adapter: null, date: '2099-01-01T00:00:00.000Z', browser: { userAgent: 'Mozilla/5.0 Chrome/999.0.0.0', name: 'Chrome 999.0.0.0 (headless)', crossOriginIsolated: true } };
+    const browser = { file: 'chrome-cpu.json', result: { ...node.result, environment: browserEnv, cases: [{ ...wasmCase, neuronStepsPerSecond: 2 * wasmCase.neuronStepsPerSecond! }] } };
+    const md = makeSummaryMarkdown([], [], [], [], [], [node, browser as typeof node]);
+    expect(md).toContain(`### Node and Chrome side by side, CPU backends: ${node.result.environment.os.cpuModel}`);
+    expect(md).toMatch(new RegExp(`\\| ${wasmCase.model} \\| ${wasmCase.group} \\| [^|]+ \\| wasm \\| [^|]+ \\| [^|]+ \\| 2\\.00x \\|`));
+  });
+
   it('every committed result file is accepted by summarize', () => {
     expect(loadResults(join(root, 'bench', 'results')).rejected).toEqual([]);
   });
