@@ -311,8 +311,9 @@ export const binaryHeatmap: Reproduction = {
     const bimodalRows = chainRows.filter((r) => r.chainBimodalWE);
     const contours = [
       { name: 'lambda = 1', ...lam1, color: '#ffffff' },
-      { name: 'annealed chain: max p\'(S*) (clipped sigma)', x: chainRows.map((r) => r.meanField.WE), y: chainRows.map((r) => r.WI), color: '#56B4E9' },
+      // Dashed (odd place) over the solid lambda = 1, which it follows closely: both stay visible.
       { name: 'annealed chain, clipping on the mean input', x: chainRows.map((r) => r.meanFieldNoClip.WE), y: chainRows.map((r) => r.WI), color: '#CC79A7' },
+      { name: 'annealed chain: max p\'(S*) (clipped sigma)', x: chainRows.map((r) => r.meanField.WE), y: chainRows.map((r) => r.WI), color: '#56B4E9' },
       { name: 'simulation: max Var(m) per row', x: WIs.map((_, iy) => WEs[peakOf(-1)[iy].V]), y: WIs, color: '#009E73' },
       { name: 'simulation: max entropy per row', x: WIs.map((_, iy) => WEs[peakOf(-1)[iy].H]), y: WIs, color: '#D55E00' },
       ...(bimodalRows.length ? [{ name: 'chain stationary law bimodal (first W_E)', x: bimodalRows.map((r) => r.chainBimodalWE![0]), y: bimodalRows.map((r) => r.WI), color: '#F0E442' }] : []),
