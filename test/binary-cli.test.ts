@@ -52,6 +52,20 @@ describe('ei run binary', () => {
     expect(existsSync(join(dir, 'no'))).toBe(false);
   });
 
+  it('--networks R runs R connectivity draws per point (each claim reports R networks); other reproductions refuse it', async () => {
+    const d = join(dir, 'alpha-networks');
+    const r = await ei('reproduce', 'binary-alpha', '--quick', '--samples', '150', '--networks', '3', '--backend', 'cpu', '--quiet', '--out', d);
+    expect(r.code === 0 || r.code === 3, r.err).toBe(true);
+    expect(r.err).toMatch(/binary-alpha 30 points x 3 networks/);
+    expect(JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')).networks).toBe(3);
+    const claims = JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')).claims as { perNetwork: string }[];
+    for (const c of claims) expect(c.perNetwork.match(/network \d+:/g)).toEqual(['network 0:', 'network 1:', 'network 2:']);
+    const bad = await ei('reproduce', 'hybrid-moments', '--quick', '--networks', '3', '--out', join(dir, 'no-networks'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/networks: is not used by hybrid-moments[\s\S]*binary-alpha/);
+    expect(existsSync(join(dir, 'no-networks'))).toBe(false);
+  });
+
   it('--full-size is refused where a reproduction has none, naming the ones that do; the plan is printed before a run', async () => {
     const bad = await ei('reproduce', 'binary-boundary', '--full-size', '--backend', 'cpu', '--out', join(dir, 'no-full'));
     expect(bad.code).toBe(2);

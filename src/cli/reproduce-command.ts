@@ -17,6 +17,7 @@ const reproduceSpec = {
     quick: { type: 'boolean', help: 'shortened version (minutes on a CPU-only machine)' },
     'full-size': { type: 'boolean', help: 'the largest sizes a reproduction offers, for a hardware GPU (hybrid-moments: n up to 1e7; binary-heatmap: 100 x 100 x 4 networks x 5e4 samples)' },
     samples: { type: 'integer', min: 100, help: '(binary-*) post-burn-in steps per point, e.g. the spec\'s 50000 with the --quick network sizes' },
+    networks: { type: 'integer', min: 2, max: 64, help: '(binary-*) independent networks (connectivity draws) per point, for the spread over networks (default 2; --full-size 4)' },
     out: { type: 'string', help: 'result folder (default results/<id>-<time>)' },
     seed: { type: 'integer', min: 0, default: 1, help: 'random seed' },
     backend: { type: 'string', choices: ['auto', 'webgpu', 'cpu', 'wasm'], default: 'auto', help: 'webgpu, cpu (reference), wasm (WebAssembly kernels, bit-identical to cpu) or auto (a hardware GPU, else wasm with a notice)' },
@@ -44,6 +45,9 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
   if (a.flags.samples !== undefined && !rep.acceptsSamples) {
     throw new ParameterError('samples', `is not used by ${id}`, `drop --samples (it applies to: ${Object.values(reproductions).filter((r) => r.acceptsSamples).map((r) => r.id).join(', ')})`);
   }
+  if (a.flags.networks !== undefined && !rep.acceptsNetworks) {
+    throw new ParameterError('networks', `is not used by ${id}`, `drop --networks (it applies to: ${Object.values(reproductions).filter((r) => r.acceptsNetworks).map((r) => r.id).join(', ')})`);
+  }
   if (a.flags['full-size'] && !rep.acceptsFullSize) {
     throw new ParameterError('full-size', `is not used by ${id}`, `drop --full-size (it applies to: ${Object.values(reproductions).filter((r) => r.acceptsFullSize).map((r) => r.id).join(', ')})`);
   }
@@ -62,10 +66,10 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
       // Without --threads every run takes its model's default for its size (runs of one reproduction differ in size).
       const threads = sel.backend === 'wasm' ? a.flags.threads : undefined;
       if (sel.backend === 'wasm' && threads === undefined) console.error(`ei: wasm backend, each run on its model's default threads for its size (at most ${defaultThreadCount(Number.MAX_SAFE_INTEGER, 64)} here; --threads N to choose)`);
-      if (rep.plan) console.error(`ei: ${rep.plan({ quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples })}`);
-      const outcome = await rep.run({ quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples, backend: sel.backend, ctx: sel.ctx, threads, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
+      if (rep.plan) console.error(`ei: ${rep.plan({ quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples, networks: a.flags.networks })}`);
+      const outcome = await rep.run({ quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples, networks: a.flags.networks, backend: sel.backend, ctx: sel.ctx, threads, out, seed: a.flags.seed, onProgress: (d, t) => bar.update(d / t) });
       const wallSeconds = (performance.now() - t0) / 1000;
-      out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples ?? null, seed: a.flags.seed, backend: sel.backend, threads: sel.backend === 'wasm' ? (threads ?? 'model default per run') : null, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
+      out.write('config.json', JSON.stringify({ engineVersion, command: ['ei', 'reproduce', ...argv], createdAt: new Date().toISOString(), id, quick: a.flags.quick, fullSize: a.flags['full-size'], samples: a.flags.samples ?? null, networks: a.flags.networks ?? null, seed: a.flags.seed, backend: sel.backend, threads: sel.backend === 'wasm' ? (threads ?? 'model default per run') : null, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), node: process.version }, null, 2) + '\n');
       out.write('summary.json', makeSummaryJson({ id, title: rep.title, quick: a.flags.quick, backend: sel.backend, wallSeconds, checks: outcome.checks, allPassed: outcome.checks.every((c) => c.pass), ...outcome.summary }));
       for (const c of outcome.checks) console.error(`  ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: expected ${c.expected}; measured ${c.measured}`);
       console.log(out.path);

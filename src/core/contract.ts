@@ -166,6 +166,8 @@ export interface ReproductionContext {
   fullSize?: boolean;
   /** `--samples S`: post-burn-in steps per point instead of the size's default (reproductions with acceptsSamples). */
   samples?: number;
+  /** `--networks R`: independent networks (connectivity draws) per point instead of the size's default (acceptsNetworks). */
+  networks?: number;
   backend: Backend;
   ctx: GpuContext | null;
   /** wasm: worker threads of every run (`--threads`; default: each run's model default for its size). */
@@ -191,8 +193,10 @@ export interface Reproduction {
   acceptsSamples?: boolean;
   /** Honours ReproductionContext.fullSize (`--full-size`); the CLI refuses the flag elsewhere. */
   acceptsFullSize?: boolean;
+  /** Honours ReproductionContext.networks (`--networks`). */
+  acceptsNetworks?: boolean;
   /** One line on the run's size and its estimated time per backend kind, printed before the run starts. */
-  plan?(c: Pick<ReproductionContext, 'quick' | 'fullSize' | 'samples'>): string;
+  plan?(c: Pick<ReproductionContext, 'quick' | 'fullSize' | 'samples' | 'networks'>): string;
   /** With --backend auto on a software adapter, run on the CPU reference for this reason (it is faster there). */
   cpuBeatsSoftware?: string;
   run(c: ReproductionContext): Promise<ReproductionOutcome>;

@@ -24,9 +24,9 @@ function linspace(a: number, b: number, n: number): number[] {
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
-function runNote(c: Pick<ReproductionContext, 'quick' | 'fullSize' | 'samples'>, what: string): string {
+function runNote(c: Pick<ReproductionContext, 'quick' | 'fullSize' | 'samples' | 'networks'>, what: string): string {
   const size = c.fullSize ? 'FULL SIZE (for a hardware GPU)' : c.quick ? 'QUICK SIZES (CI)' : 'DEFAULT SIZES (N = 1000, k = 100; about an hour on a 2-core machine with --backend wasm)';
-  const samples = c.samples !== undefined ? ` with --samples ${c.samples} post-burn-in steps per point` : '';
+  const samples = `${c.samples !== undefined ? ` with --samples ${c.samples} post-burn-in steps per point` : ''}${c.networks !== undefined ? ` with --networks ${c.networks}` : ''}`;
   const caveat = c.quick && c.samples === undefined ? ' Small networks and short runs: entropies from ~1e3 samples are biased low and noisy; this shows trends, not converged values.' : '';
   return `${size}${samples} (${what}).${caveat}`;
 }
@@ -40,11 +40,11 @@ interface Sizes {
   networks: number;
 }
 
-/** The size for this run (quick, default or --full-size); --samples replaces the post-burn-in steps. */
-function makeSizes(c: Pick<ReproductionContext, 'quick' | 'fullSize' | 'samples'>, sizes: { quick: Sizes; standard: Sizes; full?: Sizes }): Sizes {
+/** The size for this run (quick, default or --full-size); --samples replaces the post-burn-in steps, --networks the networks per point. */
+function makeSizes(c: Pick<ReproductionContext, 'quick' | 'fullSize' | 'samples' | 'networks'>, sizes: { quick: Sizes; standard: Sizes; full?: Sizes }): Sizes {
   if (c.fullSize && !sizes.full) throw new ParameterError('--full-size', 'this reproduction has no full size', 'drop --full-size (binary-heatmap has one)');
   const s = c.fullSize ? sizes.full! : c.quick ? sizes.quick : sizes.standard;
-  return c.samples === undefined ? s : { ...s, steps: s.burnin + c.samples };
+  return { ...s, ...(c.samples !== undefined ? { steps: s.burnin + c.samples } : {}), ...(c.networks !== undefined ? { networks: c.networks } : {}) };
 }
 
 /** The estimate printed before a run: instance-steps of each simulated size, in seconds per backend kind. */
@@ -134,6 +134,7 @@ function heatmapGrid(c: Pick<ReproductionContext, 'quick' | 'fullSize'>): { G: n
 
 export const binaryHeatmap: Reproduction = {
   acceptsSamples: true,
+  acceptsNetworks: true,
   acceptsFullSize: true,
   id: 'binary-heatmap',
   title: 'Binary E-I network: entropy over (W_E, W_I) peaks at the boundary between inhibition- and excitation-dominant dynamics; where that boundary lies',
@@ -382,6 +383,7 @@ function boundaryDesign(c: Pick<ReproductionContext, 'quick'>) {
 
 export const binaryBoundary: Reproduction = {
   acceptsSamples: true,
+  acceptsNetworks: true,
   id: 'binary-boundary',
   title: 'Binary E-I network: along the boundary, weak synapses give high but fragile entropy, strong synapses lower but robust entropy',
   source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 2 of docs/models/binary-entropy.md',
@@ -572,6 +574,7 @@ const alphasOf = (quick: boolean) => (quick ? [0, 0.05, 0.1, 0.2, 0.3, 0.4] : [0
 
 export const binaryAlpha: Reproduction = {
   acceptsSamples: true,
+  acceptsNetworks: true,
   id: 'binary-alpha',
   title: 'Binary E-I network with W_E = W_I: a small non-zero inhibitory fraction gives robust, relatively high entropy',
   source: 'Agrawal et al. 2018 (arXiv 1804.05266), reconstructed from the abstract; experiment 3 of docs/models/binary-entropy.md',
@@ -658,6 +661,7 @@ const chainDesign = (quick: boolean) => ({
 
 export const binaryChain: Reproduction = {
   acceptsSamples: true,
+  acceptsNetworks: true,
   id: 'binary-chain',
   title: 'Binary E-I network: simulation vs the annealed Markov chain (mean activity, entropy gap for strong synapses, N / k scaling)',
   source: 'Agrawal et al. 2018 (arXiv 1804.05266) and docs/models/binary-entropy.md (analytical reference); experiment 4',
