@@ -7,6 +7,8 @@ describe('makeEmbedHint', () => {
   it('writes --set name=value as params, quoting a non-number', () => {
     expect(makeEmbedHint('use --set k=10 or a larger --n')).toBe('use params {"k": 10} or a larger n');
     expect(makeEmbedHint('use --set variant=B1')).toBe('use params {"variant": "B1"}');
+    // The parameter checks' placeholder stays whole.
+    expect(makeEmbedHint('use --set JE=<value in (0, inf), in 1/time>')).toBe('use params {"JE": <value in (0, inf), in 1/time>}');
   });
 
   it('names the options the element has, and marks the flags it has not as the CLI\'s', () => {

@@ -8,7 +8,8 @@ const embedOptions: Readonly<Record<string, string>> = { n: 'n', T: 'T', steps: 
 /** A fix text with the CLI's flags replaced by the embedding's options; flags it has no option for are marked as the CLI's. */
 export function makeEmbedHint(hint: string): string {
   return hint
-    .replace(/--set ([A-Za-z][A-Za-z0-9_]*)=([^\s,;)]+)/g, (_, name: string, value: string) => `params {"${name}": ${/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) ? value : JSON.stringify(value)}}`)
+    // A value is a number, a word, or a placeholder such as <value in [0, 1]> (kept as it is).
+    .replace(/--set ([A-Za-z][A-Za-z0-9_]*)=(<[^>]*>|[^\s,;)]+)/g, (_, name: string, value: string) => `params {"${name}": ${value.startsWith('<') || /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) ? value : JSON.stringify(value)}}`)
     .replace(/--([A-Za-z][A-Za-z-]*)(?: ([+-]?\d[^\s,;)]*))?/g, (flag: string, name: string, value?: string) => {
       if (!Object.hasOwn(embedOptions, name)) return `${flag} (CLI only)`;
       return value === undefined ? embedOptions[name] : `${embedOptions[name]}=${value}`;
