@@ -112,11 +112,6 @@ export const runChromeBench: ChromeRunnerModule['runChromeBench'] = async (f, gi
   // Chrome's process group (puppeteer starts Chrome detached, so it would outlive us with its helpers).
   claimForCleanup(temp);
   const groups: number[] = [];
-  const stopChrome = () => {
-    browser?.process()?.kill('SIGKILL');
-    // Helpers name the profile folder under `temp` on their command line.
-    spawnSync('pkill', ['-KILL', '-f', temp]);
-  };
   try {
     let demoDir = f['demo-dir'] === undefined ? null : resolve(f['demo-dir']);
     if (!demoDir) {
@@ -178,8 +173,9 @@ export const runChromeBench: ChromeRunnerModule['runChromeBench'] = async (f, gi
     if (f.summary && dirname(path) === resultsDir) log(`bench: wrote ${writeSummary(resultsDir)}`);
     return path;
   } finally {
-    await browser?.close().catch(stopChrome);
-    // Helpers that outlived a closed browser would keep writing the profile while it is removed.
+    await browser?.close().catch(() => browser?.process()?.kill('SIGKILL'));
+    // Helpers that outlived the browser (they name the profile folder under `temp` on their command line) would keep
+    // writing the profile while it is removed.
     spawnSync('pkill', ['-KILL', '-f', temp]);
     for (const pid of groups) releaseProcessGroup(pid);
     await server?.close();

@@ -42,14 +42,14 @@ export async function reproduceCommand(argv: string[], engineVersion: string): P
   const id = a.positionals[0];
   if (!id) throw new ParameterError('figure-id', 'missing', 'give a reproduction id, or --list to see them');
   const rep = getReproduction(id);
-  if (a.flags.samples !== undefined && !rep.acceptsSamples) {
-    throw new ParameterError('samples', `is not used by ${id}`, `drop --samples (it applies to: ${Object.values(reproductions).filter((r) => r.acceptsSamples).map((r) => r.id).join(', ')})`);
-  }
-  if (a.flags.networks !== undefined && !rep.acceptsNetworks) {
-    throw new ParameterError('networks', `is not used by ${id}`, `drop --networks (it applies to: ${Object.values(reproductions).filter((r) => r.acceptsNetworks).map((r) => r.id).join(', ')})`);
-  }
-  if (a.flags['full-size'] && !rep.acceptsFullSize) {
-    throw new ParameterError('full-size', `is not used by ${id}`, `drop --full-size (it applies to: ${Object.values(reproductions).filter((r) => r.acceptsFullSize).map((r) => r.id).join(', ')})`);
+  // Size flags only some reproductions honour: refused elsewhere, naming those that take them.
+  const sizeFlags = [
+    ['samples', a.flags.samples !== undefined, 'acceptsSamples'],
+    ['networks', a.flags.networks !== undefined, 'acceptsNetworks'],
+    ['full-size', a.flags['full-size'] === true, 'acceptsFullSize'],
+  ] as const;
+  for (const [flag, given, accepts] of sizeFlags) {
+    if (given && !rep[accepts]) throw new ParameterError(flag, `is not used by ${id}`, `drop --${flag} (it applies to: ${Object.values(reproductions).filter((r) => r[accepts]).map((r) => r.id).join(', ')})`);
   }
   // A reproduction runs its model's kernels only: wasm (asked for, or chosen by auto) when that model has them.
   const model = getReproductionModel(id);

@@ -135,9 +135,8 @@ export async function runCommand(argv: string[], engineVersion: string): Promise
       checkInSession(def.estimate(r, target), sel);
       const { outputs, wallSeconds, threads: used } = await runResolved(def, r, target, { onProgress: (d) => bar.update(d) });
       // A run whose work has fewer parts than the threads asked for leaves the rest idle: said, and the count it used recorded.
-      const fewer = threads !== undefined && used !== undefined && used < threads;
-      if (fewer) console.error(`ei: ${def.id} ran on ${used} of the ${threads} threads ${f.threads === undefined ? 'chosen' : 'given'}: its work splits into no more parts`);
-      const config = makeRunConfig(def, r, { command: ['ei', 'run', ...argv], backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), gitCommit: gitCommit(), threads: used ?? threads, ...(fewer ? { threadsRequested: threads } : {}) });
+      if (threads !== undefined && used !== undefined && used < threads) console.error(`ei: ${def.id} ran on ${used} of the ${threads} threads ${f.threads === undefined ? 'chosen' : 'given'}: its work splits into no more parts`);
+      const config = makeRunConfig(def, r, { command: ['ei', 'run', ...argv], backend: sel.backend, backendRequested: f.backend, fallbackReason: sel.fallbackReason, adapter: makeAdapterRecord(sel), gitCommit: gitCommit(), threads, threadsUsed: used });
       out.write('config.json', JSON.stringify(config, null, 2) + '\n');
       for (const file of outputs.files) out.write(file.name, file.content);
       out.write('report.html', makeReportHtml({

@@ -188,7 +188,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         async outputs() {
           const res = await result();
           const out = def.outputs(res, r, { backend, wallSeconds });
-          const config = makeRunConfig(def, r, { backend, backendRequested: options.backend ?? 'auto', fallbackReason, adapter: target.ctx ? makeAdapterRecord(sel) : makeAdapterRecord({ ...sel, ctx: null }), threads: runner.threads ?? target.threads, ...(runner.threads !== undefined && target.threads !== undefined && runner.threads < target.threads ? { threadsRequested: target.threads } : {}), threadsNote });
+          const config = makeRunConfig(def, r, { backend, backendRequested: options.backend ?? 'auto', fallbackReason, adapter: target.ctx ? makeAdapterRecord(sel) : makeAdapterRecord({ ...sel, ctx: null }), threads: target.threads, threadsUsed: runner.threads, threadsNote });
           return { ...out, config, summaryJson: makeRunSummary(def, r, { backend, wallSeconds }, out) };
         },
         readState: () => done.then(() => runner.readState()),

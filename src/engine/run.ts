@@ -25,6 +25,13 @@ export async function runResolved(def: AnyModel, r: ResolvedRun, target: { backe
   }
 }
 
+/** `threads` as the run used them, and `threadsRequested` where it used fewer than asked (the work had fewer parts). */
+function threadsRecord(asked: number | undefined, used: number | undefined): { threads?: number; threadsRequested?: number } {
+  const threads = used ?? asked;
+  if (threads === undefined) return {};
+  return asked !== undefined && threads < asked ? { threads, threadsRequested: asked } : { threads };
+}
+
 /** What config.json records of how a run was made (the CLI adds its command line). */
 export interface RunProvenance {
   command?: readonly string[];
@@ -34,10 +41,10 @@ export interface RunProvenance {
   adapter: unknown;
   /** The git commit of the engine's checkout, when it runs from one. */
   gitCommit?: string | null;
-  /** wasm: the worker threads of the run. */
+  /** wasm: the worker threads asked for (given or chosen). */
   threads?: number;
-  /** wasm: the threads asked for, where the run used fewer. */
-  threadsRequested?: number;
+  /** wasm: the threads the runner used (Runner.threads); recorded as `threads`, with `threadsRequested` where fewer. */
+  threadsUsed?: number;
   /** wasm on one thread because there are no worker threads (e.g. a page that is not cross-origin isolated): why, and the fix. */
   threadsNote?: string | null;
 }
@@ -65,8 +72,7 @@ export function makeRunConfig(def: AnyModel, r: ResolvedRun, p: RunProvenance, c
     backendRequested: p.backendRequested,
     fallbackReason: p.fallbackReason,
     adapter: p.adapter,
-    ...(p.threads !== undefined ? { threads: p.threads } : {}),
-    ...(p.threadsRequested !== undefined ? { threadsRequested: p.threadsRequested } : {}),
+    ...threadsRecord(p.threads, p.threadsUsed),
     ...(p.threadsNote ? { threadsNote: p.threadsNote } : {}),
     ...r.options,
     node: typeof process !== 'undefined' && process.versions?.node ? process.version : null,
