@@ -127,6 +127,7 @@ describe('--backend wasm', () => {
   it('ei sweep poisson --backend wasm (default threads, and --threads 2) writes the same sweep.csv as --backend cpu, and records the threads', async () => {
     const csv = [];
     const threads = [];
+    const used = [];
     for (const extra of [['--backend', 'cpu'], ['--backend', 'wasm'], ['--backend', 'wasm', '--threads', '2']]) {
       const out = mkdtempSync(join(tmpdir(), 'ei-wasm-sweep-'));
       dirs.push(out);
@@ -134,12 +135,15 @@ describe('--backend wasm', () => {
       expect(r.code, r.err).toBe(0);
       csv.push(readFileSync(join(out, 's', 'sweep.csv'), 'utf8'));
       threads.push(JSON.parse(readFileSync(join(out, 's', 'config.json'), 'utf8')).threads);
+      used.push(JSON.parse(readFileSync(join(out, 's', 'summary.json'), 'utf8')).threadsUsed);
     }
     expect(csv[1] === csv[0], 'sweep.csv differs (wasm)').toBe(true);
     expect(csv[2] === csv[0], 'sweep.csv differs (wasm, 2 threads)').toBe(true);
     expect(csv[0].split('\n').length).toBeGreaterThan(6);
     // cpu takes no threads (null); wasm's default is each batch's own, --threads is recorded.
     expect(threads).toEqual([null, 'model default per batch', 2]);
+    // summary.json: the threads the batches ran on (one batch here; a 500-neuron run is too short for the default to start workers).
+    expect(used).toEqual([undefined, [1], [2]]);
   });
 
   it('--threads is refused where it does nothing: with --backend cpu or webgpu, and when auto picks another backend', async () => {

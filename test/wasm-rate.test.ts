@@ -182,17 +182,22 @@ describe('ei run / sweep rate --backend wasm', () => {
     expect(stripRunFacts(wasm.summary)).toEqual(stripRunFacts(cpu.summary));
   });
 
-  it('ei sweep writes the same sweep.csv as --backend cpu', async () => {
+  it('ei sweep writes the same sweep.csv as --backend cpu, and records the threads asked and used', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ei-wasm-rate-sweep-'));
     dirs.push(out);
     const csv: string[] = [];
-    for (const backend of ['cpu', 'wasm']) {
-      const r = await ei('sweep', 'rate', '--grid', 'wEE=0.2:2.5:6', '--grid', 'activation=relu,softclip', '--set', 'initial=3', '--T', '10', '--backend', backend, '--quiet', '--out', join(out, backend));
+    const threads: unknown[][] = [];
+    for (const [name, extra] of [['cpu', ['--backend', 'cpu']], ['wasm', ['--backend', 'wasm', '--threads', '8']]] as const) {
+      const r = await ei('sweep', 'rate', '--grid', 'wEE=0.2:2.5:6', '--grid', 'activation=relu,softclip', '--set', 'initial=3', '--T', '10', ...extra, '--quiet', '--out', join(out, name));
       expect(r.code, r.err).toBe(0);
-      csv.push(readFileSync(join(out, backend, 'sweep.csv'), 'utf8'));
+      csv.push(readFileSync(join(out, name, 'sweep.csv'), 'utf8'));
+      const json = (f: string) => JSON.parse(readFileSync(join(out, name, f), 'utf8'));
+      threads.push([json('config.json').threads, json('summary.json').threadsUsed]);
     }
     expect(csv[1] === csv[0], 'sweep.csv differs').toBe(true);
     expect(csv[0].split('\n').length).toBeGreaterThan(12);
+    // 12 points x 3 initial states = 36 circuits: three groups of sixteen, so 3 of the 8 threads asked.
+    expect(threads).toEqual([[null, undefined], [8, [3]]]);
   });
 
   it('refuses a bad --threads value, naming the flag', async () => {

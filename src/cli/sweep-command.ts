@@ -154,11 +154,13 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
       const perBatch = Math.max(1, Math.min(f['max-batch'] ?? Infinity, sweep.maxBatch(s, target)));
       const resumed = mine.length - todo.length;
       const byIndex = new Map(finished.done);
+      // wasm: the threads the batches ran on, for summary.json (config.json records what was asked).
+      const threadsUsed = new Set<number>();
       bar.update(resumed);
       const t0 = performance.now();
       for (let i = 0; i < todo.length; i += perBatch) {
         const group: SweepPoint[] = todo.slice(i, i + perBatch);
-        const results = await sweep.runBatch(s, group, target, { onProgress: (d, total) => bar.update(resumed + i + (group.length * d) / total) });
+        const results = await sweep.runBatch(s, group, target, { onProgress: (d, total) => bar.update(resumed + i + (group.length * d) / total), onThreads: (t) => threadsUsed.add(t) });
         const batchRows = results.map((cols, b): CsvCell[] => [group[b].index, group[b].pointIndex, group[b].replica, ...gridNames.map((g) => group[b].point[g]), ...cols]);
         // Each batch's rows are saved whole before the next batch starts: a kill loses at most the batch in flight.
         finished.save(batchRows);
@@ -192,7 +194,7 @@ export async function sweepCommand(argv: string[], engineVersion: string = libra
       out.write('config.json', JSON.stringify(config, null, 2) + '\n');
       // Written last, with the digests `ei merge` checks the other two files against.
       // Throughput counts the rows this run computed (resumed rows were timed by the run that finished them).
-      out.write('summary.json', JSON.stringify({ model: def.id, backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perBatch, resumedRows: resumed, wallSeconds, neuronStepsPerSecond: todo.length > 0 ? (todo.length * sweep.neuronStepsPerInstance(s)) / wallSeconds : null, ...shardDigests(config, csv) }, null, 2) + '\n');
+      out.write('summary.json', JSON.stringify({ model: def.id, backend: sel.backend, instances: rows.length, totalInstances: points.length, shard, perBatch, resumedRows: resumed, ...(sel.backend === 'wasm' ? { threadsUsed: [...threadsUsed].sort((x, y) => x - y) } : {}), wallSeconds, neuronStepsPerSecond: todo.length > 0 ? (todo.length * sweep.neuronStepsPerInstance(s)) / wallSeconds : null, ...shardDigests(config, csv) }, null, 2) + '\n');
       console.error(`ei: sweep ${def.id}: ${rows.length} of ${points.length} instances on ${sel.backend} (up to ${perBatch} per batch) in ${wallSeconds.toFixed(2)} s${resumed ? ` (${resumed} resumed)` : ''}`);
       console.log(out.path);
       return 0;

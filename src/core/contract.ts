@@ -88,6 +88,8 @@ export interface RunControl<Chunk = unknown> {
   onChunk?: (chunk: Chunk) => void;
   /** Aborting stops the run at the next chunk boundary with an AbortError; the runner stays usable for dispose(). */
   signal?: AbortSignal;
+  /** wasm, SweepDefinition.runBatch: told the worker threads a batch runs on once they are started (fewer than asked where it has fewer parts). */
+  onThreads?: (threads: number) => void;
 }
 
 /** A model instance set on one backend. The CPU and WebGPU runners of a model have this same interface. */

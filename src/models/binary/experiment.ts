@@ -65,6 +65,8 @@ export interface BinaryBatchOptions {
   /** Also solve the annealed chain per distinct point (default false). */
   chain?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** wasm: told the worker threads the run uses (per simulation) once they are started. */
+  onThreads?: (threads: number) => void;
   /** Stops the batch at a chunk boundary (with the signal's reason). */
   signal?: AbortSignal;
 }
@@ -185,6 +187,7 @@ export async function runBinaryBatch(o: BinaryBatchOptions): Promise<BinaryPoint
     const spec = { params, seed, instanceIds: ids.slice(start, start + per), burnin };
     const sim = await createBinarySimulation(spec, { backend: o.backend, ctx: o.ctx, threads: o.threads });
     try {
+      if (sim instanceof WasmBinarySimulation) o.onThreads?.(sim.threads);
       await advanceBinary(sim, steps, { signal: o.signal, onProgress: (d, t) => o.onProgress?.(start + (group.length * d) / t, points.length) });
       const hist = await sim.histogram();
       const H = await sim.entropyBits();

@@ -158,6 +158,7 @@ export const binarySweep: SweepDefinition<BinarySweep> = {
       maxBatch: group.length,
       onProgress: control.onProgress,
       signal: control.signal,
+      onThreads: control.onThreads,
     });
     return res.map((r, i) => {
       let c: { entropyBits: number; meanActivity: number } | null = null;

@@ -195,6 +195,7 @@ export const hybridSweep: SweepDefinition<HybridSweep> = {
     );
     const runner = await HybridRunner.create(r, target);
     try {
+      if (runner.threads !== undefined) control.onThreads?.(runner.threads);
       await runner.run(r.steps, control);
       const res = await runner.result();
       const T = s.steps * s.dt;

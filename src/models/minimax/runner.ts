@@ -79,6 +79,7 @@ export async function createMinimaxSpecRunner(spec: MinimaxRunSpec, target: RunT
 export async function runMinimaxSpec(spec: MinimaxRunSpec, target: RunTarget, control: RunControl<MinimaxChunk> = {}): Promise<MinimaxRunResult> {
   const runner = await createMinimaxSpecRunner(spec, target);
   try {
+    if (runner.threads !== undefined) control.onThreads?.(runner.threads);
     await runner.run(spec.steps, control);
     return await runner.result();
   } finally {

@@ -205,7 +205,7 @@ export const minimaxSweep: SweepDefinition<MinimaxSweep> = {
       steps: s.steps,
       seed: s.seed,
     };
-    const res = await runMinimaxSpec(spec, target, { onProgress: control.onProgress, signal: control.signal });
+    const res = await runMinimaxSpec(spec, target, { onProgress: control.onProgress, signal: control.signal, onThreads: control.onThreads });
     const N = s.nE + s.nI;
     return group.map((_, b) => {
       const { plan, theory } = pps[b];

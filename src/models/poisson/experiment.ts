@@ -27,6 +27,8 @@ export interface ExperimentOptions extends Pick<RunRequest, 'n' | 'batch' | 'ste
   /** Neuron lists to record (instead of the request's first-M recorders). */
   recorders?: RecorderOptions;
   onProgress?: (done: number, total: number) => void;
+  /** wasm: told the worker threads the run uses (per simulation) once they are started. */
+  onThreads?: (threads: number) => void;
 }
 
 export interface InstanceSummary {
@@ -401,6 +403,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   if (!o.instances && o.instanceIds) r.options.instanceIds = o.instanceIds;
   const runner = await PoissonRunner.create(r, { backend: o.backend, ctx: o.ctx, threads: o.threads });
   try {
+    if (runner.threads !== undefined) o.onThreads?.(runner.threads);
     await runner.run(r.steps, { onProgress: o.onProgress });
     return await runner.result();
   } finally {

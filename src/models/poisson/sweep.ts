@@ -94,6 +94,7 @@ export const poissonSweep: SweepDefinition<PoissonSweep> = {
       threads: target.threads,
       recordEvery: Number.MAX_SAFE_INTEGER,
       onProgress: control.onProgress,
+      onThreads: control.onThreads,
     });
     return r.instances.map((i) => [i.sim.meanU, i.sim.varU, i.sim.rateHz, i.sim.intensityHz, i.sim.spikes, i.theory.meanU, i.theory.varU, i.theory.rateHz, i.spikeCountZ]);
   },

@@ -277,6 +277,7 @@ export const rateSweep: SweepDefinition<RateSweep> = {
     let prev: Float32Array;
     let final: Float32Array;
     try {
+      if (it.threads !== undefined) control.onThreads?.(it.threads);
       await it.run(s.windowStart, { signal: control.signal, onProgress: (d) => control.onProgress?.(d, s.steps) });
       prev = await it.readState();
       await it.run(s.steps - s.windowStart, { signal: control.signal, onProgress: (d) => control.onProgress?.(s.windowStart + d, s.steps) });
