@@ -1,5 +1,6 @@
 // The hybrid model's runs: what it takes of a request, resolving one (every option checked once), and its estimate.
 import { cpuOrWebgpu } from '../../core/contract.ts';
+import { hybridDefaultThreads } from './wasm-simulation.ts';
 import { hybridGpuBytes } from './webgpu-simulation.ts';
 import { ParameterError } from '../../errors.ts';
 import type { ResolvedRun, RunOptionSupport, RunRequest, RunTarget } from '../../core/contract.ts';
@@ -87,6 +88,8 @@ interface HybridShape {
   stepsFlag: string;
   snapshots?: number;
   keepSnapshotStates?: boolean;
+  /** The largest numax n dt of the instances (input events per step at full intensity); unknown: the PTRS cost. */
+  eventsPerStep?: number;
 }
 
 /**
@@ -141,10 +144,10 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
       unit: 'neuron-steps',
       seconds: {
         cpu: host + steps * B * 2 * n * 1.4e-6,
-        // One thread of the SIMD wasm kernel (two Poisson draws and a sigmoid per neuron): ~4e6 neuron-steps/s where the
-        // input means take PTRS (n >~ 1e4 / (numax dt 1e3)), ~1e7 below, measured on a loaded 2-core machine.
-        // Threads: 1.75x on 2 (bench:peers), so ~0.87 per thread.
-        wasm: host + (steps * B * 2 * n * 2.5e-7) / Math.max(1, 0.87 * (o.threads ?? 1)),
+        // One thread of the SIMD wasm kernel (two Poisson draws and a sigmoid per neuron): ~65 ns per neuron-step where
+        // the input means stay below 10 (inversion), ~130 ns where both take PTRS (numax n dt >~ 60), from bench:peers
+        // on a 2-core machine; 1.9x on its 2 threads, so ~0.9 per thread, on the threads the simulation would start.
+        wasm: host + (steps * B * 2 * n * hybridWasmSecondsPerNeuronStep(s.eventsPerStep)) / Math.max(1, 0.9 * (o.threads ?? hybridDefaultThreads(n, B))),
         'webgpu-software': host + steps * (1e-4 + B * (2 * Math.ceil(n / 2048) + 1) * 5e-4 + B * 2 * n * 2.8e-6),
         'webgpu-hardware': host + steps * (2e-5 + B * (2 * Math.ceil(n / 256) + 1) * 1e-7 + B * 2 * n * 1e-9),
       },
@@ -153,10 +156,15 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
   };
 }
 
+/** One wasm thread's seconds per neuron-step: from inversion (input means < 10) to PTRS (both means > 10). */
+function hybridWasmSecondsPerNeuronStep(eventsPerStep = Infinity): number {
+  return 6.5e-8 * (1 + Math.min(1, Math.max(0, (eventsPerStep - 10) / 50)));
+}
+
 /** Memory, outputs and time of a resolved run on a target. */
 export function estimateHybrid(r: HybridRun, target: RunTarget): RunEstimate {
   return estimateHybridShape(
-    { n: r.n, batch: r.batch, steps: r.steps, dt: r.dt, recordEvery: r.options.recordEvery, tauMin: r.tauMin, stepsFlag: r.stepsFlag, snapshots: r.snapshotTimes.length, keepSnapshotStates: r.keepSnapshotStates },
+    { n: r.n, batch: r.batch, steps: r.steps, dt: r.dt, recordEvery: r.options.recordEvery, tauMin: r.tauMin, stepsFlag: r.stepsFlag, snapshots: r.snapshotTimes.length, keepSnapshotStates: r.keepSnapshotStates, eventsPerStep: r.params.reduce((m, p) => Math.max(m, (p.numax as number) * r.n * r.dt), 0) },
     { backend: target.backend === 'wasm' ? 'wasm' : cpuOrWebgpu(target.backend), isSoftware: target.ctx?.info.isSoftware, threads: target.threads },
   );
 }
