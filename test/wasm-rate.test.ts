@@ -67,6 +67,10 @@ describe('wasm rate equals the cpu reference bit for bit', () => {
     ['random 23-cell circuits, 9 circuits (three chains), RK4, samples every 50 steps', makeBatch(9, 23, 'rk4', 600, 50, 3), [333, 267]],
     ['random 5-cell circuits, 3 circuits (one partial chain), Euler, no samples', makeBatch(3, 5, 'euler', 1500, undefined, 4), [1500]],
     ['Wilson-Cowan pairs, 37 circuits (two full groups, then two chains), RK4, samples every 3 steps', makeBatch(37, 2, 'rk4', 900, 3, 5), [450, 450]],
+    // One chain of pairs takes the kernel that keeps the state in locals (runPair).
+    ['Wilson-Cowan pairs, 3 circuits (relu, clip, softclip in one chain, state in locals), RK4, samples every 4 steps', makeBatch(3, 2, 'rk4', 1000, 4, 6), [1, 499, 500]],
+    ['one Wilson-Cowan pair, Euler, samples every step', makeBatch(1, 2, 'euler', 700, 1, 7), [350, 350]],
+    ['Wilson-Cowan pairs, 34 circuits (the third group is one chain of two: samples at lanes 32, 33), RK4', makeBatch(34, 2, 'rk4', 600, 5, 8), [600]],
   ];
   for (const [label, batch, parts] of cases) {
     it(label, async () => {

@@ -4,7 +4,8 @@
 // exp and reciprocal) in f32x4, the same operations as src/wasm/assembly/detmath.ts lane by lane. Up to four f32x4 per
 // group, each an independent chain of the same operations: a small circuit's step is a long chain of dependent
 // operations (RK4's four stages, the exp and reciprocal of tanh), so one chain leaves the core idle; four chains in a
-// pass ran a batch of 10 Wilson-Cowan pairs 1.5x to 2x faster than two groups of two chains one after the other.
+// pass ran a batch of 10 Wilson-Cowan pairs 1.5x to 2x faster than two groups of two chains one after the other. One
+// chain of 2-cell circuits (runPair) keeps everything in locals.
 import { detExp4, detRecip4 } from './simd';
 
 /** What every group of a run shares: the sample rows of the current chunk (host-owned, [row][instance][cell]). */
@@ -191,7 +192,8 @@ export function rateTanhArray(ptr: usize, count: u32): void {
  */
 export function rateRun(group: usize, scratch: usize, from: u32, to: u32): void {
   const c = (changetype<RateGroup>(group).lanes + 3) >> 2;
-  if (c >= 4) runChains4(group, scratch, from, to);
+  if (c == 1 && changetype<RateGroup>(group).n == 2) runPair(group, from, to);
+  else if (c >= 4) runChains4(group, scratch, from, to);
   else if (c == 3) runChains3(group, scratch, from, to);
   else if (c == 2) runChains2(group, scratch, from, to);
   else runChains1(group, scratch, from, to);
@@ -211,3 +213,74 @@ function runChains3(group: usize, scratch: usize, from: u32, to: u32): void {
 function runChains4(group: usize, scratch: usize, from: u32, to: u32): void {
   runChains(group, scratch, from, to, 4);
 }
+
+/** kv of one cell of a 2-cell circuit, as slopes computes it: f32(scale (Phi(u + W0 x0 + W1 x1) - xi)), left to right. */
+// @ts-ignore: decorator
+@inline function pairSlope(g: usize, u: v128, w0: v128, w1: v128, sc: v128, x0: v128, x1: v128, xi: v128, clip: bool, soft: bool): v128 {
+  const s = f32x4.add(f32x4.add(u, f32x4.mul(w0, x0)), f32x4.mul(w1, x1));
+  return f32x4.mul(sc, f32x4.sub(activate(g, 0, s, clip, soft), xi));
+}
+
+/**
+ * runChains for up to four circuits of two cells (Wilson-Cowan pairs, one f32x4) with the state, weights and stage
+ * values in locals: the same operations in the same order, without the stores and reloads of kv and the stage state
+ * that lengthen each step's chain of dependent operations, which is all a batch of one circuit is. (With more chains
+ * runChains overlaps them, and the round trips weigh less.)
+ */
+function runPair(group: usize, from: u32, to: u32): void {
+  const p = changetype<RateGroup>(group);
+  const run = changetype<RateRun>(p.run);
+  const rk4 = p.rk4 != 0, clip = p.clip != 0, soft = p.soft != 0;
+  // Element (i, j) of w is at (2 i + j) x 64 bytes, u, scale and x at i x 64.
+  const w00 = v128.load(p.w), w01 = v128.load(p.w, 64), w10 = v128.load(p.w, 128), w11 = v128.load(p.w, 192);
+  const u0 = v128.load(p.u), u1 = v128.load(p.u, 64);
+  const sc0 = v128.load(p.scale), sc1 = v128.load(p.scale, 64);
+  const xAt = p.x;
+  let x0 = v128.load(xAt), x1 = v128.load(xAt, 64);
+  const every = run.sampleEvery, samples = run.samples, rowBase = run.rowBase, batch = <usize>run.batch;
+  const lanes = p.lanes, first = p.first;
+  let nextSample: u32 = every != 0 ? (from / every + 1) * every : 0;
+  for (let step = from; step < to; step++) {
+    if (rk4) {
+      let k0 = pairSlope(group, u0, w00, w01, sc0, x0, x1, x0, clip, soft);
+      let k1 = pairSlope(group, u1, w10, w11, sc1, x0, x1, x1, clip, soft);
+      let a0 = k0, a1 = k1;
+      let t0 = f32x4.add(x0, f32x4.mul(HALF, k0)), t1 = f32x4.add(x1, f32x4.mul(HALF, k1));
+      k0 = pairSlope(group, u0, w00, w01, sc0, t0, t1, t0, clip, soft);
+      k1 = pairSlope(group, u1, w10, w11, sc1, t0, t1, t1, clip, soft);
+      a0 = f32x4.add(a0, f32x4.mul(TWO, k0));
+      a1 = f32x4.add(a1, f32x4.mul(TWO, k1));
+      t0 = f32x4.add(x0, f32x4.mul(HALF, k0));
+      t1 = f32x4.add(x1, f32x4.mul(HALF, k1));
+      k0 = pairSlope(group, u0, w00, w01, sc0, t0, t1, t0, clip, soft);
+      k1 = pairSlope(group, u1, w10, w11, sc1, t0, t1, t1, clip, soft);
+      a0 = f32x4.add(a0, f32x4.mul(TWO, k0));
+      a1 = f32x4.add(a1, f32x4.mul(TWO, k1));
+      t0 = f32x4.add(x0, k0);
+      t1 = f32x4.add(x1, k1);
+      k0 = pairSlope(group, u0, w00, w01, sc0, t0, t1, t0, clip, soft);
+      k1 = pairSlope(group, u1, w10, w11, sc1, t0, t1, t1, clip, soft);
+      x0 = f32x4.add(x0, f32x4.mul(f32x4.add(a0, k0), SIXTH));
+      x1 = f32x4.add(x1, f32x4.mul(f32x4.add(a1, k1), SIXTH));
+    } else {
+      const k0 = pairSlope(group, u0, w00, w01, sc0, x0, x1, x0, clip, soft);
+      const k1 = pairSlope(group, u1, w10, w11, sc1, x0, x1, x1, clip, soft);
+      x0 = f32x4.add(x0, k0);
+      x1 = f32x4.add(x1, k1);
+    }
+    if (step + 1 == nextSample) {
+      v128.store(xAt, x0);
+      v128.store(xAt, x1, 64);
+      const row = <usize>(nextSample / every - rowBase);
+      for (let l: u32 = 0; l < lanes; l++) {
+        const out = samples + ((row * batch + <usize>(first + l)) << 3);
+        store<f32>(out, load<f32>(xAt + (<usize>l << 2)));
+        store<f32>(out, load<f32>(xAt + (<usize>l << 2), 64), 4);
+      }
+      nextSample += every;
+    }
+  }
+  v128.store(xAt, x0);
+  v128.store(xAt, x1, 64);
+}
+
