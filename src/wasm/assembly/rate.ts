@@ -283,4 +283,3 @@ function runPair(group: usize, from: u32, to: u32): void {
   v128.store(xAt, x0);
   v128.store(xAt, x1, 64);
 }
-
