@@ -111,50 +111,14 @@ export function hybridInit(params: usize): void {
   return out;
 }
 
-/** What ptrsRound4 found besides k, per lane: accepted, rejected (on to the next round), left to finish alone (k past the log-pmf tables), and the round's V and us. */
-let ptrsDone: v128 = i32x4.splat(0);
-let ptrsRejected: v128 = i32x4.splat(0);
-let ptrsResume: v128 = i32x4.splat(0);
-let ptrsV: v128 = i32x4.splat(0);
-let ptrsUs: v128 = i32x4.splat(0);
-
 /**
- * One round of rng.ts's ptrsRounds for the lanes of `active`, from the Philox words wU and wV (its two uniforms): k,
- * the quick acceptance, the early rejections and the full test in the order the scalar loop takes them. Called, not
- * inlined: its four copies made the step's machine code larger than the instruction cache (3 % slower at n = 1e5).
- */
-function ptrsRound4(wU: v128, wV: v128, lam: v128, b: v128, a: v128, logInvAlpha: v128, vr: v128, lamI: v128, lamF: v128, twoA: v128, active: v128, sameLam: bool, table: usize): v128 {
-  const U = f32x4.sub(uniform4(wU), f32x4.splat(0.5));
-  const V = uniform4(wV);
-  const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
-  const kf = f32x4.add(f32x4.floor(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(twoA, detRecip4(us)), b), U), lamF)), lamI);
-  const negative = f32x4.lt(kf, f32x4.splat(0));
-  const quick = v128.andnot(v128.and(f32x4.ge(us, f32x4.splat(0.07)), f32x4.le(V, vr)), negative);
-  const early = v128.or(negative, v128.and(f32x4.lt(us, f32x4.splat(0.013)), f32x4.gt(V, us)));
-  const open = v128.andnot(active, quick);
-  let done = v128.and(active, quick);
-  let rejected = v128.and(open, early);
-  const rest = v128.andnot(open, early);
-  const testable = v128.and(rest, f32x4.lt(kf, f32x4.splat(<f32>LOGPMF_K)));
-  if (v128.any_true(testable)) {
-    const lhs = f32x4.sub(f32x4.add(detLog4(V), logInvAlpha), detLog4(f32x4.add(f32x4.mul(a, detRecip4(f32x4.mul(us, us))), b)));
-    const pass = v128.and(testable, f32x4.le(lhs, sameLam ? logPmfTable4(table, kf, lam, testable) : poissonLogPmf4(kf, lam, testable)));
-    done = v128.or(done, pass);
-    rejected = v128.or(rejected, v128.andnot(testable, pass));
-  }
-  ptrsDone = done;
-  ptrsRejected = rejected;
-  ptrsResume = v128.andnot(rest, testable);
-  ptrsV = V;
-  ptrsUs = us;
-  return kf;
-}
-
-/**
- * Staging of one input stream for four lanes whose draw goes on one lane at a time (bytes from its base): mean +0, inversion mask +32, PTRS mask +48,
- * PTRS constants b +64, a +80, log(1/alpha) +96, vr +112, counts +128, V +144, us +160, k +176, pending mask +192,
- * after mask +208 (the staged round rejected; else its full test is left), the staged round +224, the table's k +400 and values +416, the Philox block's words 0..3 at +256 ... +319, the last PTRS means and constants +320 ... +399
- * (zeroed at first: a PTRS mean is never 0).
+ * Staging of one input stream for four lanes (bytes from its base): mean +0, the lanes round 0 rejected +16, inversion
+ * mask +32, PTRS mask +48, PTRS constants b +64, a +80, log(1/alpha) +96, vr +112, counts +128, V +144, us +160, k
+ * +176, pending mask +192, after mask +208 (the staged round rejected; else its full test is left), the staged round
+ * +224, one mean in all four lanes +240, the Philox block's words 0..3 +256 ... +319, the last PTRS means and constants
+ * +320 ... +399 (zeroed at first: a PTRS mean is never 0), the table's k +400 and values +416, the lanes left to
+ * finish alone after round 0 +432. A stream's draw goes through it in phases (ptrsConstantsStage, ptrsRoundPair,
+ * finishStage), so that the two streams' phases run side by side and their dependency chains overlap.
  */
 const STAGE_BYTES: usize = 512;
 /**
@@ -166,120 +130,228 @@ const STAGE_BYTES: usize = 512;
 const STAGE_STRIDE: usize = STAGE_BYTES + 8 * <usize>LOGPMF_K;
 
 /**
- * The input counts of four lanes from one stream with means lam, as rngPoissonCached draws them: the first Philox block
- * of every lane at once, the inversion branch in lock step, PTRS's constants and its first two rounds (the block's four
- * words); a lane that needs more (a third round, a k past the log-pmf tables, a zero or invalid mean) continues one
- * lane at a time from the same generator state, with its values staged at st.
+ * PTRS's constants for four lanes' means lam, as rngPtrsConstants derives them, staged at st + 64 ... 112, and whether
+ * the four means are one value (+240).
  */
 // @ts-ignore: decorator
-@inline function inputCounts4(st: usize, lam: v128, kv: v128, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): v128 {
-  const w0 = philox4(kv, instance, step, stream << 16, k0, k1);
-  const w1 = philoxWord1;
-  const small = v128.and(f32x4.gt(lam, f32x4.splat(0)), f32x4.lt(lam, f32x4.splat(10)));
-  const ptrs = v128.and(f32x4.ge(lam, f32x4.splat(10)), f32x4.le(lam, f32x4.splat(1e7)));
-  let count = i32x4.splat(0);
-  if (v128.any_true(small)) count = poissonInversion4(uniform4(w0), lam, detExp4(f32x4.neg(lam)), small);
-  let pending = i32x4.splat(0);
-  if (v128.any_true(ptrs)) {
-    // PTRS's constants, as rngPtrsConstants derives them; kept for the last means seen (+320 ...), which repeat in the
-    // stream from the other population (the same total for every neuron).
-    let b: v128, a: v128, logInvAlpha: v128, vr: v128;
-    const sameLam = i32x4.all_true(i32x4.eq(lam, v128.shuffle<i32>(lam, lam, 0, 0, 0, 0)));
-    if (i32x4.all_true(i32x4.eq(lam, v128.load(st, 320)))) {
-      b = v128.load(st, 336);
-      a = v128.load(st, 352);
-      logInvAlpha = v128.load(st, 368);
-      vr = v128.load(st, 384);
-    } else if (!sameLam) {
-      // A neuron's own population: the four means differ, but a step's take a few hundred values, which
-      // rngPoissonCached's cache holds (the same constants, computed one lane at a time on a miss).
-      // Each lane's entry is copied (to the staging slots of b, a, log(1/alpha), vr) before the next lookup, which may
-      // evict it: the cache is direct-mapped.
-      v128.store(st, lam);
-      for (let l: usize = 0; l < 4; l++) {
-        const e = rngPtrsConstants(load<f32>(st + (l << 2)), cache);
-        for (let c: usize = 0; c < 4; c++) store<f32>(st + 64 + (c << 4) + (l << 2), load<f32>(e + 4 + (c << 2)));
-      }
-      b = v128.load(st, 64);
-      a = v128.load(st, 80);
-      logInvAlpha = v128.load(st, 96);
-      vr = v128.load(st, 112);
-    } else {
-      b = f32x4.add(f32x4.splat(0.931), f32x4.mul(f32x4.splat(2.53), detSqrt4(lam)));
-      a = f32x4.add(f32x4.splat(-0.059), f32x4.mul(f32x4.splat(0.02483), b));
-      logInvAlpha = detLog4(f32x4.add(f32x4.splat(1.1239), f32x4.mul(f32x4.splat(1.1328), detRecip4(f32x4.sub(b, f32x4.splat(3.4))))));
-      vr = f32x4.sub(f32x4.splat(0.9277), f32x4.mul(f32x4.splat(3.6224), detRecip4(f32x4.sub(b, f32x4.splat(2)))));
-      v128.store(st, lam, 320);
-      v128.store(st, b, 336);
-      v128.store(st, a, 352);
-      v128.store(st, logInvAlpha, 368);
-      v128.store(st, vr, 384);
-    }
-    const lamI = f32x4.floor(lam);
-    const lamF = f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43));
-    const twoA = f32x4.mul(f32x4.splat(2), a);
-    // Round 0 from the block's words 0 and 1; the lanes it rejects try round 1 from words 2 and 3 (a quarter of the
-    // groups of four need it, a lane rejected twice goes on alone from the next block).
-    let kf = ptrsRound4(w0, w1, lam, b, a, logInvAlpha, vr, lamI, lamF, twoA, ptrs, sameLam, st + STAGE_BYTES);
-    count = v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.pmax(kf, f32x4.splat(0))), count, ptrsDone);
-    let V = ptrsV, us = ptrsUs, resume = ptrsResume, after = i32x4.splat(0), round = i32x4.splat(0);
-    const again = ptrsRejected;
-    if (v128.any_true(again)) {
-      const k2 = ptrsRound4(philoxWord2, philoxWord3, lam, b, a, logInvAlpha, vr, lamI, lamF, twoA, again, sameLam, st + STAGE_BYTES);
-      count = v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.pmax(k2, f32x4.splat(0))), count, ptrsDone);
-      kf = v128.bitselect(k2, kf, again);
-      V = v128.bitselect(ptrsV, V, again);
-      us = v128.bitselect(ptrsUs, us, again);
-      round = v128.and(again, i32x4.splat(1));
-      resume = v128.or(resume, ptrsResume);
-      after = ptrsRejected;
-    }
-    pending = v128.or(resume, after);
-    if (v128.any_true(pending)) {
-      // What the one-lane continuation reads.
-      v128.store(st, b, 64);
-      v128.store(st, a, 80);
-      v128.store(st, logInvAlpha, 96);
-      v128.store(st, vr, 112);
-      v128.store(st, V, 144);
-      v128.store(st, us, 160);
-      v128.store(st, kf, 176);
-      v128.store(st, after, 208);
-      v128.store(st, round, 224);
-    }
-  }
-  if (v128.any_true(v128.or(pending, v128.not(v128.or(small, ptrs))))) {
+@inline function ptrsConstantsStage(st: usize, lam: v128, cache: usize): void {
+  const sameLam = i32x4.all_true(i32x4.eq(lam, v128.shuffle<i32>(lam, lam, 0, 0, 0, 0)));
+  store<i32>(st, sameLam ? 1 : 0, 240);
+  if (i32x4.all_true(i32x4.eq(lam, v128.load(st, 320)))) {
+    // The last means seen, which repeat in the stream from the other population (the same total for every neuron).
+    v128.store(st, v128.load(st, 336), 64);
+    v128.store(st, v128.load(st, 352), 80);
+    v128.store(st, v128.load(st, 368), 96);
+    v128.store(st, v128.load(st, 384), 112);
+  } else if (!sameLam) {
+    // A neuron's own population: the four means differ, but a step's take a few hundred values, which
+    // rngPoissonCached's cache holds (the same constants, computed one lane at a time on a miss).
+    // Each lane's entry is copied before the next lookup, which may evict it: the cache is direct-mapped.
     v128.store(st, lam);
-    v128.store(st, small, 32);
-    v128.store(st, ptrs, 48);
-    v128.store(st, count, 128);
-    v128.store(st, pending, 192);
-    v128.store(st, w0, 256);
-    v128.store(st, w1, 272);
-    v128.store(st, philoxWord2, 288);
-    v128.store(st, philoxWord3, 304);
-    for (let l: u32 = 0; l < 4; l++) {
-      const o = st + (<usize>l << 2);
-      if (load<i32>(o, 192) != 0) {
-        // The generator after the staged round's two words: word 2 of the block after round 0, the next block after round 1.
-        const round = load<i32>(o, 224);
-        rngLoadBlock(k0, k1, k + l, instance, step, stream << 16, load<u32>(o, 256), load<u32>(o, 272), load<u32>(o, 288), load<u32>(o, 304), 2 * (round + 1));
-        const lamL = load<f32>(o), b = load<f32>(o, 64), a = load<f32>(o, 80), logInvAlpha = load<f32>(o, 96), vr = load<f32>(o, 112), kL = load<f32>(o, 176);
-        store<u32>(o, load<i32>(o, 208) != 0 ? rngPoissonPtrsAfter(lamL, b, a, logInvAlpha, vr, kL, round) : rngPoissonPtrsResume(lamL, b, a, logInvAlpha, vr, load<f32>(o, 144), load<f32>(o, 160), kL, round), 128);
-      } else if (load<i32>(o, 32) == 0 && load<i32>(o, 48) == 0) {
-        rngReset(k0, k1, stream, step, instance, k + l);
-        store<u32>(o, rngPoissonCached(load<f32>(o), cache), 128);
-      }
+    for (let l: usize = 0; l < 4; l++) {
+      const e = rngPtrsConstants(load<f32>(st + (l << 2)), cache);
+      for (let c: usize = 0; c < 4; c++) store<f32>(st + 64 + (c << 4) + (l << 2), load<f32>(e + 4 + (c << 2)));
     }
-    count = v128.load(st, 128);
+  } else {
+    const b = f32x4.add(f32x4.splat(0.931), f32x4.mul(f32x4.splat(2.53), detSqrt4(lam)));
+    const a = f32x4.add(f32x4.splat(-0.059), f32x4.mul(f32x4.splat(0.02483), b));
+    const logInvAlpha = detLog4(f32x4.add(f32x4.splat(1.1239), f32x4.mul(f32x4.splat(1.1328), detRecip4(f32x4.sub(b, f32x4.splat(3.4))))));
+    const vr = f32x4.sub(f32x4.splat(0.9277), f32x4.mul(f32x4.splat(3.6224), detRecip4(f32x4.sub(b, f32x4.splat(2)))));
+    v128.store(st, lam, 320);
+    v128.store(st, b, 336);
+    v128.store(st, a, 352);
+    v128.store(st, logInvAlpha, 368);
+    v128.store(st, vr, 384);
+    v128.store(st, b, 64);
+    v128.store(st, a, 80);
+    v128.store(st, logInvAlpha, 96);
+    v128.store(st, vr, 112);
   }
-  return count;
+}
+
+/** k of a PTRS round: floor((2a / us + b) U + lam + 0.43), in the reference's order. */
+// @ts-ignore: decorator
+@inline function ptrsK4(st: usize, lam: v128, U: v128, us: v128): v128 {
+  const lamI = f32x4.floor(lam);
+  const twoA = f32x4.mul(f32x4.splat(2), v128.load(st, 80));
+  return f32x4.add(f32x4.floor(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(twoA, detRecip4(us)), v128.load(st, 64)), U), f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43)))), lamI);
+}
+
+/** The left side of PTRS's full test: log(V) + log(1/alpha) - log(a / us^2 + b). */
+// @ts-ignore: decorator
+@inline function ptrsLhs4(st: usize, V: v128, us: v128): v128 {
+  return f32x4.sub(f32x4.add(detLog4(V), v128.load(st, 96)), detLog4(f32x4.add(f32x4.mul(v128.load(st, 80), detRecip4(f32x4.mul(us, us))), v128.load(st, 64))));
+}
+
+/** The right side of the full test on the lanes of `active`: the stream's log-pmf table when its four means are one value. Called: one copy of each form. */
+function ptrsLogPmf4(st: usize, kf: v128, lam: v128, active: v128): v128 {
+  return load<i32>(st, 240) != 0 ? logPmfTable4(st + STAGE_BYTES, kf, lam, active) : poissonLogPmf4(kf, lam, active);
+}
+
+/**
+ * What a round of stream st found, into its staging: the counts it accepts (+128); after round 0 the lanes it rejects
+ * (+16), its V, us and k (+144 ... +176) and the lanes whose full test is left to the one-lane continuation (+432);
+ * after round 1 those of its lanes, and the lanes it rejects (+208).
+ */
+// @ts-ignore: decorator
+@inline function ptrsStageRound(st: usize, round: i32, active: v128, kf: v128, V: v128, us: v128, done: v128, rejected: v128, resume: v128): void {
+  v128.store(st, v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.pmax(kf, f32x4.splat(0))), v128.load(st, 128), done), 128);
+  if (round == 0) {
+    v128.store(st, rejected, 16);
+    v128.store(st, V, 144);
+    v128.store(st, us, 160);
+    v128.store(st, kf, 176);
+    v128.store(st, resume, 432);
+  } else {
+    v128.store(st, v128.bitselect(V, v128.load(st, 144), active), 144);
+    v128.store(st, v128.bitselect(us, v128.load(st, 160), active), 160);
+    v128.store(st, v128.bitselect(kf, v128.load(st, 176), active), 176);
+    v128.store(st, v128.or(v128.load(st, 432), resume), 432);
+    v128.store(st, rejected, 208);
+  }
+}
+
+/**
+ * One round of rng.ts's ptrsRounds for the lanes of `activeA` of stream stA and of `activeB` of stream stB, from
+ * their Philox words wU and wV (the round's two uniforms), with the constants staged by ptrsConstantsStage: k, the
+ * quick acceptance, the early rejections and the full test in the order the scalar loop takes them, lane by lane.
+ * Each step is written for A, then B: a round is a chain of dependent operations several hundred cycles long (two
+ * logs, three reciprocals by Newton's method, the log pmf's series), and the processor overlaps the two streams'
+ * chains only when their operations are near each other. A side with no active lane computes nothing that lands.
+ * Called, not inlined: inlined copies made the step's code larger than the instruction cache.
+ */
+function ptrsRoundPair(round: i32, stA: usize, wUA: v128, wVA: v128, lamA: v128, activeA: v128, stB: usize, wUB: v128, wVB: v128, lamB: v128, activeB: v128): void {
+  const UA = f32x4.sub(uniform4(wUA), f32x4.splat(0.5));
+  const UB = f32x4.sub(uniform4(wUB), f32x4.splat(0.5));
+  const VA = uniform4(wVA);
+  const VB = uniform4(wVB);
+  const usA = f32x4.sub(f32x4.splat(0.5), f32x4.abs(UA));
+  const usB = f32x4.sub(f32x4.splat(0.5), f32x4.abs(UB));
+  const kA = ptrsK4(stA, lamA, UA, usA);
+  const kB = ptrsK4(stB, lamB, UB, usB);
+  const negativeA = f32x4.lt(kA, f32x4.splat(0));
+  const negativeB = f32x4.lt(kB, f32x4.splat(0));
+  const quickA = v128.andnot(v128.and(f32x4.ge(usA, f32x4.splat(0.07)), f32x4.le(VA, v128.load(stA, 112))), negativeA);
+  const quickB = v128.andnot(v128.and(f32x4.ge(usB, f32x4.splat(0.07)), f32x4.le(VB, v128.load(stB, 112))), negativeB);
+  const earlyA = v128.or(negativeA, v128.and(f32x4.lt(usA, f32x4.splat(0.013)), f32x4.gt(VA, usA)));
+  const earlyB = v128.or(negativeB, v128.and(f32x4.lt(usB, f32x4.splat(0.013)), f32x4.gt(VB, usB)));
+  const openA = v128.andnot(activeA, quickA);
+  const openB = v128.andnot(activeB, quickB);
+  let doneA = v128.and(activeA, quickA);
+  let doneB = v128.and(activeB, quickB);
+  let rejectedA = v128.and(openA, earlyA);
+  let rejectedB = v128.and(openB, earlyB);
+  const restA = v128.andnot(openA, earlyA);
+  const restB = v128.andnot(openB, earlyB);
+  const testableA = v128.and(restA, f32x4.lt(kA, f32x4.splat(<f32>LOGPMF_K)));
+  const testableB = v128.and(restB, f32x4.lt(kB, f32x4.splat(<f32>LOGPMF_K)));
+  const testA = v128.any_true(testableA);
+  const testB = v128.any_true(testableB);
+  if (testA || testB) {
+    const lhsA = ptrsLhs4(stA, VA, usA);
+    const lhsB = ptrsLhs4(stB, VB, usB);
+    const passA = testA ? v128.and(testableA, f32x4.le(lhsA, ptrsLogPmf4(stA, kA, lamA, testableA))) : i32x4.splat(0);
+    const passB = testB ? v128.and(testableB, f32x4.le(lhsB, ptrsLogPmf4(stB, kB, lamB, testableB))) : i32x4.splat(0);
+    doneA = v128.or(doneA, passA);
+    doneB = v128.or(doneB, passB);
+    rejectedA = v128.or(rejectedA, v128.andnot(testableA, passA));
+    rejectedB = v128.or(rejectedB, v128.andnot(testableB, passB));
+  }
+  ptrsStageRound(stA, round, activeA, kA, VA, usA, doneA, rejectedA, v128.andnot(restA, testableA));
+  ptrsStageRound(stB, round, activeB, kB, VB, usB, doneB, rejectedB, v128.andnot(restB, testableB));
+}
+
+/**
+ * The lanes a stream's draw left to one lane at a time (a third PTRS round, a k past the log-pmf tables, a zero or
+ * invalid mean), from the same generator state, with the values staged at st; the stream's counts at st + 128.
+ */
+function finishStage(st: usize, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): void {
+  for (let l: u32 = 0; l < 4; l++) {
+    const o = st + (<usize>l << 2);
+    if (load<i32>(o, 192) != 0) {
+      // The generator after the staged round's two words: word 2 of the block after round 0, the next block after round 1.
+      const round = load<i32>(o, 224);
+      rngLoadBlock(k0, k1, k + l, instance, step, stream << 16, load<u32>(o, 256), load<u32>(o, 272), load<u32>(o, 288), load<u32>(o, 304), 2 * (round + 1));
+      const lamL = load<f32>(o), b = load<f32>(o, 64), a = load<f32>(o, 80), logInvAlpha = load<f32>(o, 96), vr = load<f32>(o, 112), kL = load<f32>(o, 176);
+      store<u32>(o, load<i32>(o, 208) != 0 ? rngPoissonPtrsAfter(lamL, b, a, logInvAlpha, vr, kL, round) : rngPoissonPtrsResume(lamL, b, a, logInvAlpha, vr, load<f32>(o, 144), load<f32>(o, 160), kL, round), 128);
+    } else if (load<i32>(o, 32) == 0 && load<i32>(o, 48) == 0) {
+      rngReset(k0, k1, stream, step, instance, k + l);
+      store<u32>(o, rngPoissonCached(load<f32>(o), cache), 128);
+    }
+  }
+}
+
+/** The input counts of the four lanes of stream B from the last inputCountsPair. */
+let pairCountsB: v128 = i32x4.splat(0);
+
+/**
+ * The input counts of four lanes (neurons kv) from two streams A and B with means lamA and lamB, as rngPoissonCached
+ * draws them: the first Philox block of every lane at once, the inversion branch in lock step, PTRS's constants and
+ * its first two rounds (the block's four words); a lane that needs more continues alone (finishStage). Each phase
+ * runs for A, then B: the two streams are independent, so the processor overlaps their long chains of dependent
+ * operations (a round's full test is several hundred cycles of latency). B's counts in pairCountsB.
+ */
+// @ts-ignore: decorator
+@inline function inputCountsPair(stA: usize, stB: usize, lamA: v128, lamB: v128, kv: v128, k: u32, streamA: u32, streamB: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): v128 {
+  const a0 = philox4(kv, instance, step, streamA << 16, k0, k1);
+  const a1 = philoxWord1, a2 = philoxWord2, a3 = philoxWord3;
+  const b0 = philox4(kv, instance, step, streamB << 16, k0, k1);
+  const b1 = philoxWord1, b2 = philoxWord2, b3 = philoxWord3;
+  const smallA = v128.and(f32x4.gt(lamA, f32x4.splat(0)), f32x4.lt(lamA, f32x4.splat(10)));
+  const smallB = v128.and(f32x4.gt(lamB, f32x4.splat(0)), f32x4.lt(lamB, f32x4.splat(10)));
+  const ptrsA = v128.and(f32x4.ge(lamA, f32x4.splat(10)), f32x4.le(lamA, f32x4.splat(1e7)));
+  const ptrsB = v128.and(f32x4.ge(lamB, f32x4.splat(10)), f32x4.le(lamB, f32x4.splat(1e7)));
+  v128.store(stA, v128.any_true(smallA) ? poissonInversion4(uniform4(a0), lamA, detExp4(f32x4.neg(lamA)), smallA) : i32x4.splat(0), 128);
+  v128.store(stB, v128.any_true(smallB) ? poissonInversion4(uniform4(b0), lamB, detExp4(f32x4.neg(lamB)), smallB) : i32x4.splat(0), 128);
+  // Round 0 from the block's words 0 and 1; the lanes it rejects try round 1 from words 2 and 3 (a quarter of the
+  // groups of four need it; a lane rejected twice goes on alone from the next block).
+  v128.store(stA, i32x4.splat(0), 16);
+  v128.store(stB, i32x4.splat(0), 16);
+  v128.store(stA, i32x4.splat(0), 432);
+  v128.store(stB, i32x4.splat(0), 432);
+  if (v128.any_true(v128.or(ptrsA, ptrsB))) {
+    if (v128.any_true(ptrsA)) ptrsConstantsStage(stA, lamA, cache);
+    if (v128.any_true(ptrsB)) ptrsConstantsStage(stB, lamB, cache);
+    ptrsRoundPair(0, stA, a0, a1, lamA, ptrsA, stB, b0, b1, lamB, ptrsB);
+  }
+  const againA = v128.load(stA, 16), againB = v128.load(stB, 16);
+  v128.store(stA, i32x4.splat(0), 208);
+  v128.store(stB, i32x4.splat(0), 208);
+  if (v128.any_true(v128.or(againA, againB))) ptrsRoundPair(1, stA, a2, a3, lamA, againA, stB, b2, b3, lamB, againB);
+  v128.store(stA, v128.and(againA, i32x4.splat(1)), 224);
+  v128.store(stB, v128.and(againB, i32x4.splat(1)), 224);
+  v128.store(stA, v128.or(v128.load(stA, 432), v128.load(stA, 208)), 192);
+  v128.store(stB, v128.or(v128.load(stB, 432), v128.load(stB, 208)), 192);
+  const otherA = v128.or(v128.load(stA, 192), v128.not(v128.or(smallA, ptrsA)));
+  const otherB = v128.or(v128.load(stB, 192), v128.not(v128.or(smallB, ptrsB)));
+  if (v128.any_true(otherA)) {
+    v128.store(stA, lamA);
+    v128.store(stA, smallA, 32);
+    v128.store(stA, ptrsA, 48);
+    v128.store(stA, a0, 256);
+    v128.store(stA, a1, 272);
+    v128.store(stA, a2, 288);
+    v128.store(stA, a3, 304);
+    finishStage(stA, k, streamA, step, instance, k0, k1, cache);
+  }
+  if (v128.any_true(otherB)) {
+    v128.store(stB, lamB);
+    v128.store(stB, smallB, 32);
+    v128.store(stB, ptrsB, 48);
+    v128.store(stB, b0, 256);
+    v128.store(stB, b1, 272);
+    v128.store(stB, b2, 288);
+    v128.store(stB, b3, 304);
+    finishStage(stB, k, streamB, step, instance, k0, k1, cache);
+  }
+  pairCountsB = v128.load(stB, 128);
+  return v128.load(stA, 128);
 }
 
 /**
  * One step of neurons [from, to) of the 2n (one thread's share), from the totals of the current record; scratch is
  * this thread's THREAD_SCRATCH_BYTES (rngPoissonCached's cache: the input means take few distinct values, a total
- * less one neuron's units; then lane staging and the log-pmf tables). Four neurons at a time (inputCounts4, then the update and the sigmoid
+ * less one neuron's units; then lane staging and the log-pmf tables). Four neurons at a time (inputCountsPair, then the update and the sigmoid
  * in SIMD); the one-neuron loop that finishes the range is the reference's step as written.
  */
 export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usize): void {
@@ -301,8 +373,8 @@ export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usiz
     // The other neurons' units of each population: the total less the neuron's own where it belongs to it.
     const lamE = f32x4.mul(u64DiffToF32x4(totalE, v128.and(own, isE)), f32x4.splat(meanPerUnit));
     const lamI = f32x4.mul(u64DiffToF32x4(totalI, v128.andnot(own, isE)), f32x4.splat(meanPerUnit));
-    const countE = inputCounts4(stageE, lamE, kv, k, streamInputE, step, instance, k0, k1, cache);
-    const countI = inputCounts4(stageI, lamI, kv, k, streamInputI, step, instance, k0, k1, cache);
+    const countE = inputCountsPair(stageE, stageI, lamE, lamI, kv, k, streamInputE, streamInputI, step, instance, k0, k1, cache);
+    const countI = pairCountsB;
     const drive = v128.bitselect(f32x4.splat(p.driveE), f32x4.splat(p.driveI), isE);
     const excited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEE), f32x4.splat(p.jumpIE), isE), countE);
     const inhibited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEI), f32x4.splat(p.jumpII), isE), countI);
