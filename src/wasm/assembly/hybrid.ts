@@ -281,6 +281,20 @@ function finishStage(st: usize, k: u32, stream: u32, step: u32, instance: u32, k
   }
 }
 
+/** finishStage for a stream with lanes pending or a zero or invalid mean, after staging what it reads. */
+// @ts-ignore: decorator
+@inline function finishPending(st: usize, lam: v128, small: v128, ptrs: v128, w0: v128, w1: v128, w2: v128, w3: v128, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): void {
+  if (!v128.any_true(v128.or(v128.load(st, 192), v128.not(v128.or(small, ptrs))))) return;
+  v128.store(st, lam);
+  v128.store(st, small, 32);
+  v128.store(st, ptrs, 48);
+  v128.store(st, w0, 256);
+  v128.store(st, w1, 272);
+  v128.store(st, w2, 288);
+  v128.store(st, w3, 304);
+  finishStage(st, k, stream, step, instance, k0, k1, cache);
+}
+
 /** The input counts of the four lanes of stream B from the last inputCountsPair. */
 let pairCountsB: v128 = i32x4.splat(0);
 
@@ -322,28 +336,8 @@ let pairCountsB: v128 = i32x4.splat(0);
   v128.store(stB, v128.and(againB, i32x4.splat(1)), 224);
   v128.store(stA, v128.or(v128.load(stA, 432), v128.load(stA, 208)), 192);
   v128.store(stB, v128.or(v128.load(stB, 432), v128.load(stB, 208)), 192);
-  const otherA = v128.or(v128.load(stA, 192), v128.not(v128.or(smallA, ptrsA)));
-  const otherB = v128.or(v128.load(stB, 192), v128.not(v128.or(smallB, ptrsB)));
-  if (v128.any_true(otherA)) {
-    v128.store(stA, lamA);
-    v128.store(stA, smallA, 32);
-    v128.store(stA, ptrsA, 48);
-    v128.store(stA, a0, 256);
-    v128.store(stA, a1, 272);
-    v128.store(stA, a2, 288);
-    v128.store(stA, a3, 304);
-    finishStage(stA, k, streamA, step, instance, k0, k1, cache);
-  }
-  if (v128.any_true(otherB)) {
-    v128.store(stB, lamB);
-    v128.store(stB, smallB, 32);
-    v128.store(stB, ptrsB, 48);
-    v128.store(stB, b0, 256);
-    v128.store(stB, b1, 272);
-    v128.store(stB, b2, 288);
-    v128.store(stB, b3, 304);
-    finishStage(stB, k, streamB, step, instance, k0, k1, cache);
-  }
+  finishPending(stA, lamA, smallA, ptrsA, a0, a1, a2, a3, k, streamA, step, instance, k0, k1, cache);
+  finishPending(stB, lamB, smallB, ptrsB, b0, b1, b2, b3, k, streamB, step, instance, k0, k1, cache);
   pairCountsB = v128.load(stB, 128);
   return v128.load(stA, 128);
 }
