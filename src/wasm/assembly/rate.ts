@@ -82,7 +82,8 @@ export function rateTanhArray(ptr: usize, count: u32): void {
 /** Phi of f32x4 number q of a row's pre-activations s: [s]+, then clip or softclip in the lanes that use them. */
 // @ts-ignore: decorator
 @inline function activate(g: usize, q: usize, s: v128, clip: bool, soft: bool): v128 {
-  let phi = v128.bitselect(s, ZERO, f32x4.gt(s, ZERO));
+  // pmax(0, s) is 0 < s ? s : 0, the reference's [s]+ (NaN and -0 give +0) in one instruction, not a compare and a select.
+  let phi = f32x4.pmax(ZERO, s);
   const at = g + (q << 4);
   if (clip) phi = v128.bitselect(f32x4.min(phi, v128.load(at, xmaxAt)), phi, v128.load(at, clipMaskAt));
   if (soft) phi = v128.bitselect(f32x4.mul(v128.load(at, xmaxAt), tanhX4(f32x4.mul(phi, v128.load(at, invAt)))), phi, v128.load(at, softMaskAt));
