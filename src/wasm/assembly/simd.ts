@@ -10,6 +10,8 @@ export const PHILOX_M0: v128 = i32x4(0xd2511f53, 0xd2511f53, 0xd2511f53, 0xd2511
 export const PHILOX_M1: v128 = i32x4(0xcd9e8d57, 0xcd9e8d57, 0xcd9e8d57, 0xcd9e8d57);
 export const PHILOX_W0: u32 = 0x9e3779b9;
 export const PHILOX_W1: u32 = 0xbb67ae85;
+const PHILOX_W0x4: v128 = i32x4(0x9e3779b9, 0x9e3779b9, 0x9e3779b9, 0x9e3779b9);
+const PHILOX_W1x4: v128 = i32x4(0xbb67ae85, 0xbb67ae85, 0xbb67ae85, 0xbb67ae85);
 
 /** Words 1, 2, 3 of the last philox4 (wasm globals belong to one instance, so each thread has its own). */
 export let philoxWord1: v128 = i32x4.splat(0);
@@ -19,6 +21,8 @@ export let philoxWord3: v128 = i32x4.splat(0);
 /** Philox4x32-10 of four counters (lane l: c0[l] .. c3[l]) under (k0, k1): the block's word 0; words 1..3 in philoxWord1..3. */
 // @ts-ignore: decorator
 @inline export function philox4Lanes(c0: v128, c1: v128, c2: v128, c3: v128, k0: u32, k1: u32): v128 {
+  // The round keys as vectors bumped by a vector add: a scalar key splatted afresh each round cost three instructions.
+  let key0 = i32x4.splat(k0), key1 = i32x4.splat(k1);
   for (let i = 0; i < 10; i++) {
     // 32 x 32 -> 64-bit products of lanes (0, 1) and (2, 3); as i32 lanes a pair is [lo, hi, lo, hi]: odd lanes are high words.
     const p0a = i64x2.extmul_low_i32x4_u(c0, PHILOX_M0);
@@ -29,12 +33,12 @@ export let philoxWord3: v128 = i32x4.splat(0);
     const lo0 = v128.shuffle<i32>(p0a, p0b, 0, 2, 4, 6);
     const hi1 = v128.shuffle<i32>(p1a, p1b, 1, 3, 5, 7);
     const lo1 = v128.shuffle<i32>(p1a, p1b, 0, 2, 4, 6);
-    c0 = v128.xor(v128.xor(hi1, c1), i32x4.splat(k0));
+    c0 = v128.xor(v128.xor(hi1, c1), key0);
     c1 = lo1;
-    c2 = v128.xor(v128.xor(hi0, c3), i32x4.splat(k1));
+    c2 = v128.xor(v128.xor(hi0, c3), key1);
     c3 = lo0;
-    k0 += PHILOX_W0;
-    k1 += PHILOX_W1;
+    key0 = i32x4.add(key0, PHILOX_W0x4);
+    key1 = i32x4.add(key1, PHILOX_W1x4);
   }
   philoxWord1 = c1;
   philoxWord2 = c2;
