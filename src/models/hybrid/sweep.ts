@@ -152,7 +152,10 @@ export const hybridSweep: SweepDefinition<HybridSweep> = {
     const first = Object.fromEntries(grids.map((g) => [g.name, g.values[0]]));
     const one = resolveHybridRun(sweepRequest(request), { instances: [first] });
     const mine = Math.max(1, counts.mine);
-    const e = estimateHybridShape({ n: one.n, batch: Math.min(mine, counts.maxBatch ?? mine), steps: one.steps, dt: one.dt, recordEvery: one.steps, tauMin: one.tauMin, stepsFlag: one.stepsFlag }, { backend: cpuOrWebgpu(target.backend), isSoftware: target.ctx?.info.isSoftware });
+    // The wasm kernel's cost per neuron grows with the input events per step (numax n dt): the grid's largest numax.
+    const numaxGrid = grids.find((g) => g.name === 'numax')?.values.filter((v): v is number => typeof v === 'number') ?? [];
+    const eventsPerStep = Math.max(one.params[0].numax as number, ...numaxGrid) * one.n * one.dt;
+    const e = estimateHybridShape({ n: one.n, batch: Math.min(mine, counts.maxBatch ?? mine), steps: one.steps, dt: one.dt, recordEvery: one.steps, tauMin: one.tauMin, stepsFlag: one.stepsFlag, eventsPerStep }, { backend: target.backend === 'wasm' ? 'wasm' : cpuOrWebgpu(target.backend), isSoftware: target.ctx?.info.isSoftware, threads: target.threads });
     const batches = Math.ceil(mine / Math.min(mine, counts.maxBatch ?? mine));
     // Every shard solves the limit of every distinct point (to refuse a sweep whose limit blows up anywhere).
     const limitSeconds = counts.points * Math.min((one.steps * one.dt) / (1e-3 * one.tauMin), 2e5) * 1.2e-6;
@@ -168,7 +171,12 @@ export const hybridSweep: SweepDefinition<HybridSweep> = {
       work: {
         units: 2 * one.n * one.steps * counts.mine,
         unit: 'neuron-steps',
-        seconds: { cpu: scale(e.work.seconds.cpu), 'webgpu-software': scale(e.work.seconds['webgpu-software']), 'webgpu-hardware': scale(e.work.seconds['webgpu-hardware']) },
+        seconds: {
+          cpu: scale(e.work.seconds.cpu),
+          'webgpu-software': scale(e.work.seconds['webgpu-software']),
+          'webgpu-hardware': scale(e.work.seconds['webgpu-hardware']),
+          ...(e.work.seconds.wasm !== undefined ? { wasm: scale(e.work.seconds.wasm) } : {}),
+        },
         options: ['--grid', '--replicas', '--n', one.stepsFlag],
       },
     };
