@@ -218,15 +218,15 @@ describe('ei models', () => {
 describe('--backend auto with wasm kernels', () => {
   it('prefers wasm over the software adapter for a model with wasm kernels, says so and records it; --backend webgpu still uses the adapter', async () => {
     const out = join(dir, 'auto-wasm');
-    const r = await ei('run', 'poisson', '--n', '2000', '--steps', '20', '--set', 'burnin=0', '--set', 'u0=3', '--quiet', '--out', out);
+    const r = await ei('run', 'poisson', '--n', '1500', '--steps', '20', '--set', 'burnin=0', '--set', 'u0=3', '--quiet', '--out', out);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/using the wasm backend/);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(config.backend).toBe('wasm');
     expect(config.backendRequested).toBe('auto');
     expect(config.fallbackReason).toMatch(/software adapter/);
-    expect(config.threads).toBe(1); // 2000 neurons: below one thread's worth of work
-    const gpu = await ei('run', 'poisson', '--n', '2000', '--steps', '20', '--set', 'burnin=0', '--set', 'u0=3', '--backend', 'webgpu', '--quiet', '--out', join(dir, 'auto-webgpu'));
+    expect(config.threads).toBe(1); // 1500 neurons: below two threads' worth of work (neuronsPerThreadMin 1000)
+    const gpu = await ei('run', 'poisson', '--n', '1500', '--steps', '20', '--set', 'burnin=0', '--set', 'u0=3', '--backend', 'webgpu', '--quiet', '--out', join(dir, 'auto-webgpu'));
     expect(gpu.code, gpu.err).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'auto-webgpu', 'config.json'), 'utf8')).backend).toBe('webgpu');
     // The same spike counts either way (the moments are reduced in another order on the GPU, so only the integers match).

@@ -9,6 +9,8 @@ import { CpuHybridSimulation } from '../src/models/hybrid/cpu-simulation.ts';
 import { hybridParameters } from '../src/models/hybrid/params.ts';
 import type { HybridChunk, HybridSimulation, HybridSimulationSpec } from '../src/models/hybrid/simulation.ts';
 import { hybridDefaultThreads, WasmHybridSimulation } from '../src/models/hybrid/wasm-simulation.ts';
+import { hybridSweep } from '../src/models/hybrid/sweep.ts';
+import { parseGridSpec } from '../src/core/sweep-grid.ts';
 import { resolveParams } from '../src/core/params.ts';
 import { seedToKey } from '../src/rng/index.ts';
 import { ei } from './helpers/cli.ts';
@@ -104,8 +106,24 @@ describe('wasm hybrid on worker threads equals the cpu reference for any thread 
     const cores = Math.min(availableParallelism(), 64);
     expect(hybridDefaultThreads(1e5, 1)).toBe(cores);
     expect(hybridDefaultThreads(1000, 100)).toBe(Math.min(cores, 100));
-    expect(hybridDefaultThreads(1000, 1)).toBe(1);
+    expect(hybridDefaultThreads(1000, 1)).toBe(Math.min(cores, 2));
+    expect(hybridDefaultThreads(400, 1)).toBe(1);
     expect(hybridDefaultThreads(100, 3)).toBe(1);
+    expect(hybridDefaultThreads(400, 3)).toBe(Math.min(cores, 2));
+  });
+
+  it("a sweep's estimate on wasm is the wasm kernel's, and grows with the grid's largest numax", () => {
+    // Before: the sweep estimated wasm as the CPU reference (1.8 h said, 3 min taken for 4 x n = 2e4 x 28285 steps).
+    const grids = [parseGridSpec('theta=0:1:4')];
+    const counts = { total: 4, points: 4, mine: 4 };
+    const request = { n: 20_000, T: 20 };
+    const wasm = hybridSweep.estimate(request, grids, counts, { backend: 'wasm', threads: 2 });
+    const cpu = hybridSweep.estimate(request, grids, counts, { backend: 'cpu' });
+    expect(wasm.work.seconds.wasm).toBeDefined();
+    expect(wasm.work.seconds.wasm!).toBeLessThan(cpu.work.seconds.cpu / 10);
+    // numax 20 puts both input draws on PTRS (about twice the cost per neuron-step of inversions).
+    const ptrs = hybridSweep.estimate(request, [...grids, parseGridSpec('numax=1,20')], { total: 8, points: 8, mine: 8 }, { backend: 'wasm', threads: 2 });
+    expect(ptrs.work.seconds.wasm! / 2).toBeGreaterThan(1.5 * wasm.work.seconds.wasm!);
   });
 
   it('refuses a thread count out of range, naming --threads', async () => {

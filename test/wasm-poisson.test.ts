@@ -208,10 +208,12 @@ describe('--backend wasm', () => {
 });
 
 describe('wasm default thread count', () => {
-  it('uses every core for large instances, one thread per neuronsPerThreadMin (10000) neurons at most, and 1 for small ones', async () => {
+  it('uses every core for large instances, one thread per neuronsPerThreadMin (1000) neurons at most, and 1 for small ones', async () => {
     const { availableParallelism } = await import('node:os');
     const { defaultThreadCount, neuronsPerThreadMin } = await import('../src/wasm/threads.ts');
-    expect(defaultThreadCount(1000, 64)).toBe(1);
+    expect(neuronsPerThreadMin).toBe(1000);
+    expect(defaultThreadCount(999, 64)).toBe(1);
+    expect(defaultThreadCount(1999, 64)).toBe(1);
     expect(defaultThreadCount(2 * neuronsPerThreadMin, 64)).toBe(Math.min(2, availableParallelism()));
     expect(defaultThreadCount(1e7, 64)).toBe(Math.min(64, availableParallelism()));
     expect(defaultThreadCount(1e7, 1)).toBe(1);

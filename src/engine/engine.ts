@@ -16,7 +16,7 @@ export interface EngineOptions {
   /** 'auto' (default): WebGPU when an adapter answers, else the CPU reference (reported through onNotice); 'wasm': the WebAssembly kernels (bit-identical to 'cpu') of the models that have them. */
   backend?: 'auto' | Backend;
   /**
-   * wasm runs: worker threads per simulation (default: the cores, at most one per 10000 neurons; results are the same
+   * wasm runs: worker threads per simulation (default: the cores, at most one per 1000 neurons; results are the same
    * for any count). More than one needs worker threads and shared memory: Node, or a cross-origin isolated page (else
    * simulate() refuses with the fix, and the default is one thread, said through onNotice).
    */

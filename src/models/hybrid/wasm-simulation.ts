@@ -23,13 +23,14 @@ export function wasmHybridBytes(n: number, batch: number, threads = 1): number {
 }
 
 /**
- * Threads when the user names none: every core for an instance of 2 x 10000 neurons or more (split by neurons), or
- * for a batch of at least two instances with that many neurons in all (whole instances per thread); else one.
+ * Threads when the user names none: one per neuronsPerThreadMin of an instance's 2n neurons up to the cores (split
+ * by neurons), or, for a batch, as many as its neurons in all allow up to the batch (whole instances per thread)
+ * where that is more.
  */
 export function hybridDefaultThreads(n: number, batch: number): number {
   const split = defaultThreadCount(2 * n, maxHybridWasmThreads);
-  if (split > 1 || batch < 2) return split;
-  return Math.min(batch, defaultThreadCount(2 * n * batch, maxHybridWasmThreads));
+  if (batch < 2) return split;
+  return Math.max(split, Math.min(batch, defaultThreadCount(2 * n * batch, maxHybridWasmThreads)));
 }
 
 export interface WasmHybridSpec extends HybridSimulationSpec {

@@ -24,7 +24,7 @@ export interface SimulationSpec {
   /** The RNG instance coordinate of each instance (default 0..B-1): a sweep row's global index. */
   instanceIds?: readonly number[];
   recorders?: RecorderOptions;
-  /** wasm backend: threads splitting each instance's neurons (default: defaultThreadCount of n, one per 10000 neurons up to the cores; results do not depend on it). */
+  /** wasm backend: threads splitting each instance's neurons (default: defaultThreadCount of n, one per 1000 neurons up to the cores; results do not depend on it). */
   threads?: number;
 }
 
