@@ -168,6 +168,9 @@ describe('ei info and reproduce', () => {
     const hybrid = info.models.find((m: { model: string }) => m.model === 'hybrid');
     expect(hybrid.how).toBe('estimated');
     expect(hybrid.speeds.wasm).toBeGreaterThan(hybrid.speeds.cpu);
+    // Stepping alone: binary's annealed chain (~5 s at N = 1000, the same on every backend) once hid a 14x difference.
+    const binary = info.models.find((m: { model: string }) => m.model === 'binary');
+    expect(binary.speeds.wasm).toBeGreaterThan(5 * binary.speeds.cpu);
     // CI has no hardware GPU: auto takes wasm over SwiftShader for a model with wasm kernels, and says why.
     if (!info.backends[0].available) {
       expect(hybrid.auto.backend).toBe('wasm');

@@ -138,7 +138,8 @@ export async function infoCommand(argv: string[]): Promise<number> {
           else {
             const e = def.estimate(r, target);
             const sec = b.kind === 'wasm' ? e.work.seconds.wasm : e.work.seconds[b.kind];
-            speeds[b.kind] = sec === undefined ? null : (r.neuronsPerStep * r.steps) / sec;
+            // The stepping alone: a run's analysis afterwards (binary's annealed chain, ~5 s at N = 1000) is the same on every backend.
+            speeds[b.kind] = sec === undefined ? null : (r.neuronsPerStep * r.steps) / Math.max(sec - (e.work.analysisSeconds ?? 0), 1e-9);
             if (sec === undefined) notes.push(`no ${b.kind} estimate`);
           }
         } catch (e) {

@@ -49,6 +49,11 @@ export interface RunEstimate {
     unit: string;
     /** Estimated seconds on each kind of backend (rough constants measured on a 2-core machine, bench/results). */
     seconds: Record<BackendKind, number> & { wasm?: number };
+    /**
+     * The part of each of `seconds` that is neither stepping nor backend-bound: analysis on the host after the run
+     * (binary's annealed chain). Speeds per neuron-step leave it out.
+     */
+    analysisSeconds?: number;
     /** The options that make it long (named in the error). */
     options: readonly string[];
   };

@@ -162,7 +162,7 @@ export function estimateBinaryRun(s: { N: number; k: number; erdosRenyi: boolean
       { file: 'histogram.csv', rows: N + 1, bytes: (N + 1) * 40, options: ['--n'] },
       { file: 'report.html', rows: N + 1, bytes: (N + 1) * 100, options: ['--n'] },
     ],
-    work: { units: N * steps, unit: 'neuron updates', seconds: { cpu: seconds('cpu'), wasm: seconds('wasm'), 'webgpu-software': seconds('webgpu-software'), 'webgpu-hardware': seconds('webgpu-hardware') }, options: ['--n', '--steps'] },
+    work: { units: N * steps, unit: 'neuron updates', seconds: { cpu: seconds('cpu'), wasm: seconds('wasm'), 'webgpu-software': seconds('webgpu-software'), 'webgpu-hardware': seconds('webgpu-hardware') }, analysisSeconds: chain.seconds, options: ['--n', '--steps'] },
   };
 }
 
