@@ -6,6 +6,7 @@ import type { Backend, ResolvedRun, RunControl, Runner, RunRequest, RunTarget } 
 import { checkRequest, resolveSeed } from '../../core/request.ts';
 import { createSimulation } from './create-simulation.ts';
 import { momentPartialBytes } from './webgpu-simulation.ts';
+import { poissonDefaultThreads } from './wasm-simulation.ts';
 import { resolveParams, type ParamValues } from '../../core/params.ts';
 import type { RecordChunk, RecorderOptions, Simulation } from './simulation.ts';
 import { checkMemory, formatCount, machineLimits, resolveSteps, rowHeapBytes, type MemoryItem, type OutputFile, type RunEstimate } from '../../core/limits.ts';
@@ -101,7 +102,7 @@ function recorderSizes(r: RecorderOptions | undefined) {
  * bench/results on a 2-core machine: ~1e6 neuron-steps/s on the CPU reference, ~5e5 on SwiftShader, where every
  * workgroup of 2048 neuron slots costs ~0.5 ms per step; a hardware GPU is assumed at ~1e9).
  */
-export function estimatePopulationRun(s: ExperimentShape, o: { recorders?: RecorderOptions; backend: 'cpu' | 'webgpu' | 'wasm'; isSoftware?: boolean; maxBinding?: number }): RunEstimate {
+export function estimatePopulationRun(s: ExperimentShape, o: { recorders?: RecorderOptions; backend: 'cpu' | 'webgpu' | 'wasm'; isSoftware?: boolean; maxBinding?: number; threads?: number }): RunEstimate {
   const { n, batch: B, steps, dt, recordEvery } = s;
   const rec = recorderSizes(o.recorders);
   const words = Math.ceil(rec.spikes / 32);
@@ -166,8 +167,9 @@ export function estimatePopulationRun(s: ExperimentShape, o: { recorders?: Recor
       unit: 'neuron-steps',
       seconds: {
         cpu: steps * B * (hostPerInstanceStep + n * 1e-6),
-        // One thread of the wasm kernel: ~7e6-1e7 neuron-steps/s measured on the same 2-core machine.
-        wasm: steps * B * (hostPerInstanceStep + n * 1.3e-7),
+        // One thread of the wasm kernel: ~40 ns per neuron-step (35-38 at n = 1e3 to 1e4 on one thread, 44 per thread at
+        // 1e5 on two, bench:models on a 2-core machine), ~0.9 of that per thread on the threads the run would start.
+        wasm: steps * B * (hostPerInstanceStep + (n * 4e-8) / Math.max(1, 0.9 * (o.threads ?? poissonDefaultThreads(n)))),
         'webgpu-software': steps * (1e-4 + B * Math.ceil(n / 2048) * 5e-4 + B * (hostPerInstanceStep + n * 1.8e-6)),
         'webgpu-hardware': steps * (2e-5 + B * Math.ceil(n / 256) * 1e-7 + B * (hostPerInstanceStep + n * 1e-9)),
       },
@@ -239,7 +241,7 @@ export function resolvePoisson(request: RunRequest, sweep?: { instances: readonl
 export function estimatePoisson(r: PoissonResolved, target: RunTarget): RunEstimate {
   const shape: ExperimentShape = { n: r.n, dt: r.dt, steps: r.steps, seed: r.seed, key: [r.key[0], r.key[1]], batch: r.batch, recordEvery: r.options.recordEvery, base: r.base, dtAdjusted: r.dtAdjusted, stepsFlag: r.stepsFlag };
   const ctx = target.ctx;
-  return estimatePopulationRun(shape, { recorders: r.options.recorders, backend: target.backend, isSoftware: ctx?.info.isSoftware, maxBinding: ctx ? Number(ctx.device.limits.maxStorageBufferBindingSize) : undefined });
+  return estimatePopulationRun(shape, { recorders: r.options.recorders, backend: target.backend, isSoftware: ctx?.info.isSoftware, maxBinding: ctx ? Number(ctx.device.limits.maxStorageBufferBindingSize) : undefined, threads: target.threads });
 }
 
 /** Accumulates a poisson simulation's chunk records into time averages, theory and tables, over any number of run() calls. */

@@ -59,7 +59,7 @@ export const poissonSweep: SweepDefinition<PoissonSweep> = {
     // The shape of one instance, then the time of all of this shard's instances.
     // The shape alone: the grid values (e.g. burnin) are checked per point by resolve, after this estimate.
     const one = resolveExperimentShape({ ...sweepRequest(request), set: { ...request.params }, batch: Math.max(1, counts.mine) });
-    const all = estimatePopulationRun(one, { backend: target.backend, isSoftware: target.ctx?.info.isSoftware });
+    const all = estimatePopulationRun(one, { backend: target.backend, isSoftware: target.ctx?.info.isSoftware, threads: target.threads });
     return {
       model: 'sweep poisson',
       size: `${formatCount(counts.mine)} of ${formatCount(counts.total)} instances x --n ${formatCount(one.n)} x ${formatCount(one.steps)} steps`,

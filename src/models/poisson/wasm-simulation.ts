@@ -21,6 +21,11 @@ export const stepParamsWords = 16;
 /** The most threads a simulation takes (each owns a contiguous range of every instance's neurons). */
 export const maxWasmThreads = 64;
 
+/** Threads when the user names none: defaultThreadCount of an instance's n neurons. */
+export function poissonDefaultThreads(n: number): number {
+  return defaultThreadCount(n, maxWasmThreads);
+}
+
 /** Worker threads sharing the simulation's memory: each runs poissonStepRange on its share of the neurons per step. */
 interface PoissonThreadPool extends ThreadPool {
   lambdasPtr: number;
@@ -71,7 +76,7 @@ export class WasmPopulationSimulation implements Simulation {
   static async create(spec: SimulationSpec): Promise<WasmPopulationSimulation> {
     checkSimulationSpec(spec);
     if (spec.model.id !== 'poisson') throw new ParameterError('backend', `the wasm backend has no kernel for population model ${spec.model.id}`, 'use the cpu backend');
-    const threads = spec.threads ?? defaultThreadCount(spec.n, maxWasmThreads);
+    const threads = spec.threads ?? poissonDefaultThreads(spec.n);
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= maxWasmThreads)) throw new ParameterError('--threads', `${threads} is not an integer in [1, ${maxWasmThreads}]`, 'use --threads 1 or more');
     // Before anything is allocated: no worker threads here (e.g. a page that is not cross-origin isolated) is an error naming the fix.
     const spawn = threads > 1 ? requireThreadSpawner(threads) : null;
