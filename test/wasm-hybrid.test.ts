@@ -101,6 +101,15 @@ describe('wasm hybrid on worker threads equals the cpu reference for any thread 
     });
   }
 
+  // PTRS on every draw (numax 20) with ranges that start off a multiple of four: the kernel's blocks of 128 neurons,
+  // its lane queues and the one-lane tail all meet a range boundary.
+  it('3 threads, every draw PTRS (numax 20), blocks and queues across the range boundaries', async () => {
+    const s = spec('B1', 41, 1, 1001, { numax: 20 });
+    const cpu = await collect(new CpuHybridSimulation(s), [5, 2]);
+    const wasm = await collect(await WasmHybridSimulation.create({ ...s, threads: 3 }), [5, 2]);
+    expect(wasm).toEqual(cpu);
+  });
+
   it('default threads: by neurons for a large instance, by instances for a batch of small ones, one for a small run', async () => {
     const { availableParallelism } = await import('node:os');
     const cores = Math.min(availableParallelism(), 64);

@@ -1,7 +1,7 @@
 // The hybrid network step kernel: src/models/hybrid/cpu-reference.ts (the mirror of shaders/hybrid/step.wgsl) over the
 // 2n neurons of one instance, with its record (exact fixed-point totals, f64 two-pass moments) in the same f64 order.
 import { detLogistic, detNormalCdf } from './detmath';
-import { LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngPtrsConstants, rngNormal, rngPoissonCached, rngPoissonPtrsAfter, rngPoissonPtrsResume, rngReset } from './rng';
+import { HYBRID_BLOCK, LANE_SCRATCH_BYTES, LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngPtrsConstants, rngNormal, rngPoissonCached, rngPoissonPtrsAfter, rngPoissonPtrsResume, rngReset } from './rng';
 import { detLog4, detLogistic4, detNormalCdf4, detRecip4, detSqrt4, detExp4, u64DiffToF32x4, philox4, philoxWord1, philoxWord2, philoxWord3, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
 
 const streamInputE: u32 = 3;
@@ -83,28 +83,22 @@ export function hybridInit(params: usize): void {
 // @ts-ignore: decorator
 @inline function logPmfTable4(table: usize, kf: v128, lam: v128, active: v128): v128 {
   const key = i32x4.extract_lane(lam, 0);
-  const lanes = i32x4.bitmask(active);
-  // k and the values pass through the stage (its +400 and +416, before the table): a lane index in a loop cannot name
-  // extract_lane's constant.
-  const kAt = table - STAGE_BYTES + 400;
-  const outAt = table - STAGE_BYTES + 416;
-  v128.store(kAt, i32x4.trunc_sat_f32x4_s(kf));
-  let hit = true;
-  for (let l: usize = 0; l < 4; l++) {
-    if (((lanes >> <i32>l) & 1) == 0) continue;
-    const e = table + (<usize>load<u32>(kAt + (l << 2)) << 3);
-    if (load<u32>(e) != key) {
-      hit = false;
-      break;
-    }
-    store<f32>(outAt + (l << 2), load<f32>(e, 4));
-  }
-  if (hit) return v128.load(outAt);
+  // Every lane reads an entry (the others that of k = 0), so that the lookup has no branch but the miss.
+  const ki = i32x4.shl(v128.and(i32x4.trunc_sat_f32x4_s(kf), active), 3);
+  const e0 = table + <usize>i32x4.extract_lane(ki, 0), e1 = table + <usize>i32x4.extract_lane(ki, 1);
+  const e2 = table + <usize>i32x4.extract_lane(ki, 2), e3 = table + <usize>i32x4.extract_lane(ki, 3);
+  const keys = i32x4(load<i32>(e0), load<i32>(e1), load<i32>(e2), load<i32>(e3));
+  if (i32x4.all_true(v128.or(i32x4.eq(keys, i32x4.splat(key)), v128.not(active)))) return f32x4(load<f32>(e0, 4), load<f32>(e1, 4), load<f32>(e2, 4), load<f32>(e3, 4));
   const out = poissonLogPmf4(kf, lam, active);
+  const lanes = i32x4.bitmask(active);
+  // The values pass through the stage (its +416, before the table): a lane index in a loop cannot name extract_lane's constant.
+  const outAt = table - STAGE_BYTES + 416;
+  const kAt = table - STAGE_BYTES + 400;
   v128.store(outAt, out);
+  v128.store(kAt, ki);
   for (let l: usize = 0; l < 4; l++) {
     if (((lanes >> <i32>l) & 1) == 0) continue;
-    const e = table + (<usize>load<u32>(kAt + (l << 2)) << 3);
+    const e = table + <usize>load<u32>(kAt + (l << 2));
     store<u32>(e, key);
     store<f32>(e, load<f32>(outAt + (l << 2)), 4);
   }
@@ -112,22 +106,52 @@ export function hybridInit(params: usize): void {
 }
 
 /**
- * Staging of one input stream for four lanes (bytes from its base): mean +0, the lanes round 0 rejected +16, inversion
- * mask +32, PTRS mask +48, PTRS constants b +64, a +80, log(1/alpha) +96, vr +112, counts +128, V +144, us +160, k
- * +176, pending mask +192, after mask +208 (the staged round rejected; else its full test is left), the staged round
- * +224, one mean in all four lanes +240, the Philox block's words 0..3 +256 ... +319, the last PTRS means and constants
- * +320 ... +399 (zeroed at first: a PTRS mean is never 0), the table's k +400 and values +416, the lanes left to
- * finish alone after round 0 +432. A stream's draw goes through it in phases (ptrsConstantsStage, ptrsRoundPair,
- * finishStage), so that the two streams' phases run side by side and their dependency chains overlap.
+ * Staging of one input stream (bytes from its base): four means +0, PTRS's constants b +64, a +80, log(1/alpha) +96,
+ * vr +112 (ptrsConstantsStage), whether the four means are one value +240, the last PTRS means and constants +320 ...
+ * +399 (zeroed at first: a PTRS mean is never 0), the log-pmf table's k +400 and values +416, the lengths of the
+ * full-test queue +448 and of the round-1 queue +452.
  */
 const STAGE_BYTES: usize = 512;
+const LEN_TESTS: usize = 448;
+const LEN_ROUND1: usize = 452;
 /**
  * Then the stream's log-pmf table: rngPoissonLogPmf(k, lam) for k < LOGPMF_K as (lam's bits, value) pairs, filled as
  * PTRS's full test needs them. Four lanes with one mean (the other population's neurons all have the same one) read
  * it instead of computing the log pmf; a value read back is the value computed, so the draws keep their bits. Zeroed
  * at first, and no PTRS mean has bits 0.
  */
-const STAGE_STRIDE: usize = STAGE_BYTES + 8 * <usize>LOGPMF_K;
+const TABLE: usize = STAGE_BYTES;
+/** Then the block's counts (one u32 per neuron of the block, by its slot, and a spare slot), the two lane queues and a lane stage. */
+const BLOCK: u32 = HYBRID_BLOCK;
+const COUNTS: usize = TABLE + 8 * <usize>LOGPMF_K;
+/** A queue holds up to BLOCK lanes as NF fields of QUEUE_CAP words (a compressed store writes four lanes past its end). */
+const QUEUE_CAP: usize = <usize>BLOCK + 4;
+const FIELD_BYTES: usize = QUEUE_CAP << 2;
+// The fields of a lane in a queue or the lane stage: its slot in the block, mean, PTRS constants, the Philox block's
+// four words and its round's k, V and us.
+const F_SLOT: usize = 0, F_LAM: usize = 1, F_B: usize = 2, F_A: usize = 3, F_LIA: usize = 4, F_VR: usize = 5;
+const F_W0: usize = 6, F_W1: usize = 7, F_W2: usize = 8, F_W3: usize = 9, F_K: usize = 10, F_V: usize = 11, F_US: usize = 12;
+const NF: usize = 13;
+/** Lanes whose round-0 or round-1 full test is left: each vector of four runs it on four lanes that need it. */
+const QUEUE_TESTS: usize = COUNTS + (<usize>(BLOCK + 4) << 2);
+/** Lanes that round 0 rejected, for round 1 from their block's words 2 and 3. */
+const QUEUE_ROUND1: usize = QUEUE_TESTS + NF * FIELD_BYTES;
+/** Four lanes' fields (16 bytes each) for the one-lane continuation. */
+const LANE_STAGE: usize = QUEUE_ROUND1 + NF * FIELD_BYTES;
+const STREAM_STRIDE: usize = LANE_STAGE + NF * 16;
+// rng.ts sizes the scratch (LANE_SCRATCH_BYTES) for two streams of this layout.
+if (<usize>2 * STREAM_STRIDE > <usize>LANE_SCRATCH_BYTES) unreachable();
+
+/** For each 4-bit lane mask, the i8x16.swizzle that moves those lanes to the front, in order (a compressed store). */
+const COMPRESS: usize = memory.data(16 * 16);
+for (let m: u32 = 0; m < 16; m++) {
+  let at: u32 = 0;
+  for (let l: u32 = 0; l < 4; l++) {
+    if (((m >> l) & 1) == 0) continue;
+    for (let b: u32 = 0; b < 4; b++) store<u8>(COMPRESS + (<usize>m << 4) + (at << 2) + b, <u8>(l * 4 + b));
+    at++;
+  }
+}
 
 /**
  * PTRS's constants for four lanes' means lam, as rngPtrsConstants derives them, staged at st + 64 ... 112, and whether
@@ -147,11 +171,18 @@ const STAGE_STRIDE: usize = STAGE_BYTES + 8 * <usize>LOGPMF_K;
     // A neuron's own population: the four means differ, but a step's take a few hundred values, which
     // rngPoissonCached's cache holds (the same constants, computed one lane at a time on a miss).
     // Each lane's entry is copied before the next lookup, which may evict it: the cache is direct-mapped.
-    v128.store(st, lam);
-    for (let l: usize = 0; l < 4; l++) {
-      const e = rngPtrsConstants(load<f32>(st + (l << 2)), cache);
-      for (let c: usize = 0; c < 4; c++) store<f32>(st + 64 + (c << 4) + (l << 2), load<f32>(e + 4 + (c << 2)));
-    }
+    // The vectors are built in registers: four scalar stores read back as one vector would stall the load.
+    const e0 = rngPtrsConstants(f32x4.extract_lane(lam, 0), cache);
+    const b0 = load<f32>(e0, 4), a0 = load<f32>(e0, 8), l0 = load<f32>(e0, 12), v0 = load<f32>(e0, 16);
+    const e1 = rngPtrsConstants(f32x4.extract_lane(lam, 1), cache);
+    const b1 = load<f32>(e1, 4), a1 = load<f32>(e1, 8), l1 = load<f32>(e1, 12), v1 = load<f32>(e1, 16);
+    const e2 = rngPtrsConstants(f32x4.extract_lane(lam, 2), cache);
+    const b2 = load<f32>(e2, 4), a2 = load<f32>(e2, 8), l2 = load<f32>(e2, 12), v2 = load<f32>(e2, 16);
+    const e3 = rngPtrsConstants(f32x4.extract_lane(lam, 3), cache);
+    v128.store(st, f32x4(b0, b1, b2, load<f32>(e3, 4)), 64);
+    v128.store(st, f32x4(a0, a1, a2, load<f32>(e3, 8)), 80);
+    v128.store(st, f32x4(l0, l1, l2, load<f32>(e3, 12)), 96);
+    v128.store(st, f32x4(v0, v1, v2, load<f32>(e3, 16)), 112);
   } else {
     const b = f32x4.add(f32x4.splat(0.931), f32x4.mul(f32x4.splat(2.53), detSqrt4(lam)));
     const a = f32x4.add(f32x4.splat(-0.059), f32x4.mul(f32x4.splat(0.02483), b));
@@ -171,182 +202,219 @@ const STAGE_STRIDE: usize = STAGE_BYTES + 8 * <usize>LOGPMF_K;
 
 /** k of a PTRS round: floor((2a / us + b) U + lam + 0.43), in the reference's order. */
 // @ts-ignore: decorator
-@inline function ptrsK4(st: usize, lam: v128, U: v128, us: v128): v128 {
+@inline function ptrsK4(lam: v128, b: v128, a: v128, U: v128, us: v128): v128 {
   const lamI = f32x4.floor(lam);
-  const twoA = f32x4.mul(f32x4.splat(2), v128.load(st, 80));
-  return f32x4.add(f32x4.floor(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(twoA, detRecip4(us)), v128.load(st, 64)), U), f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43)))), lamI);
-}
-
-/** The left side of PTRS's full test: log(V) + log(1/alpha) - log(a / us^2 + b). */
-// @ts-ignore: decorator
-@inline function ptrsLhs4(st: usize, V: v128, us: v128): v128 {
-  return f32x4.sub(f32x4.add(detLog4(V), v128.load(st, 96)), detLog4(f32x4.add(f32x4.mul(v128.load(st, 80), detRecip4(f32x4.mul(us, us))), v128.load(st, 64))));
-}
-
-/** The right side of the full test on the lanes of `active`: the stream's log-pmf table when its four means are one value. Called: one copy of each form. */
-function ptrsLogPmf4(st: usize, kf: v128, lam: v128, active: v128): v128 {
-  return load<i32>(st, 240) != 0 ? logPmfTable4(st + STAGE_BYTES, kf, lam, active) : poissonLogPmf4(kf, lam, active);
+  const twoA = f32x4.mul(f32x4.splat(2), a);
+  return f32x4.add(f32x4.floor(f32x4.add(f32x4.mul(f32x4.add(f32x4.mul(twoA, detRecip4(us)), b), U), f32x4.add(f32x4.sub(lam, lamI), f32x4.splat(0.43)))), lamI);
 }
 
 /**
- * What a round of stream st found, into its staging: the counts it accepts (+128); after round 0 the lanes it rejects
- * (+16), its V, us and k (+144 ... +176) and the lanes whose full test is left to the one-lane continuation (+432);
- * after round 1 those of its lanes, and the lanes it rejects (+208).
+ * Appends the lanes of `mask` (a bitmask) of a vector of lanes to queue q at its length (at st + lenAt): each field
+ * compressed to the front and stored whole (the lanes past the new length are written over by the next append).
  */
 // @ts-ignore: decorator
-@inline function ptrsStageRound(st: usize, round: i32, active: v128, kf: v128, V: v128, us: v128, done: v128, rejected: v128, resume: v128): void {
-  v128.store(st, v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.pmax(kf, f32x4.splat(0))), v128.load(st, 128), done), 128);
+@inline function pushLanes(st: usize, lenAt: usize, q: usize, mask: i32, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w0: v128, w1: v128, w2: v128, w3: v128, k: v128, V: v128, us: v128): void {
+  const n = load<u32>(st + lenAt);
+  const sw = v128.load(COMPRESS + (<usize>mask << 4));
+  const at = q + (<usize>n << 2);
+  v128.store(at + F_SLOT * FIELD_BYTES, i8x16.swizzle(slot, sw));
+  v128.store(at + F_LAM * FIELD_BYTES, i8x16.swizzle(lam, sw));
+  v128.store(at + F_B * FIELD_BYTES, i8x16.swizzle(b, sw));
+  v128.store(at + F_A * FIELD_BYTES, i8x16.swizzle(a, sw));
+  v128.store(at + F_LIA * FIELD_BYTES, i8x16.swizzle(lia, sw));
+  v128.store(at + F_VR * FIELD_BYTES, i8x16.swizzle(vr, sw));
+  v128.store(at + F_W0 * FIELD_BYTES, i8x16.swizzle(w0, sw));
+  v128.store(at + F_W1 * FIELD_BYTES, i8x16.swizzle(w1, sw));
+  v128.store(at + F_W2 * FIELD_BYTES, i8x16.swizzle(w2, sw));
+  v128.store(at + F_W3 * FIELD_BYTES, i8x16.swizzle(w3, sw));
+  v128.store(at + F_K * FIELD_BYTES, i8x16.swizzle(k, sw));
+  v128.store(at + F_V * FIELD_BYTES, i8x16.swizzle(V, sw));
+  v128.store(at + F_US * FIELD_BYTES, i8x16.swizzle(us, sw));
+  store<u32>(st + lenAt, n + <u32>popcnt<i32>(mask));
+}
+
+/** The one-lane continuation of the lanes of `mask`, with their fields in the lane stage (stageLanes). */
+// @ts-ignore: decorator
+@inline function stageLanes(st: usize, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w0: v128, w1: v128, w2: v128, w3: v128, k: v128, V: v128, us: v128): void {
+  const s = st + LANE_STAGE;
+  v128.store(s + (F_SLOT << 4), slot);
+  v128.store(s + (F_LAM << 4), lam);
+  v128.store(s + (F_B << 4), b);
+  v128.store(s + (F_A << 4), a);
+  v128.store(s + (F_LIA << 4), lia);
+  v128.store(s + (F_VR << 4), vr);
+  v128.store(s + (F_W0 << 4), w0);
+  v128.store(s + (F_W1 << 4), w1);
+  v128.store(s + (F_W2 << 4), w2);
+  v128.store(s + (F_W3 << 4), w3);
+  v128.store(s + (F_K << 4), k);
+  v128.store(s + (F_V << 4), V);
+  v128.store(s + (F_US << 4), us);
+}
+
+/**
+ * The lanes of `mask` in the lane stage go on one at a time from the generator after round `round`'s two words: the
+ * lanes of `resume` from that round's full test (a k past the log-pmf tables), the others from the next round.
+ */
+function finishLanes(st: usize, mask: i32, resume: i32, round: i32, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
+  const s = st + LANE_STAGE;
+  for (let l: usize = 0; l < 4; l++) {
+    if (((mask >> <i32>l) & 1) == 0) continue;
+    const o = s + (l << 2);
+    const slot = load<u32>(o + (F_SLOT << 4));
+    rngLoadBlock(k0, k1, blockStart + slot, instance, step, stream << 16, load<u32>(o + (F_W0 << 4)), load<u32>(o + (F_W1 << 4)), load<u32>(o + (F_W2 << 4)), load<u32>(o + (F_W3 << 4)), 2 * (round + 1));
+    const lam = load<f32>(o + (F_LAM << 4)), b = load<f32>(o + (F_B << 4)), a = load<f32>(o + (F_A << 4)), lia = load<f32>(o + (F_LIA << 4)), vr = load<f32>(o + (F_VR << 4)), k = load<f32>(o + (F_K << 4));
+    const count = ((resume >> <i32>l) & 1) != 0 ? rngPoissonPtrsResume(lam, b, a, lia, vr, load<f32>(o + (F_V << 4)), load<f32>(o + (F_US << 4)), k, round) : rngPoissonPtrsAfter(lam, b, a, lia, vr, k, round);
+    store<u32>(st + COUNTS + (<usize>slot << 2), count);
+  }
+}
+
+/**
+ * Counts of the lanes of `mask` (a lane mask) to their slots (the lanes of a queue vector belong to any slots of the
+ * block); the other lanes write to the spare slot BLOCK, so that no branch depends on the lanes.
+ */
+// @ts-ignore: decorator
+@inline function scatterCounts(st: usize, mask: v128, slot: v128, k: v128): void {
+  const at = i32x4.shl(v128.bitselect(slot, i32x4.splat(BLOCK), mask), 2);
+  const c = i32x4.trunc_sat_f32x4_s(f32x4.pmax(k, f32x4.splat(0)));
+  const counts = st + COUNTS;
+  store<u32>(counts + <usize>i32x4.extract_lane(at, 0), i32x4.extract_lane(c, 0));
+  store<u32>(counts + <usize>i32x4.extract_lane(at, 1), i32x4.extract_lane(c, 1));
+  store<u32>(counts + <usize>i32x4.extract_lane(at, 2), i32x4.extract_lane(c, 2));
+  store<u32>(counts + <usize>i32x4.extract_lane(at, 3), i32x4.extract_lane(c, 3));
+}
+
+/**
+ * One PTRS round for four lanes (those of `active`) from their round's two Philox words wU, wV, as rng.ts's ptrsRounds
+ * takes it: k, then the quick acceptance (its counts to the slots), the early rejections and the lanes left to the
+ * full test, which go to the stream's full-test queue. Round 0's rejections go to the round-1 queue; round 1's, and
+ * a k past the log-pmf tables in either round, go on one lane at a time.
+ */
+function ptrsRound(st: usize, round: i32, active: v128, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w0: v128, w1: v128, w2: v128, w3: v128, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
+  const U = f32x4.sub(uniform4(round == 0 ? w0 : w2), f32x4.splat(0.5));
+  const V = uniform4(round == 0 ? w1 : w3);
+  const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
+  const k = ptrsK4(lam, b, a, U, us);
+  const negative = f32x4.lt(k, f32x4.splat(0));
+  const quick = v128.andnot(v128.and(f32x4.ge(us, f32x4.splat(0.07)), f32x4.le(V, vr)), negative);
+  const early = v128.or(negative, v128.and(f32x4.lt(us, f32x4.splat(0.013)), f32x4.gt(V, us)));
+  const open = v128.andnot(active, quick);
+  const rest = v128.andnot(open, early);
+  const testable = v128.and(rest, f32x4.lt(k, f32x4.splat(<f32>LOGPMF_K)));
+  const done = v128.and(active, quick);
+  const rejected = i32x4.bitmask(v128.and(open, early));
+  const tests = i32x4.bitmask(testable);
+  const resume = i32x4.bitmask(v128.andnot(rest, testable));
   if (round == 0) {
-    v128.store(st, rejected, 16);
-    v128.store(st, V, 144);
-    v128.store(st, us, 160);
-    v128.store(st, kf, 176);
-    v128.store(st, resume, 432);
-  } else {
-    v128.store(st, v128.bitselect(V, v128.load(st, 144), active), 144);
-    v128.store(st, v128.bitselect(us, v128.load(st, 160), active), 160);
-    v128.store(st, v128.bitselect(kf, v128.load(st, 176), active), 176);
-    v128.store(st, v128.or(v128.load(st, 432), resume), 432);
-    v128.store(st, rejected, 208);
+    // The group's own four slots.
+    const counts = st + COUNTS + (<usize>i32x4.extract_lane(slot, 0) << 2);
+    v128.store(counts, v128.bitselect(i32x4.trunc_sat_f32x4_s(f32x4.pmax(k, f32x4.splat(0))), v128.load(counts), done));
+  } else scatterCounts(st, done, slot, k);
+  // Unconditional (no lane in the mask appends nothing): whether a group has a full test left is a coin toss, which a
+  // branch would mispredict.
+  pushLanes(st, LEN_TESTS, st + QUEUE_TESTS, tests, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+  if (round == 0 && rejected != 0) pushLanes(st, LEN_ROUND1, st + QUEUE_ROUND1, rejected, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+  const alone = (round == 0 ? 0 : rejected) | resume;
+  if (alone != 0) {
+    stageLanes(st, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+    finishLanes(st, alone, resume, round, blockStart, stream, step, instance, k0, k1);
   }
 }
 
-/**
- * One round of rng.ts's ptrsRounds for the lanes of `activeA` of stream stA and of `activeB` of stream stB, from
- * their Philox words wU and wV (the round's two uniforms), with the constants staged by ptrsConstantsStage: k, the
- * quick acceptance, the early rejections and the full test in the order the scalar loop takes them, lane by lane.
- * Each step is written for A, then B: a round is a chain of dependent operations several hundred cycles long (two
- * logs, three reciprocals by Newton's method, the log pmf's series), and the processor overlaps the two streams'
- * chains only when their operations are near each other. A side with no active lane computes nothing that lands.
- * Called, not inlined: inlined copies made the step's code larger than the instruction cache.
- */
-function ptrsRoundPair(round: i32, stA: usize, wUA: v128, wVA: v128, lamA: v128, activeA: v128, stB: usize, wUB: v128, wVB: v128, lamB: v128, activeB: v128): void {
-  const UA = f32x4.sub(uniform4(wUA), f32x4.splat(0.5));
-  const UB = f32x4.sub(uniform4(wUB), f32x4.splat(0.5));
-  const VA = uniform4(wVA);
-  const VB = uniform4(wVB);
-  const usA = f32x4.sub(f32x4.splat(0.5), f32x4.abs(UA));
-  const usB = f32x4.sub(f32x4.splat(0.5), f32x4.abs(UB));
-  const kA = ptrsK4(stA, lamA, UA, usA);
-  const kB = ptrsK4(stB, lamB, UB, usB);
-  const negativeA = f32x4.lt(kA, f32x4.splat(0));
-  const negativeB = f32x4.lt(kB, f32x4.splat(0));
-  const quickA = v128.andnot(v128.and(f32x4.ge(usA, f32x4.splat(0.07)), f32x4.le(VA, v128.load(stA, 112))), negativeA);
-  const quickB = v128.andnot(v128.and(f32x4.ge(usB, f32x4.splat(0.07)), f32x4.le(VB, v128.load(stB, 112))), negativeB);
-  const earlyA = v128.or(negativeA, v128.and(f32x4.lt(usA, f32x4.splat(0.013)), f32x4.gt(VA, usA)));
-  const earlyB = v128.or(negativeB, v128.and(f32x4.lt(usB, f32x4.splat(0.013)), f32x4.gt(VB, usB)));
-  const openA = v128.andnot(activeA, quickA);
-  const openB = v128.andnot(activeB, quickB);
-  let doneA = v128.and(activeA, quickA);
-  let doneB = v128.and(activeB, quickB);
-  let rejectedA = v128.and(openA, earlyA);
-  let rejectedB = v128.and(openB, earlyB);
-  const restA = v128.andnot(openA, earlyA);
-  const restB = v128.andnot(openB, earlyB);
-  const testableA = v128.and(restA, f32x4.lt(kA, f32x4.splat(<f32>LOGPMF_K)));
-  const testableB = v128.and(restB, f32x4.lt(kB, f32x4.splat(<f32>LOGPMF_K)));
-  const testA = v128.any_true(testableA);
-  const testB = v128.any_true(testableB);
-  if (testA || testB) {
-    const lhsA = ptrsLhs4(stA, VA, usA);
-    const lhsB = ptrsLhs4(stB, VB, usB);
-    const passA = testA ? v128.and(testableA, f32x4.le(lhsA, ptrsLogPmf4(stA, kA, lamA, testableA))) : i32x4.splat(0);
-    const passB = testB ? v128.and(testableB, f32x4.le(lhsB, ptrsLogPmf4(stB, kB, lamB, testableB))) : i32x4.splat(0);
-    doneA = v128.or(doneA, passA);
-    doneB = v128.or(doneB, passB);
-    rejectedA = v128.or(rejectedA, v128.andnot(testableA, passA));
-    rejectedB = v128.or(rejectedB, v128.andnot(testableB, passB));
-  }
-  ptrsStageRound(stA, round, activeA, kA, VA, usA, doneA, rejectedA, v128.andnot(restA, testableA));
-  ptrsStageRound(stB, round, activeB, kB, VB, usB, doneB, rejectedB, v128.andnot(restB, testableB));
+/** The lanes of queue vector at, valid where its index is below the queue's length n. */
+// @ts-ignore: decorator
+@inline function queueValid(at: u32, n: u32): v128 {
+  return i32x4.lt_u(i32x4.add(i32x4.splat(at), i32x4(0, 1, 2, 3)), i32x4.splat(n));
 }
 
 /**
- * The lanes a stream's draw left to one lane at a time (a third PTRS round, a k past the log-pmf tables, a zero or
- * invalid mean), from the same generator state, with the values staged at st; the stream's counts at st + 128.
+ * The full tests of round `round` in the stream's queue, four lanes at a time: log(V) + log(1/alpha) - log(a / us^2 +
+ * b) against the log pmf (from the stream's table where a vector's four means are one value). A lane that passes
+ * has its count; one that fails goes to round 1 (after round 0) or on alone (after round 1). Empties the queue.
  */
-function finishStage(st: usize, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): void {
-  for (let l: u32 = 0; l < 4; l++) {
-    const o = st + (<usize>l << 2);
-    if (load<i32>(o, 192) != 0) {
-      // The generator after the staged round's two words: word 2 of the block after round 0, the next block after round 1.
-      const round = load<i32>(o, 224);
-      rngLoadBlock(k0, k1, k + l, instance, step, stream << 16, load<u32>(o, 256), load<u32>(o, 272), load<u32>(o, 288), load<u32>(o, 304), 2 * (round + 1));
-      const lamL = load<f32>(o), b = load<f32>(o, 64), a = load<f32>(o, 80), logInvAlpha = load<f32>(o, 96), vr = load<f32>(o, 112), kL = load<f32>(o, 176);
-      store<u32>(o, load<i32>(o, 208) != 0 ? rngPoissonPtrsAfter(lamL, b, a, logInvAlpha, vr, kL, round) : rngPoissonPtrsResume(lamL, b, a, logInvAlpha, vr, load<f32>(o, 144), load<f32>(o, 160), kL, round), 128);
-    } else if (load<i32>(o, 32) == 0 && load<i32>(o, 48) == 0) {
-      rngReset(k0, k1, stream, step, instance, k + l);
-      store<u32>(o, rngPoissonCached(load<f32>(o), cache), 128);
+function ptrsTests(st: usize, round: i32, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
+  const n = load<u32>(st + LEN_TESTS);
+  store<u32>(st + LEN_TESTS, 0);
+  const q = st + QUEUE_TESTS;
+  for (let i: u32 = 0; i < n; i += 4) {
+    const at = q + (<usize>i << 2);
+    const valid = queueValid(i, n);
+    const slot = v128.load(at + F_SLOT * FIELD_BYTES);
+    const lam0 = v128.load(at + F_LAM * FIELD_BYTES);
+    // Past the length, lane 0's mean: a vector's means are one value whenever its valid lanes' are.
+    const lam = v128.bitselect(lam0, v128.shuffle<i32>(lam0, lam0, 0, 0, 0, 0), valid);
+    const b = v128.load(at + F_B * FIELD_BYTES);
+    const a = v128.load(at + F_A * FIELD_BYTES);
+    const lia = v128.load(at + F_LIA * FIELD_BYTES);
+    const k = v128.load(at + F_K * FIELD_BYTES);
+    const V = v128.load(at + F_V * FIELD_BYTES);
+    const us = v128.load(at + F_US * FIELD_BYTES);
+    const lhs = f32x4.sub(f32x4.add(detLog4(V), lia), detLog4(f32x4.add(f32x4.mul(a, detRecip4(f32x4.mul(us, us))), b)));
+    const sameLam = i32x4.all_true(i32x4.eq(lam, v128.shuffle<i32>(lam, lam, 0, 0, 0, 0)));
+    const logPmf = sameLam ? logPmfTable4(st + TABLE, k, lam, valid) : poissonLogPmf4(k, lam, valid);
+    const pass = v128.and(valid, f32x4.le(lhs, logPmf));
+    const failed = i32x4.bitmask(v128.andnot(valid, pass));
+    // Branch-free, like ptrsRound's appends: whether a vector's lanes pass is as good as random.
+    scatterCounts(st, pass, slot, k);
+    const vr = v128.load(at + F_VR * FIELD_BYTES);
+    const w0 = v128.load(at + F_W0 * FIELD_BYTES), w1 = v128.load(at + F_W1 * FIELD_BYTES), w2 = v128.load(at + F_W2 * FIELD_BYTES), w3 = v128.load(at + F_W3 * FIELD_BYTES);
+    if (round == 0) pushLanes(st, LEN_ROUND1, st + QUEUE_ROUND1, failed, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+    else if (failed != 0) {
+      stageLanes(st, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+      finishLanes(st, failed, 0, round, blockStart, stream, step, instance, k0, k1);
     }
   }
 }
 
-/** finishStage for a stream with lanes pending or a zero or invalid mean, after staging what it reads. */
-// @ts-ignore: decorator
-@inline function finishPending(st: usize, lam: v128, small: v128, ptrs: v128, w0: v128, w1: v128, w2: v128, w3: v128, k: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): void {
-  if (!v128.any_true(v128.or(v128.load(st, 192), v128.not(v128.or(small, ptrs))))) return;
-  v128.store(st, lam);
-  v128.store(st, small, 32);
-  v128.store(st, ptrs, 48);
-  v128.store(st, w0, 256);
-  v128.store(st, w1, 272);
-  v128.store(st, w2, 288);
-  v128.store(st, w3, 304);
-  finishStage(st, k, stream, step, instance, k0, k1, cache);
+/** Round 1 for the lanes in the stream's round-1 queue, four at a time (ptrsRound); empties the queue. */
+function ptrsRoundOne(st: usize, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
+  const n = load<u32>(st + LEN_ROUND1);
+  store<u32>(st + LEN_ROUND1, 0);
+  const q = st + QUEUE_ROUND1;
+  for (let i: u32 = 0; i < n; i += 4) {
+    const at = q + (<usize>i << 2);
+    ptrsRound(st, 1, queueValid(i, n), v128.load(at + F_SLOT * FIELD_BYTES), v128.load(at + F_LAM * FIELD_BYTES), v128.load(at + F_B * FIELD_BYTES),
+      v128.load(at + F_A * FIELD_BYTES), v128.load(at + F_LIA * FIELD_BYTES), v128.load(at + F_VR * FIELD_BYTES), v128.load(at + F_W0 * FIELD_BYTES),
+      v128.load(at + F_W1 * FIELD_BYTES), v128.load(at + F_W2 * FIELD_BYTES), v128.load(at + F_W3 * FIELD_BYTES), blockStart, stream, step, instance, k0, k1);
+  }
 }
 
-/** The input counts of the four lanes of stream B from the last inputCountsPair. */
-let pairCountsB: v128 = i32x4.splat(0);
-
 /**
- * The input counts of four lanes (neurons kv) from two streams A and B with means lamA and lamB, as rngPoissonCached
- * draws them: the first Philox block of every lane at once, the inversion branch in lock step, PTRS's constants and
- * its first two rounds (the block's four words); a lane that needs more continues alone (finishStage). Each phase
- * runs for A, then B: the two streams are independent, so the processor overlaps their long chains of dependent
- * operations (a round's full test is several hundred cycles of latency). B's counts in pairCountsB.
+ * The start of four lanes' draws from one input stream (neurons blockStart + slot ...), as rngPoissonCached takes
+ * them: the first Philox block of every lane at once, the inversion branch in lock step (its counts to the slots) and
+ * PTRS's round 0 (ptrsRound), which leaves its full tests and rejections to the stream's queues; a zero or invalid
+ * mean goes through rngPoissonCached itself.
  */
-// @ts-ignore: decorator
-@inline function inputCountsPair(stA: usize, stB: usize, lamA: v128, lamB: v128, kv: v128, k: u32, streamA: u32, streamB: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): v128 {
-  const a0 = philox4(kv, instance, step, streamA << 16, k0, k1);
-  const a1 = philoxWord1, a2 = philoxWord2, a3 = philoxWord3;
-  const b0 = philox4(kv, instance, step, streamB << 16, k0, k1);
-  const b1 = philoxWord1, b2 = philoxWord2, b3 = philoxWord3;
-  const smallA = v128.and(f32x4.gt(lamA, f32x4.splat(0)), f32x4.lt(lamA, f32x4.splat(10)));
-  const smallB = v128.and(f32x4.gt(lamB, f32x4.splat(0)), f32x4.lt(lamB, f32x4.splat(10)));
-  const ptrsA = v128.and(f32x4.ge(lamA, f32x4.splat(10)), f32x4.le(lamA, f32x4.splat(1e7)));
-  const ptrsB = v128.and(f32x4.ge(lamB, f32x4.splat(10)), f32x4.le(lamB, f32x4.splat(1e7)));
-  v128.store(stA, v128.any_true(smallA) ? poissonInversion4(uniform4(a0), lamA, detExp4(f32x4.neg(lamA)), smallA) : i32x4.splat(0), 128);
-  v128.store(stB, v128.any_true(smallB) ? poissonInversion4(uniform4(b0), lamB, detExp4(f32x4.neg(lamB)), smallB) : i32x4.splat(0), 128);
-  // Round 0 from the block's words 0 and 1; the lanes it rejects try round 1 from words 2 and 3 (a quarter of the
-  // groups of four need it; a lane rejected twice goes on alone from the next block).
-  v128.store(stA, i32x4.splat(0), 16);
-  v128.store(stB, i32x4.splat(0), 16);
-  v128.store(stA, i32x4.splat(0), 432);
-  v128.store(stB, i32x4.splat(0), 432);
-  if (v128.any_true(v128.or(ptrsA, ptrsB))) {
-    if (v128.any_true(ptrsA)) ptrsConstantsStage(stA, lamA, cache);
-    if (v128.any_true(ptrsB)) ptrsConstantsStage(stB, lamB, cache);
-    ptrsRoundPair(0, stA, a0, a1, lamA, ptrsA, stB, b0, b1, lamB, ptrsB);
+function drawLanes(st: usize, slot: u32, lam: v128, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): void {
+  const neuron = blockStart + slot;
+  const w0 = philox4(i32x4.add(i32x4.splat(neuron), i32x4(0, 1, 2, 3)), instance, step, stream << 16, k0, k1);
+  const w1 = philoxWord1, w2 = philoxWord2, w3 = philoxWord3;
+  const small = v128.and(f32x4.gt(lam, f32x4.splat(0)), f32x4.lt(lam, f32x4.splat(10)));
+  const ptrs = v128.and(f32x4.ge(lam, f32x4.splat(10)), f32x4.le(lam, f32x4.splat(1e7)));
+  const counts = st + COUNTS + (<usize>slot << 2);
+  v128.store(counts, v128.any_true(small) ? poissonInversion4(uniform4(w0), lam, detExp4(f32x4.neg(lam)), small) : i32x4.splat(0));
+  if (v128.any_true(ptrs)) {
+    ptrsConstantsStage(st, lam, cache);
+    ptrsRound(st, 0, ptrs, i32x4.add(i32x4.splat(slot), i32x4(0, 1, 2, 3)), lam, v128.load(st, 64), v128.load(st, 80), v128.load(st, 96), v128.load(st, 112), w0, w1, w2, w3, blockStart, stream, step, instance, k0, k1);
   }
-  const againA = v128.load(stA, 16), againB = v128.load(stB, 16);
-  v128.store(stA, i32x4.splat(0), 208);
-  v128.store(stB, i32x4.splat(0), 208);
-  if (v128.any_true(v128.or(againA, againB))) ptrsRoundPair(1, stA, a2, a3, lamA, againA, stB, b2, b3, lamB, againB);
-  v128.store(stA, v128.and(againA, i32x4.splat(1)), 224);
-  v128.store(stB, v128.and(againB, i32x4.splat(1)), 224);
-  v128.store(stA, v128.or(v128.load(stA, 432), v128.load(stA, 208)), 192);
-  v128.store(stB, v128.or(v128.load(stB, 432), v128.load(stB, 208)), 192);
-  finishPending(stA, lamA, smallA, ptrsA, a0, a1, a2, a3, k, streamA, step, instance, k0, k1, cache);
-  finishPending(stB, lamB, smallB, ptrsB, b0, b1, b2, b3, k, streamB, step, instance, k0, k1, cache);
-  pairCountsB = v128.load(stB, 128);
-  return v128.load(stA, 128);
+  const other = i32x4.bitmask(v128.not(v128.or(small, ptrs)));
+  if (other != 0) {
+    v128.store(st, lam);
+    for (let l: u32 = 0; l < 4; l++) {
+      if (((other >> <i32>l) & 1) == 0) continue;
+      rngReset(k0, k1, stream, step, instance, neuron + l);
+      store<u32>(counts + (<usize>l << 2), rngPoissonCached(load<f32>(st + (<usize>l << 2)), cache));
+    }
+  }
 }
 
 /**
  * One step of neurons [from, to) of the 2n (one thread's share), from the totals of the current record; scratch is
  * this thread's THREAD_SCRATCH_BYTES (rngPoissonCached's cache: the input means take few distinct values, a total
- * less one neuron's units; then lane staging and the log-pmf tables). Four neurons at a time (inputCountsPair, then the update and the sigmoid
- * in SIMD); the one-neuron loop that finishes the range is the reference's step as written.
+ * less one neuron's units; then the two streams' staging, log-pmf tables and queues). Blocks of BLOCK neurons: first
+ * every lane's draws start, four at a time (drawLanes); the full tests and round 1 then run four queued lanes at a time
+ * (a group of four rarely has four lanes that need them, and the queues spare the work of the lanes that do not);
+ * then the update and the sigmoid in SIMD. The one-neuron loop that finishes the range is the reference's step as written.
  */
 export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usize): void {
   const p = changetype<HybridParams>(params);
@@ -356,29 +424,41 @@ export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usiz
   const totalI = <u64>load<f64>(p.rec, 8);
   const cache = scratch;
   const stageE = scratch + POISSON_CACHE_BYTES;
-  const stageI = stageE + STAGE_STRIDE;
-  let k = from;
-  for (; k + 4 <= to; k += 4) {
-    const uPtr = p.u + (<usize>k << 2);
-    const unitPtr = p.units + (<usize>k << 2);
-    const own = v128.load(unitPtr);
-    const kv = i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3));
-    const isE = i32x4.lt_u(kv, i32x4.splat(n));
-    // The other neurons' units of each population: the total less the neuron's own where it belongs to it.
-    const lamE = f32x4.mul(u64DiffToF32x4(totalE, v128.and(own, isE)), f32x4.splat(meanPerUnit));
-    const lamI = f32x4.mul(u64DiffToF32x4(totalI, v128.andnot(own, isE)), f32x4.splat(meanPerUnit));
-    const countE = inputCountsPair(stageE, stageI, lamE, lamI, kv, k, streamInputE, streamInputI, step, instance, k0, k1, cache);
-    const countI = pairCountsB;
-    const drive = v128.bitselect(f32x4.splat(p.driveE), f32x4.splat(p.driveI), isE);
-    const excited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEE), f32x4.splat(p.jumpIE), isE), countE);
-    const inhibited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEI), f32x4.splat(p.jumpII), isE), countI);
-    const next = f32x4.sub(f32x4.add(f32x4.add(f32x4.mul(v128.load(uPtr), f32x4.splat(decay)), drive), excited), inhibited);
-    v128.store(uPtr, next);
-    const x = f32x4.mul(f32x4.sub(next, f32x4.splat(theta)), f32x4.splat(gain));
-    const g = probit ? detNormalCdf4(x) : detLogistic4(x);
-    v128.store(unitPtr, i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.mul(g, f32x4.splat(16777216)), f32x4.splat(0.5))));
+  const stageI = stageE + STREAM_STRIDE;
+  const end4 = from + ((to - from) & ~3);
+  for (let block = from; block < end4; block += BLOCK) {
+    const blockEnd = min<u32>(block + BLOCK, end4);
+    for (let k = block; k < blockEnd; k += 4) {
+      const own = v128.load(p.units + (<usize>k << 2));
+      const isE = i32x4.lt_u(i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3)), i32x4.splat(n));
+      // The other neurons' units of each population: the total less the neuron's own where it belongs to it.
+      const lamE = f32x4.mul(u64DiffToF32x4(totalE, v128.and(own, isE)), f32x4.splat(meanPerUnit));
+      const lamI = f32x4.mul(u64DiffToF32x4(totalI, v128.andnot(own, isE)), f32x4.splat(meanPerUnit));
+      drawLanes(stageE, k - block, lamE, block, streamInputE, step, instance, k0, k1, cache);
+      drawLanes(stageI, k - block, lamI, block, streamInputI, step, instance, k0, k1, cache);
+    }
+    ptrsTests(stageE, 0, block, streamInputE, step, instance, k0, k1);
+    ptrsTests(stageI, 0, block, streamInputI, step, instance, k0, k1);
+    ptrsRoundOne(stageE, block, streamInputE, step, instance, k0, k1);
+    ptrsRoundOne(stageI, block, streamInputI, step, instance, k0, k1);
+    ptrsTests(stageE, 1, block, streamInputE, step, instance, k0, k1);
+    ptrsTests(stageI, 1, block, streamInputI, step, instance, k0, k1);
+    for (let k = block; k < blockEnd; k += 4) {
+      const uPtr = p.u + (<usize>k << 2);
+      const isE = i32x4.lt_u(i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3)), i32x4.splat(n));
+      const countE = v128.load(stageE + COUNTS + (<usize>(k - block) << 2));
+      const countI = v128.load(stageI + COUNTS + (<usize>(k - block) << 2));
+      const drive = v128.bitselect(f32x4.splat(p.driveE), f32x4.splat(p.driveI), isE);
+      const excited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEE), f32x4.splat(p.jumpIE), isE), countE);
+      const inhibited = jumpTimesCount4(v128.bitselect(f32x4.splat(p.jumpEI), f32x4.splat(p.jumpII), isE), countI);
+      const next = f32x4.sub(f32x4.add(f32x4.add(f32x4.mul(v128.load(uPtr), f32x4.splat(decay)), drive), excited), inhibited);
+      v128.store(uPtr, next);
+      const x = f32x4.mul(f32x4.sub(next, f32x4.splat(theta)), f32x4.splat(gain));
+      const g = probit ? detNormalCdf4(x) : detLogistic4(x);
+      v128.store(p.units + (<usize>k << 2), i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.mul(g, f32x4.splat(16777216)), f32x4.splat(0.5))));
+    }
   }
-  for (; k < to; k++) {
+  for (let k = end4; k < to; k++) {
     const isE = k < n;
     const uPtr = p.u + (<usize>k << 2);
     const unitPtr = p.units + (<usize>k << 2);

@@ -245,8 +245,13 @@ export function rngPoissonPtrsAfter(lam: f32, b: f32, a: f32, logInvAlpha: f32, 
 
 /** Bytes of the scratch rngPoissonCached uses (per thread: it is written while sampling). */
 export const POISSON_CACHE_BYTES: u32 = 1024 * 8 + 1024 * 20;
-/** The hybrid kernel's per-stream lane staging and log-pmf table (STAGE_STRIDE in hybrid.ts), for its two input streams. */
-export const LANE_SCRATCH_BYTES: u32 = 2 * (512 + 8 * LOGPMF_K);
+/** Neurons per block of the hybrid kernel's step (its lane queues hold one block's lanes). */
+export const HYBRID_BLOCK: u32 = 128;
+/**
+ * The hybrid kernel's scratch for each of its two input streams (STREAM_STRIDE in hybrid.ts, which checks it): lane
+ * staging, log-pmf table, a block's counts, two lane queues of 13 fields and a stage of four lanes' fields.
+ */
+export const LANE_SCRATCH_BYTES: u32 = 2 * (512 + 8 * LOGPMF_K + 4 * (HYBRID_BLOCK + 4) + 2 * 13 * 4 * (HYBRID_BLOCK + 4) + 13 * 16);
 /** Scratch per thread that a kernel gets: the Poisson cache, then LANE_SCRATCH_BYTES. */
 export const THREAD_SCRATCH_BYTES: u32 = POISSON_CACHE_BYTES + LANE_SCRATCH_BYTES;
 
