@@ -61,7 +61,8 @@ async function wasmRun(batch: RateBatch, threads: number, parts: number[], optio
 
 describe('wasm rate equals the cpu reference bit for bit', () => {
   const cases: [string, RateBatch, number[]][] = [
-    // Groups of 16 lanes run 1-4 f32x4 chains (ceil(lanes / 4)): the cases cover every chain count, full and partial.
+    // Groups of 16 lanes run 1-4 f32x4 chains (ceil(lanes / 4)): the cases cover every chain count, full and partial;
+    // pairs of more than one chain take runPairs (each chain's step in registers), larger circuits runChains.
     ['Wilson-Cowan pairs, 13 circuits (one group, four chains, the last partial), RK4, samples every 7 steps', makeBatch(13, 2, 'rk4', 2000, 7, 1), [1, 999, 1000]],
     ['Wilson-Cowan pairs, 8 circuits (two full chains), Euler', makeBatch(8, 2, 'euler', 3000, 3000, 2), [3000]],
     ['random 23-cell circuits, 9 circuits (three chains), RK4, samples every 50 steps', makeBatch(9, 23, 'rk4', 600, 50, 3), [333, 267]],

@@ -109,11 +109,11 @@ export function hybridInit(params: usize): void {
  * Staging of one input stream (bytes from its base): four means +0, PTRS's constants b +64, a +80, log(1/alpha) +96,
  * vr +112 (ptrsConstantsStage), whether the four means are one value +240, the last PTRS means and constants +320 ...
  * +399 (zeroed at first: a PTRS mean is never 0), the log-pmf table's k +400 and values +416, the lengths of the
- * full-test queue +448 and of the round-1 queue +452.
+ * full-test queue +448 and of the next-round queue +452.
  */
 const STAGE_BYTES: usize = 512;
 const LEN_TESTS: usize = 448;
-const LEN_ROUND1: usize = 452;
+const LEN_NEXT: usize = 452;
 /**
  * Then the stream's log-pmf table: rngPoissonLogPmf(k, lam) for k < LOGPMF_K as (lam's bits, value) pairs, filled as
  * PTRS's full test needs them. Four lanes with one mean (the other population's neurons all have the same one) read
@@ -132,12 +132,17 @@ const FIELD_BYTES: usize = QUEUE_CAP << 2;
 const F_SLOT: usize = 0, F_LAM: usize = 1, F_B: usize = 2, F_A: usize = 3, F_LIA: usize = 4, F_VR: usize = 5;
 const F_W0: usize = 6, F_W1: usize = 7, F_W2: usize = 8, F_W3: usize = 9, F_K: usize = 10, F_V: usize = 11, F_US: usize = 12;
 const NF: usize = 13;
-/** Lanes whose round-0 or round-1 full test is left: each vector of four runs it on four lanes that need it. */
+/** Lanes whose full test of the current round is left: each vector of four runs it on four lanes that need it. */
 const QUEUE_TESTS: usize = COUNTS + (<usize>(BLOCK + 4) << 2);
-/** Lanes that round 0 rejected, for round 1 from their block's words 2 and 3. */
-const QUEUE_ROUND1: usize = QUEUE_TESTS + NF * FIELD_BYTES;
+/** Lanes that the current round rejected, for the next. */
+const QUEUE_NEXT: usize = QUEUE_TESTS + NF * FIELD_BYTES;
 /** Four lanes' fields (16 bytes each) for the one-lane continuation. */
-const LANE_STAGE: usize = QUEUE_ROUND1 + NF * FIELD_BYTES;
+const LANE_STAGE: usize = QUEUE_NEXT + NF * FIELD_BYTES;
+/**
+ * PTRS rounds 0 ... LAST_ROUND run in SIMD: round r takes words 2(r mod 2) and 2(r mod 2) + 1 of the lane's Philox
+ * block r / 2 (a lane is rejected in a round about one time in ten, so round 4 is left to one in ten thousand).
+ */
+const LAST_ROUND: i32 = 3;
 const STREAM_STRIDE: usize = LANE_STAGE + NF * 16;
 // rng.ts sizes the scratch (LANE_SCRATCH_BYTES) for two streams of this layout.
 if (<usize>2 * STREAM_STRIDE > <usize>LANE_SCRATCH_BYTES) unreachable();
@@ -253,8 +258,9 @@ for (let m: u32 = 0; m < 16; m++) {
 }
 
 /**
- * The lanes of `mask` in the lane stage go on one at a time from the generator after round `round`'s two words: the
- * lanes of `resume` from that round's full test (a k past the log-pmf tables), the others from the next round.
+ * The lanes of `mask` in the lane stage go on one at a time from the generator after round `round`'s two words (of
+ * the lane's Philox block round / 2, in the stage's w0 ... w3): the lanes of `resume` from that round's full test (a
+ * k past the log-pmf tables), the others from the next round.
  */
 function finishLanes(st: usize, mask: i32, resume: i32, round: i32, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
   const s = st + LANE_STAGE;
@@ -262,7 +268,7 @@ function finishLanes(st: usize, mask: i32, resume: i32, round: i32, blockStart: 
     if (((mask >> <i32>l) & 1) == 0) continue;
     const o = s + (l << 2);
     const slot = load<u32>(o + (F_SLOT << 4));
-    rngLoadBlock(k0, k1, blockStart + slot, instance, step, stream << 16, load<u32>(o + (F_W0 << 4)), load<u32>(o + (F_W1 << 4)), load<u32>(o + (F_W2 << 4)), load<u32>(o + (F_W3 << 4)), 2 * (round + 1));
+    rngLoadBlock(k0, k1, blockStart + slot, instance, step, (stream << 16) + <u32>(round >> 1), load<u32>(o + (F_W0 << 4)), load<u32>(o + (F_W1 << 4)), load<u32>(o + (F_W2 << 4)), load<u32>(o + (F_W3 << 4)), 2 * ((round & 1) + 1));
     const lam = load<f32>(o + (F_LAM << 4)), b = load<f32>(o + (F_B << 4)), a = load<f32>(o + (F_A << 4)), lia = load<f32>(o + (F_LIA << 4)), vr = load<f32>(o + (F_VR << 4)), k = load<f32>(o + (F_K << 4));
     const count = ((resume >> <i32>l) & 1) != 0 ? rngPoissonPtrsResume(lam, b, a, lia, vr, load<f32>(o + (F_V << 4)), load<f32>(o + (F_US << 4)), k, round) : rngPoissonPtrsAfter(lam, b, a, lia, vr, k, round);
     store<u32>(st + COUNTS + (<usize>slot << 2), count);
@@ -287,12 +293,12 @@ function finishLanes(st: usize, mask: i32, resume: i32, round: i32, blockStart: 
 /**
  * One PTRS round for four lanes (those of `active`) from their round's two Philox words wU, wV, as rng.ts's ptrsRounds
  * takes it: k, then the quick acceptance (its counts to the slots), the early rejections and the lanes left to the
- * full test, which go to the stream's full-test queue. Round 0's rejections go to the round-1 queue; round 1's, and
- * a k past the log-pmf tables in either round, go on one lane at a time.
+ * full test, which go to the stream's full-test queue. Its rejections go to the next-round queue (after LAST_ROUND,
+ * on one lane at a time, like a k past the log-pmf tables in any round).
  */
 function ptrsRound(st: usize, round: i32, active: v128, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w0: v128, w1: v128, w2: v128, w3: v128, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
-  const U = f32x4.sub(uniform4(round == 0 ? w0 : w2), f32x4.splat(0.5));
-  const V = uniform4(round == 0 ? w1 : w3);
+  const U = f32x4.sub(uniform4((round & 1) == 0 ? w0 : w2), f32x4.splat(0.5));
+  const V = uniform4((round & 1) == 0 ? w1 : w3);
   const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
   const k = ptrsK4(lam, b, a, U, us);
   const negative = f32x4.lt(k, f32x4.splat(0));
@@ -313,8 +319,8 @@ function ptrsRound(st: usize, round: i32, active: v128, slot: v128, lam: v128, b
   // Unconditional (no lane in the mask appends nothing): whether a group has a full test left is a coin toss, which a
   // branch would mispredict.
   pushLanes(st, LEN_TESTS, st + QUEUE_TESTS, tests, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
-  if (round == 0 && rejected != 0) pushLanes(st, LEN_ROUND1, st + QUEUE_ROUND1, rejected, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
-  const alone = (round == 0 ? 0 : rejected) | resume;
+  if (round < LAST_ROUND && rejected != 0) pushLanes(st, LEN_NEXT, st + QUEUE_NEXT, rejected, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+  const alone = (round < LAST_ROUND ? 0 : rejected) | resume;
   if (alone != 0) {
     stageLanes(st, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
     finishLanes(st, alone, resume, round, blockStart, stream, step, instance, k0, k1);
@@ -330,7 +336,7 @@ function ptrsRound(st: usize, round: i32, active: v128, slot: v128, lam: v128, b
 /**
  * The full tests of round `round` in the stream's queue, four lanes at a time: log(V) + log(1/alpha) - log(a / us^2 +
  * b) against the log pmf (from the stream's table where a vector's four means are one value). A lane that passes
- * has its count; one that fails goes to round 1 (after round 0) or on alone (after round 1). Empties the queue.
+ * has its count; one that fails goes to the next round's queue (after LAST_ROUND, on alone). Empties the queue.
  */
 function ptrsTests(st: usize, round: i32, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
   const n = load<u32>(st + LEN_TESTS);
@@ -358,7 +364,7 @@ function ptrsTests(st: usize, round: i32, blockStart: u32, stream: u32, step: u3
     scatterCounts(st, pass, slot, k);
     const vr = v128.load(at + F_VR * FIELD_BYTES);
     const w0 = v128.load(at + F_W0 * FIELD_BYTES), w1 = v128.load(at + F_W1 * FIELD_BYTES), w2 = v128.load(at + F_W2 * FIELD_BYTES), w3 = v128.load(at + F_W3 * FIELD_BYTES);
-    if (round == 0) pushLanes(st, LEN_ROUND1, st + QUEUE_ROUND1, failed, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+    if (round < LAST_ROUND) pushLanes(st, LEN_NEXT, st + QUEUE_NEXT, failed, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
     else if (failed != 0) {
       stageLanes(st, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
       finishLanes(st, failed, 0, round, blockStart, stream, step, instance, k0, k1);
@@ -366,16 +372,27 @@ function ptrsTests(st: usize, round: i32, blockStart: u32, stream: u32, step: u3
   }
 }
 
-/** Round 1 for the lanes in the stream's round-1 queue, four at a time (ptrsRound); empties the queue. */
-function ptrsRoundOne(st: usize, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
-  const n = load<u32>(st + LEN_ROUND1);
-  store<u32>(st + LEN_ROUND1, 0);
-  const q = st + QUEUE_ROUND1;
+/**
+ * Round `round` (1 ... LAST_ROUND) for the lanes in the stream's next-round queue, four at a time (ptrsRound), with
+ * their Philox block round / 2 (round 2 computes block 1; its lanes' neurons are any of the block's). Empties the
+ * queue: the round's rejections go back into it, each at or before the vector that read it (already loaded).
+ */
+function ptrsRoundQueue(st: usize, round: i32, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
+  const n = load<u32>(st + LEN_NEXT);
+  store<u32>(st + LEN_NEXT, 0);
+  const q = st + QUEUE_NEXT;
   for (let i: u32 = 0; i < n; i += 4) {
     const at = q + (<usize>i << 2);
-    ptrsRound(st, 1, queueValid(i, n), v128.load(at + F_SLOT * FIELD_BYTES), v128.load(at + F_LAM * FIELD_BYTES), v128.load(at + F_B * FIELD_BYTES),
-      v128.load(at + F_A * FIELD_BYTES), v128.load(at + F_LIA * FIELD_BYTES), v128.load(at + F_VR * FIELD_BYTES), v128.load(at + F_W0 * FIELD_BYTES),
-      v128.load(at + F_W1 * FIELD_BYTES), v128.load(at + F_W2 * FIELD_BYTES), v128.load(at + F_W3 * FIELD_BYTES), blockStart, stream, step, instance, k0, k1);
+    const slot = v128.load(at + F_SLOT * FIELD_BYTES);
+    let w0 = v128.load(at + F_W0 * FIELD_BYTES), w1 = v128.load(at + F_W1 * FIELD_BYTES), w2 = v128.load(at + F_W2 * FIELD_BYTES), w3 = v128.load(at + F_W3 * FIELD_BYTES);
+    if (round == 2) {
+      w0 = philox4(i32x4.add(i32x4.splat(blockStart), slot), instance, step, (stream << 16) + 1, k0, k1);
+      w1 = philoxWord1;
+      w2 = philoxWord2;
+      w3 = philoxWord3;
+    }
+    ptrsRound(st, round, queueValid(i, n), slot, v128.load(at + F_LAM * FIELD_BYTES), v128.load(at + F_B * FIELD_BYTES), v128.load(at + F_A * FIELD_BYTES),
+      v128.load(at + F_LIA * FIELD_BYTES), v128.load(at + F_VR * FIELD_BYTES), w0, w1, w2, w3, blockStart, stream, step, instance, k0, k1);
   }
 }
 
@@ -412,7 +429,7 @@ function drawLanes(st: usize, slot: u32, lam: v128, blockStart: u32, stream: u32
  * One step of neurons [from, to) of the 2n (one thread's share), from the totals of the current record; scratch is
  * this thread's THREAD_SCRATCH_BYTES (rngPoissonCached's cache: the input means take few distinct values, a total
  * less one neuron's units; then the two streams' staging, log-pmf tables and queues). Blocks of BLOCK neurons: first
- * every lane's draws start, four at a time (drawLanes); the full tests and round 1 then run four queued lanes at a time
+ * every lane's draws start, four at a time (drawLanes); the full tests and the later rounds then run four queued lanes at a time
  * (a group of four rarely has four lanes that need them, and the queues spare the work of the lanes that do not);
  * then the update and the sigmoid in SIMD. The one-neuron loop that finishes the range is the reference's step as written.
  */
@@ -439,10 +456,12 @@ export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usiz
     }
     ptrsTests(stageE, 0, block, streamInputE, step, instance, k0, k1);
     ptrsTests(stageI, 0, block, streamInputI, step, instance, k0, k1);
-    ptrsRoundOne(stageE, block, streamInputE, step, instance, k0, k1);
-    ptrsRoundOne(stageI, block, streamInputI, step, instance, k0, k1);
-    ptrsTests(stageE, 1, block, streamInputE, step, instance, k0, k1);
-    ptrsTests(stageI, 1, block, streamInputI, step, instance, k0, k1);
+    for (let round = 1; round <= LAST_ROUND; round++) {
+      ptrsRoundQueue(stageE, round, block, streamInputE, step, instance, k0, k1);
+      ptrsRoundQueue(stageI, round, block, streamInputI, step, instance, k0, k1);
+      ptrsTests(stageE, round, block, streamInputE, step, instance, k0, k1);
+      ptrsTests(stageI, round, block, streamInputI, step, instance, k0, k1);
+    }
     for (let k = block; k < blockEnd; k += 4) {
       const uPtr = p.u + (<usize>k << 2);
       const isE = i32x4.lt_u(i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3)), i32x4.splat(n));

@@ -193,8 +193,10 @@ export function rateTanhArray(ptr: usize, count: u32): void {
  */
 export function rateRun(group: usize, scratch: usize, from: u32, to: u32): void {
   const c = (changetype<RateGroup>(group).lanes + 3) >> 2;
-  if (c == 1 && changetype<RateGroup>(group).n == 2) runPair(group, from, to);
-  else if (c >= 4) runChains4(group, scratch, from, to);
+  if (changetype<RateGroup>(group).n == 2) {
+    if (c == 1) runPair(group, from, to);
+    else runPairs(group, from, to, c);
+  } else if (c >= 4) runChains4(group, scratch, from, to);
   else if (c == 3) runChains3(group, scratch, from, to);
   else if (c == 2) runChains2(group, scratch, from, to);
   else runChains1(group, scratch, from, to);
@@ -215,11 +217,11 @@ function runChains4(group: usize, scratch: usize, from: u32, to: u32): void {
   runChains(group, scratch, from, to, 4);
 }
 
-/** kv of one cell of a 2-cell circuit, as slopes computes it: f32(scale (Phi(u + W0 x0 + W1 x1) - xi)), left to right. */
+/** kv of one cell of a 2-cell circuit (f32x4 number q of the group), as slopes computes it: f32(scale (Phi(u + W0 x0 + W1 x1) - xi)), left to right. */
 // @ts-ignore: decorator
-@inline function pairSlope(g: usize, u: v128, w0: v128, w1: v128, sc: v128, x0: v128, x1: v128, xi: v128, clip: bool, soft: bool): v128 {
+@inline function pairSlope(g: usize, u: v128, w0: v128, w1: v128, sc: v128, x0: v128, x1: v128, xi: v128, clip: bool, soft: bool, q: usize = 0): v128 {
   const s = f32x4.add(f32x4.add(u, f32x4.mul(w0, x0)), f32x4.mul(w1, x1));
-  return f32x4.mul(sc, f32x4.sub(activate(g, 0, s, clip, soft), xi));
+  return f32x4.mul(sc, f32x4.sub(activate(g, q, s, clip, soft), xi));
 }
 
 /**
@@ -283,4 +285,72 @@ function runPair(group: usize, from: u32, to: u32): void {
   }
   v128.store(xAt, x0);
   v128.store(xAt, x1, 64);
+}
+
+/** One RK4 (or Euler) step of f32x4 number q of a group of 2-cell circuits, its state from and back to memory. */
+// @ts-ignore: decorator
+@inline function pairStep(group: usize, q: usize, rk4: bool, clip: bool, soft: bool): void {
+  const p = changetype<RateGroup>(group);
+  const o = q << 4;
+  const w00 = v128.load(p.w + o), w01 = v128.load(p.w + o, 64), w10 = v128.load(p.w + o, 128), w11 = v128.load(p.w + o, 192);
+  const u0 = v128.load(p.u + o), u1 = v128.load(p.u + o, 64);
+  const sc0 = v128.load(p.scale + o), sc1 = v128.load(p.scale + o, 64);
+  const xAt = p.x + o;
+  const x0 = v128.load(xAt), x1 = v128.load(xAt, 64);
+  if (rk4) {
+    let k0 = pairSlope(group, u0, w00, w01, sc0, x0, x1, x0, clip, soft, q);
+    let k1 = pairSlope(group, u1, w10, w11, sc1, x0, x1, x1, clip, soft, q);
+    let a0 = k0, a1 = k1;
+    let t0 = f32x4.add(x0, f32x4.mul(HALF, k0)), t1 = f32x4.add(x1, f32x4.mul(HALF, k1));
+    k0 = pairSlope(group, u0, w00, w01, sc0, t0, t1, t0, clip, soft, q);
+    k1 = pairSlope(group, u1, w10, w11, sc1, t0, t1, t1, clip, soft, q);
+    a0 = f32x4.add(a0, f32x4.mul(TWO, k0));
+    a1 = f32x4.add(a1, f32x4.mul(TWO, k1));
+    t0 = f32x4.add(x0, f32x4.mul(HALF, k0));
+    t1 = f32x4.add(x1, f32x4.mul(HALF, k1));
+    k0 = pairSlope(group, u0, w00, w01, sc0, t0, t1, t0, clip, soft, q);
+    k1 = pairSlope(group, u1, w10, w11, sc1, t0, t1, t1, clip, soft, q);
+    a0 = f32x4.add(a0, f32x4.mul(TWO, k0));
+    a1 = f32x4.add(a1, f32x4.mul(TWO, k1));
+    t0 = f32x4.add(x0, k0);
+    t1 = f32x4.add(x1, k1);
+    k0 = pairSlope(group, u0, w00, w01, sc0, t0, t1, t0, clip, soft, q);
+    k1 = pairSlope(group, u1, w10, w11, sc1, t0, t1, t1, clip, soft, q);
+    v128.store(xAt, f32x4.add(x0, f32x4.mul(f32x4.add(a0, k0), SIXTH)));
+    v128.store(xAt, f32x4.add(x1, f32x4.mul(f32x4.add(a1, k1), SIXTH)), 64);
+  } else {
+    v128.store(xAt, f32x4.add(x0, pairSlope(group, u0, w00, w01, sc0, x0, x1, x0, clip, soft, q)));
+    v128.store(xAt, f32x4.add(x1, pairSlope(group, u1, w10, w11, sc1, x0, x1, x1, clip, soft, q)), 64);
+  }
+}
+
+/**
+ * runChains for 5 to 16 circuits of two cells (c f32x4): each chain's step in registers (pairStep: runPair's
+ * operations), the chains one after another, so that the core overlaps their independent steps; the state goes
+ * through memory once per step rather than at every stage as in runChains (a batch of 10 pairs: 116 to 77 µs per
+ * 1000 RK4 steps on a 2-core AMD EPYC).
+ */
+function runPairs(group: usize, from: u32, to: u32, c: u32): void {
+  const p = changetype<RateGroup>(group);
+  const run = changetype<RateRun>(p.run);
+  const rk4 = p.rk4 != 0, clip = p.clip != 0, soft = p.soft != 0;
+  const every = run.sampleEvery, samples = run.samples, rowBase = run.rowBase, batch = <usize>run.batch;
+  const lanes = p.lanes, first = p.first, xAt = p.x;
+  let nextSample: u32 = every != 0 ? (from / every + 1) * every : 0;
+  for (let step = from; step < to; step++) {
+    pairStep(group, 0, rk4, clip, soft);
+    pairStep(group, 1, rk4, clip, soft);
+    if (c > 2) pairStep(group, 2, rk4, clip, soft);
+    if (c > 3) pairStep(group, 3, rk4, clip, soft);
+    if (step + 1 == nextSample) {
+      const row = <usize>(nextSample / every - rowBase);
+      for (let l: u32 = 0; l < lanes; l++) {
+        const out = samples + ((row * batch + <usize>(first + l)) << 3);
+        const at = xAt + (<usize>(l >> 2) << 4) + (<usize>(l & 3) << 2);
+        store<f32>(out, load<f32>(at));
+        store<f32>(out, load<f32>(at, 64), 4);
+      }
+      nextSample += every;
+    }
+  }
 }
