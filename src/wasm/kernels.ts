@@ -69,7 +69,7 @@ export const poissonCacheBytes = 1024 * 8 + 1024 * 20;
  * Bytes of scratch a kernel takes per thread: the Poisson cache, then the hybrid kernel's two streams' lane staging,
  * log-pmf tables, block counts and lane queues (THREAD_SCRATCH_BYTES; test/wasm-rng.test.ts compares them).
  */
-export const threadScratchBytes = poissonCacheBytes + 2 * (512 + 8 * 2048 + 4 * (128 + 4) + 2 * 13 * 4 * (128 + 4) + 13 * 16);
+export const threadScratchBytes = poissonCacheBytes + 2 * (512 + 8 * 2048 + 4 * (128 + 4) + 2 * 11 * 4 * (128 + 4) + 11 * 16);
 
 /** Host buffers start here: the module's static data lies below 64 KiB (page 0). */
 export const heapBase = 65536;

@@ -127,11 +127,12 @@ const COUNTS: usize = TABLE + 8 * <usize>LOGPMF_K;
 /** A queue holds up to BLOCK lanes as NF fields of QUEUE_CAP words (a compressed store writes four lanes past its end). */
 const QUEUE_CAP: usize = <usize>BLOCK + 4;
 const FIELD_BYTES: usize = QUEUE_CAP << 2;
-// The fields of a lane in a queue or the lane stage: its slot in the block, mean, PTRS constants, the Philox block's
-// four words and its round's k, V and us.
+// The fields of a lane in a queue or the lane stage: its slot in the block, mean, PTRS constants, words 2 and 3 of its
+// Philox block (words 0 and 1 are round 0's, or round 2's, which have been used when a lane is queued) and its
+// round's k, V and us.
 const F_SLOT: usize = 0, F_LAM: usize = 1, F_B: usize = 2, F_A: usize = 3, F_LIA: usize = 4, F_VR: usize = 5;
-const F_W0: usize = 6, F_W1: usize = 7, F_W2: usize = 8, F_W3: usize = 9, F_K: usize = 10, F_V: usize = 11, F_US: usize = 12;
-const NF: usize = 13;
+const F_W2: usize = 6, F_W3: usize = 7, F_K: usize = 8, F_V: usize = 9, F_US: usize = 10;
+const NF: usize = 11;
 /** Lanes whose full test of the current round is left: each vector of four runs it on four lanes that need it. */
 const QUEUE_TESTS: usize = COUNTS + (<usize>(BLOCK + 4) << 2);
 /** Lanes that the current round rejected, for the next. */
@@ -218,7 +219,7 @@ for (let m: u32 = 0; m < 16; m++) {
  * compressed to the front and stored whole (the lanes past the new length are written over by the next append).
  */
 // @ts-ignore: decorator
-@inline function pushLanes(st: usize, lenAt: usize, q: usize, mask: i32, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w0: v128, w1: v128, w2: v128, w3: v128, k: v128, V: v128, us: v128): void {
+@inline function pushLanes(st: usize, lenAt: usize, q: usize, mask: i32, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w2: v128, w3: v128, k: v128, V: v128, us: v128): void {
   const n = load<u32>(st + lenAt);
   const sw = v128.load(COMPRESS + (<usize>mask << 4));
   const at = q + (<usize>n << 2);
@@ -228,8 +229,6 @@ for (let m: u32 = 0; m < 16; m++) {
   v128.store(at + F_A * FIELD_BYTES, i8x16.swizzle(a, sw));
   v128.store(at + F_LIA * FIELD_BYTES, i8x16.swizzle(lia, sw));
   v128.store(at + F_VR * FIELD_BYTES, i8x16.swizzle(vr, sw));
-  v128.store(at + F_W0 * FIELD_BYTES, i8x16.swizzle(w0, sw));
-  v128.store(at + F_W1 * FIELD_BYTES, i8x16.swizzle(w1, sw));
   v128.store(at + F_W2 * FIELD_BYTES, i8x16.swizzle(w2, sw));
   v128.store(at + F_W3 * FIELD_BYTES, i8x16.swizzle(w3, sw));
   v128.store(at + F_K * FIELD_BYTES, i8x16.swizzle(k, sw));
@@ -240,7 +239,7 @@ for (let m: u32 = 0; m < 16; m++) {
 
 /** The one-lane continuation of the lanes of `mask`, with their fields in the lane stage (stageLanes). */
 // @ts-ignore: decorator
-@inline function stageLanes(st: usize, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w0: v128, w1: v128, w2: v128, w3: v128, k: v128, V: v128, us: v128): void {
+@inline function stageLanes(st: usize, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w2: v128, w3: v128, k: v128, V: v128, us: v128): void {
   const s = st + LANE_STAGE;
   v128.store(s + (F_SLOT << 4), slot);
   v128.store(s + (F_LAM << 4), lam);
@@ -248,8 +247,6 @@ for (let m: u32 = 0; m < 16; m++) {
   v128.store(s + (F_A << 4), a);
   v128.store(s + (F_LIA << 4), lia);
   v128.store(s + (F_VR << 4), vr);
-  v128.store(s + (F_W0 << 4), w0);
-  v128.store(s + (F_W1 << 4), w1);
   v128.store(s + (F_W2 << 4), w2);
   v128.store(s + (F_W3 << 4), w3);
   v128.store(s + (F_K << 4), k);
@@ -259,7 +256,7 @@ for (let m: u32 = 0; m < 16; m++) {
 
 /**
  * The lanes of `mask` in the lane stage go on one at a time from the generator after round `round`'s two words (of
- * the lane's Philox block round / 2, in the stage's w0 ... w3): the lanes of `resume` from that round's full test (a
+ * the lane's Philox block round / 2, whose words 2 and 3 are in the stage): the lanes of `resume` from that round's full test (a
  * k past the log-pmf tables), the others from the next round.
  */
 function finishLanes(st: usize, mask: i32, resume: i32, round: i32, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
@@ -268,7 +265,7 @@ function finishLanes(st: usize, mask: i32, resume: i32, round: i32, blockStart: 
     if (((mask >> <i32>l) & 1) == 0) continue;
     const o = s + (l << 2);
     const slot = load<u32>(o + (F_SLOT << 4));
-    rngLoadBlock(k0, k1, blockStart + slot, instance, step, (stream << 16) + <u32>(round >> 1), load<u32>(o + (F_W0 << 4)), load<u32>(o + (F_W1 << 4)), load<u32>(o + (F_W2 << 4)), load<u32>(o + (F_W3 << 4)), 2 * ((round & 1) + 1));
+    rngLoadBlock(k0, k1, blockStart + slot, instance, step, (stream << 16) + <u32>(round >> 1), 0, 0, load<u32>(o + (F_W2 << 4)), load<u32>(o + (F_W3 << 4)), 2 * ((round & 1) + 1));
     const lam = load<f32>(o + (F_LAM << 4)), b = load<f32>(o + (F_B << 4)), a = load<f32>(o + (F_A << 4)), lia = load<f32>(o + (F_LIA << 4)), vr = load<f32>(o + (F_VR << 4)), k = load<f32>(o + (F_K << 4));
     const count = ((resume >> <i32>l) & 1) != 0 ? rngPoissonPtrsResume(lam, b, a, lia, vr, load<f32>(o + (F_V << 4)), load<f32>(o + (F_US << 4)), k, round) : rngPoissonPtrsAfter(lam, b, a, lia, vr, k, round);
     store<u32>(st + COUNTS + (<usize>slot << 2), count);
@@ -318,11 +315,11 @@ function ptrsRound(st: usize, round: i32, active: v128, slot: v128, lam: v128, b
   } else scatterCounts(st, done, slot, k);
   // Unconditional (no lane in the mask appends nothing): whether a group has a full test left is a coin toss, which a
   // branch would mispredict.
-  pushLanes(st, LEN_TESTS, st + QUEUE_TESTS, tests, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
-  if (round < LAST_ROUND && rejected != 0) pushLanes(st, LEN_NEXT, st + QUEUE_NEXT, rejected, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+  pushLanes(st, LEN_TESTS, st + QUEUE_TESTS, tests, slot, lam, b, a, lia, vr, w2, w3, k, V, us);
+  if (round < LAST_ROUND && rejected != 0) pushLanes(st, LEN_NEXT, st + QUEUE_NEXT, rejected, slot, lam, b, a, lia, vr, w2, w3, k, V, us);
   const alone = (round < LAST_ROUND ? 0 : rejected) | resume;
   if (alone != 0) {
-    stageLanes(st, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+    stageLanes(st, slot, lam, b, a, lia, vr, w2, w3, k, V, us);
     finishLanes(st, alone, resume, round, blockStart, stream, step, instance, k0, k1);
   }
 }
@@ -363,10 +360,10 @@ function ptrsTests(st: usize, round: i32, blockStart: u32, stream: u32, step: u3
     // Branch-free, like ptrsRound's appends: whether a vector's lanes pass is as good as random.
     scatterCounts(st, pass, slot, k);
     const vr = v128.load(at + F_VR * FIELD_BYTES);
-    const w0 = v128.load(at + F_W0 * FIELD_BYTES), w1 = v128.load(at + F_W1 * FIELD_BYTES), w2 = v128.load(at + F_W2 * FIELD_BYTES), w3 = v128.load(at + F_W3 * FIELD_BYTES);
-    if (round < LAST_ROUND) pushLanes(st, LEN_NEXT, st + QUEUE_NEXT, failed, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+    const w2 = v128.load(at + F_W2 * FIELD_BYTES), w3 = v128.load(at + F_W3 * FIELD_BYTES);
+    if (round < LAST_ROUND) pushLanes(st, LEN_NEXT, st + QUEUE_NEXT, failed, slot, lam, b, a, lia, vr, w2, w3, k, V, us);
     else if (failed != 0) {
-      stageLanes(st, slot, lam, b, a, lia, vr, w0, w1, w2, w3, k, V, us);
+      stageLanes(st, slot, lam, b, a, lia, vr, w2, w3, k, V, us);
       finishLanes(st, failed, 0, round, blockStart, stream, step, instance, k0, k1);
     }
   }
@@ -384,7 +381,8 @@ function ptrsRoundQueue(st: usize, round: i32, blockStart: u32, stream: u32, ste
   for (let i: u32 = 0; i < n; i += 4) {
     const at = q + (<usize>i << 2);
     const slot = v128.load(at + F_SLOT * FIELD_BYTES);
-    let w0 = v128.load(at + F_W0 * FIELD_BYTES), w1 = v128.load(at + F_W1 * FIELD_BYTES), w2 = v128.load(at + F_W2 * FIELD_BYTES), w3 = v128.load(at + F_W3 * FIELD_BYTES);
+    // Rounds 1 and 3 take words 2 and 3 of the lane's block; round 2, words 0 and 1 of its next block (w0, w1 are unused otherwise).
+    let w0 = i32x4.splat(0), w1 = i32x4.splat(0), w2 = v128.load(at + F_W2 * FIELD_BYTES), w3 = v128.load(at + F_W3 * FIELD_BYTES);
     if (round == 2) {
       w0 = philox4(i32x4.add(i32x4.splat(blockStart), slot), instance, step, (stream << 16) + 1, k0, k1);
       w1 = philoxWord1;

@@ -249,9 +249,9 @@ export const POISSON_CACHE_BYTES: u32 = 1024 * 8 + 1024 * 20;
 export const HYBRID_BLOCK: u32 = 128;
 /**
  * The hybrid kernel's scratch for each of its two input streams (STREAM_STRIDE in hybrid.ts, which checks it): lane
- * staging, log-pmf table, a block's counts, two lane queues of 13 fields and a stage of four lanes' fields.
+ * staging, log-pmf table, a block's counts, two lane queues of 11 fields and a stage of four lanes' fields.
  */
-export const LANE_SCRATCH_BYTES: u32 = 2 * (512 + 8 * LOGPMF_K + 4 * (HYBRID_BLOCK + 4) + 2 * 13 * 4 * (HYBRID_BLOCK + 4) + 13 * 16);
+export const LANE_SCRATCH_BYTES: u32 = 2 * (512 + 8 * LOGPMF_K + 4 * (HYBRID_BLOCK + 4) + 2 * 11 * 4 * (HYBRID_BLOCK + 4) + 11 * 16);
 /** Scratch per thread that a kernel gets: the Poisson cache, then LANE_SCRATCH_BYTES. */
 export const THREAD_SCRATCH_BYTES: u32 = POISSON_CACHE_BYTES + LANE_SCRATCH_BYTES;
 
