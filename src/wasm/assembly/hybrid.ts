@@ -2,7 +2,7 @@
 // 2n neurons of one instance, with its record (exact fixed-point totals, f64 two-pass moments) in the same f64 order.
 import { detLogistic, detNormalCdf } from './detmath';
 import { HYBRID_BLOCK, LANE_SCRATCH_BYTES, LOGPMF_K, POISSON_CACHE_BYTES, rngLoadBlock, rngPtrsConstants, rngNormal, rngPoissonCached, rngPoissonPtrsAfter, rngPoissonPtrsResume, rngReset } from './rng';
-import { detLog4, detLogistic4, detNormalCdf4, detRecip4, detSqrt4, detExp4, u64DiffToF32x4, philox4, philoxWord1, philoxWord2, philoxWord3, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
+import { detLog4, detLogistic4, detNormalCdf4, detRecip4, detSqrt4, detExp4, u64DiffToF32x4, philox4, philox4Pair, philoxPairB0, philoxPairB1, philoxPairB2, philoxPairB3, philoxWord1, philoxWord2, philoxWord3, poissonInversion4, poissonLogPmf4, uniform4 } from './simd';
 
 const streamInputE: u32 = 3;
 const streamInputI: u32 = 4;
@@ -293,7 +293,8 @@ function finishLanes(st: usize, mask: i32, resume: i32, round: i32, blockStart: 
  * full test, which go to the stream's full-test queue. Its rejections go to the next-round queue (after LAST_ROUND,
  * on one lane at a time, like a k past the log-pmf tables in any round).
  */
-function ptrsRound(st: usize, round: i32, active: v128, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w0: v128, w1: v128, w2: v128, w3: v128, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
+// @ts-ignore: decorator
+@inline function ptrsRound(st: usize, round: i32, active: v128, slot: v128, lam: v128, b: v128, a: v128, lia: v128, vr: v128, w0: v128, w1: v128, w2: v128, w3: v128, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32): void {
   const U = f32x4.sub(uniform4((round & 1) == 0 ? w0 : w2), f32x4.splat(0.5));
   const V = uniform4((round & 1) == 0 ? w1 : w3);
   const us = f32x4.sub(f32x4.splat(0.5), f32x4.abs(U));
@@ -400,10 +401,9 @@ function ptrsRoundQueue(st: usize, round: i32, blockStart: u32, stream: u32, ste
  * PTRS's round 0 (ptrsRound), which leaves its full tests and rejections to the stream's queues; a zero or invalid
  * mean goes through rngPoissonCached itself.
  */
-function drawLanes(st: usize, slot: u32, lam: v128, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): void {
+// @ts-ignore: decorator
+@inline function drawLanes(st: usize, slot: u32, lam: v128, w0: v128, w1: v128, w2: v128, w3: v128, blockStart: u32, stream: u32, step: u32, instance: u32, k0: u32, k1: u32, cache: usize): void {
   const neuron = blockStart + slot;
-  const w0 = philox4(i32x4.add(i32x4.splat(neuron), i32x4(0, 1, 2, 3)), instance, step, stream << 16, k0, k1);
-  const w1 = philoxWord1, w2 = philoxWord2, w3 = philoxWord3;
   const small = v128.and(f32x4.gt(lam, f32x4.splat(0)), f32x4.lt(lam, f32x4.splat(10)));
   const ptrs = v128.and(f32x4.ge(lam, f32x4.splat(10)), f32x4.le(lam, f32x4.splat(1e7)));
   const counts = st + COUNTS + (<usize>slot << 2);
@@ -449,8 +449,10 @@ export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usiz
       // The other neurons' units of each population: the total less the neuron's own where it belongs to it.
       const lamE = f32x4.mul(u64DiffToF32x4(totalE, v128.and(own, isE)), f32x4.splat(meanPerUnit));
       const lamI = f32x4.mul(u64DiffToF32x4(totalI, v128.andnot(own, isE)), f32x4.splat(meanPerUnit));
-      drawLanes(stageE, k - block, lamE, block, streamInputE, step, instance, k0, k1, cache);
-      drawLanes(stageI, k - block, lamI, block, streamInputI, step, instance, k0, k1, cache);
+      const e0 = philox4Pair(i32x4.add(i32x4.splat(k), i32x4(0, 1, 2, 3)), instance, step, streamInputE << 16, streamInputI << 16, k0, k1);
+      const e1 = philoxWord1, e2 = philoxWord2, e3 = philoxWord3;
+      drawLanes(stageE, k - block, lamE, e0, e1, e2, e3, block, streamInputE, step, instance, k0, k1, cache);
+      drawLanes(stageI, k - block, lamI, philoxPairB0, philoxPairB1, philoxPairB2, philoxPairB3, block, streamInputI, step, instance, k0, k1, cache);
     }
     ptrsTests(stageE, 0, block, streamInputE, step, instance, k0, k1);
     ptrsTests(stageI, 0, block, streamInputI, step, instance, k0, k1);

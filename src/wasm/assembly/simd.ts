@@ -52,6 +52,52 @@ export let philoxWord3: v128 = i32x4.splat(0);
   return philox4Lanes(c0, i32x4.splat(c1), i32x4.splat(c2), i32x4.splat(c3), k0, k1);
 }
 
+/** Words 0..3 of the second block of the last philox4Pair. */
+export let philoxPairB0: v128 = i32x4.splat(0);
+export let philoxPairB1: v128 = i32x4.splat(0);
+export let philoxPairB2: v128 = i32x4.splat(0);
+export let philoxPairB3: v128 = i32x4.splat(0);
+
+/**
+ * philox4 of two blocks whose counters differ only in c3 (a kernel's two streams for neurons k..k+3), their rounds
+ * interleaved: each block is a chain of ten dependent rounds, which the core overlaps only when they sit side by
+ * side. The first block's word 0 is returned and its words 1..3 left in philoxWord1..3; the second's in philoxPairB0..3.
+ */
+// @ts-ignore: decorator
+@inline export function philox4Pair(c0: v128, c1: u32, c2: u32, c3A: u32, c3B: u32, k0: u32, k1: u32): v128 {
+  let a0 = c0, a1 = i32x4.splat(c1), a2 = i32x4.splat(c2), a3 = i32x4.splat(c3A);
+  let b0 = c0, b1 = a1, b2 = a2, b3 = i32x4.splat(c3B);
+  let key0 = i32x4.splat(k0), key1 = i32x4.splat(k1);
+  for (let i = 0; i < 10; i++) {
+    const pa0 = i64x2.extmul_low_i32x4_u(a0, PHILOX_M0);
+    const pb0 = i64x2.extmul_low_i32x4_u(b0, PHILOX_M0);
+    const pa1 = i64x2.extmul_high_i32x4_u(a0, PHILOX_M0);
+    const pb1 = i64x2.extmul_high_i32x4_u(b0, PHILOX_M0);
+    const pa2 = i64x2.extmul_low_i32x4_u(a2, PHILOX_M1);
+    const pb2 = i64x2.extmul_low_i32x4_u(b2, PHILOX_M1);
+    const pa3 = i64x2.extmul_high_i32x4_u(a2, PHILOX_M1);
+    const pb3 = i64x2.extmul_high_i32x4_u(b2, PHILOX_M1);
+    a0 = v128.xor(v128.xor(v128.shuffle<i32>(pa2, pa3, 1, 3, 5, 7), a1), key0);
+    b0 = v128.xor(v128.xor(v128.shuffle<i32>(pb2, pb3, 1, 3, 5, 7), b1), key0);
+    a1 = v128.shuffle<i32>(pa2, pa3, 0, 2, 4, 6);
+    b1 = v128.shuffle<i32>(pb2, pb3, 0, 2, 4, 6);
+    a2 = v128.xor(v128.xor(v128.shuffle<i32>(pa0, pa1, 1, 3, 5, 7), a3), key1);
+    b2 = v128.xor(v128.xor(v128.shuffle<i32>(pb0, pb1, 1, 3, 5, 7), b3), key1);
+    a3 = v128.shuffle<i32>(pa0, pa1, 0, 2, 4, 6);
+    b3 = v128.shuffle<i32>(pb0, pb1, 0, 2, 4, 6);
+    key0 = i32x4.add(key0, PHILOX_W0x4);
+    key1 = i32x4.add(key1, PHILOX_W1x4);
+  }
+  philoxWord1 = a1;
+  philoxWord2 = a2;
+  philoxWord3 = a3;
+  philoxPairB0 = b0;
+  philoxPairB1 = b1;
+  philoxPairB2 = b2;
+  philoxPairB3 = b3;
+  return a0;
+}
+
 /** rngUniform of each lane's word: (x >> 8 | 1) 2^-24. */
 // @ts-ignore: decorator
 @inline export function uniform4(w: v128): v128 {
