@@ -144,9 +144,9 @@ const kernelOps: { kernel: string; unit: KernelLimit['unit']; ops: number; basis
     basis: 'SIMD Philox 2 x 35, lock-step inversions 2 x ~20, means and p0 2 x 8, sigmoid 15, update and record 10',
   },
   {
-    kernel: 'hybrid, PTRS input means (n = 1e5)', unit: 'neuron-steps/s', ops: 240, measure: 'hybrid', n: 1e5,
+    kernel: 'hybrid, PTRS input means (n = 1e5)', unit: 'neuron-steps/s', ops: 185, measure: 'hybrid', n: 1e5,
     basis:
-      "SIMD Philox 70, the own population's PTRS constants from the cache lane by lane ~15 (the other population's repeat), first round 2 x ~30, full test ~40 (the other population's log-pmf from its table), second SIMD round for about a quarter of the groups ~20, one-lane continuation after two rejections ~10, sigmoid, update, record 25",
+      "SIMD Philox 70, the own population's PTRS constants from the cache lane by lane ~15 (the other population's repeat), round 0's k and quick tests 2 x ~15, compressed appends to the lane queues 2 x ~6, full tests of the ~40 % of lanes that need one, four queued lanes at a time, 2 x ~12 (the other population's log-pmf from its table), rounds 1-3 from the queues ~9, sigmoid, update, record 25",
   },
   { kernel: 'poisson (n = 1e6)', unit: 'neuron-steps/s', ops: 112, measure: 'poisson', n: 1e6, basis: 'SIMD Philox 2 x 35, sigmoid 15, p0 7, inversions ~9, update 4, f64 moments in index order 7' },
   { kernel: 'binary, one synaptic read', unit: 'synaptic reads/s', ops: 3, measure: 'binary', basis: 'load the presynaptic index, load its state, add (no SIMD gather in wasm)' },

@@ -144,8 +144,8 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
       unit: 'neuron-steps',
       seconds: {
         cpu: host + steps * B * 2 * n * 1.4e-6,
-        // One thread of the SIMD wasm kernel (two Poisson draws and a sigmoid per neuron): ~65 ns per neuron-step where
-        // the input means stay below 10 (inversion), ~130 ns where both take PTRS (numax n dt >~ 60), from bench:peers
+        // One thread of the SIMD wasm kernel (two Poisson draws and a sigmoid per neuron): ~50 ns per neuron-step where
+        // the input means stay below 10 (inversion), ~68 ns where both take PTRS (numax n dt >~ 60), from bench:peers
         // on a 2-core machine; 1.9x on its 2 threads, so ~0.9 per thread, on the threads the simulation would start.
         wasm: host + (steps * B * 2 * n * hybridWasmSecondsPerNeuronStep(s.eventsPerStep)) / Math.max(1, 0.9 * (o.threads ?? hybridDefaultThreads(n, B))),
         'webgpu-software': host + steps * (1e-4 + B * (2 * Math.ceil(n / 2048) + 1) * 5e-4 + B * 2 * n * 2.8e-6),
@@ -158,7 +158,7 @@ export function estimateHybridShape(s: HybridShape, o: { backend: 'cpu' | 'webgp
 
 /** One wasm thread's seconds per neuron-step: from inversion (input means < 10) to PTRS (both means > 10). */
 function hybridWasmSecondsPerNeuronStep(eventsPerStep = Infinity): number {
-  return 6.5e-8 * (1 + Math.min(1, Math.max(0, (eventsPerStep - 10) / 50)));
+  return 5e-8 * (1 + 0.35 * Math.min(1, Math.max(0, (eventsPerStep - 10) / 50)));
 }
 
 /** Memory, outputs and time of a resolved run on a target. */
