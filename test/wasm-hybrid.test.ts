@@ -130,9 +130,10 @@ describe('wasm hybrid on worker threads equals the cpu reference for any thread 
     const cpu = hybridSweep.estimate(request, grids, counts, { backend: 'cpu' });
     expect(wasm.work.seconds.wasm).toBeDefined();
     expect(wasm.work.seconds.wasm!).toBeLessThan(cpu.work.seconds.cpu / 10);
-    // numax 20 puts both input draws on PTRS (about twice the cost per neuron-step of inversions).
+    // numax 20 puts both input draws on PTRS (about 1.35x the cost per neuron-step of inversions, bench:peers; twice
+    // the points): the estimate takes the grid's largest numax for every point.
     const ptrs = hybridSweep.estimate(request, [...grids, parseGridSpec('numax=1,20')], { total: 8, points: 8, mine: 8 }, { backend: 'wasm', threads: 2 });
-    expect(ptrs.work.seconds.wasm! / 2).toBeGreaterThan(1.5 * wasm.work.seconds.wasm!);
+    expect(ptrs.work.seconds.wasm! / 2).toBeGreaterThan(1.25 * wasm.work.seconds.wasm!);
   });
 
   it('refuses a thread count out of range, naming --threads', async () => {

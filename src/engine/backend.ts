@@ -29,15 +29,20 @@ export function chooseAutoBackend(adapter: 'hardware' | 'software' | null, model
 export async function selectBackend(requested: 'auto' | Backend, adapter: AdapterChoice, notify: (m: string) => void, cpuBeatsSoftware?: string, wasm = false): Promise<BackendSelection> {
   if (requested === 'cpu' || requested === 'wasm') return { backend: requested, requested, ctx: null, fallbackReason: null };
   try {
-    const ctx = await createGpuContext({ adapter, notify });
+    // auto may leave the software adapter for wasm or the CPU: the context's "using software adapter" notice waits
+    // for that choice, so that the user reads one line that says what runs.
+    const held: string[] = [];
+    const ctx = await createGpuContext({ adapter, notify: requested === 'auto' ? (m) => held.push(m) : notify });
     if (requested === 'auto' && ctx.info.isSoftware) {
       const pick = chooseAutoBackend('software', { wasm, cpuBeatsSoftware });
       if (pick.backend !== 'webgpu') {
         ctx.dispose();
-        notify(`ei: ${pick.why}; using the ${pick.backend === 'wasm' ? 'wasm backend' : 'CPU reference backend'}. Use --backend webgpu to run on the software adapter anyway.`);
+        const noHardware = held.some((m) => m.includes('no hardware GPU adapter')) ? 'no hardware GPU adapter; ' : '';
+        notify(`ei: ${noHardware}${pick.why}; using the ${pick.backend === 'wasm' ? 'wasm backend' : 'CPU reference backend'}. Use --backend webgpu to run on the software adapter anyway.`);
         return { backend: pick.backend, requested, ctx: null, fallbackReason: `software adapter: ${pick.backend === 'wasm' ? 'the wasm backend is faster than SwiftShader' : cpuBeatsSoftware}` };
       }
     }
+    held.forEach(notify);
     return { backend: 'webgpu', requested, ctx, fallbackReason: null };
   } catch (e) {
     if (requested === 'auto' && isNoGpuError(e)) {
