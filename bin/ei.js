@@ -2,7 +2,7 @@
 // The `ei` command. It runs the CLI in a child process and stays idle itself, so that it can act at once on SIGINT,
 // SIGTERM or SIGHUP, or on the death of whatever started it (npx, a shell, a scheduler): it stops the run, removes
 // the partial output the run had claimed, and exits with 128 + the signal number. No ei process outlives its command.
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { constants, hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -68,16 +68,50 @@ function removeOwnLeftovers(pid) {
   }
 }
 
+function sleepMs(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * SIGKILLs the processes whose command line names `path` (a claimed folder: Chrome's helpers name its profile there,
+ * and one may have left the process group, as a crash handler does) until none is left or a second has passed, so
+ * that nothing of the run outlives this command. pgrep takes a regular expression: the path's specials are escaped.
+ */
+function killNaming(path) {
+  const pattern = path.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  for (let i = 0; i < 40; i++) {
+    const r = spawnSync('pgrep', ['-f', '--', pattern], { encoding: 'utf8' });
+    if (r.error) return; // no pgrep here
+    const pids = r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((p) => p !== process.pid);
+    if (pids.length === 0) return;
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    sleepMs(25);
+  }
+}
+
+/** SIGKILLs a process group and waits (at most a second) until it is gone. */
+function killGroup(pid) {
+  for (let i = 0; i < 40; i++) {
+    try {
+      process.kill(-pid, i === 0 ? 'SIGKILL' : 0);
+    } catch {
+      return; // gone
+    }
+    sleepMs(25);
+  }
+}
+
 // 'close', not 'exit': by then every message the child wrote before it died has been read, so no claim is missed.
 child.on('close', (code, signal) => {
   clearInterval(watch);
-  for (const pid of groups) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
+  for (const pid of groups) killGroup(pid);
+  if (stopping || signal) for (const p of claimed) killNaming(p);
   for (const p of claimed) rmSync(p, { recursive: true, force: true });
   if (stopping || signal) removeOwnLeftovers(child.pid);
   const s = stopping ?? signal;
