@@ -441,6 +441,11 @@ export function hybridStepRange(params: usize, from: u32, to: u32, scratch: usiz
   const stageE = scratch + POISSON_CACHE_BYTES;
   const stageI = stageE + STREAM_STRIDE;
   const end4 = from + ((to - from) & ~3);
+  // Every block leaves the queues empty; a step that trapped part-way (an invalid mean) must not leave lanes behind.
+  store<u32>(stageE + LEN_TESTS, 0);
+  store<u32>(stageE + LEN_NEXT, 0);
+  store<u32>(stageI + LEN_TESTS, 0);
+  store<u32>(stageI + LEN_NEXT, 0);
   for (let block = from; block < end4; block += BLOCK) {
     const blockEnd = min<u32>(block + BLOCK, end4);
     for (let k = block; k < blockEnd; k += 4) {
