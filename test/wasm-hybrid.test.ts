@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuHybridSimulation } from '../src/models/hybrid/cpu-simulation.ts';
-import { hybridParameters } from '../src/models/hybrid/params.ts';
+import { hybridParameters, makeHybridInstance } from '../src/models/hybrid/params.ts';
 import type { HybridChunk, HybridSimulation, HybridSimulationSpec } from '../src/models/hybrid/simulation.ts';
 import { hybridDefaultThreads, WasmHybridSimulation } from '../src/models/hybrid/wasm-simulation.ts';
 import { hybridSweep } from '../src/models/hybrid/sweep.ts';
@@ -109,6 +109,21 @@ describe('wasm hybrid on worker threads equals the cpu reference for any thread 
     const wasm = await collect(await WasmHybridSimulation.create({ ...s, threads: 3 }), [5, 2]);
     expect(wasm).toEqual(cpu);
   });
+
+  // The network bench:peers times, at n = 1e5: input means ~25-60 per step, so both streams of every neuron take PTRS
+  // through the kernel's blocks and lane queues, on the two threads the benchmark uses.
+  it('the bench:peers network at n = 1e5 (every draw PTRS) on 2 threads', async () => {
+    const params = [resolveParams('hybrid', hybridParameters, { variant: 'B1', sigmoid: 'probit', numax: 1, theta: 0, s: 1, tau: 1, JE: 1, JI: 2, muE: 1, muI: 0 })];
+    const s: HybridSimulationSpec = { params, n: 100_000, dt: 1e-3, key: seedToKey(1), chunkSteps: 2 };
+    const cpuSim = new CpuHybridSimulation(s);
+    // PTRS territory (means of 10 and more): the input means of both populations, totals x meanPerUnit.
+    const meanPerUnit = makeHybridInstance(params[0], s.n, s.dt).meanPerUnit;
+    expect(cpuSim.initial[0].totalE * meanPerUnit).toBeGreaterThan(20);
+    expect(cpuSim.initial[0].totalI * meanPerUnit).toBeGreaterThan(10);
+    const cpu = await collect(cpuSim, [2]);
+    const wasm = await collect(await WasmHybridSimulation.create({ ...s, threads: 2 }), [2]);
+    expect(wasm).toEqual(cpu);
+  }, 60_000);
 
   it('default threads: by neurons for a large instance, by instances for a batch of small ones, one for a small run', async () => {
     const { availableParallelism } = await import('node:os');
