@@ -16,7 +16,7 @@ const wasmMaxBytes = 2 ** 32 - heapBase - (1 << 20);
 
 /**
  * Bytes of wasm memory a run needs beyond the module's own: per instance its parameters, record (f64 x 6), potentials
- * and units (2n x 4 bytes each: 8 bytes per neuron), and per thread its scratch (89 KiB: the Poisson cache, then per input stream its lane staging, log-pmf table, block counts and lane queues).
+ * and units (2n x 4 bytes each: 8 bytes per neuron), and per thread its scratch (85 KiB, 87104 bytes: the Poisson cache, then per input stream its lane staging, log-pmf table, block counts and lane queues).
  */
 export function wasmHybridBytes(n: number, batch: number, threads = 1): number {
   return batch * (4 * hybridParamsWords + 48 + 16 * n) + threads * threadScratchBytes;
