@@ -107,7 +107,7 @@ export function hybridInit(params: usize): void {
 
 /**
  * Staging of one input stream (bytes from its base): four means +0, PTRS's constants b +64, a +80, log(1/alpha) +96,
- * vr +112 (ptrsConstantsStage), whether the four means are one value +240, the last PTRS means and constants +320 ...
+ * vr +112 (ptrsConstantsStage), the last PTRS means and constants +320 ...
  * +399 (zeroed at first: a PTRS mean is never 0), the log-pmf table's k +400 and values +416, the lengths of the
  * full-test queue +448 and of the next-round queue +452.
  */
@@ -160,13 +160,11 @@ for (let m: u32 = 0; m < 16; m++) {
 }
 
 /**
- * PTRS's constants for four lanes' means lam, as rngPtrsConstants derives them, staged at st + 64 ... 112, and whether
- * the four means are one value (+240).
+ * PTRS's constants for four lanes' means lam, as rngPtrsConstants derives them, staged at st + 64 ... 112.
  */
 // @ts-ignore: decorator
 @inline function ptrsConstantsStage(st: usize, lam: v128, cache: usize): void {
   const sameLam = i32x4.all_true(i32x4.eq(lam, v128.shuffle<i32>(lam, lam, 0, 0, 0, 0)));
-  store<i32>(st, sameLam ? 1 : 0, 240);
   if (i32x4.all_true(i32x4.eq(lam, v128.load(st, 320)))) {
     // The last means seen, which repeat in the stream from the other population (the same total for every neuron).
     v128.store(st, v128.load(st, 336), 64);
