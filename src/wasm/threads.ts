@@ -117,7 +117,9 @@ Atomics.notify(c, ${ctrl.ready});
 let gen = 0;
 for (;;) {
   for (let s = ${spinLoads}; s > 0 && Atomics.load(c, ${ctrl.generation}) === gen; s--);
-  Atomics.wait(c, ${ctrl.generation}, gen);
+  // A wake-up is not a new generation: the host's notify for the one this worker already ran can come late (the host
+  // was descheduled between its add and its notify), and running it twice would count done twice.
+  while (Atomics.load(c, ${ctrl.generation}) === gen) Atomics.wait(c, ${ctrl.generation}, gen);
   gen = Atomics.load(c, ${ctrl.generation});
   if (Atomics.load(c, ${ctrl.stop}) !== 0) break;
   const a = ${ctrl.args};
