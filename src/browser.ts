@@ -74,5 +74,6 @@ export {
   GpuValidationError,
   ParameterError,
   ShaderCompileError,
+  WasmThreadError,
   WebGpuUnavailableError,
 } from './errors.ts';

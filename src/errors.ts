@@ -61,6 +61,13 @@ export class GpuValidationError extends EiError {
   }
 }
 
+/** A wasm worker thread threw during a step (a kernel trap, an exception): the run stopped with that step unfinished. */
+export class WasmThreadError extends EiError {
+  constructor(readonly thread: number, detail: string) {
+    super(`wasm worker thread ${thread} failed during a step: ${detail}; the simulation's state is incomplete and it cannot run on`, 'dispose it and create a new one; if it recurs with the same input, run with threads 1 (the error then names the kernel) and report it');
+  }
+}
+
 /** An object was used after dispose(). */
 export class DisposedError extends EiError {
   constructor(what: string) {

@@ -1,7 +1,7 @@
 // Worker threads for the wasm kernels, without a node: import here (the browser entry bundles this file): the Node
 // entry registers worker_threads (src/wasm/node-threads.ts), the browser entry Web Workers (src/wasm/browser-threads.ts,
 // on a cross-origin isolated page only); without a registered spawner only one thread runs, and errors say why.
-import { ParameterError } from '../errors.ts';
+import { ParameterError, WasmThreadError } from '../errors.ts';
 
 /** A started worker running `code` (plain JavaScript that reads its data from a `workerData` binding the spawner defines) that can be stopped. */
 export interface SpawnedThread {
@@ -91,8 +91,12 @@ export function getThreadSpawner(): ThreadSpawner | null {
   return spawner;
 }
 
-/** Control block layout (Int32 slots) shared by the host and the workers of a thread pool. */
-export const ctrl = { generation: 0, done: 1, stop: 2, ready: 3, args: 8, results: 64 } as const;
+/**
+ * Control block layout (Int32 slots) shared by the host and the workers of a thread pool: failed is the index of the
+ * first worker whose step threw (0: none), message its error's first messageChars UTF-16 code units (0-terminated).
+ */
+export const ctrl = { generation: 0, done: 1, stop: 2, ready: 3, failed: 4, args: 8, results: 64, message: 128 } as const;
+const messageChars = 64;
 /**
  * Loads of the control block a thread spins through before it sleeps in Atomics.wait, waiting for the next generation
  * or for the workers to finish one (tens of microseconds): waking a sleeping thread takes about as long as a step of
@@ -100,14 +104,14 @@ export const ctrl = { generation: 0, done: 1, stop: 2, ready: 3, args: 8, result
  */
 const spinLoads = 5000;
 /** Int32 slots of the control block. */
-export const ctrlSlots = 64 + 64;
+export const ctrlSlots = 128 + messageChars;
 
 /**
  * A worker's code (the spawner prefixes the binding of `workerData`, e.g. from worker_threads): instantiate the shared
  * kernels on the shared memory, report ready, then per generation run `step` (JavaScript with `k` the kernels, `c` the
  * control block, `a` its first argument slot, `index` and `threads`) and report done.
  */
-function makeWorkerCode(step: string): string {
+function makeWorkerCode(step: string, onFailure = ''): string {
   return `
 const { module, memory, control, index, threads } = workerData;
 const c = new Int32Array(control);
@@ -123,7 +127,16 @@ for (;;) {
   gen = Atomics.load(c, ${ctrl.generation});
   if (Atomics.load(c, ${ctrl.stop}) !== 0) break;
   const a = ${ctrl.args};
-${step}  Atomics.add(c, ${ctrl.done}, 1);
+  try {
+${step}  } catch (e) {
+    // Counted done all the same, so the host stops waiting and throws this instead of hanging.
+    if (Atomics.compareExchange(c, ${ctrl.failed}, 0, index) === 0) {
+      const m = String((e && e.message) || e).slice(0, ${messageChars - 1});
+      for (let i = 0; i < m.length; i++) c[${ctrl.message} + i] = m.charCodeAt(i);
+      c[${ctrl.message} + m.length] = 0;
+    }
+${onFailure}  }
+  Atomics.add(c, ${ctrl.done}, 1);
   Atomics.notify(c, ${ctrl.done});
 }
 `;
@@ -200,10 +213,14 @@ export const minimaxSplitWorkerCode = makeWorkerCode(`
     } else {
       let spins = c[34];
       while (spins > 0 && Atomics.load(c, 33) === g) spins--;
-      while (Atomics.load(c, 33) === g) Atomics.wait(c, 33, g);
+      while (Atomics.load(c, 33) === g && Atomics.load(c, ${ctrl.failed}) === 0) Atomics.wait(c, 33, g);
     }
+    if (Atomics.load(c, ${ctrl.failed}) !== 0) break;
     k.minimaxUpdate(params, scratch, lists, t, T, s);
   }
+`, `    // Opens the barrier for threads already waiting at it (failed is set first, so none sleeps through it), which then see failed and stop.
+    Atomics.add(c, 33, 1);
+    Atomics.notify(c, 33);
 `);
 
 /** rate: rateRun over this worker's groups of sixteen circuits. */
@@ -218,6 +235,7 @@ export interface ThreadPool {
 
 /** Starts a generation: every worker runs its step on the arguments already in the control block. */
 export function startGeneration(pool: ThreadPool): void {
+  throwIfWorkerFailed(pool);
   const c = pool.control;
   Atomics.store(c, ctrl.done, 0);
   Atomics.add(c, ctrl.generation, 1);
@@ -264,11 +282,22 @@ export function waitForWorkers(pool: ThreadPool): void {
   if (mayBlock()) {
     for (let s = spinLoads; s > 0 && Atomics.load(c, ctrl.done) < others; s--);
     for (let d = Atomics.load(c, ctrl.done); d < others; d = Atomics.load(c, ctrl.done)) Atomics.wait(c, ctrl.done, d);
-    return;
+  } else {
+    // Spinning for a worker that has not started would never end (it starts only once this thread is free).
+    if (Atomics.load(c, ctrl.ready) < others) throw new Error('waitForWorkers: the pool\'s workers have not started; await threadPoolReady(pool) before the first step');
+    while (Atomics.load(c, ctrl.done) < others);
   }
-  // Spinning for a worker that has not started would never end (it starts only once this thread is free).
-  if (Atomics.load(c, ctrl.ready) < others) throw new Error('waitForWorkers: the pool\'s workers have not started; await threadPoolReady(pool) before the first step');
-  while (Atomics.load(c, ctrl.done) < others);
+  throwIfWorkerFailed(pool);
+}
+
+/** Throws WasmThreadError when a worker's step threw (in this generation or an earlier one: the pool stays failed). */
+export function throwIfWorkerFailed(pool: ThreadPool): void {
+  const c = pool.control;
+  const thread = Atomics.load(c, ctrl.failed);
+  if (thread === 0) return;
+  let message = '';
+  for (let i = 0; i < messageChars && c[ctrl.message + i] !== 0; i++) message += String.fromCharCode(c[ctrl.message + i]);
+  throw new WasmThreadError(thread, message || 'an error without a message');
 }
 
 /** Tells the workers to leave their loop and terminates them. */
@@ -287,6 +316,10 @@ async function startWorkers(code: string, module: WebAssembly.Module, memory: We
   control[34] = spins;
   const pool: ThreadPool = { threads: workers + 1, control, workers: [] };
   for (let index = 1; index <= workers; index++) pool.workers.push(spawn(code, { module, memory, control: control.buffer, index, threads: workers + 1 }));
+  await threadPoolReady(pool).catch((e: unknown) => {
+    stopThreadPool(pool);
+    throw e;
+  });
   // The empty generation: no items (batch codes), no steps (minimaxSplitWorkerCode: from = to = 0).
   control.fill(0, ctrl.args, ctrl.args + 8);
   startGeneration(pool);
