@@ -61,10 +61,10 @@ export class GpuValidationError extends EiError {
   }
 }
 
-/** A wasm worker thread threw during a step (a kernel trap, an exception): the run stopped with that step unfinished. */
+/** A wasm worker thread failed: it did not start, or its step threw (a kernel trap), and the run stopped. `thread`: its index, null when not one. */
 export class WasmThreadError extends EiError {
-  constructor(readonly thread: number, detail: string) {
-    super(`wasm worker thread ${thread} failed during a step: ${detail}; the simulation's state is incomplete and it cannot run on`, 'dispose it and create a new one; if it recurs with the same input, run with threads 1 (the error then names the kernel) and report it');
+  constructor(readonly thread: number | null, problem: string, hint: string) {
+    super(problem, hint);
   }
 }
 

@@ -250,8 +250,10 @@ export async function threadPoolReady(pool: ThreadPool, timeoutMs = 60_000): Pro
   const t0 = Date.now();
   while (Atomics.load(pool.control, ctrl.ready) < pool.threads - 1) {
     const failed = pool.workers.find((w) => w.failure)?.failure;
-    if (failed) throw new Error(`a wasm worker thread failed to start: ${failed}`);
-    if (Date.now() - t0 > timeoutMs) throw new Error(`the wasm worker threads did not start within ${timeoutMs / 1000} s (${Atomics.load(pool.control, ctrl.ready)} of ${pool.threads - 1} ready)`);
+    if (failed) throw new WasmThreadError(null, `a wasm worker thread failed to start: ${failed}`, 'use --threads 1');
+    if (Date.now() - t0 > timeoutMs) {
+      throw new WasmThreadError(null, `the wasm worker threads did not start within ${timeoutMs / 1000} s (${Atomics.load(pool.control, ctrl.ready)} of ${pool.threads - 1} ready)`, 'use fewer --threads, or --threads 1');
+    }
     await new Promise((ok) => setTimeout(ok, 2));
   }
 }
@@ -297,7 +299,11 @@ export function throwIfWorkerFailed(pool: ThreadPool): void {
   if (thread === 0) return;
   let message = '';
   for (let i = 0; i < messageChars && c[ctrl.message + i] !== 0; i++) message += String.fromCharCode(c[ctrl.message + i]);
-  throw new WasmThreadError(thread, message || 'an error without a message');
+  throw new WasmThreadError(
+    thread,
+    `wasm worker thread ${thread} failed during a step: ${message || 'an error without a message'}; the simulation's state is incomplete and it cannot run on`,
+    'dispose it and create a new one; if it recurs with the same input, run with threads 1 (the error then names the kernel) and report it',
+  );
 }
 
 /** Tells the workers to leave their loop and terminates them. */
