@@ -40,7 +40,7 @@ describe('wasm thread pool', () => {
   });
 });
 
-describe('a worker whose step throws', () => {
+describe('a worker that fails', () => {
   it('stops the host waiting with a WasmThreadError naming the thread and the trap, and the pool refuses further generations', async () => {
     const threads = 3;
     const memory = createSharedMemory(1 << 16);
@@ -88,5 +88,10 @@ describe('a worker whose step throws', () => {
     for (const t0 = Date.now(); Atomics.load(c, ctrl.done) < 2 && Date.now() - t0 < 5000; ) await sleep(5);
     expect(Atomics.load(c, ctrl.done)).toBe(2);
     expect(() => waitForWorkers(pool!)).toThrow(/wasm worker thread 2 failed during a step: .*unreachable/);
+  });
+
+  it('a worker that cannot start (its memory too small for the kernels) makes the pool start fail with a WasmThreadError', async () => {
+    const tiny = new WebAssembly.Memory({ initial: 0, maximum: 1, shared: true });
+    await expect(startBatchThreadPool(rateWorkerCode, await compileSharedKernels(), tiny, 2)).rejects.toThrow(/a wasm worker thread failed to start: .*memory/i);
   });
 });
