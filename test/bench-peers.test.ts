@@ -37,7 +37,20 @@ describe('bench:peers', () => {
     expect(r.synaptic.find((s) => s.engine === 'wasm')?.synapticReadsPerSecond).toBeGreaterThan(0);
     expect(r.limits.map((l) => l.kernel)).toContain('binary, one synaptic read');
     for (const l of r.limits) expect(l.limit).toBeCloseTo(l.machineOpsPerSecond / l.opsPerUpdate, 6);
+    // The clock is measured (a VM's os.cpus() says 0 MHz): a latency row is one core's clock over the chain's cycles.
+    expect(r.clock!.hz).toBeGreaterThan(5e8);
+    const latency = r.limits.filter((l) => l.bound === 'latency');
+    expect(latency.map((l) => [l.kernel, l.unit])).toEqual([['rate, one Wilson-Cowan circuit, RK4', 'circuit-steps/s']]);
+    expect(latency[0].machineOpsPerSecond).toBe(r.clock!.hz);
+    expect(latency[0].measured).toBeGreaterThan(0);
+    // The others: cores x the same clock x 4.
+    for (const l of r.limits.filter((x) => x.bound !== 'latency')) {
+      const cores = l.machineOpsPerSecond / (4 * r.clock!.hz);
+      expect(cores).toBeCloseTo(Math.round(cores), 9);
+      expect(Math.round(cores)).toBeGreaterThanOrEqual(1);
+    }
     const md = makePeersSection('peers.json', r);
+    expect(md).toMatch(/Latency limits .*\n\n\| kernel \| cycles per update .*\n.*\n\| rate, one Wilson-Cowan circuit, RK4 \(circuit-steps\/s\) \| 88 /);
     expect(md).toMatch(/\| 1.00 k \| Brian2 C\+\+ standalone, 1 thread \| 100 \| - \| - \| - \| \*\*skipped\*\*: .*apt-get install python3-brian/);
     expect(md).toContain('ei-engine wasm, 2 threads');
   }, 180_000);

@@ -39,14 +39,20 @@ export interface SynapticCase {
   synapticReadsPerSecond?: number;
 }
 
-/** What an estimate of this machine's limit for one kernel rests on: operations per update over the cores' throughput. */
+/**
+ * What an estimate of this machine's limit for one kernel rests on. throughput (the default): operations per update
+ * over the cores' throughput. latency: a chain of dependent operations that no core can overlap (one rate circuit, each
+ * step waiting on the last): its cycles per update over one core's clock.
+ */
 export interface KernelLimit {
   kernel: string;
-  unit: 'neuron-steps/s' | 'synaptic reads/s';
+  unit: 'neuron-steps/s' | 'synaptic reads/s' | 'circuit-steps/s';
+  bound?: 'throughput' | 'latency';
+  /** Instructions per update (throughput) or cycles of its dependent chain (latency). */
   opsPerUpdate: number;
   /** How opsPerUpdate was counted. */
   basis: string;
-  /** cores x clock x issue width (operations/s). */
+  /** cores x clock x issue width (instructions/s), or one core's clock (cycles/s) for a latency bound. */
   machineOpsPerSecond: number;
   limit: number;
   /** The best measured rate of this kernel in this run, and its fraction of the limit. */
@@ -63,6 +69,8 @@ export interface PeersBenchResult {
   peer: { name: 'brian2'; version: string | null; python: string; mode: string } | null;
   cases: PeerCase[];
   synaptic: SynapticCase[];
+  /** One core's clock behind the limits, and how it was found (absent in files before 2026-12-04's second run: 2.5 GHz assumed). */
+  clock?: { hz: number; method: string };
   limits: KernelLimit[];
   /** ei-engine wasm (all threads and one thread) over Brian2 1 thread, per size. */
   ratios: { n: number; wasmOverBrian2: number | null; wasm1OverBrian2: number | null; wasmOverBrian2Threads: number | null }[];
@@ -119,12 +127,20 @@ export function makePeersSection(file: string, r: PeersBenchResult): string {
       out.push(`| N ${s.N}, k ${s.k}, batch ${s.batch} | ${engineLabel(s)} | ${s.steps} | ${s.synapticReadsPerSecond === undefined ? '-' : formatSi(s.synapticReadsPerSecond)} | ${s.status === 'ok' ? '' : `**${s.status}**: ${s.reason}`} |`);
     }
   }
-  if (r.limits.length) {
-    out.push('', 'Estimated limits of this machine (an estimate, not a measurement: wasm instructions per update counted from the kernel, a SIMD instruction over four neurons as a quarter, over cores x clock x 4 instructions per cycle; best measured: wasm on all threads):', '',
+  const limitRow = (l: KernelLimit) =>
+    `| ${l.kernel} (${l.unit}) | ${l.opsPerUpdate} (${l.basis}) | ${formatSi(l.machineOpsPerSecond)} | ${formatSi(l.limit)} | ${l.measured === undefined ? '-' : formatSi(l.measured)} | ${l.fraction === undefined ? '-' : `${(100 * l.fraction).toFixed(0)}%`} |`;
+  const clockNote = r.clock ? `, the clock ${formatSi(r.clock.hz)}Hz measured by ${r.clock.method}` : '';
+  const throughput = r.limits.filter((l) => l.bound !== 'latency');
+  const latency = r.limits.filter((l) => l.bound === 'latency');
+  if (throughput.length) {
+    out.push('', `Estimated limits of this machine (an estimate, not a measurement: wasm instructions per update counted from the kernel, a SIMD instruction over four neurons as a quarter, over cores x clock x 4 instructions per cycle${clockNote}; best measured: wasm on all threads):`, '',
       '| kernel | instructions per update | machine instructions/s | limit | measured | fraction |', '| --- | ---: | ---: | ---: | ---: | ---: |');
-    for (const l of r.limits) {
-      out.push(`| ${l.kernel} (${l.unit}) | ${l.opsPerUpdate} (${l.basis}) | ${formatSi(l.machineOpsPerSecond)} | ${formatSi(l.limit)} | ${l.measured === undefined ? '-' : formatSi(l.measured)} | ${l.fraction === undefined ? '-' : `${(100 * l.fraction).toFixed(0)}%`} |`);
-    }
+    for (const l of throughput) out.push(limitRow(l));
+  }
+  if (latency.length) {
+    out.push('', `Latency limits (an estimate: each update waits on the one before, so only one core's clock counts; cycles of the chain of dependent operations at 3 per f32 add or multiply and 1 per max, their order fixed by bit-identity with the reference${clockNote}; measured: wasm on one thread):`, '',
+      '| kernel | cycles per update | clock (cycles/s) | limit | measured | fraction |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const l of latency) out.push(limitRow(l));
   }
   return out.join('\n');
 }
