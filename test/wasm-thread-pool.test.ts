@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WasmThreadError } from '../src/errors.ts';
 import { compileSharedKernels, createSharedMemory, heapBase } from '../src/wasm/kernels.ts';
 import {
-  ctrl, minimaxSplitWorkerCode, rateWorkerCode, startBatchThreadPool, startGeneration, startSplitThreadPool, stopThreadPool, waitForWorkers, type ThreadPool,
+  ctrl, minimaxSplitWorkerCode, rateWorkerCode, runBatchGeneration, startBatchThreadPool, startGeneration, startSplitThreadPool, stopThreadPool, waitForWorkers, type ThreadPool,
 } from '../src/wasm/threads.ts';
 import '../src/wasm/node-threads.ts';
 
@@ -93,5 +93,18 @@ describe('a worker that fails', () => {
   it('a worker that cannot start (its memory too small for the kernels) makes the pool start fail with a WasmThreadError', async () => {
     const tiny = new WebAssembly.Memory({ initial: 0, maximum: 1, shared: true });
     await expect(startBatchThreadPool(rateWorkerCode, await compileSharedKernels(), tiny, 2)).rejects.toThrow(/a wasm worker thread failed to start: .*memory/i);
+  });
+
+  it("the calling thread's share throws: the workers finish theirs, its error is rethrown, and later generations refuse", async () => {
+    const threads = 3;
+    pool = await startBatchThreadPool(rateWorkerCode, await compileSharedKernels(), createSharedMemory(1 << 16), threads);
+    // The workers' items: an empty group (no cells, no lanes) in zeroed memory, which steps nothing.
+    const args = { params: heapBase, items: threads, stride: 0, scratch: heapBase + 4096, scratchStride: 0, from: 0, to: 1 };
+    const fail = () => {
+      throw new RangeError('share 0 failed');
+    };
+    expect(() => runBatchGeneration(pool, args, fail)).toThrow(RangeError);
+    expect(Atomics.load(pool.control, ctrl.done)).toBe(threads - 1);
+    expect(() => runBatchGeneration(pool, args, () => undefined)).toThrow(/the calling thread \(share 0\) failed during a step: share 0 failed/);
   });
 });

@@ -292,18 +292,50 @@ export function waitForWorkers(pool: ThreadPool): void {
   throwIfWorkerFailed(pool);
 }
 
-/** Throws WasmThreadError when a worker's step threw (in this generation or an earlier one: the pool stays failed). */
+/** ctrl.failed's value when the calling thread's share threw (workers store their index). */
+const callingThreadFailed = -1;
+
+/** Throws WasmThreadError when a thread's step threw (in this generation or an earlier one: the pool stays failed). */
 export function throwIfWorkerFailed(pool: ThreadPool): void {
   const c = pool.control;
-  const thread = Atomics.load(c, ctrl.failed);
-  if (thread === 0) return;
+  const failed = Atomics.load(c, ctrl.failed);
+  if (failed === 0) return;
   let message = '';
   for (let i = 0; i < messageChars && c[ctrl.message + i] !== 0; i++) message += String.fromCharCode(c[ctrl.message + i]);
+  const who = failed === callingThreadFailed ? 'the calling thread (share 0)' : `wasm worker thread ${failed}`;
   throw new WasmThreadError(
-    thread,
-    `wasm worker thread ${thread} failed during a step: ${message || 'an error without a message'}; the simulation's state is incomplete and it cannot run on`,
+    failed === callingThreadFailed ? 0 : failed,
+    `${who} failed during a step: ${message || 'an error without a message'}; the simulation's state is incomplete and it cannot run on`,
     'dispose it and create a new one; if it recurs with the same input, run with threads 1 (the error then names the kernel) and report it',
   );
+}
+
+/**
+ * One generation: the workers run their step while this thread runs `share` (its own part), then waits for them.
+ * If `share` throws, this thread still waits for the workers (so none runs on into the next step) and marks the
+ * pool failed, then rethrows: later steps refuse with WasmThreadError instead of racing a half-finished one.
+ */
+export function runGeneration<T>(pool: ThreadPool, share: () => T): T {
+  startGeneration(pool);
+  let result: T;
+  try {
+    result = share();
+  } catch (e) {
+    const c = pool.control;
+    if (Atomics.compareExchange(c, ctrl.failed, 0, callingThreadFailed) === 0) {
+      const m = String((e as Error)?.message ?? e).slice(0, messageChars - 1);
+      for (let i = 0; i < m.length; i++) c[ctrl.message + i] = m.charCodeAt(i);
+      c[ctrl.message + m.length] = 0;
+    }
+    try {
+      waitForWorkers(pool);
+    } catch {
+      // The pool is failed now: waitForWorkers says so, and the calling thread's own error is the one to report.
+    }
+    throw e;
+  }
+  waitForWorkers(pool);
+  return result;
 }
 
 /** Tells the workers to leave their loop and terminates them. */
@@ -369,14 +401,12 @@ export interface BatchArgs {
  * [from, to): on this thread alone without a pool, else this thread takes range 0 while the workers take theirs.
  */
 export function runBatchGeneration(pool: ThreadPool | null, args: BatchArgs, kernel: (params: number, scratch: number, from: number, to: number) => void): void {
-  const threads = pool?.threads ?? 1;
-  if (pool) {
-    const c = pool.control;
-    const a = ctrl.args;
-    [args.params, args.items, args.stride, args.scratch, args.scratchStride, args.from, args.to].forEach((v, i) => (c[a + i] = v));
-    startGeneration(pool);
-  }
-  const end = Math.floor(args.items / threads);
-  for (let i = 0; i < end; i++) kernel(args.params + i * args.stride, args.scratch, args.from, args.to);
-  if (pool) waitForWorkers(pool);
+  const share = () => {
+    const end = Math.floor(args.items / (pool?.threads ?? 1));
+    for (let i = 0; i < end; i++) kernel(args.params + i * args.stride, args.scratch, args.from, args.to);
+  };
+  if (!pool) return share();
+  const c = pool.control;
+  [args.params, args.items, args.stride, args.scratch, args.scratchStride, args.from, args.to].forEach((v, i) => (c[ctrl.args + i] = v));
+  runGeneration(pool, share);
 }

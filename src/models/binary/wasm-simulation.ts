@@ -5,7 +5,7 @@
 import { entropyBitsBatch } from '../../analysis/entropy.ts';
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
-import { binaryWorkerCode, ctrl, ctrlSlots, defaultThreadCount, requireThreadSpawner, startGeneration, stopThreadPool, threadPoolReady, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
+import { binaryWorkerCode, ctrl, ctrlSlots, defaultThreadCount, requireThreadSpawner, runGeneration, stopThreadPool, threadPoolReady, type ThreadPool } from '../../wasm/threads.ts';
 import { seedToKey } from '../../rng/index.ts';
 import {
   binaryConnectivity,
@@ -226,9 +226,7 @@ export class WasmBinarySimulation {
     c[a + 2] = steps;
     Atomics.store(c, a + 3, 0);
     c[a + 4] = this.batch;
-    startGeneration(pool);
-    own(k, 0);
-    waitForWorkers(pool);
+    runGeneration(pool, () => own(k, 0));
   }
 
   /** The chunk's steps: per step over neuron ranges (then the records here), or whole instances claimed by the threads. */

@@ -3,7 +3,7 @@
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { histogramF32 } from '../../analysis/histogram.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, threadScratchBytes, type KernelExports } from '../../wasm/kernels.ts';
-import { ctrl, ctrlSlots, defaultThreadCount, hybridWorkerCode, requireThreadSpawner, startGeneration, stopThreadPool, threadPoolReady, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
+import { ctrl, ctrlSlots, defaultThreadCount, hybridWorkerCode, requireThreadSpawner, runGeneration, stopThreadPool, threadPoolReady, type ThreadPool } from '../../wasm/threads.ts';
 import { makeHybridInstance } from './params.ts';
 import { checkHybridSpec, checkStepBudget, type HybridChunk, type HybridSimulation, type HybridSimulationSpec, type HybridStepRecord } from './simulation.ts';
 
@@ -132,9 +132,9 @@ export class WasmHybridSimulation implements HybridSimulation {
     c[a + 3] = threadScratchBytes;
     c[a + 4] = 1;
     c[a + 5] = 4 * hybridParamsWords;
-    startGeneration(pool);
-    for (let b = 0; b < Math.floor(this.batch / pool.threads); b++) k.hybridStep(this.paramPtr(b), this.cachePtr);
-    waitForWorkers(pool);
+    runGeneration(pool, () => {
+      for (let b = 0; b < Math.floor(this.batch / pool.threads); b++) k.hybridStep(this.paramPtr(b), this.cachePtr);
+    });
   }
 
   private paramPtr(b: number): number {
@@ -163,9 +163,7 @@ export class WasmHybridSimulation implements HybridSimulation {
     c[a + 2] = this.cachePtr;
     c[a + 3] = threadScratchBytes;
     c[a + 4] = 0;
-    startGeneration(pool);
-    k.hybridStepRange(params, 0, Math.floor(m / pool.threads), this.cachePtr);
-    waitForWorkers(pool);
+    runGeneration(pool, () => k.hybridStepRange(params, 0, Math.floor(m / pool.threads), this.cachePtr));
     k.hybridRecord(params);
   }
 

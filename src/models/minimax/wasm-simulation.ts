@@ -6,7 +6,7 @@ import { DisposedError, ParameterError } from '../../errors.ts';
 import { seedToKey } from '../../rng/index.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
 import {
-  checkThreadCount, ctrl, defaultBatchThreadCount, minimaxSplitWorkerCode, minimaxWorkerCode, runBatchGeneration, startBatchThreadPool, startGeneration, startSplitThreadPool, stopThreadPool, waitForWorkers, type ThreadPool,
+  checkThreadCount, ctrl, defaultBatchThreadCount, minimaxSplitWorkerCode, minimaxWorkerCode, runBatchGeneration, runGeneration, startBatchThreadPool, startSplitThreadPool, stopThreadPool, type ThreadPool,
 } from '../../wasm/threads.ts';
 import { checkMinimaxSpec, makeDecays, makeFireThresholds, makeInputProbabilities, makeRasterWords, type MinimaxChunk, type MinimaxNetwork, type MinimaxRunResult, type MinimaxRunSpec } from './network.ts';
 import { makeMinimaxResult, minimaxSumCount, writeMinimaxMoments } from './simulate-cpu.ts';
@@ -254,8 +254,7 @@ export class MinimaxWasmSimulation {
     const c = pool.control;
     for (let b = 0; b < this.spec.instances.length; b++) {
       [this.paramsPtr + paramBytes * b, this.listsPtr, this.scratchPtr, scratchStride, from, to].forEach((v, i) => (c[ctrl.args + i] = v));
-      startGeneration(pool);
-      waitForWorkers(pool);
+      runGeneration(pool, () => undefined); // no share here: this thread only waits
     }
   }
 

@@ -2,7 +2,7 @@
 // cpu-step.ts) over a state buffer in wasm memory, recording exactly like CpuPopulationSimulation.
 import { DisposedError, ParameterError } from '../../errors.ts';
 import { compileSharedKernels, createSharedMemory, heapBase, instantiateKernels, instantiateSharedKernels, type KernelExports } from '../../wasm/kernels.ts';
-import { ctrl, ctrlSlots, defaultThreadCount, poissonWorkerCode, requireThreadSpawner, startGeneration, stopThreadPool, threadPoolReady, waitForWorkers, type ThreadPool } from '../../wasm/threads.ts';
+import { ctrl, ctrlSlots, defaultThreadCount, poissonWorkerCode, requireThreadSpawner, runGeneration, stopThreadPool, threadPoolReady, type ThreadPool } from '../../wasm/threads.ts';
 import { runChunked } from './chunk-recorder.ts';
 import { checkSimulationSpec, checkStepBudget, type RunOptions, type Simulation, type SimulationSpec } from './simulation.ts';
 import type { PoissonInstance } from '../../gpu/shaders.generated.ts';
@@ -140,10 +140,8 @@ export class WasmPopulationSimulation implements Simulation {
     c[a + 2] = this.bitsPtr;
     c[a + 3] = stride;
     c[a + 4] = pool.lambdasPtr;
-    startGeneration(pool);
     const to = Math.floor(this.n / pool.threads);
-    let count = k.poissonStepRange(this.paramsPtr, 0, to, this.bitsPtr, pool.lambdasPtr) >>> 0;
-    waitForWorkers(pool);
+    let count = runGeneration(pool, () => k.poissonStepRange(this.paramsPtr, 0, to, this.bitsPtr, pool.lambdasPtr) >>> 0);
     for (let t = 1; t < pool.threads; t++) count = (count + c[ctrl.results + t]) >>> 0;
     k.populationMoments(this.statePtr + 4 * b * this.n, pool.lambdasPtr, this.n, this.momentsPtr);
     if (spikes) {
