@@ -163,7 +163,7 @@ function measureClockHz(): number {
  * (a SIMD instruction over four neurons counts a quarter; loads, stores and compares count, branches do not), over
  * the machine's cores x clock x 4 instructions per cycle: an estimate of the limit, to show the fraction reached.
  */
-const kernelOps: { kernel: string; unit: KernelLimit['unit']; bound?: 'latency'; ops: number; basis: string; measure: 'hybrid' | 'poisson' | 'binary' | 'rate'; n?: number }[] = [
+const kernelOps: { kernel: string; unit: KernelLimit['unit']; bound?: 'latency'; ops: number; basis: string; measure: 'hybrid' | 'poisson' | 'binary' | 'rate' | 'minimax'; n?: number }[] = [
   {
     kernel: 'hybrid, input means < 10 (n = 1e4)', unit: 'neuron-steps/s', ops: 150, measure: 'hybrid', n: 1e4,
     basis: 'SIMD Philox 2 x 35, lock-step inversions 2 x ~20, means and p0 2 x 8, sigmoid 15, update and record 10',
@@ -176,13 +176,18 @@ const kernelOps: { kernel: string; unit: KernelLimit['unit']; bound?: 'latency';
   { kernel: 'poisson (n = 1e6)', unit: 'neuron-steps/s', ops: 112, measure: 'poisson', n: 1e6, basis: 'SIMD Philox 2 x 35, sigmoid 15, p0 7, inversions ~9, update 4, f64 moments in index order 7' },
   { kernel: 'binary, one synaptic read', unit: 'synaptic reads/s', ops: 3, measure: 'binary', basis: 'load the presynaptic index, load its state, add (no SIMD gather in wasm)' },
   {
+    kernel: 'minimax, the tight-balance network (40 neurons, 20 inputs), batch 16', unit: 'neuron-steps/s', ops: 33, measure: 'minimax',
+    basis:
+      "decisions 2.5, the inputs' Bernoulli draws (SIMD Philox word 0, ~36 per channel, 20 channels over 40 neurons) 18, leaks 2, rate traces 1.75, the f64 measurement sums 17 in the measured second half of the run (8.5 on average); the columns of its ~0.04 spikes per step add nothing",
+  },
+  {
     kernel: 'rate, one Wilson-Cowan circuit, RK4', unit: 'circuit-steps/s', bound: 'latency', ops: 88, measure: 'rate',
     basis: 'stages 1 and 2: W x (multiply, add u, add) 9, [.]+ 1, minus x 3, times dt/tau 3, x + k/2 6 = 22 each; stage 3: x + k 19; stage 4: 16, then x + (sum + k) / 6 9 = 25',
   },
 ];
 
 /** A kernel-limit row's measurement through the model contract on wasm (after a warm-up run): median updates/s and steps/s. */
-async function runOnWasm(model: 'poisson' | 'rate', request: RunRequest, threads: number, repeats: number): Promise<{ updates: number; steps: number } | null> {
+async function runOnWasm(model: 'poisson' | 'rate' | 'minimax', request: RunRequest, threads: number, repeats: number): Promise<{ updates: number; steps: number } | null> {
   const def = getModelDefinition(model);
   if (!def.wasm) return null;
   const secs: number[] = [];
@@ -208,6 +213,13 @@ async function runOnWasm(model: 'poisson' | 'rate', request: RunRequest, threads
 async function runPoisson(n: number, threads: number, repeats: number): Promise<number | null> {
   const bench = getModelDefinition('poisson').bench;
   return bench ? ((await runOnWasm('poisson', { ...bench.scaling(n), steps: 10 }, threads, repeats))?.updates ?? null) : null;
+}
+
+/** The minimax bench's batched case (the tight-balance network) with 16 replicas, 10 times longer, on all threads: neuron-steps/s. */
+async function runMinimaxBatch(threads: number, repeats: number, quick: boolean): Promise<number | null> {
+  const batch = getModelDefinition('minimax').bench?.batched?.(16);
+  if (!batch) return null;
+  return (await runOnWasm('minimax', { ...batch, T: (batch.T ?? 0.01) * (quick ? 1 : 10) }, threads, repeats))?.updates ?? null;
 }
 
 /** One rate circuit's RK4 steps/s on one wasm thread (the bench's batch-1 Wilson-Cowan case, 100 times longer: the run's set-up amortized). */
@@ -323,11 +335,13 @@ async function main(argv: string[]): Promise<number> {
   const machineOps = availableParallelism() * clock * 4;
   const poissonRate = engines.includes('wasm') ? await runPoisson(quick ? 1e5 : 1e6, threads, repeats) : null;
   const circuitRate = engines.includes('wasm') ? await runRateCircuit(repeats, quick) : null;
+  const minimaxRate = engines.includes('wasm') ? await runMinimaxBatch(threads, repeats, quick) : null;
   const limits: KernelLimit[] = kernelOps.map((k) => {
     const measured =
       k.measure === 'binary' ? synaptic.find((x) => x.engine === 'wasm' && x.status === 'ok')?.synapticReadsPerSecond
       : k.measure === 'poisson' ? (poissonRate ?? undefined)
       : k.measure === 'rate' ? (circuitRate ?? undefined)
+      : k.measure === 'minimax' ? (minimaxRate ?? undefined)
       : (rate('wasm', k.n!, threads) ?? undefined);
     const machine = k.bound === 'latency' ? clock : machineOps;
     const limit = machine / k.ops;

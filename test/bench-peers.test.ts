@@ -36,6 +36,9 @@ describe('bench:peers', () => {
     expect(r.peer).toBeNull();
     expect(r.synaptic.find((s) => s.engine === 'wasm')?.synapticReadsPerSecond).toBeGreaterThan(0);
     expect(r.limits.map((l) => l.kernel)).toContain('binary, one synaptic read');
+    // Every model's wasm kernel has a row, each measured in this run.
+    for (const kernel of ['hybrid', 'poisson', 'binary', 'minimax', 'rate']) expect(r.limits.some((l) => l.kernel.startsWith(kernel)), kernel).toBe(true);
+    for (const l of r.limits.filter((x) => !x.kernel.startsWith('hybrid'))) expect(l.measured, l.kernel).toBeGreaterThan(0);
     for (const l of r.limits) expect(l.limit).toBeCloseTo(l.machineOpsPerSecond / l.opsPerUpdate, 6);
     // The clock is measured (a VM's os.cpus() says 0 MHz): a latency row is one core's clock over the chain's cycles.
     expect(r.clock!.hz).toBeGreaterThan(5e8);
