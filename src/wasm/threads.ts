@@ -93,7 +93,8 @@ export function getThreadSpawner(): ThreadSpawner | null {
 
 /**
  * Control block layout (Int32 slots) shared by the host and the workers of a thread pool: failed is the index of the
- * first worker whose step threw (0: none), message its error's first messageChars UTF-16 code units (0-terminated).
+ * first worker whose step threw (-1: the calling thread's share; 0: none), message its error's first messageChars
+ * UTF-16 code units (0-terminated).
  */
 export const ctrl = { generation: 0, done: 1, stop: 2, ready: 3, failed: 4, args: 8, results: 64, message: 128 } as const;
 const messageChars = 64;
